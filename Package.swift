@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Release builds of numeric code are what users run; these flags keep loops vectorised.
+let numericSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Winnow",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "winnow", targets: ["winnow"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // System libraries.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // Numerical core.
+        .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: numericSettings),
+        .target(name: "NeuralNetworks", dependencies: ["Tensors"], swiftSettings: numericSettings),
+        .target(name: "Optimizers", dependencies: ["Tensors", "NeuralNetworks"], swiftSettings: numericSettings),
+
+        // Data and results.
+        .target(name: "DataIO", dependencies: ["CArchive"]),
+        .target(name: "ResultStore", dependencies: ["CSQLite"]),
+
+        // Applications and the command line.
+        .target(name: "Applications", dependencies: [
+            "Tensors", "NeuralNetworks", "Optimizers", "DataIO", "ResultStore",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "winnow", dependencies: [
+            "Applications", "Tensors", "NeuralNetworks", "Optimizers", "DataIO", "ResultStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Tests.
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+        .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Tensors"]),
+        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NeuralNetworks", "Tensors"]),
+        .testTarget(name: "DataIOTests", dependencies: ["DataIO"]),
+        .testTarget(name: "ResultStoreTests", dependencies: ["ResultStore"]),
+        .testTarget(name: "WinnowCLITests", dependencies: ["Applications", "DataIO", "ResultStore", "NeuralNetworks", "Optimizers", "Tensors"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

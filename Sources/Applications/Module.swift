@@ -1,0 +1,1 @@
+// Applications module: sources are added by the issue that builds it.

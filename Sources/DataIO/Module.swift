@@ -1,0 +1,1 @@
+// DataIO module: sources are added by the issue that builds it.

@@ -1,0 +1,1 @@
+// NeuralNetworks module: sources are added by the issue that builds it.

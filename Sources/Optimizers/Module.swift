@@ -1,0 +1,1 @@
+// Optimizers module: sources are added by the issue that builds it.

@@ -1,0 +1,1 @@
+// ResultStore module: sources are added by the issue that builds it.

@@ -1,0 +1,1 @@
+// Tensors module: sources are added by the issue that builds it.

@@ -1,0 +1,1 @@
+print("winnow: commands land with the data-and-results issue")

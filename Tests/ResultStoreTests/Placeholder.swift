@@ -1,0 +1,3 @@
+import Testing
+
+@Test func placeholder_ResultStoreTests() { #expect(Bool(true)) }
