@@ -1,0 +1,137 @@
+/// Reverse-mode differentiation over the recorded graph.
+public enum Autodiff {
+    /// Gradients of `output` with respect to each tensor in `targets`.
+    ///
+    /// - Parameters:
+    ///   - seed: the gradient of the output (defaults to ones; `output` must then be a scalar).
+    ///   - createGraph: record the backward pass itself so the returned gradients can be differentiated
+    ///     again (Hessian-vector and mixed products). Off by default: first-order gradients record nothing.
+    ///   - onGradientReady: called once per target, as soon as its gradient is complete during the
+    ///     backward pass (before the pass ends), with the target's index; used to overlap communication.
+    /// - Returns: one gradient per target, zeros for targets the output does not depend on.
+    public static func gradients(of output: Tensor, wrt targets: [Tensor], seed: Tensor? = nil,
+                                 createGraph: Bool = false,
+                                 onGradientReady: ((Int, Tensor) -> Void)? = nil) -> [Tensor] {
+        if seed == nil {
+            precondition(output.count == 1, "gradients(of:) needs a scalar output or a seed; output shape is \(output.shape)")
+        }
+        let targetIndex = Dictionary(targets.enumerated().map { (ObjectIdentifier($0.element), $0.offset) },
+                                     uniquingKeysWith: { first, _ in first })
+        let order = topologicalOrder(from: output, targets: targetIndex)
+        // Number of pending consumers per needed tensor, to know when a target's gradient is complete.
+        var pending: [ObjectIdentifier: Int] = [:]
+        for tensor in order.tensors where order.needed.contains(ObjectIdentifier(tensor)) {
+            guard let node = tensor.node else { continue }
+            for input in node.inputs where order.needed.contains(ObjectIdentifier(input)) {
+                pending[ObjectIdentifier(input), default: 0] += 1
+            }
+        }
+        var grads: [ObjectIdentifier: Tensor] = [:]
+        var results = [Tensor?](repeating: nil, count: targets.count)
+        let rootSeed = seed ?? Tensor.ones(output.shape)
+        grads[ObjectIdentifier(output)] = rootSeed
+
+        func finish(_ tensor: Tensor, _ grad: Tensor) {
+            if let index = targetIndex[ObjectIdentifier(tensor)], results[index] == nil {
+                results[index] = grad
+                onGradientReady?(index, grad)
+            }
+        }
+
+        GradMode.with(recording: createGraph) {
+            if order.needed.contains(ObjectIdentifier(output)), pending[ObjectIdentifier(output)] == nil,
+               targetIndex[ObjectIdentifier(output)] != nil {
+                finish(output, rootSeed)
+            }
+            for tensor in order.tensors.reversed() {
+                let id = ObjectIdentifier(tensor)
+                guard order.needed.contains(id), let node = tensor.node else { continue }
+                let inputGrads: [Tensor?]
+                if let grad = grads[id] {
+                    if targetIndex[id] == nil { grads[id] = nil }  // free intermediate gradients early
+                    inputGrads = node.backward(grad, tensor)
+                } else {
+                    inputGrads = [Tensor?](repeating: nil, count: node.inputs.count)
+                }
+                precondition(inputGrads.count == node.inputs.count, "backward of \(node.name) returned \(inputGrads.count) gradients for \(node.inputs.count) inputs")
+                for (input, inputGrad) in zip(node.inputs, inputGrads) {
+                    let inputID = ObjectIdentifier(input)
+                    guard order.needed.contains(inputID) else { continue }
+                    if let inputGrad {
+                        precondition(inputGrad.shape == input.shape, "backward of \(node.name) gave gradient \(inputGrad.shape) for input \(input.shape)")
+                        if let existing = grads[inputID] { grads[inputID] = existing + inputGrad } else { grads[inputID] = inputGrad }
+                    }
+                    pending[inputID, default: 1] -= 1
+                    if pending[inputID] == 0, targetIndex[inputID] != nil {
+                        finish(input, grads[inputID] ?? Tensor.zeros(input.shape))
+                    }
+                }
+            }
+        }
+        for (index, target) in targets.enumerated() where results[index] == nil {
+            if let grad = grads[ObjectIdentifier(target)] { finish(target, grad) }
+        }
+        return results.enumerated().map { index, grad in grad ?? Tensor.zeros(targets[index].shape) }
+    }
+
+    /// Tensors reachable from `output` in post-order, and the subset through which a target is reachable.
+    private static func topologicalOrder(from output: Tensor, targets: [ObjectIdentifier: Int])
+        -> (tensors: [Tensor], needed: Set<ObjectIdentifier>) {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        var needed = Set<ObjectIdentifier>()
+        var stack: [(Tensor, Bool)] = [(output, false)]
+        while let (tensor, expanded) = stack.popLast() {
+            let id = ObjectIdentifier(tensor)
+            if expanded {
+                var isNeeded = targets[id] != nil
+                if let node = tensor.node, node.inputs.contains(where: { needed.contains(ObjectIdentifier($0)) }) {
+                    isNeeded = true
+                }
+                if isNeeded { needed.insert(id) }
+                order.append(tensor)
+                continue
+            }
+            guard visited.insert(id).inserted else { continue }
+            stack.append((tensor, true))
+            if let node = tensor.node {
+                for input in node.inputs where input.requiresGrad && !visited.contains(ObjectIdentifier(input)) {
+                    stack.append((input, false))
+                }
+            }
+        }
+        return (order, needed)
+    }
+}
+
+extension Tensor {
+    /// Accumulates d(self)/d(leaf) into `grad` of every leaf that requires grad (gradient accumulation).
+    /// `self` must be a scalar. With `createGraph`, the stored gradients are themselves differentiable.
+    public func backward(createGraph: Bool = false) {
+        let leaves = leafParameters()
+        let grads = Autodiff.gradients(of: self, wrt: leaves, createGraph: createGraph)
+        for (leaf, grad) in zip(leaves, grads) {
+            if let existing = leaf.grad {
+                leaf.grad = createGraph ? existing + grad : GradMode.withoutGrad { existing + grad }
+            } else {
+                leaf.grad = grad
+            }
+        }
+    }
+
+    /// The leaf tensors requiring grad that this tensor depends on, in discovery order.
+    public func leafParameters() -> [Tensor] {
+        var leaves: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack = [self]
+        while let tensor = stack.popLast() {
+            guard visited.insert(ObjectIdentifier(tensor)).inserted else { continue }
+            if let node = tensor.node {
+                stack.append(contentsOf: node.inputs.filter { $0.requiresGrad })
+            } else if tensor.requiresGrad {
+                leaves.append(tensor)
+            }
+        }
+        return leaves
+    }
+}

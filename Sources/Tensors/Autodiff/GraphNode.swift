@@ -1,0 +1,30 @@
+/// The recorded operation that produced a tensor: its inputs and how to pull a gradient back to them.
+///
+/// The backward function receives the gradient of the output and the output itself (so functions like
+/// `exp` can reuse their result without the node holding a strong reference to its own output). It
+/// returns one gradient per input (nil where an input gets none) and is written with differentiable
+/// tensor operations, so running it with recording on yields a graph of the gradient: double backward.
+package final class GraphNode {
+    package let name: StaticString
+    package let inputs: [Tensor]
+    package let backward: (_ gradOutput: Tensor, _ output: Tensor) -> [Tensor?]
+
+    package init(name: StaticString, inputs: [Tensor], backward: @escaping (Tensor, Tensor) -> [Tensor?]) {
+        self.name = name
+        self.inputs = inputs
+        self.backward = backward
+    }
+}
+
+extension Tensor {
+    /// Attaches a backward function to `self` if recording is on and any input requires grad.
+    @inline(__always)
+    package func recorded(_ name: StaticString, _ inputs: [Tensor],
+                          _ backward: @escaping (_ gradOutput: Tensor, _ output: Tensor) -> [Tensor?]) -> Tensor {
+        if GradMode.enabled, inputs.contains(where: { $0.requiresGrad }) {
+            requiresGrad = true
+            node = GraphNode(name: name, inputs: inputs, backward: backward)
+        }
+        return self
+    }
+}

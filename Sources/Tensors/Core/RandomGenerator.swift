@@ -1,0 +1,72 @@
+/// A seeded, reproducible random generator (xoshiro256**, seeded through SplitMix64).
+///
+/// Its whole state is four words (`state`) that can be saved and restored, so a resumed run or a second
+/// forward pass (SAMA's ± passes) draws exactly the same numbers.
+public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable, Codable {
+    /// The generator state; assign a saved value to restore it.
+    public var state: [UInt64]
+
+    /// A generator seeded from `seed`.
+    public init(seed: UInt64) {
+        var s = seed
+        state = (0..<4).map { _ in
+            s &+= 0x9E37_79B9_7F4A_7C15
+            var z = s
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = rotl(state[1] &* 5, 7) &* 9
+        let t = state[1] << 17
+        state[2] ^= state[0]; state[3] ^= state[1]; state[1] ^= state[2]; state[0] ^= state[3]
+        state[2] ^= t
+        state[3] = rotl(state[3], 45)
+        return result
+    }
+
+    private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+
+    /// A uniform Float in [0, 1).
+    public mutating func uniform() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
+
+    /// A standard normal Float (Box–Muller).
+    public mutating func normal() -> Float {
+        let u1 = max(Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0), 1e-300)
+        let u2 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
+        return Float((-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2))
+    }
+
+    /// An integer uniformly drawn from 0..<n.
+    public mutating func integer(below n: Int) -> Int { Int.random(in: 0..<n, using: &self) }
+
+    /// A random permutation of 0..<n (Fisher–Yates).
+    public mutating func permutation(_ n: Int) -> [Int] {
+        var p = Array(0..<n)
+        if n > 1 { for i in stride(from: n - 1, to: 0, by: -1) { p.swapAt(i, integer(below: i + 1)) } }
+        return p
+    }
+}
+
+extension Tensor {
+    /// Uniform samples in [low, high).
+    public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1, using rng: inout RandomGenerator,
+                               requiresGrad: Bool = false) -> Tensor {
+        let values = (0..<Tensor.count(of: shape)).map { _ in low + (high - low) * rng.uniform() }
+        return Tensor(shape: shape, storage: values, requiresGrad: requiresGrad)
+    }
+
+    /// Normal samples with the given mean and standard deviation.
+    public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1, using rng: inout RandomGenerator,
+                              requiresGrad: Bool = false) -> Tensor {
+        let values = (0..<Tensor.count(of: shape)).map { _ in mean + std * rng.normal() }
+        return Tensor(shape: shape, storage: values, requiresGrad: requiresGrad)
+    }
+
+    /// Bernoulli samples: 1 with probability `p`, else 0.
+    public static func bernoulli(_ shape: [Int], probability p: Float, using rng: inout RandomGenerator) -> Tensor {
+        Tensor(shape: shape, storage: (0..<Tensor.count(of: shape)).map { _ in rng.uniform() < p ? 1 : 0 })
+    }
+}

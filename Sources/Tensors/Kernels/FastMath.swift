@@ -1,0 +1,62 @@
+// Fast, vectorisable scalar approximations for hot kernels (glibc expf/erff/tanhf are slow here).
+// Each is tested against Foundation's Double versions in TensorsTests.
+
+/// exp(x) with relative error below 2e-7 on [-87, 88]; clamps outside (no inf/denormals).
+@inline(__always) @usableFromInline
+func fastExp(_ x: Float) -> Float {
+    let clamped = min(max(x, -87.0), 88.0)
+    let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+    // Cody–Waite reduction: r = x − n·ln2 in two parts keeps r accurate.
+    let r = (clamped - n * 0.693_145_75) - n * 1.428_606_8e-6
+    var p: Float = 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    let bits = UInt32(truncatingIfNeeded: Int32(n) &+ 127) << 23
+    return p * Float(bitPattern: bits)
+}
+
+/// erf(x) with absolute error below 3e-7 (Abramowitz & Stegun 7.1.26 with a fast exponential).
+@inline(__always) @usableFromInline
+func fastErf(_ x: Float) -> Float {
+    let a = abs(x)
+    let t = 1.0 / (1.0 + 0.327_591_1 * a)
+    var y: Float = 1.061_405_429
+    y = y * t - 1.453_152_027
+    y = y * t + 1.421_413_741
+    y = y * t - 0.284_496_736
+    y = y * t + 0.254_829_592
+    let r = 1.0 - y * t * fastExp(-a * a)
+    return x < 0 ? -r : r
+}
+
+/// tanh(x) with absolute error below 3e-7.
+@inline(__always) @usableFromInline
+func fastTanh(_ x: Float) -> Float {
+    let e = fastExp(-2 * abs(x))
+    let r = (1 - e) / (1 + e)
+    return x < 0 ? -r : r
+}
+
+/// The logistic sigmoid 1/(1+e^(−x)), accurate to a few ulps.
+@inline(__always) @usableFromInline
+func fastSigmoid(_ x: Float) -> Float { 1 / (1 + fastExp(-x)) }
+
+/// Standard normal density φ(x).
+@inline(__always) @usableFromInline
+func normalDensity(_ x: Float) -> Float { 0.398_942_28 * fastExp(-0.5 * x * x) }
+
+/// Standard normal CDF Φ(x).
+@inline(__always) @usableFromInline
+func normalCDF(_ x: Float) -> Float { 0.5 * (1 + fastErf(x * 0.707_106_78)) }
+
+/// Package-visible wrappers so tests can measure accuracy.
+package enum FastMath {
+    package static func exp(_ x: Float) -> Float { fastExp(x) }
+    package static func erf(_ x: Float) -> Float { fastErf(x) }
+    package static func tanh(_ x: Float) -> Float { fastTanh(x) }
+}

@@ -1,1 +1,0 @@
-// Tensors module: sources are added by the issue that builds it.

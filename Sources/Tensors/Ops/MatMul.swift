@@ -1,0 +1,103 @@
+import CBLAS
+
+// Matrix products on OpenBLAS sgemm. Transposes are sgemm flags, never copies.
+
+/// Controls the number of threads OpenBLAS uses (one per MPI rank is the rule).
+public enum BLAS {
+    /// Sets the number of OpenBLAS threads.
+    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+    /// The number of OpenBLAS threads.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// C = op(A)·op(B) for row-major matrices, written into `c` (m×n).
+    @inline(__always)
+    static func sgemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                      m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, beta: Float = 0) {
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), 1,
+                    a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n), beta, c, Int32(n))
+    }
+}
+
+extension Tensor {
+    /// Matrix product `op(self) · op(other)` over the last two axes.
+    ///
+    /// Shapes: `[M, K]·[K, N]`; `[..., M, K]·[K, N]` (a shared right matrix, e.g. a linear layer); and
+    /// `[B..., M, K]·[B..., K, N]` (batched, equal leading axes). `transposeA`/`transposeB` transpose the
+    /// last two axes of each operand through sgemm flags.
+    public func matmul(_ other: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+        precondition(rank >= 2 && other.rank >= 2, "matmul needs matrices, got \(shape) and \(other.shape)")
+        if other.rank == 2 && rank > 2 && !transposeA {
+            let k = shape[rank - 1]
+            let flat = reshaped([count / Swift.max(k, 1), k])
+            let product = flat.matmul(other, transposeB: transposeB)
+            return product.reshaped(Array(shape.dropLast()) + [product.shape[1]])
+        }
+        if rank == 2 && other.rank == 2 {
+            return matmul2D(self, other, transposeA: transposeA, transposeB: transposeB)
+        }
+        precondition(rank == other.rank && shape.dropLast(2) == other.shape.dropLast(2),
+                     "batched matmul needs equal leading axes, got \(shape) and \(other.shape)")
+        let lead = Array(shape.dropLast(2))
+        let batch = lead.reduce(1, *)
+        let a3 = reshaped([batch, shape[rank - 2], shape[rank - 1]])
+        let b3 = other.reshaped([batch, other.shape[rank - 2], other.shape[rank - 1]])
+        let c3 = batchedMatmul(a3, b3, transposeA: transposeA, transposeB: transposeB)
+        return c3.reshaped(lead + Array(c3.shape.suffix(2)))
+    }
+}
+
+private func matmul2D(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
+    let m = transposeA ? a.shape[1] : a.shape[0]
+    let k = transposeA ? a.shape[0] : a.shape[1]
+    let kb = transposeB ? b.shape[1] : b.shape[0]
+    let n = transposeB ? b.shape[0] : b.shape[1]
+    precondition(k == kb, "matmul inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+    let c = Tensor(shape: [m, n]) { out in
+        if k == 0 { for i in 0..<out.count { out[i] = 0 }; return }
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
+            BLAS.sgemm(pa.baseAddress!, pb.baseAddress!, out.baseAddress!, m: m, n: n, k: k,
+                       transposeA: transposeA, transposeB: transposeB)
+        } }
+    }
+    return c.recorded("matmul", [a, b]) { g, _ in
+        matmulGradients(g, a, b, transposeA: transposeA, transposeB: transposeB)
+    }
+}
+
+private func batchedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
+    let batch = a.shape[0]
+    let m = transposeA ? a.shape[2] : a.shape[1]
+    let k = transposeA ? a.shape[1] : a.shape[2]
+    let kb = transposeB ? b.shape[2] : b.shape[1]
+    let n = transposeB ? b.shape[1] : b.shape[2]
+    precondition(k == kb && b.shape[0] == batch, "batched matmul shapes differ: \(a.shape) · \(b.shape)")
+    let c = Tensor(shape: [batch, m, n]) { out in
+        if k == 0 { for i in 0..<out.count { out[i] = 0 }; return }
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
+            for i in 0..<batch {
+                BLAS.sgemm(pa.baseAddress! + i * m * k, pb.baseAddress! + i * k * n, out.baseAddress! + i * m * n,
+                           m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+            }
+        } }
+    }
+    return c.recorded("batchedMatmul", [a, b]) { g, _ in
+        matmulGradients(g, a, b, transposeA: transposeA, transposeB: transposeB)
+    }
+}
+
+/// Gradients of C = op(A)·op(B), themselves matrix products (so they are differentiable again).
+private func matmulGradients(_ g: Tensor, _ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> [Tensor?] {
+    let needA = a.requiresGrad, needB = b.requiresGrad
+    switch (transposeA, transposeB) {
+    case (false, false):
+        return [needA ? g.matmul(b, transposeB: true) : nil, needB ? a.matmul(g, transposeA: true) : nil]
+    case (true, false):
+        return [needA ? b.matmul(g, transposeB: true) : nil, needB ? a.matmul(g) : nil]
+    case (false, true):
+        return [needA ? g.matmul(b) : nil, needB ? g.matmul(a, transposeA: true) : nil]
+    case (true, true):
+        return [needA ? b.matmul(g, transposeA: true, transposeB: true) : nil,
+                needB ? g.matmul(a, transposeA: true, transposeB: true) : nil]
+    }
+}

@@ -1,0 +1,90 @@
+// Reductions and the softmax family.
+
+extension Tensor {
+    /// Sum of all elements (a scalar).
+    public func sum() -> Tensor { sumTo([]) }
+
+    /// Mean of all elements (a scalar).
+    public func mean() -> Tensor { sum() * (1 / Float(Swift.max(count, 1))) }
+
+    /// Sum over `axes` (negative axes count from the end).
+    public func sum(axes: [Int], keepDims: Bool = false) -> Tensor {
+        let normalized = Set(axes.map { normalizeAxis($0) })
+        let kept = shape.enumerated().map { normalized.contains($0.offset) ? 1 : $0.element }
+        let reduced = sumTo(kept)
+        return keepDims ? reduced : reduced.reshaped(shape.enumerated().filter { !normalized.contains($0.offset) }.map(\.element))
+    }
+
+    /// Mean over `axes`.
+    public func mean(axes: [Int], keepDims: Bool = false) -> Tensor {
+        let n = axes.map { shape[normalizeAxis($0)] }.reduce(1, *)
+        return sum(axes: axes, keepDims: keepDims) * (1 / Float(Swift.max(n, 1)))
+    }
+
+    /// Converts a possibly negative axis into 0..<rank.
+    public func normalizeAxis(_ axis: Int) -> Int {
+        let a = axis < 0 ? axis + rank : axis
+        precondition(a >= 0 && a < rank, "Axis \(axis) out of range for shape \(shape)")
+        return a
+    }
+
+    /// Softmax over the last axis.
+    public func softmax() -> Tensor {
+        let width = shape.last ?? 1
+        return Tensor(shape: shape) { out in
+            withUnsafeBufferPointer { x in softmaxRows(x, out, width: width, log: false) }
+        }.recorded("softmax", [self]) { g, y in
+            [y * (g - (g * y).sum(axes: [-1], keepDims: true))]
+        }
+    }
+
+    /// Log-softmax over the last axis.
+    public func logSoftmax() -> Tensor {
+        let width = shape.last ?? 1
+        return Tensor(shape: shape) { out in
+            withUnsafeBufferPointer { x in softmaxRows(x, out, width: width, log: true) }
+        }.recorded("logSoftmax", [self]) { g, y in
+            [g - y.exp() * g.sum(axes: [-1], keepDims: true)]
+        }
+    }
+
+    /// Index of the largest element along the last axis, per row (not differentiable).
+    public func argmaxLastAxis() -> [Int] {
+        let width = shape.last ?? 1
+        guard width > 0 else { return [] }
+        return withUnsafeBufferPointer { x in
+            (0..<(count / width)).map { row in
+                var best = 0
+                for j in 1..<width where x[row * width + j] > x[row * width + best] { best = j }
+                return best
+            }
+        }
+    }
+}
+
+/// Numerically stable (log-)softmax of each row of `width` elements.
+private func softmaxRows(_ x: UnsafeBufferPointer<Float>, _ out: UnsafeMutableBufferPointer<Float>, width: Int, log: Bool) {
+    guard width > 0 else { return }
+    var base = 0
+    while base < x.count {
+        var m = -Float.infinity
+        for j in 0..<width { m = max(m, x[base + j]) }
+        if m == -.infinity { m = 0 }
+        var total: Float = 0
+        for j in 0..<width {
+            let e = fastExp(x[base + j] - m)
+            out[base + j] = e
+            total += e
+        }
+        if log {
+            let logTotal = Foundation_log(total) + m
+            for j in 0..<width { out[base + j] = x[base + j] - logTotal }
+        } else {
+            let inverse = 1 / total
+            for j in 0..<width { out[base + j] *= inverse }
+        }
+        base += width
+    }
+}
+
+@inline(__always) private func Foundation_log(_ x: Float) -> Float { logf_(x) }
