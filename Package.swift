@@ -40,8 +40,9 @@ let package = Package(
         ]),
 
         // Tests.
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
-        .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Tensors"]),
+        .target(name: "WinnowTestSupport", dependencies: ["Tensors"], path: "Tests/Support"),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "WinnowTestSupport"]),
+        .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Tensors", "WinnowTestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NeuralNetworks", "Tensors"]),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO"]),
         .testTarget(name: "ResultStoreTests", dependencies: ["ResultStore"]),

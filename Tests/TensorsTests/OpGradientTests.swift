@@ -1,5 +1,6 @@
 import Testing
 @testable import Tensors
+import WinnowTestSupport
 
 /// Finite-difference checks, first and second order, of every differentiable op.
 @Suite struct OpGradientTests {

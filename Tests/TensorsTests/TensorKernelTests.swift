@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tensors
+import WinnowTestSupport
 
 /// Forward values against naive references, fast math accuracy, RNG reproducibility, autodiff plumbing.
 @Suite struct TensorKernelTests {

@@ -1,21 +1,23 @@
 import Testing
-@testable import Tensors
+import Tensors
+
+// Expectations shared by the test suites: seeded tensors and finite-difference derivative checks.
 
 /// A seeded random tensor with entries in [low, high).
-func randomTensor(_ shape: [Int], seed: UInt64, low: Float = -1, high: Float = 1) -> Tensor {
+public func randomTensor(_ shape: [Int], seed: UInt64, low: Float = -1, high: Float = 1) -> Tensor {
     var rng = RandomGenerator(seed: seed)
     return Tensor.uniform(shape, low: low, high: high, using: &rng)
 }
 
 /// Asserts that first-order gradients match central differences.
-func expectGradients(_ inputs: [Tensor], step: Float = 1e-2, sourceLocation: SourceLocation = #_sourceLocation, _ f: @escaping () -> Tensor) {
+public func expectGradients(_ inputs: [Tensor], step: Float = 1e-2, sourceLocation: SourceLocation = #_sourceLocation, _ f: @escaping () -> Tensor) {
     let report = GradientCheck.firstOrder(inputs: inputs, step: step, f)
     #expect(report.passed, "first order: \(report)", sourceLocation: sourceLocation)
     #expect(report.comparedEntries > 0, sourceLocation: sourceLocation)
 }
 
 /// Asserts that the exact HVP (double backward) of a scalar made from f matches differences of gradients.
-func expectHessianVectorProducts(_ inputs: [Tensor], step: Float = 3e-3, sourceLocation: SourceLocation = #_sourceLocation, _ f: @escaping () -> Tensor) {
+public func expectHessianVectorProducts(_ inputs: [Tensor], step: Float = 3e-3, sourceLocation: SourceLocation = #_sourceLocation, _ f: @escaping () -> Tensor) {
     var rng = RandomGenerator(seed: 99)
     let probe = withoutGrad { f() }
     let projection = Tensor.normal(probe.shape, using: &rng)
@@ -28,12 +30,12 @@ func expectHessianVectorProducts(_ inputs: [Tensor], step: Float = 3e-3, sourceL
 }
 
 /// Both orders at once.
-func expectDerivatives(_ inputs: [Tensor], step: Float = 1e-2, sourceLocation: SourceLocation = #_sourceLocation, _ f: @escaping () -> Tensor) {
+public func expectDerivatives(_ inputs: [Tensor], step: Float = 1e-2, sourceLocation: SourceLocation = #_sourceLocation, _ f: @escaping () -> Tensor) {
     expectGradients(inputs, step: step, sourceLocation: sourceLocation, f)
     expectHessianVectorProducts(inputs, step: min(step, 3e-3), sourceLocation: sourceLocation, f)
 }
 
-func expectClose(_ a: [Float], _ b: [Float], tolerance: Float = 1e-5, sourceLocation: SourceLocation = #_sourceLocation) {
+public func expectClose(_ a: [Float], _ b: [Float], tolerance: Float = 1e-5, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(a.count == b.count, "counts \(a.count) vs \(b.count)", sourceLocation: sourceLocation)
     let worst = zip(a, b).map { Swift.abs($0 - $1) }.max() ?? 0
     #expect(worst <= tolerance, "max difference \(worst)", sourceLocation: sourceLocation)

@@ -1,1 +1,0 @@
-// NeuralNetworks module: sources are added by the issue that builds it.

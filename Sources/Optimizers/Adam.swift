@@ -1,0 +1,109 @@
+import Foundation
+import Tensors
+
+/// Adam and AdamW with bias correction (PyTorch's formulas):
+/// m = β1·m + (1−β1)·g, s = β2·s + (1−β2)·g², u = γ·m̂/(√ŝ + ε), m̂ = m/(1−β1ᵗ), ŝ = s/(1−β2ᵗ).
+/// `decoupledWeightDecay` (AdamW) shrinks θ by γ·λ before the update; otherwise λ·θ is added to g (L2).
+public final class Adam: Optimizer {
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, epsilon: Float
+    public let weightDecay: Float
+    public let decoupledWeightDecay: Bool
+    public private(set) var stepCount = 0
+    private var store = SlotStore()
+    private var shapes: [String: [Int]] = [:]
+    /// The (weight-decay-adjusted) gradient of the last step, needed by `updateDerivative`.
+    private var lastGradients: [String: [Float]] = [:]
+
+    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
+        precondition(learningRate >= 0, "Adam learning rate must be ≥ 0, got \(learningRate)")
+        precondition(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "Adam betas must be in [0, 1), got \(beta1), \(beta2)")
+        precondition(epsilon > 0, "Adam epsilon must be > 0, got \(epsilon)")
+        precondition(weightDecay >= 0, "Adam weight decay must be ≥ 0, got \(weightDecay)")
+        self.learningRate = learningRate
+        self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
+    }
+
+    /// AdamW: Adam with decoupled weight decay (default λ = 0.01 as in PyTorch).
+    public static func adamW(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                             weightDecay: Float = 0.01) -> Adam {
+        Adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, decoupledWeightDecay: true)
+    }
+
+    public func step(_ parameters: [NamedParameter], gradients: [Tensor]) {
+        precondition(parameters.count == gradients.count, "Adam: \(parameters.count) parameters, \(gradients.count) gradients")
+        stepCount += 1
+        let (lr, b1, b2, eps, wd) = (learningRate, beta1, beta2, epsilon, weightDecay)
+        let c1 = 1 - Foundation.pow(b1, Float(stepCount)), c2 = 1 - Foundation.pow(b2, Float(stepCount))
+        let stepSize = lr / c1, rootC2 = c2.squareRoot()
+        let decoupled = decoupledWeightDecay
+        for ((key, param), grad) in zip(parameters, gradients) {
+            precondition(param.shape == grad.shape, "Adam: gradient \(grad.shape) for parameter \(key) \(param.shape)")
+            shapes["\(key).exp_avg"] = param.shape
+            shapes["\(key).exp_avg_sq"] = param.shape
+            var m = store.take(key, "exp_avg", count: param.count)
+            var s = store.take(key, "exp_avg_sq", count: param.count)
+            var effective = [Float](repeating: 0, count: param.count)
+            grad.withUnsafeBufferPointer { g in
+                param.withUnsafeMutableBufferPointer { p in
+                    for i in 0..<p.count {
+                        var gi = g[i]
+                        if decoupled { p[i] *= 1 - lr * wd } else { gi += wd * p[i] }
+                        effective[i] = gi
+                        m[i] = b1 * m[i] + (1 - b1) * gi
+                        s[i] = b2 * s[i] + (1 - b2) * gi * gi
+                        p[i] -= stepSize * m[i] / (s[i].squareRoot() / rootC2 + eps)
+                    }
+                }
+            }
+            store.slots["\(key).exp_avg"] = m
+            store.slots["\(key).exp_avg_sq"] = s
+            lastGradients[key] = effective
+        }
+    }
+
+    /// The exact diagonal ∂u/∂g of the last step. With ε' = ε·√(1−β2ᵗ) and k = γ·√(1−β2ᵗ)/(1−β1ᵗ),
+    /// u = k·m/(√s + ε') and
+    ///     ∂u/∂g = k·[(1−β1)·(√s + ε') − m·(1−β2)·g/√s] / (√s + ε')².
+    /// For ε → 0 this is k·[(1−β1)·β2·s' − β1·(1−β2)·g·m'] / (√s)³, the formula of ALGORITHMS.md §3
+    /// (primes: state before the step). Unlike Betty, the bias-correction factor is included.
+    public func updateDerivative(_ parameters: [NamedParameter]) -> [Tensor] {
+        precondition(stepCount > 0, "updateDerivative needs a step first")
+        let c1 = 1 - Foundation.pow(beta1, Float(stepCount)), c2 = 1 - Foundation.pow(beta2, Float(stepCount))
+        let k = learningRate * c2.squareRoot() / c1, epsPrime = epsilon * c2.squareRoot()
+        let (b1, b2) = (beta1, beta2)
+        return parameters.map { key, tensor in
+            guard let g = lastGradients[key], let m = store.slots["\(key).exp_avg"], let s = store.slots["\(key).exp_avg_sq"] else {
+                return Tensor(repeating: k * (1 - b1) / epsPrime, shape: tensor.shape)
+            }
+            return Tensor(shape: tensor.shape, storage: (0..<g.count).map { i in
+                let root = s[i].squareRoot(), denominator = root + epsPrime
+                let chain = root > 0 ? m[i] * (1 - b2) * g[i] / root : 0
+                return k * ((1 - b1) * denominator - chain) / (denominator * denominator)
+            })
+        }
+    }
+
+    public func stateDictionary() -> [String: Tensor] {
+        var state = store.tensors(shapes: shapes)
+        for (key, g) in lastGradients { state["\(key).last_grad"] = Tensor(shape: shapes["\(key).exp_avg"] ?? [g.count], storage: g) }
+        state["__step"] = Tensor(Float(stepCount))
+        return state
+    }
+
+    public func loadState(_ state: [String: Tensor], parameters: [NamedParameter]) throws {
+        guard let step = state["__step"] else { throw OptimizerError.missingState("__step") }
+        let count = Int(step.item)
+        store = try SlotStore.restore(state, parameters: parameters, slotNames: count > 0 ? ["exp_avg", "exp_avg_sq"] : [])
+        lastGradients = [:]
+        for (key, tensor) in parameters {
+            shapes["\(key).exp_avg"] = tensor.shape
+            shapes["\(key).exp_avg_sq"] = tensor.shape
+            if let g = state["\(key).last_grad"] { lastGradients[key] = g.scalars }
+        }
+        stepCount = count
+    }
+}

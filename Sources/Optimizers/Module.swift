@@ -1,1 +1,0 @@
-// Optimizers module: sources are added by the issue that builds it.

@@ -1,0 +1,96 @@
+import Tensors
+
+/// A named parameter: its dotted key and the tensor an optimizer updates in place.
+public typealias NamedParameter = (key: String, tensor: Tensor)
+
+/// A first-order optimizer: one in-place step per parameter, state keyed by the parameter's dotted key.
+///
+/// Every optimizer also exposes the diagonal derivative of its last update with respect to the gradient,
+/// A = ∂u/∂g, evaluated with its state after that step and the current learning rate. SAMA uses it to
+/// adapt the meta gradient to the base optimizer (ALGORITHMS.md §3).
+public protocol Optimizer: AnyObject {
+    /// The learning rate used by the next step (schedules set it before each step).
+    var learningRate: Float { get set }
+    /// Number of steps taken.
+    var stepCount: Int { get }
+    /// Updates each parameter in place from its gradient (same order, same shapes).
+    func step(_ parameters: [NamedParameter], gradients: [Tensor])
+    /// A = ∂u/∂g for each parameter, for the last step taken (precondition: a step was taken).
+    func updateDerivative(_ parameters: [NamedParameter]) -> [Tensor]
+    /// The optimizer state as tensors keyed `<parameter key>.<slot>` plus `__step`.
+    func stateDictionary() -> [String: Tensor]
+    /// Restores state written by `stateDictionary()`; throws when a slot is missing or has the wrong shape.
+    func loadState(_ state: [String: Tensor], parameters: [NamedParameter]) throws
+}
+
+/// Errors restoring optimizer state.
+public enum OptimizerError: Error, Equatable {
+    case missingState(String)
+    case stateShapeMismatch(String, expected: [Int], found: [Int])
+}
+
+extension OptimizerError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case let .missingState(key): "optimizer state has no slot '\(key)'"
+        case let .stateShapeMismatch(key, expected, found): "optimizer state '\(key)' has shape \(found), expected \(expected)"
+        }
+    }
+}
+
+extension Optimizer {
+    /// Steps using each parameter's accumulated `.grad` (parameters without one are skipped), then clears them.
+    public func step(accumulatedGradientsOf parameters: [NamedParameter]) {
+        let withGrad = parameters.filter { $0.tensor.grad != nil }
+        step(withGrad, gradients: withGrad.map { $0.tensor.grad! })
+        for p in parameters { p.tensor.grad = nil }
+    }
+}
+
+/// Per-parameter state slots keyed by dotted key.
+struct SlotStore {
+    var slots: [String: [Float]] = [:]
+
+    /// Moves a slot out of the store (so mutating it copies nothing); put it back with `slots[...] =`.
+    mutating func take(_ key: String, _ name: String, count: Int) -> [Float] {
+        slots.removeValue(forKey: "\(key).\(name)") ?? [Float](repeating: 0, count: count)
+    }
+
+    func tensors(shapes: [String: [Int]]) -> [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        for (key, values) in slots { result[key] = Tensor(shape: shapes[key] ?? [values.count], storage: values) }
+        return result
+    }
+
+    static func restore(_ state: [String: Tensor], parameters: [NamedParameter], slotNames: [String]) throws -> SlotStore {
+        var store = SlotStore()
+        for (key, tensor) in parameters {
+            for name in slotNames {
+                let slotKey = "\(key).\(name)"
+                guard let value = state[slotKey] else { throw OptimizerError.missingState(slotKey) }
+                guard value.count == tensor.count else {
+                    throw OptimizerError.stateShapeMismatch(slotKey, expected: tensor.shape, found: value.shape)
+                }
+                store.slots[slotKey] = value.scalars
+            }
+        }
+        return store
+    }
+}
+
+/// Scales gradients in place so their global L2 norm is at most `maxNorm`; returns the norm before clipping.
+@discardableResult
+public func clipGradients(_ gradients: [Tensor], maxNorm: Float) -> Float {
+    let norm = globalNorm(gradients)
+    guard norm > maxNorm, norm > 0 else { return norm }
+    let scale = maxNorm / (norm + 1e-6)
+    for g in gradients { g.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] *= scale } } }
+    return norm
+}
+
+/// The L2 norm of all tensors taken together.
+public func globalNorm(_ tensors: [Tensor]) -> Float {
+    var total: Double = 0
+    for t in tensors { t.withUnsafeBufferPointer { p in for x in p { total += Double(x) * Double(x) } } }
+    return Float(total.squareRoot())
+}
