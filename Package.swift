@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// Release builds of numeric code are what users run; these flags keep loops vectorised.
-let numericSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+/// Numeric targets: plain -O in release (preconditions on shapes stay on; hot loops use unsafe buffers).
+let numericSettings: [SwiftSetting] = []
 
 let package = Package(
     name: "Winnow",

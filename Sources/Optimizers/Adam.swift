@@ -12,8 +12,9 @@ public final class Adam: Optimizer {
     public private(set) var stepCount = 0
     private var store = SlotStore()
     private var shapes: [String: [Int]] = [:]
-    /// The (weight-decay-adjusted) gradient of the last step, needed by `updateDerivative`.
-    private var lastGradients: [String: [Float]] = [:]
+    /// The (weight-decay-adjusted) gradient of the last step, needed by `updateDerivative`. Without L2
+    /// weight decay it is the caller's gradient tensor itself (kept by reference, not copied).
+    private var lastGradients: [String: Tensor] = [:]
 
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
                 weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
@@ -46,22 +47,21 @@ public final class Adam: Optimizer {
             shapes["\(key).exp_avg_sq"] = param.shape
             var m = store.take(key, "exp_avg", count: param.count)
             var s = store.take(key, "exp_avg_sq", count: param.count)
-            var effective = [Float](repeating: 0, count: param.count)
-            grad.withUnsafeBufferPointer { g in
-                param.withUnsafeMutableBufferPointer { p in
-                    for i in 0..<p.count {
-                        var gi = g[i]
-                        if decoupled { p[i] *= 1 - lr * wd } else { gi += wd * p[i] }
-                        effective[i] = gi
-                        m[i] = b1 * m[i] + (1 - b1) * gi
-                        s[i] = b2 * s[i] + (1 - b2) * gi * gi
-                        p[i] -= stepSize * m[i] / (s[i].squareRoot() / rootC2 + eps)
-                    }
+            let keepsEffective = !decoupled && wd != 0
+            var effective = keepsEffective ? [Float](repeating: 0, count: param.count) : []
+            m.withUnsafeMutableBufferPointer { m in s.withUnsafeMutableBufferPointer { s in
+                effective.withUnsafeMutableBufferPointer { e in
+                    grad.withUnsafeBufferPointer { g in param.withUnsafeMutableBufferPointer { p in
+                        adamKernel(p: p.baseAddress!, g: g.baseAddress!, m: m.baseAddress!, s: s.baseAddress!,
+                                   effective: keepsEffective ? e.baseAddress! : nil,
+                                   count: p.count, lr: lr, b1: b1, b2: b2, eps: eps, wd: wd, decoupled: decoupled,
+                                   stepSize: stepSize, rootC2: rootC2)
+                    } }
                 }
-            }
+            } }
             store.slots["\(key).exp_avg"] = m
             store.slots["\(key).exp_avg_sq"] = s
-            lastGradients[key] = effective
+            lastGradients[key] = keepsEffective ? Tensor(shape: param.shape, storage: effective) : grad
         }
     }
 
@@ -76,7 +76,7 @@ public final class Adam: Optimizer {
         let k = learningRate * c2.squareRoot() / c1, epsPrime = epsilon * c2.squareRoot()
         let (b1, b2) = (beta1, beta2)
         return parameters.map { key, tensor in
-            guard let g = lastGradients[key], let m = store.slots["\(key).exp_avg"], let s = store.slots["\(key).exp_avg_sq"] else {
+            guard let g = lastGradients[key]?.scalars, let m = store.slots["\(key).exp_avg"], let s = store.slots["\(key).exp_avg_sq"] else {
                 return Tensor(repeating: k * (1 - b1) / epsPrime, shape: tensor.shape)
             }
             return Tensor(shape: tensor.shape, storage: (0..<g.count).map { i in
@@ -89,7 +89,7 @@ public final class Adam: Optimizer {
 
     public func stateDictionary() -> [String: Tensor] {
         var state = store.tensors(shapes: shapes)
-        for (key, g) in lastGradients { state["\(key).last_grad"] = Tensor(shape: shapes["\(key).exp_avg"] ?? [g.count], storage: g) }
+        for (key, g) in lastGradients { state["\(key).last_grad"] = g.detached() }
         state["__step"] = Tensor(Float(stepCount))
         return state
     }
@@ -102,8 +102,30 @@ public final class Adam: Optimizer {
         for (key, tensor) in parameters {
             shapes["\(key).exp_avg"] = tensor.shape
             shapes["\(key).exp_avg_sq"] = tensor.shape
-            if let g = state["\(key).last_grad"] { lastGradients[key] = g.scalars }
+            if let g = state["\(key).last_grad"] { lastGradients[key] = g.detached() }
         }
         stepCount = count
+    }
+}
+
+/// One Adam update over raw buffers (kept free of array bookkeeping so it vectorises).
+@inline(never)
+private func adamKernel(p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+                        s: UnsafeMutablePointer<Float>, effective: UnsafeMutablePointer<Float>?, count: Int,
+                        lr: Float, b1: Float, b2: Float, eps: Float, wd: Float, decoupled: Bool, stepSize: Float, rootC2: Float) {
+    let decay: Float = decoupled ? 1 - lr * wd : 1
+    let l2: Float = decoupled ? 0 : wd
+    let inverseRootC2 = 1 / rootC2
+    if let effective, l2 != 0 {
+        for i in 0..<count { effective[i] = g[i] + l2 * p[i] }
+    }
+    for i in 0..<count {
+        let theta = p[i] * decay
+        let gi = g[i] + l2 * p[i]
+        let mi = b1 * m[i] + (1 - b1) * gi
+        let si = b2 * s[i] + (1 - b2) * gi * gi
+        m[i] = mi
+        s[i] = si
+        p[i] = theta - stepSize * mi / (si.squareRoot() * inverseRootC2 + eps)
     }
 }

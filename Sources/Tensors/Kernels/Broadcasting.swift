@@ -139,6 +139,9 @@ func unaryKernel(_ a: Tensor, _ op: (Float) -> Float) -> Tensor {
 func reduceSumKernel(_ a: Tensor, to target: [Int]) -> Tensor {
     if a.shape == target { return Tensor(shape: target, storage: a.storage) }
     let targetCount = Tensor.count(of: target)
+    if targetCount == 1 {
+        return Tensor(shape: target, storage: [a.withUnsafeBufferPointer { sumAll($0) }])
+    }
     // Fast path: target is a suffix of a's shape (e.g. bias gradient [N, D] -> [D]).
     if Broadcasting.isSuffix(target, of: a.shape), targetCount > 0 {
         return Tensor(shape: target) { out in
@@ -187,4 +190,31 @@ func expandKernel(_ a: Tensor, to shape: [Int]) -> Tensor {
             forEachStrided(shape, aStrides, aStrides) { o, ia, _ in out[o] = pa[ia] }
         }
     }
+}
+
+/// Sum of all elements with eight independent accumulators (vectorises; pairs rounding errors).
+func sumAll(_ x: UnsafeBufferPointer<Float>) -> Float {
+    var lanes = SIMD8<Float>(repeating: 0)
+    let blocks = x.count / 8
+    for b in 0..<blocks {
+        let base = b * 8
+        lanes += SIMD8(x[base], x[base + 1], x[base + 2], x[base + 3], x[base + 4], x[base + 5], x[base + 6], x[base + 7])
+    }
+    var total = lanes.sum()
+    for i in (blocks * 8)..<x.count { total += x[i] }
+    return total
+}
+
+/// Largest element with eight independent lanes (−∞ for an empty buffer).
+func maxAll(_ x: UnsafeBufferPointer<Float>) -> Float {
+    var lanes = SIMD8<Float>(repeating: -.infinity)
+    let blocks = x.count / 8
+    for b in 0..<blocks {
+        let base = b * 8
+        let v = SIMD8(x[base], x[base + 1], x[base + 2], x[base + 3], x[base + 4], x[base + 5], x[base + 6], x[base + 7])
+        lanes = pointwiseMax(lanes, v)
+    }
+    var best = lanes.max()
+    for i in (blocks * 8)..<x.count where x[i] > best { best = x[i] }
+    return best
 }

@@ -2,10 +2,14 @@
 // Each is tested against Foundation's Double versions in TensorsTests.
 
 /// exp(x) with relative error below 2e-7 on [-87, 88]; clamps outside (no inf/denormals).
+/// Branch-free and conversion-free (the rounding and the exponent use the 1.5·2²³ trick) so loops vectorise.
 @inline(__always) @usableFromInline
 func fastExp(_ x: Float) -> Float {
-    let clamped = min(max(x, -87.0), 88.0)
-    let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+    let low: Float = -87, high: Float = 88
+    let clamped = x < low ? low : (x > high ? high : x)
+    let magic: Float = 12_582_912  // 1.5·2²³: adding it rounds to the nearest integer in the low mantissa bits
+    let shifted = clamped * 1.442_695_04 + magic
+    let n = shifted - magic
     // Cody–Waite reduction: r = x − n·ln2 in two parts keeps r accurate.
     let r = (clamped - n * 0.693_145_75) - n * 1.428_606_8e-6
     var p: Float = 1.0 / 5040.0
@@ -16,8 +20,8 @@ func fastExp(_ x: Float) -> Float {
     p = p * r + 0.5
     p = p * r + 1.0
     p = p * r + 1.0
-    let bits = UInt32(truncatingIfNeeded: Int32(n) &+ 127) << 23
-    return p * Float(bitPattern: bits)
+    let exponentBits = (shifted.bitPattern &- 0x4B40_0000 &+ 127) << 23
+    return p * Float(bitPattern: exponentBits)
 }
 
 /// erf(x) with absolute error below 3e-7 (Abramowitz & Stegun 7.1.26 with a fast exponential).

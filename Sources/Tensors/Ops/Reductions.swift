@@ -62,29 +62,25 @@ extension Tensor {
     }
 }
 
-/// Numerically stable (log-)softmax of each row of `width` elements.
+/// Numerically stable (log-)softmax of each row of `width` elements; each pass is a separate loop so
+/// the exponentials vectorise and the reductions use independent accumulators.
 private func softmaxRows(_ x: UnsafeBufferPointer<Float>, _ out: UnsafeMutableBufferPointer<Float>, width: Int, log: Bool) {
-    guard width > 0 else { return }
+    guard width > 0, let xBase = x.baseAddress, let oBase = out.baseAddress else { return }
     var base = 0
     while base < x.count {
-        var m = -Float.infinity
-        for j in 0..<width { m = max(m, x[base + j]) }
+        let row = UnsafeBufferPointer(start: xBase + base, count: width)
+        let target = UnsafeMutableBufferPointer(start: oBase + base, count: width)
+        var m = maxAll(row)
         if m == -.infinity { m = 0 }
-        var total: Float = 0
-        for j in 0..<width {
-            let e = fastExp(x[base + j] - m)
-            out[base + j] = e
-            total += e
-        }
+        for j in 0..<width { target[j] = fastExp(row[j] - m) }
+        let total = sumAll(UnsafeBufferPointer(target))
         if log {
-            let logTotal = Foundation_log(total) + m
-            for j in 0..<width { out[base + j] = x[base + j] - logTotal }
+            let logTotal = logf_(total) + m
+            for j in 0..<width { target[j] = row[j] - logTotal }
         } else {
             let inverse = 1 / total
-            for j in 0..<width { out[base + j] *= inverse }
+            for j in 0..<width { target[j] *= inverse }
         }
         base += width
     }
 }
-
-@inline(__always) private func Foundation_log(_ x: Float) -> Float { logf_(x) }

@@ -1,0 +1,52 @@
+import Foundation
+
+/// Timing helpers for `winnow bench`: medians of repeated runs and the process's peak memory.
+public enum BenchmarkClock {
+    /// Seconds taken by `body`, median over `repeats` runs after `warmup` untimed runs.
+    public static func median(repeats: Int, warmup: Int = 1, _ body: () -> Void) -> Double {
+        for _ in 0..<warmup { body() }
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        times.sort()
+        return times[times.count / 2]
+    }
+
+    /// Peak resident set size of this process, in MiB.
+    public static var peakResidentMiB: Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
+    }
+}
+
+/// One line of a benchmark report.
+public struct BenchmarkFigure: Codable, Sendable {
+    public var name: String
+    public var value: Double
+    public var unit: String
+    public var note: String
+
+    public init(_ name: String, _ value: Double, _ unit: String, note: String = "") {
+        self.name = name; self.value = value; self.unit = unit; self.note = note
+    }
+}
+
+/// A benchmark's figures and the conditions they were measured under.
+public struct BenchmarkReport: Codable, Sendable {
+    public var benchmark: String
+    public var blasThreads: Int
+    public var figures: [BenchmarkFigure]
+
+    /// A Markdown table of the figures.
+    public var markdown: String {
+        var lines = ["| figure | value | unit | note |", "|---|---:|---|---|"]
+        for f in figures {
+            lines.append("| \(f.name) | \(String(format: f.value >= 100 ? "%.0f" : "%.3g", f.value)) | \(f.unit) | \(f.note) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
