@@ -25,13 +25,15 @@ let package = Package(
         .target(name: "NeuralNetworks", dependencies: ["Tensors"], swiftSettings: numericSettings),
         .target(name: "Optimizers", dependencies: ["Tensors", "NeuralNetworks"], swiftSettings: numericSettings),
 
+        .target(name: "MetaLearning", dependencies: ["Tensors", "NeuralNetworks", "Optimizers"], swiftSettings: numericSettings),
+
         // Data and results.
         .target(name: "DataIO", dependencies: ["CArchive"]),
         .target(name: "ResultStore", dependencies: ["CSQLite"]),
 
         // Applications and the command line.
         .target(name: "Applications", dependencies: [
-            "Tensors", "NeuralNetworks", "Optimizers", "DataIO", "ResultStore",
+            "Tensors", "NeuralNetworks", "Optimizers", "MetaLearning", "DataIO", "ResultStore",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "winnow", dependencies: [
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "WinnowTestSupport"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Tensors", "WinnowTestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NeuralNetworks", "Tensors"]),
+        .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "Optimizers", "NeuralNetworks", "Tensors"]),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO"]),
         .testTarget(name: "ResultStoreTests", dependencies: ["ResultStore"]),
         .testTarget(name: "WinnowCLITests", dependencies: ["Applications", "DataIO", "ResultStore", "NeuralNetworks", "Optimizers", "Tensors"]),

@@ -1,0 +1,49 @@
+import NeuralNetworks
+import Optimizers
+import Tensors
+
+/// One level of a bilevel program: its parameters, the optimizer that updates them, and its LR schedule.
+public final class Level {
+    public let name: String
+    /// Parameters under dotted keys, in sorted key order.
+    public let parameters: [NamedParameter]
+    public let optimizer: any Optimizer
+    public let baseLearningRate: Float
+    public let schedule: LearningRateSchedule
+
+    public init(name: String, parameters: [NamedParameter], optimizer: any Optimizer, schedule: LearningRateSchedule = .constant) {
+        self.name = name
+        self.parameters = parameters
+        self.optimizer = optimizer
+        self.baseLearningRate = optimizer.learningRate
+        self.schedule = schedule
+    }
+
+    /// The parameter tensors, in key order.
+    public var tensors: [Tensor] { parameters.map(\.tensor) }
+
+    /// Sets the optimizer's learning rate for `step` from the schedule.
+    func applySchedule(step: Int) { optimizer.learningRate = baseLearningRate * schedule.factor(at: step) }
+}
+
+/// A bilevel program: a base problem (θ trained on L_base, which may depend on the meta parameters λ)
+/// and a meta problem (λ trained on L_meta evaluated at the current θ).
+///
+/// Applications implement this protocol; the `Engine` runs it. Batches are opaque to the engine. The
+/// losses receive the forward context to use (training mode, dropout generator, BatchNorm policy): the
+/// engine replays it for SAMA's ± passes so both see the same dropout masks.
+public protocol BilevelProgram: AnyObject {
+    associatedtype Batch
+    /// θ with its optimizer.
+    var base: Level { get }
+    /// λ with its optimizer.
+    var meta: Level { get }
+    /// The next base (training) batch.
+    func nextBaseBatch() -> Batch
+    /// The next meta batch.
+    func nextMetaBatch() -> Batch
+    /// L_base(θ, λ; batch), a scalar.
+    func baseLoss(_ batch: Batch, context: ForwardContext) -> Tensor
+    /// L_meta(θ, λ; batch), a scalar (often independent of λ directly).
+    func metaLoss(_ batch: Batch, context: ForwardContext) -> Tensor
+}

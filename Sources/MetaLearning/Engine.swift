@@ -1,0 +1,121 @@
+import NeuralNetworks
+import Optimizers
+import Tensors
+
+/// What the engine reports to its observers (progress bars, the result store, early stopping).
+public enum EngineEvent: Sendable {
+    case baseStep(step: Int, loss: Float, learningRate: Float)
+    case metaStep(step: Int, metaStep: Int, metaLoss: Float, hypergradientNorm: Float)
+}
+
+/// Runs a bilevel program: base steps with gradient accumulation and LR schedules, and a meta step every
+/// `unroll × gradientAccumulation` base steps once `warmupSteps` have passed (ALGORITHMS.md §1).
+public final class Engine<Program: BilevelProgram> {
+    public struct Configuration: Sendable, Equatable {
+        public var method: HypergradientMethod
+        public var unroll: Int
+        public var warmupSteps: Int
+        public var gradientAccumulation: Int
+        public var clipNorm: Float?
+        public var seed: UInt64
+
+        public init(method: HypergradientMethod, unroll: Int = 1, warmupSteps: Int = 0, gradientAccumulation: Int = 1,
+                    clipNorm: Float? = nil, seed: UInt64 = 0) {
+            precondition(unroll >= 1, "unroll must be ≥ 1, got \(unroll)")
+            precondition(gradientAccumulation >= 1, "gradientAccumulation must be ≥ 1, got \(gradientAccumulation)")
+            precondition(warmupSteps >= 0, "warmupSteps must be ≥ 0, got \(warmupSteps)")
+            self.method = method; self.unroll = unroll; self.warmupSteps = warmupSteps
+            self.gradientAccumulation = gradientAccumulation; self.clipNorm = clipNorm; self.seed = seed
+        }
+    }
+
+    public let program: Program
+    public let configuration: Configuration
+    /// Base steps taken (micro-batches, counting accumulation steps).
+    public private(set) var baseStep = 0
+    /// Meta steps taken.
+    public private(set) var metaStep = 0
+    /// The most recent meta step's result.
+    public private(set) var lastResult: MetaStepResult?
+    /// Forward context of the base steps: its generator drives dropout.
+    public let context: ForwardContext
+    private var observers: [(EngineEvent) -> Void] = []
+    private var accumulated: [Tensor]?
+
+    public init(program: Program, configuration: Configuration) {
+        self.program = program
+        self.configuration = configuration
+        context = ForwardContext(training: true, seed: configuration.seed)
+    }
+
+    /// Registers an observer of progress events.
+    public func observe(_ observer: @escaping (EngineEvent) -> Void) { observers.append(observer) }
+
+    /// Runs base steps until `baseStep == steps`.
+    public func run(steps: Int) {
+        while baseStep < steps { step() }
+    }
+
+    /// One base step (one micro-batch), followed by a meta step when one is due.
+    public func step() {
+        let base = program.base
+        let batch = program.nextBaseBatch()
+        let replayState = context.rng
+        let loss = program.baseLoss(batch, context: context)
+        let grads = Autodiff.gradients(of: loss, wrt: base.tensors)
+        accumulated = accumulated.map { sum in withoutGrad { zip(sum, grads).map { $0 + $1 } } } ?? grads
+        baseStep += 1
+        let accumulation = configuration.gradientAccumulation
+        if baseStep % accumulation == 0, let total = accumulated {
+            let mean = accumulation == 1 ? total : withoutGrad { total.map { $0 * (1 / Float(accumulation)) } }
+            if let clip = configuration.clipNorm { clipGradients(mean, maxNorm: clip) }
+            base.applySchedule(step: baseStep - 1)
+            base.optimizer.step(base.parameters, gradients: mean)
+            accumulated = nil
+        }
+        emit(.baseStep(step: baseStep, loss: loss.item, learningRate: base.optimizer.learningRate))
+        if configuration.method != .finetune, baseStep > configuration.warmupSteps,
+           baseStep % (configuration.unroll * accumulation) == 0 {
+            let replay = ForwardContext(training: context.training, updatesRunningStatistics: false)
+            replay.rng = replayState
+            _ = metaUpdate(lastBatch: batch, replayContext: replay)
+        }
+    }
+
+    /// Computes the hypergradient on `lastBatch` and updates λ with the meta optimizer.
+    @discardableResult
+    public func metaUpdate(lastBatch: Program.Batch, replayContext: ForwardContext) -> MetaStepResult {
+        let result = hypergradient(lastBatch: lastBatch, replayContext: replayContext)
+        let meta = program.meta
+        meta.applySchedule(step: metaStep)
+        meta.optimizer.step(meta.parameters, gradients: result.hypergradient)
+        metaStep += 1
+        lastResult = result
+        emit(.metaStep(step: baseStep, metaStep: metaStep, metaLoss: result.metaLoss,
+                       hypergradientNorm: Float(ParameterVectors.norm(result.hypergradient))))
+        return result
+    }
+
+    /// The hypergradient dL_meta/dλ of the configured method, without updating λ.
+    public func hypergradient(lastBatch: Program.Batch, replayContext: ForwardContext) -> MetaStepResult {
+        let metaContext = ForwardContext(training: context.training, updatesRunningStatistics: false,
+                                         seed: configuration.seed &+ UInt64(metaStep) &+ 0x5A4D)
+        let passes = MetaStepPasses(program: program, lastBatch: lastBatch, replayContext: replayContext, metaContext: metaContext)
+        switch configuration.method {
+        case .finetune:
+            return MetaStepResult(hypergradient: program.meta.tensors.map { Tensor.zeros($0.shape) }, metaLoss: .nan, epsilon: nil)
+        case let .sama(alpha, along):
+            return FiniteDifferenceHypergradient(adapt: true, alpha: alpha, baseUpdateAlongV: along).compute(passes)
+        case let .samaNA(alpha, along):
+            return FiniteDifferenceHypergradient(adapt: false, alpha: alpha, baseUpdateAlongV: along).compute(passes)
+        case let .darts(alpha):
+            return FiniteDifferenceHypergradient(adapt: false, alpha: alpha, baseUpdateAlongV: false).compute(passes)
+        case let .neumann(iterations, alpha):
+            return ImplicitHypergradient(solver: .neumann(iterations: iterations, alpha: alpha)).compute(passes)
+        case let .cg(iterations):
+            return ImplicitHypergradient(solver: .conjugateGradient(iterations: iterations)).compute(passes)
+        }
+    }
+
+    private func emit(_ event: EngineEvent) { for observer in observers { observer(event) } }
+}

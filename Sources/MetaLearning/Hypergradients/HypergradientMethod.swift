@@ -1,0 +1,70 @@
+import Foundation
+import NeuralNetworks
+import Optimizers
+import Tensors
+
+/// How the engine computes dL_meta/dλ (ALGORITHMS.md §2–4).
+public enum HypergradientMethod: Codable, Sendable, Equatable {
+    /// No meta learning: λ never changes.
+    case finetune
+    /// SAMA: adaptation A = ∂u/∂g of the base optimizer, central difference of radius α/‖v‖ (default α = 1).
+    /// `baseUpdateAlongV` leaves θ at θ − εv after the meta step, as the paper does.
+    case sama(alpha: Float = 1, baseUpdateAlongV: Bool = true)
+    /// SAMA without adaptation (A = I), the paper's ablation.
+    case samaNA(alpha: Float = 1, baseUpdateAlongV: Bool = true)
+    /// DARTS' finite-difference approximation: A = I, α = 0.01, θ restored.
+    case darts(alpha: Float = 0.01)
+    /// Neumann series for the inverse Hessian with exact Hessian-vector products (double backward).
+    case neumann(iterations: Int = 1, alpha: Float = 1)
+    /// Conjugate gradient on H·x = g_meta with exact Hessian-vector products (double backward).
+    case cg(iterations: Int = 1)
+
+    /// A short name for reports and the result store.
+    public var name: String {
+        switch self {
+        case .finetune: "finetune"
+        case .sama: "sama"
+        case .samaNA: "sama-na"
+        case .darts: "darts"
+        case .neumann: "neumann"
+        case .cg: "cg"
+        }
+    }
+}
+
+/// What one meta step produced, for observers and tests.
+public struct MetaStepResult: Sendable {
+    /// dL_meta/dλ, one tensor per meta parameter (key order).
+    public var hypergradient: [Tensor]
+    /// L_meta at the θ where the hypergradient was evaluated.
+    public var metaLoss: Float
+    /// The finite-difference radius ε (SAMA family), or nil.
+    public var epsilon: Float?
+}
+
+/// Inner products and axpy over lists of tensors (one per parameter).
+enum ParameterVectors {
+    static func dot(_ a: [Tensor], _ b: [Tensor]) -> Double {
+        var total = 0.0
+        for (x, y) in zip(a, b) {
+            x.withUnsafeBufferPointer { px in y.withUnsafeBufferPointer { py in
+                for i in 0..<px.count { total += Double(px[i]) * Double(py[i]) }
+            } }
+        }
+        return total
+    }
+
+    static func norm(_ a: [Tensor]) -> Double { dot(a, a).squareRoot() }
+
+    /// x ← x + s·y, in place.
+    static func addScaled(_ x: [Tensor], _ s: Float, _ y: [Tensor]) {
+        for (a, b) in zip(x, y) {
+            b.withUnsafeBufferPointer { pb in a.withUnsafeMutableBufferPointer { pa in
+                for i in 0..<pa.count { pa[i] += s * pb[i] }
+            } }
+        }
+    }
+
+    static func scaled(_ a: [Tensor], _ s: Float) -> [Tensor] { withoutGrad { a.map { $0 * s } } }
+    static func copy(_ a: [Tensor]) -> [Tensor] { a.map { $0.detached().copy() } }
+}

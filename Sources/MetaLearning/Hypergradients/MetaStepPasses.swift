@@ -1,0 +1,38 @@
+import NeuralNetworks
+import Optimizers
+import Tensors
+
+/// The passes the hypergradient methods share: the meta gradient, and base-loss evaluations on the last
+/// base batch that replay its dropout masks and leave BatchNorm statistics alone.
+struct MetaStepPasses<Program: BilevelProgram> {
+    let program: Program
+    let lastBatch: Program.Batch
+    /// The forward context of the last base step, rewound to where that step started.
+    let replayContext: ForwardContext
+    let metaContext: ForwardContext
+
+    /// ∂L_meta/∂θ and the direct term ∂L_meta/∂λ, on a fresh meta batch.
+    func metaGradients() -> (theta: [Tensor], direct: [Tensor], loss: Float) {
+        let batch = program.nextMetaBatch()
+        let loss = program.metaLoss(batch, context: metaContext)
+        let thetaCount = program.base.parameters.count
+        let grads = Autodiff.gradients(of: loss, wrt: program.base.tensors + program.meta.tensors)
+        return (Array(grads[..<thetaCount]), Array(grads[thetaCount...]), loss.item)
+    }
+
+    /// L_base on the last base batch with the replayed context (same dropout masks every call).
+    func replayedBaseLoss() -> Tensor {
+        let context = ForwardContext(training: replayContext.training, updatesRunningStatistics: false)
+        context.rng = replayContext.rng
+        return program.baseLoss(lastBatch, context: context)
+    }
+
+    /// ∂L_base/∂λ at the current θ, with θ treated as a constant (nothing of the base model is recorded).
+    func baseGradientForMeta() -> [Tensor] {
+        let theta = program.base.tensors
+        let saved = theta.map(\.requiresGrad)
+        for t in theta { t.requiresGrad = false }
+        defer { for (t, flag) in zip(theta, saved) { t.requiresGrad = flag } }
+        return Autodiff.gradients(of: replayedBaseLoss(), wrt: program.meta.tensors)
+    }
+}
