@@ -1,0 +1,88 @@
+import NeuralNetworks
+import Optimizers
+import Tensors
+
+/// Dense features with (possibly noisy) integer labels.
+public struct DenseClassificationData: Sendable {
+    public var features: Tensor     // [N, D]
+    public var labels: [Int]
+    public var classCount: Int
+
+    public init(features: Tensor, labels: [Int], classCount: Int) {
+        precondition(features.rank == 2 && features.shape[0] == labels.count, "features \(features.shape) vs \(labels.count) labels")
+        self.features = features; self.labels = labels; self.classCount = classCount
+    }
+
+    public var count: Int { labels.count }
+
+    public func rows(_ indices: [Int]) -> (x: Tensor, labels: [Int]) {
+        (features.indexSelect(indices), indices.map { labels[$0] })
+    }
+}
+
+/// Meta-Weight-Net reweighting of a classifier on dense features: the base loss weights each sample's
+/// cross-entropy by w = MWN(ℓ) (ℓ detached); the meta loss is the cross-entropy on a clean batch.
+public final class DenseReweightingProgram: BilevelProgram {
+    public struct Batch { public var indices: [Int] }
+
+    public let model: MLP
+    public let weightNet: MetaWeightNet
+    public let train: DenseClassificationData
+    public let clean: DenseClassificationData
+    public let normalization: WeightNormalization
+    public let base: Level
+    public let meta: Level
+    public var trainSampler: EpochSampler
+    public var metaSampler: EpochSampler
+
+    public init(model: MLP, weightNet: MetaWeightNet, train: DenseClassificationData, clean: DenseClassificationData,
+                baseOptimizer: any Optimizer, metaOptimizer: any Optimizer, batchSize: Int, metaBatchSize: Int,
+                normalization: WeightNormalization, seed: UInt64) {
+        self.model = model; self.weightNet = weightNet; self.train = train; self.clean = clean
+        self.normalization = normalization
+        base = Level(name: "base", parameters: model.namedParameters(), optimizer: baseOptimizer)
+        meta = Level(name: "meta", parameters: weightNet.namedParameters(), optimizer: metaOptimizer)
+        trainSampler = EpochSampler(count: train.count, batchSize: batchSize, seed: seed)
+        metaSampler = EpochSampler(count: clean.count, batchSize: metaBatchSize, seed: seed &+ 1)
+    }
+
+    public func nextBaseBatch() -> Batch { Batch(indices: trainSampler.next()) }
+    public func nextMetaBatch() -> Batch { Batch(indices: metaSampler.next()) }
+
+    public func baseLoss(_ batch: Batch, context: ForwardContext) -> Tensor {
+        let (x, labels) = train.rows(batch.indices)
+        let losses = Loss.crossEntropy(model(x, context), labels: labels)
+        let weights = weightNet(losses.reshaped([labels.count, 1]))
+        return normalization.combine(losses: losses, weights: weights)
+    }
+
+    public func metaLoss(_ batch: Batch, context: ForwardContext) -> Tensor {
+        let (x, labels) = clean.rows(batch.indices)
+        return Loss.meanCrossEntropy(model(x, context), labels: labels)
+    }
+
+    /// The current weight of every training sample (from its current loss), without recording.
+    public func sampleWeights() -> [Float] {
+        withoutGrad {
+            var weights: [Float] = []
+            for start in stride(from: 0, to: train.count, by: 1024) {
+                let (x, labels) = train.rows(Array(start..<min(start + 1024, train.count)))
+                let losses = Loss.crossEntropy(model(x, .evaluation()), labels: labels)
+                weights += weightNet(losses.reshaped([labels.count, 1])).scalars
+            }
+            return weights
+        }
+    }
+
+    /// Accuracy of the base model on `data`.
+    public func accuracy(on data: DenseClassificationData) -> Double {
+        withoutGrad {
+            var correct = 0.0
+            for start in stride(from: 0, to: data.count, by: 1024) {
+                let (x, labels) = data.rows(Array(start..<min(start + 1024, data.count)))
+                correct += Loss.accuracy(model(x, .evaluation()), labels: labels) * Double(labels.count)
+            }
+            return correct / Double(max(data.count, 1))
+        }
+    }
+}

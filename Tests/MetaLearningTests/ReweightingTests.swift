@@ -1,0 +1,54 @@
+import Testing
+import NeuralNetworks
+import Optimizers
+import Tensors
+@testable import MetaLearning
+
+/// 40% symmetric label noise on seeded Gaussian classes, a clean meta set: each method's learned weights
+/// must separate corrupted from clean samples and its test accuracy must beat plain training.
+@Suite struct ReweightingTests {
+    struct Outcome { var accuracy: Double; var cleanWeight: Double; var corruptedWeight: Double }
+
+    static let data = SyntheticNoisyLabels(classes: 10, dimension: 100, meanStd: 0.34, trainCount: 4_000, metaCount: 200,
+                                           testCount: 2_000, noise: 0.4, seed: 7)
+
+    static func run(_ method: HypergradientMethod, normalization: WeightNormalization, steps: Int = 1_200, unroll: Int = 5) -> Outcome {
+        var rng = RandomGenerator(seed: 11)
+        let model = MLP(widths: [100, 64, 10], rng: &rng)
+        let weightNet = MetaWeightNet(rng: &rng)
+        let program = DenseReweightingProgram(model: model, weightNet: weightNet, train: data.train, clean: data.meta,
+                                              baseOptimizer: Adam(learningRate: 1e-3), metaOptimizer: Adam(learningRate: 1e-3),
+                                              batchSize: 100, metaBatchSize: 100, normalization: normalization, seed: 5)
+        let engine = Engine(program: program, configuration: .init(method: method, unroll: unroll, warmupSteps: 100))
+        engine.run(steps: steps)
+        let weights = program.sampleWeights()
+        var clean = 0.0, corrupted = 0.0, nClean = 0.0, nCorrupted = 0.0
+        for (w, bad) in zip(weights, data.corrupted) {
+            if bad { corrupted += Double(w); nCorrupted += 1 } else { clean += Double(w); nClean += 1 }
+        }
+        return Outcome(accuracy: program.accuracy(on: data.test), cleanWeight: clean / nClean, corruptedWeight: corrupted / nCorrupted)
+    }
+
+    /// Measured (seeds 7/11/5, 1,200 steps, unroll 5, weight-sum normalisation): finetune 0.758;
+    /// sama(α 0.1) 0.888 with weights 0.47 clean / 0.03 corrupted; sama-na(α 0.1) 0.879; darts 0.846
+    /// (0.49 / 0.13); neumann 0.906; cg 0.907. α = 0.1 because the ε·v step has norm α: the paper's α = 1
+    /// suits BERT-base's parameter norm, and on this 7k-parameter MLP a unit step along raw gradients
+    /// (sama-na with the base update along v) ruins θ every meta step (measured: 0.693, inverted weights).
+    @Test(arguments: [HypergradientMethod.sama(alpha: 0.1), .samaNA(alpha: 0.1), .darts(), .neumann(), .cg()])
+    func weightsSeparateCorruptedSamplesAndAccuracyBeatsFinetune(_ method: HypergradientMethod) {
+        let baseline = Self.finetune
+        let o = Self.run(method, normalization: .weightSum)
+        print("reweighting \(method.name): test accuracy \(o.accuracy) (finetune \(baseline.accuracy)); mean weight clean \(o.cleanWeight), corrupted \(o.corruptedWeight)")
+        #expect(o.corruptedWeight < 0.5 * o.cleanWeight, "\(method.name) weights do not separate corrupted samples")
+        #expect(o.accuracy > baseline.accuracy + 0.05, "\(method.name) does not beat finetune")
+    }
+
+    /// Plain training on the noisy labels: the weight net never changes, so weights are equal across groups.
+    static let finetune = run(.finetune, normalization: .weightSum)
+
+    @Test func finetuneLeavesWeightsUninformative() {
+        let o = Self.finetune
+        #expect(abs(o.cleanWeight - o.corruptedWeight) < 0.05)
+        #expect(o.accuracy > 0.6 && o.accuracy < 0.85)
+    }
+}
