@@ -40,7 +40,8 @@ public final class Engine<Program: BilevelProgram> {
     /// Forward context of the base steps: its generator drives dropout.
     public let context: ForwardContext
     private var observers: [(EngineEvent) -> Void] = []
-    private var accumulated: [Tensor]?
+    /// Gradients summed over the micro-steps of the current accumulation window.
+    var accumulatedGradients: [Tensor]?
 
     public init(program: Program, configuration: Configuration) {
         self.program = program
@@ -63,15 +64,15 @@ public final class Engine<Program: BilevelProgram> {
         let replayState = context.rng
         let loss = program.baseLoss(batch, context: context)
         let grads = Autodiff.gradients(of: loss, wrt: base.tensors)
-        accumulated = accumulated.map { sum in withoutGrad { zip(sum, grads).map { $0 + $1 } } } ?? grads
+        accumulatedGradients = accumulatedGradients.map { sum in withoutGrad { zip(sum, grads).map { $0 + $1 } } } ?? grads
         baseStep += 1
         let accumulation = configuration.gradientAccumulation
-        if baseStep % accumulation == 0, let total = accumulated {
+        if baseStep % accumulation == 0, let total = accumulatedGradients {
             let mean = accumulation == 1 ? total : withoutGrad { total.map { $0 * (1 / Float(accumulation)) } }
             if let clip = configuration.clipNorm { clipGradients(mean, maxNorm: clip) }
             base.applySchedule(step: baseStep - 1)
             base.optimizer.step(base.parameters, gradients: mean)
-            accumulated = nil
+            accumulatedGradients = nil
         }
         emit(.baseStep(step: baseStep, loss: loss.item, learningRate: base.optimizer.learningRate))
         if configuration.method != .finetune, baseStep > configuration.warmupSteps,
@@ -115,6 +116,13 @@ public final class Engine<Program: BilevelProgram> {
         case let .cg(iterations):
             return ImplicitHypergradient(solver: .conjugateGradient(iterations: iterations)).compute(passes)
         }
+    }
+
+    /// Sets the counters and the generator (checkpoint restore).
+    func restoreCounters(baseStep: Int, metaStep: Int, rng: [UInt64]) {
+        self.baseStep = baseStep
+        self.metaStep = metaStep
+        context.rng.state = rng
     }
 
     private func emit(_ event: EngineEvent) { for observer in observers { observer(event) } }

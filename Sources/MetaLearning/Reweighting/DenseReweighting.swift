@@ -1,3 +1,4 @@
+import Foundation
 import NeuralNetworks
 import Optimizers
 import Tensors
@@ -84,5 +85,16 @@ public final class DenseReweightingProgram: BilevelProgram {
             }
             return correct / Double(max(data.count, 1))
         }
+    }
+}
+
+extension DenseReweightingProgram: ResumableProgram {
+    public func dataState() throws -> Data { try JSONEncoder().encode([trainSampler, metaSampler]) }
+
+    public func restoreDataState(_ data: Data) throws {
+        let samplers = try JSONDecoder().decode([EpochSampler].self, from: data)
+        guard samplers.count == 2 else { throw ProgramCheckpointError.mismatch("data state", "expected two samplers") }
+        trainSampler = samplers[0]
+        metaSampler = samplers[1]
     }
 }

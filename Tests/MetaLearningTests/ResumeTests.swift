@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+import NeuralNetworks
+import Optimizers
+import Tensors
+@testable import MetaLearning
+
+@Suite struct ResumeTests {
+    static let data = SyntheticNoisyLabels(classes: 4, dimension: 12, meanStd: 0.5, trainCount: 600, metaCount: 80, testCount: 10, noise: 0.4, seed: 3)
+
+    /// A fresh program and engine; `initSeed` changes the initial weights (a resumed run must not depend on them).
+    func makeEngine(initSeed: UInt64, method: HypergradientMethod) -> (Engine<DenseReweightingProgram>, DenseReweightingProgram) {
+        var rng = RandomGenerator(seed: initSeed)
+        let program = DenseReweightingProgram(model: MLP(widths: [12, 16, 4], dropout: 0.2, rng: &rng), weightNet: MetaWeightNet(hidden: 8, rng: &rng),
+                                              train: Self.data.train, clean: Self.data.meta,
+                                              baseOptimizer: Adam(learningRate: 1e-2), metaOptimizer: Adam(learningRate: 1e-2),
+                                              batchSize: 32, metaBatchSize: 16, normalization: .weightSum, seed: 9)
+        let engine = Engine(program: program, configuration: .init(method: method, unroll: 3, warmupSteps: 4, gradientAccumulation: 2, seed: 21))
+        return (engine, program)
+    }
+
+    func snapshot(_ p: DenseReweightingProgram) -> [Float] { (p.base.tensors + p.meta.tensors).flatMap(\.scalars) }
+
+    @Test(arguments: [HypergradientMethod.sama(alpha: 0.1), .cg(iterations: 2)])
+    func resumedRunMatchesUninterruptedRun(_ method: HypergradientMethod) throws {
+        let (straight, straightProgram) = makeEngine(initSeed: 1, method: method)
+        straight.run(steps: 41)
+
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-program-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let (first, _) = makeEngine(initSeed: 1, method: method)
+        first.run(steps: 19)                    // stops inside an accumulation window (19 is odd)
+        try first.saveCheckpoint(to: url)
+        let (resumed, resumedProgram) = makeEngine(initSeed: 2, method: method)
+        try resumed.loadCheckpoint(from: url)
+        #expect(resumed.baseStep == 19 && resumed.metaStep == first.metaStep)
+        resumed.run(steps: 41)
+        #expect(straight.metaStep == resumed.metaStep && straight.metaStep > 3)
+        #expect(snapshot(straightProgram) == snapshot(resumedProgram), "resumed θ and λ differ from the uninterrupted run")
+    }
+
+    @Test func aModelCheckpointIsNotAProgramCheckpoint() throws {
+        let (engine, program) = makeEngine(initSeed: 1, method: .sama())
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-model-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try TrainingCheckpoint.save(model: program.model, optimizer: program.base.optimizer, to: url)
+        #expect(throws: ProgramCheckpointError.notAProgramCheckpoint(url.path)) { try engine.loadCheckpoint(from: url) }
+    }
+}
