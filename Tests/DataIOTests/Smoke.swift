@@ -1,2 +1,8 @@
 import Testing
-@Test func placeholder() {}
+import Foundation
+@testable import DataIO
+
+@Test func benchSmoke() throws {
+    let r = try JSONBenchmark.run(path: "Datasets/rt-sentiment-weak.tar.gz")
+    print(r)
+}
