@@ -71,8 +71,8 @@ public struct ArchiveSource: Sendable {
             return [UInt8](data)
         case .file:
             var found: [UInt8]?
-            try scan(wantData: { $0 == wanted && found == nil }) { m, bytes in
-                if m.path == wanted, found == nil { found = bytes }
+            try scan(wantData: { $0 == wanted && found == nil }) { _, bytes in
+                if let bytes, found == nil { found = bytes }
             }
             guard let found else { throw DataIOError.memberNotFound(archive: path, member: wanted) }
             return found
@@ -92,7 +92,9 @@ public struct ArchiveSource: Sendable {
                 try body(rel, [UInt8](data))
             }
         case .file:
-            try scan(wantData: { g.matches($0) }) { m, bytes in try body(m.path, bytes) }
+            try scan(wantData: { g.matches($0) }) { m, bytes in
+                if let bytes { try body(m.path, bytes) }
+            }
         }
     }
 
@@ -135,9 +137,17 @@ public struct ArchiveSource: Sendable {
         return files.sorted()
     }
 
-    /// Walks the archive once; `wantData(path)` says whether to read a member's bytes.
+    /// True if `path` is a single plain or compressed file rather than an archive or directory.
+    public func isSingleFile() throws -> Bool {
+        guard kind == .file else { return false }
+        let reader = try LibArchiveReader(file: path)
+        return try reader.nextHeader()?.isRaw ?? false
+    }
+
+    /// Walks the archive once; `wantData(path)` says whether to read a member's bytes
+    /// (`visit` gets nil bytes for members not wanted).
     private func scan(wantData: (String) -> Bool,
-                      _ visit: (ArchiveMember, [UInt8]) throws -> Void) throws {
+                      _ visit: (ArchiveMember, [UInt8]?) throws -> Void) throws {
         let reader = try LibArchiveReader(file: path)
         while let header = try reader.nextHeader() {
             let name = header.isRaw ? ArchiveSource.rawMemberName(for: path) : header.path
@@ -146,7 +156,7 @@ public struct ArchiveSource: Sendable {
             if wantData(name) {
                 try visit(member, try reader.readData(member: name, sizeHint: header.size))
             } else {
-                try visit(member, [])
+                try visit(member, nil)
             }
         }
     }
@@ -164,7 +174,8 @@ final class LibArchiveReader {
     private let handle: OpaquePointer
     let name: String
 
-    /// Opens a file with every filter and format, plus the raw format for non-archive files.
+    /// Opens a file with every filter, the archive formats, and the raw format for non-archive files.
+    /// `mtree` and `warc` are left out on purpose: their text heuristics claim plain text files.
     init(file: String) throws {
         guard let a = archive_read_new() else {
             throw DataIOError.archiveRead(path: file, member: nil, reason: "archive_read_new failed")
@@ -172,7 +183,19 @@ final class LibArchiveReader {
         handle = a
         name = file
         archive_read_support_filter_all(a)
-        archive_read_support_format_all(a)
+        archive_read_support_format_tar(a)
+        archive_read_support_format_gnutar(a)
+        archive_read_support_format_zip(a)
+        archive_read_support_format_7zip(a)
+        archive_read_support_format_cpio(a)
+        archive_read_support_format_ar(a)
+        archive_read_support_format_iso9660(a)
+        archive_read_support_format_rar(a)
+        archive_read_support_format_rar5(a)
+        archive_read_support_format_xar(a)
+        archive_read_support_format_cab(a)
+        archive_read_support_format_lha(a)
+        archive_read_support_format_empty(a)
         archive_read_support_format_raw(a)
         if archive_read_open_filename(a, file, 1 << 16) != ARCHIVE_OK {
             throw DataIOError.archiveRead(path: file, member: nil, reason: LibArchiveReader.message(a))

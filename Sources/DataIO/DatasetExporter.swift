@@ -44,7 +44,7 @@ public enum DatasetExporter {
         summary.unknownIDCount = kept.subtracting(known).count
 
         let source = try ArchiveSource(path: dataset.sourcePath)
-        let isSingleFile = source.kind == .file
+        let isSingleFile = try source.isSingleFile()
         let writer = try ArchiveWriter(path: output, kind: ArchiveWriter.Kind.from(path: output) ?? .tarGz)
         var sidecarsWritten = Set<String>()
         try source.forEachMember { member, bytes in

@@ -45,7 +45,8 @@ extension Dataset {
         try source.forEachMember { p, b in
             if needed.contains(p) || p.hasSuffix(".ids") || p.split(separator: "/").last == "label.json" { bytes[p] = b }
         }
-        func file(_ m: String) -> String { source.kind == .file && members.count == 1 ? path : "\(path):\(m)" }
+        let single = try source.isSingleFile()
+        func file(_ m: String) -> String { single ? path : "\(path):\(m)" }
         func sidecar(_ m: String) -> [String]? {
             guard let b = bytes[m + ".ids"] else { return nil }
             return String(decoding: b, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)

@@ -89,7 +89,7 @@ import Testing
         let src = try writeArchive(dir, "s.tar.gz", [("d.jsonl", "{\"id\": \"a\"}\n{\"id\": \"b\"}\n")])
         let ds = try Dataset.load(path: src)
         // Corrupt the source after loading: the export must fail and leave nothing behind.
-        try writeArchive(dir, "s.tar.gz", [("d.jsonl", "{\"id\": \"a\"}\n{\"id\": oops}\n")])
+        _ = try writeArchive(dir, "s.tar.gz", [("d.jsonl", "{\"id\": \"a\"}\n{\"id\": oops}\n")])
         let out = dir + "/out.tar.gz"
         let e = expectDataIOError { try DatasetExporter.export(ds, keeping: ["a"], to: out) }
         if case .malformedJSON? = e {} else { Issue.record("got \(String(describing: e))") }
