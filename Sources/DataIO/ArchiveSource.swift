@@ -173,6 +173,8 @@ final class LibArchiveReader {
 
     private let handle: OpaquePointer
     let name: String
+    /// The member whose header was read last (named in errors found while skipping past it).
+    private var current: String?
 
     /// Opens a file with every filter, the archive formats, and the raw format for non-archive files.
     /// `mtree` and `warc` are left out on purpose: their text heuristics claim plain text files.
@@ -229,12 +231,14 @@ final class LibArchiveReader {
         let r = archive_read_next_header(handle, &entry)
         if r == ARCHIVE_EOF { return nil }
         guard r == ARCHIVE_OK || r == ARCHIVE_WARN, let entry else {
-            throw DataIOError.archiveRead(path: name, member: nil, reason: LibArchiveReader.message(handle))
+            // Truncation is usually found while skipping the previous member's data: name that member.
+            throw DataIOError.archiveRead(path: name, member: current, reason: LibArchiveReader.message(handle))
         }
         let isRaw = archive_format(handle) == ARCHIVE_FORMAT_RAW
         let p = archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
         let size = archive_entry_size_is_set(entry) != 0 ? Int(archive_entry_size(entry)) : nil
         let type = UInt32(archive_entry_filetype(entry))
+        current = isRaw ? ArchiveSource.rawMemberName(for: name) : ArchiveSource.normalise(p)
         return Header(path: ArchiveSource.normalise(p), size: size,
                       isRegularFile: isRaw || type == winnow_ae_ifreg(), isRaw: isRaw)
     }

@@ -144,6 +144,33 @@ import Testing
         expectDataIOError { _ = try Dataset.load(path: path) }
     }
 
+    @Test func corruptOrTruncatedZipIsDetected() throws {
+        let dir = try makeTempDir()
+        defer { cleanup(dir) }
+        let lines = (0..<2_000).map { "{\"id\": \"s\($0)\", \"text\": \"sample \($0 * 7919 % 1000)\"}\n" }.joined()
+        let zip = try writeArchive(dir, "a.zip", [("x/train.jsonl", lines)])
+        #expect(try Dataset.load(path: zip).splits.first?.count == 2_000)
+        let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: zip)))
+        try Data(good[0..<(good.count / 2)]).write(to: URL(fileURLWithPath: dir + "/half.zip"))
+        expectDataIOError { _ = try Dataset.load(path: dir + "/half.zip") }
+        var flipped = good
+        for k in (good.count / 2)..<(good.count / 2 + 16) { flipped[k] ^= 0xA5 }  // inside the deflated data
+        try Data(flipped).write(to: URL(fileURLWithPath: dir + "/flip.zip"))
+        let e = expectDataIOError { _ = try Dataset.load(path: dir + "/flip.zip") }
+        #expect(e?.errorDescription?.contains("flip.zip") == true)
+    }
+
+    @Test func truncatedArchiveErrorNamesTheMember() throws {
+        let dir = try makeTempDir()
+        defer { cleanup(dir) }
+        let full = try [UInt8](Data(contentsOf: URL(fileURLWithPath: bundled("rt-sentiment-weak.tar.gz"))))
+        let path = dir + "/half.tar.gz"
+        try Data(full[0..<(full.count / 2)]).write(to: URL(fileURLWithPath: path))
+        let e = expectDataIOError { _ = try ArchiveSource(path: path).members() }
+        #expect(e?.errorDescription?.contains("rt-sentiment/train.json") == true, "\(String(describing: e))")
+        #expect(e?.errorDescription?.contains("Truncated") == true)
+    }
+
     @Test func unsafeEntryPathsAreRefused() throws {
         let dir = try makeTempDir()
         defer { cleanup(dir) }

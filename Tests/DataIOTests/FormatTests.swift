@@ -129,6 +129,19 @@ import Testing
         #expect(train.records[0].features?.max() == 255)
     }
 
+    @Test func explicitImagesAndLabelsPair() throws {
+        let split = try IDXFormat.load(images: fashionMNISTDir + "/t10k-images-idx3-ubyte.gz",
+                                       labels: fashionMNISTDir + "/t10k-labels-idx1-ubyte.gz", name: "test")
+        #expect(split.count == 10_000 && split.records[0].features?.count == 784)
+        #expect(split.records[0].id == "t10k-images-idx3-ubyte#0" && split.records[0].label == 9)
+        let mismatch = expectDataIOError {
+            _ = try IDXFormat.load(images: fashionMNISTDir + "/t10k-images-idx3-ubyte.gz",
+                                   labels: fashionMNISTDir + "/train-labels-idx1-ubyte.gz")
+        }
+        #expect(mismatch == .idxCountMismatch(images: "t10k-images-idx3-ubyte", labels: "train-labels-idx1-ubyte",
+                                              imageCount: 10_000, labelCount: 60_000))
+    }
+
     @Test func encodeParseRoundTripGzipOrNot() throws {
         let images = IDXArray(dims: [3, 2, 2], data: Array(0..<12))
         let labels = IDXArray(dims: [3], data: [2, 0, 1])
