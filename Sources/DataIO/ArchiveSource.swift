@@ -8,6 +8,7 @@ public struct ArchiveMember: Sendable, Hashable, Codable {
     /// Uncompressed size in bytes when the container records it (nil for a raw compressed stream).
     public let size: Int?
 
+    /// Memberwise initialiser; see the properties for meanings and defaults.
     public init(path: String, size: Int?) {
         self.path = path
         self.size = size
@@ -246,7 +247,7 @@ final class LibArchiveReader {
     /// Reads the current entry's data completely.
     func readData(member: String, sizeHint: Int?) throws -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(max(0, min(sizeHint ?? (1 << 20), 1 << 30)))
+        out.reserveCapacity(max(0, min(sizeHint ?? (1 << 20), 1 << 28)))
         let chunk = 1 << 16
         var buffer = [UInt8](repeating: 0, count: chunk)
         while true {

@@ -7,7 +7,16 @@ import Foundation
 public final class ArchiveWriter {
     /// Container and compression of the output.
     public enum Kind: String, Sendable, CaseIterable {
-        case tar, tarGz, tarXz, tarZstd, zip
+        /// Uncompressed POSIX tar.
+        case tar
+        /// gzip-compressed tar.
+        case tarGz
+        /// xz-compressed tar.
+        case tarXz
+        /// zstd-compressed tar.
+        case tarZstd
+        /// zip (deflate).
+        case zip
 
         /// Guesses the kind from a file name (`.tar.gz`/`.tgz`, `.tar.xz`, `.tar.zst`, `.zip`, `.tar`).
         public static func from(path: String) -> Kind? {

@@ -11,6 +11,7 @@ public struct CSVOptions: Sendable, Equatable {
     /// Numeric feature columns; nil = every other column when there is no text column, else none.
     public var featureColumns: [String]?
 
+    /// Memberwise initialiser; see the properties for meanings and defaults.
     public init(delimiter: UInt8 = UInt8(ascii: ","), idColumn: String? = "id", textColumn: String? = "text",
                 labelColumn: String? = "label", featureColumns: [String]? = nil) {
         self.delimiter = delimiter

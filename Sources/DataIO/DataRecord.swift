@@ -13,6 +13,7 @@ public struct DataRecord: Sendable, Equatable {
     /// Other fields of the source record, by key.
     public var extra: [String: JSONValue]
 
+    /// Memberwise initialiser; see the properties for meanings and defaults.
     public init(id: String, text: String? = nil, features: [Float]? = nil, label: Int? = nil,
                 weakLabels: [Int]? = nil, extra: [String: JSONValue] = [:]) {
         self.id = id
@@ -51,6 +52,7 @@ public struct LabeledSplit: Sendable {
     /// False when ids are positional (`member#index`) or came from an `.ids` sidecar written by export.
     public var hasIntrinsicIDs: Bool
 
+    /// Memberwise initialiser; see the properties for meanings and defaults.
     public init(name: String, member: String, labelsMember: String? = nil, records: [DataRecord],
                 hasIntrinsicIDs: Bool) {
         self.name = name
@@ -90,6 +92,7 @@ public struct Dataset: Sendable {
     /// The options the dataset was read with.
     public var options: DatasetOptions
 
+    /// Memberwise initialiser; see the properties for meanings and defaults.
     public init(name: String, sourcePath: String, format: DatasetFormat, classNames: [String],
                 splits: [LabeledSplit], options: DatasetOptions) {
         self.name = name
@@ -108,6 +111,13 @@ public struct Dataset: Sendable {
 
     /// Number of classes.
     public var classCount: Int { classNames.count }
+
+    /// Majority vote over the weak labels of split `name` (nil if the split is missing, has no weak
+    /// labels, or the dataset has no classes); `policy` defaults to `options.tiePolicy`.
+    public func majorityVote(split name: String, policy: TiePolicy? = nil) -> MajorityVoteResult? {
+        guard let s = self[split: name], s.hasWeakLabels, classCount > 0 else { return nil }
+        return MajorityVote(classCount: classCount, policy: policy ?? options.tiePolicy).apply(to: s)
+    }
 
     static func ordered(_ splits: [LabeledSplit]) -> [LabeledSplit] {
         let rank = ["train": 0, "valid": 1, "validation": 1, "dev": 1, "test": 2]
@@ -129,6 +139,7 @@ public struct DatasetOptions: Sendable, Equatable {
     /// Policy for majority-vote ties and all-abstain samples (WRENCH).
     public var tiePolicy: TiePolicy
 
+    /// Memberwise initialiser; see the properties for meanings and defaults.
     public init(format: DatasetFormat? = nil, jsonl: JSONLOptions = .init(), csv: CSVOptions = .init(),
                 tiePolicy: TiePolicy = .uniformSoft) {
         self.format = format

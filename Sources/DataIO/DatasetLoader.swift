@@ -58,7 +58,7 @@ extension Dataset {
             var splits: [LabeledSplit] = []
             var maxLabel = -1
             for m in wanted {
-                let lm = labelsFor[m]!
+                guard let lm = labelsFor[m] else { continue }
                 let split = try IDXFormat.split(name: IDXFormat.splitName(forImages: m),
                                                 images: try IDXFormat.parse(bytes[m] ?? [], file: file(m)), imagesMember: m,
                                                 labels: try IDXFormat.parse(bytes[lm] ?? [], file: file(lm)), labelsMember: lm,

@@ -7,6 +7,7 @@ public struct IDXArray: Sendable, Equatable {
     /// `dims.reduce(1, *)` bytes.
     public var data: [UInt8]
 
+    /// Creates an array; `data.count` must equal the product of `dims` (checked).
     public init(dims: [Int], data: [UInt8]) {
         precondition(dims.reduce(1, *) == data.count, "IDXArray: dims \(dims) need \(dims.reduce(1, *)) bytes, got \(data.count)")
         self.dims = dims

@@ -11,6 +11,7 @@ public struct JSONLOptions: Sendable, Equatable {
     /// Field holding weak labels (integers, `-1` = abstain).
     public var weakLabelsField: String?
 
+    /// Memberwise initialiser; see the properties for meanings and defaults.
     public init(idField: String? = "id", textField: String? = "text", labelField: String? = "label",
                 featuresField: String? = nil, weakLabelsField: String? = "weak_labels") {
         self.idField = idField

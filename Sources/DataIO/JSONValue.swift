@@ -1,10 +1,16 @@
 /// A parsed JSON value. Numbers are `Double` (integers up to 2^53 are exact); objects keep key order.
 public enum JSONValue: Sendable, Equatable {
+    /// `null`.
     case null
+    /// `true` / `false`.
     case bool(Bool)
+    /// Any number (integers up to 2^53 exact).
     case number(Double)
+    /// A string with escapes resolved.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object with keys in document order.
     case object(JSONObject)
 
     /// The string, if this is a string.

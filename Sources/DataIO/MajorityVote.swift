@@ -23,6 +23,7 @@ public struct MajorityVote: Sendable {
     /// Tie / all-abstain policy.
     public let policy: TiePolicy
 
+    /// A vote over `classCount` classes (must be positive) with the given tie policy.
     public init(classCount: Int, policy: TiePolicy = .uniformSoft) {
         precondition(classCount > 0, "MajorityVote needs at least one class, got \(classCount)")
         self.classCount = classCount

@@ -42,6 +42,12 @@ import Testing
         // Every sample gets a soft label under the default policy; rt-0 votes fresh.
         #expect(result.votes.allSatisfy { $0 != nil })
         #expect(result.votes[0] == MajorityVote.Vote(soft: [0, 1], label: 1))
+        #expect(ds.majorityVote(split: "train")?.report == r)
+        // Dropping ties and all-abstain keeps exactly the unique-majority samples: 9,486 covered − 788 ties.
+        let dropped = try #require(ds.majorityVote(split: "train", policy: .abstain))
+        #expect(dropped.votes.compactMap { $0 }.count == 8_698)
+        let soft = result.votes.compactMap { $0 }.filter { $0.soft == [0.5, 0.5] }.count
+        #expect(soft == 788 + 1_177)  // ties and all-abstain both get the uniform soft label
     }
 
     @Test func tiePolicies() {
