@@ -83,6 +83,26 @@ import Testing
         #expect(try IDXFormat.parse(raw, file: "x").dims == [2, 2, 2])
     }
 
+    /// Prune the real Fashion-MNIST train split to every 60th image; test (t10k) is copied unchanged.
+    @Test func fashionMNISTPrunedExport() throws {
+        let ds = try fashionMNIST.get()
+        let train = try #require(ds[split: "train"])
+        let keptIndices = stride(from: 7, to: 60_000, by: 60).map { $0 }
+        let kept = Set(keptIndices.map { train.records[$0].id })
+        let dir = try makeTempDir()
+        defer { cleanup(dir) }
+        let summary = try DatasetExporter.export(ds, keeping: kept, to: dir + "/fm.tar.gz")
+        #expect(summary.kept == ["train": 1_000])
+        let back = try Dataset.load(path: dir + "/fm.tar.gz")
+        let backTrain = try #require(back[split: "train"])
+        #expect(backTrain.ids == keptIndices.map { "train-images-idx3-ubyte#\($0)" })
+        #expect(backTrain.records == keptIndices.map { train.records[$0] })
+        #expect(back[split: "test"]?.count == 10_000)
+        #expect(Set(try ArchiveSource(path: dir + "/fm.tar.gz").members().map(\.path)) ==
+                ["train-images-idx3-ubyte", "train-images-idx3-ubyte.ids", "train-labels-idx1-ubyte",
+                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"])
+    }
+
     @Test func exportNeverLeavesAHalfWrittenFile() throws {
         let dir = try makeTempDir()
         defer { cleanup(dir) }

@@ -114,7 +114,7 @@ import Testing
 @Suite struct IDXTests {
     /// Fashion-MNIST from the Debian package: 60,000 / 10,000 images of 28×28, 10 balanced classes.
     @Test func fashionMNISTFromTheSystemPackage() throws {
-        let ds = try Dataset.load(path: fashionMNISTDir)
+        let ds = try fashionMNIST.get()
         #expect(ds.format == .idx)
         #expect(ds.splitNames == ["train", "test"])
         #expect(ds.classNames.count == 10)

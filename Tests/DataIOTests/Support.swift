@@ -32,6 +32,9 @@ func writeArchive(_ dir: String, _ name: String, _ entries: [(String, String)]) 
 /// The RT weak-label dataset, loaded once for all tests.
 let rtSentiment: Result<Dataset, any Error> = Result { try Dataset.load(path: bundled("rt-sentiment-weak.tar.gz")) }
 
+/// Fashion-MNIST (70,000 images) from the system package, loaded once for all tests.
+let fashionMNIST: Result<Dataset, any Error> = Result { try Dataset.load(path: fashionMNISTDir) }
+
 /// Expects `body` to throw a `DataIOError` and returns it (nil, with a recorded issue, otherwise).
 @discardableResult
 func expectDataIOError(sourceLocation: SourceLocation = #_sourceLocation,
