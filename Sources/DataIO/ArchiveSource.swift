@@ -55,7 +55,10 @@ public struct ArchiveSource: Sendable {
             }
         case .file:
             var out: [ArchiveMember] = []
-            try scan(wantData: { _ in false }) { member, _ in out.append(member) }
+            try scan(wantData: { _ in false }) { member, _ in
+                out.append(member)
+                return true
+            }
             return out
         }
     }
@@ -72,8 +75,9 @@ public struct ArchiveSource: Sendable {
             return [UInt8](data)
         case .file:
             var found: [UInt8]?
-            try scan(wantData: { $0 == wanted && found == nil }) { _, bytes in
-                if let bytes, found == nil { found = bytes }
+            try scan(wantData: { $0 == wanted }) { _, bytes in
+                found = bytes
+                return bytes == nil  // stop at the first match
             }
             guard let found else { throw DataIOError.memberNotFound(archive: path, member: wanted) }
             return found
@@ -95,8 +99,15 @@ public struct ArchiveSource: Sendable {
         case .file:
             try scan(wantData: { g.matches($0) }) { m, bytes in
                 if let bytes { try body(m.path, bytes) }
+                return true
             }
         }
+    }
+
+    /// Lists the members whose path matches `glob`.
+    public func members(matching glob: String) throws -> [ArchiveMember] {
+        let g = Glob(glob)
+        return try members().filter { g.matches($0.path) }
     }
 
     /// Reads every member matching `glob` into memory.
@@ -146,18 +157,18 @@ public struct ArchiveSource: Sendable {
     }
 
     /// Walks the archive once; `wantData(path)` says whether to read a member's bytes
-    /// (`visit` gets nil bytes for members not wanted).
+    /// (`visit` gets nil bytes for members not wanted and returns false to stop early).
     private func scan(wantData: (String) -> Bool,
-                      _ visit: (ArchiveMember, [UInt8]?) throws -> Void) throws {
+                      _ visit: (ArchiveMember, [UInt8]?) throws -> Bool) throws {
         let reader = try LibArchiveReader(file: path)
         while let header = try reader.nextHeader() {
             let name = header.isRaw ? ArchiveSource.rawMemberName(for: path) : header.path
             guard header.isRegularFile else { continue }
             let member = ArchiveMember(path: name, size: header.isRaw ? nil : header.size)
             if wantData(name) {
-                try visit(member, try reader.readData(member: name, sizeHint: header.size))
-            } else {
-                try visit(member, nil)
+                if try !visit(member, try reader.readData(member: name, sizeHint: header.size)) { return }
+            } else if try !visit(member, nil) {
+                return
             }
         }
     }

@@ -43,6 +43,7 @@ import Testing
         var seen: [String: Int] = [:]
         try src.forEachMember(matching: "**/t*.json") { seen[$0] = $1.count }
         #expect(seen == ["rt-sentiment/train.json": 2_201_989, "rt-sentiment/test.json": 204_792])
+        #expect(try src.members(matching: "rt-sentiment/*.md") == [ArchiveMember(path: "rt-sentiment/README.md", size: 307)])
     }
 
     @Test(arguments: ["a.tar", "a.tar.gz", "a.tar.xz", "a.tar.zst", "a.zip"])
