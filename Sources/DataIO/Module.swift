@@ -1,1 +1,0 @@
-// DataIO module: sources are added by the issue that builds it.
