@@ -48,6 +48,7 @@ let package = Package(
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NeuralNetworks", "Tensors"]),
         .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "Optimizers", "NeuralNetworks", "Tensors"]),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO"]),
+        .testTarget(name: "ApplicationsTests", dependencies: ["Applications", "MetaLearning", "DataIO", "NeuralNetworks", "Optimizers", "Tensors"]),
         .testTarget(name: "ResultStoreTests", dependencies: ["ResultStore"]),
         .testTarget(name: "WinnowCLITests", dependencies: ["Applications", "DataIO", "ResultStore", "NeuralNetworks", "Optimizers", "Tensors"]),
     ],

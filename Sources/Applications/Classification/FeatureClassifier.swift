@@ -35,8 +35,8 @@ public struct LabeledFeatures: Sendable {
 /// every meta-learning application is compared with.
 public struct FeatureClassifierTraining: Sendable {
     public struct Configuration: Codable, Sendable, Equatable {
-        public var hidden: [Int] = [128]
-        public var epochs: Int = 30
+        public var hidden: [Int] = [256]
+        public var epochs: Int = 60
         public var batchSize: Int = 64
         public var learningRate: Float = 2e-3
         public var weightDecay: Float = 1e-4
