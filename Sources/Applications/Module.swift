@@ -1,1 +1,0 @@
-// Applications module: sources are added by the issue that builds it.
