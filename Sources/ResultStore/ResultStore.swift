@@ -124,17 +124,17 @@ enum Timestamp {
 }
 
 /// Minimal JSON writing for the store's JSON columns (non-finite numbers become null, keys sorted).
-enum JSONText {
-    static func number(_ value: Double) -> String {
+package enum JSONText {
+    package static func number(_ value: Double) -> String {
         guard value.isFinite else { return "null" }
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
         return "\(value)"
     }
-    static func number(_ value: Float) -> String {
+    package static func number(_ value: Float) -> String {
         guard value.isFinite else { return "null" }
         return "\(value)"
     }
-    static func string(_ value: String) -> String {
+    package static func string(_ value: String) -> String {
         var out = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
@@ -149,13 +149,13 @@ enum JSONText {
         }
         return out + "\""
     }
-    static func object(_ values: [String: Double]) -> String {
+    package static func object(_ values: [String: Double]) -> String {
         "{" + values.keys.sorted().map { "\(string($0)): \(number(values[$0]!))" }.joined(separator: ", ") + "}"
     }
-    static func array(_ values: [String]) -> String {
+    package static func array(_ values: [String]) -> String {
         "[" + values.map(string).joined(separator: ", ") + "]"
     }
-    static func array(_ values: [Float]) -> String {
+    package static func array(_ values: [Float]) -> String {
         "[" + values.map(number).joined(separator: ",") + "]"
     }
 }
