@@ -19,7 +19,7 @@ import ResultStore
 ///
 /// then add `NoisyLabels.self` to `ApplicationRegistry.builtIn`. The config is decoded and validated before
 /// `run` is called; anything `run` throws marks the run failed in the store.
-public protocol WinnowApplication {
+public protocol WinnowApplication: SendableMetatype {
     associatedtype Config: RecipeConfig
     /// The recipe's `application:` value (kebab-case).
     static var name: String { get }
@@ -43,7 +43,7 @@ public struct RunSummary: Sendable, Equatable {
 }
 
 /// Maps `application:` names to application types.
-public struct ApplicationRegistry {
+public struct ApplicationRegistry: Sendable {
     public private(set) var applications: [String: any WinnowApplication.Type] = [:]
 
     public init(_ types: [any WinnowApplication.Type] = []) {
