@@ -58,7 +58,7 @@ extension ResultStore {
     /// Steps at which weights were recorded, ascending.
     public func weightSteps(run runID: Int64) throws -> [Int] {
         try requireRun(runID)
-        let statement = try connection.prepare("SELECT DISTINCT step FROM sample_weights WHERE run_id = ? ORDER BY step")
+        let statement = try connection.prepare("SELECT step FROM weight_steps WHERE run_id = ? ORDER BY step")
         statement.bind(1, runID)
         return try statement.all { $0.int(0) }
     }
@@ -66,7 +66,7 @@ extension ResultStore {
     /// The last step with recorded weights.
     public func latestWeightStep(run runID: Int64) throws -> Int {
         try requireRun(runID)
-        let statement = try connection.prepare("SELECT max(step) FROM sample_weights WHERE run_id = ?")
+        let statement = try connection.prepare("SELECT max(step) FROM weight_steps WHERE run_id = ?")
         statement.bind(1, runID)
         defer { statement.reset() }
         guard try statement.step(), !statement.isNull(0) else {
@@ -112,7 +112,11 @@ extension ResultStore {
     public func weights(run runID: Int64, sampleID: Int) throws -> [SampleWeight] {
         try requireRun(runID)
         let statement = try connection.prepare(
-            "SELECT step, sample_id, weight FROM sample_weights WHERE run_id = ? AND sample_id = ? ORDER BY step")
+            """
+            SELECT w.step, w.sample_id, w.weight FROM weight_steps s CROSS JOIN sample_weights w
+            ON w.run_id = s.run_id AND w.step = s.step AND w.sample_id = ?2
+            WHERE s.run_id = ?1 ORDER BY w.step
+            """)
         statement.bind(1, runID)
         statement.bind(2, sampleID)
         let rows = try statement.all { SampleWeight(step: $0.int(0), sampleID: $0.int(1), weight: $0.double(2)) }
@@ -226,7 +230,7 @@ extension ResultStore {
 
     /// Row count of one of the per-run tables (for tests, benchmarks and emptiness checks).
     public func count(table: String, run runID: Int64? = nil) throws -> Int {
-        let allowed = ["runs", "sample_weights", "corrected_labels", "pruning_scores", "metrics", "checkpoints"]
+        let allowed = ["runs", "sample_weights", "weight_steps", "corrected_labels", "pruning_scores", "metrics", "checkpoints"]
         guard allowed.contains(table) else { throw StoreError.invalidArgument("unknown table \(table)") }
         let column = table == "runs" ? "id" : "run_id"
         let statement = try connection.prepare("SELECT count(*) FROM \(table) WHERE ?1 IS NULL OR \(column) = ?1")

@@ -94,6 +94,16 @@ public final class RunRecorder {
                 try insert.step()
                 insert.reset()
             }
+            // One row per step keeps "latest step" and per-sample trajectories to index lookups.
+            let steps = try store.connection.prepare("""
+                INSERT INTO weight_steps (run_id, step, sample_count) VALUES (?1, ?2, ?3)
+                ON CONFLICT (run_id, step) DO UPDATE SET sample_count = sample_count + ?3
+                """)
+            steps.bind(1, runID)
+            steps.bind(2, step)
+            steps.bind(3, count)
+            try steps.step()
+            steps.reset()
         }
     }
 

@@ -27,6 +27,12 @@ enum Schema {
             weight    REAL    NOT NULL,
             PRIMARY KEY (run_id, step, sample_id)
         ) WITHOUT ROWID;
+        CREATE TABLE weight_steps (
+            run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            step         INTEGER NOT NULL,
+            sample_count INTEGER NOT NULL,
+            PRIMARY KEY (run_id, step)
+        ) WITHOUT ROWID;
         CREATE TABLE corrected_labels (
             run_id          INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
             sample_id       INTEGER NOT NULL,

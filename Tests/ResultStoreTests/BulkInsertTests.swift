@@ -90,5 +90,15 @@ import Testing
         print("bulk insert: \(Self.million) weight rows in \(String(format: "%.3f", seconds)) s = \(Int(rate)) rows/s")
         #expect(try store.count(table: "sample_weights") == Self.million)
         #expect(rate > 100_000)
+        var start = clock.now
+        let top = try store.topWeights(run: recorder.runID, count: 10)
+        print("query top 10 over 1M rows: \(clock.now - start)")
+        start = clock.now
+        let histogram = try store.weightHistogram(run: recorder.runID)
+        print("query histogram (20 bins) over 1M rows: \(clock.now - start)")
+        start = clock.now
+        let trajectory = try store.weights(run: recorder.runID, sampleID: 123_456)
+        print("query one sample's weights among 1M rows: \(clock.now - start)")
+        #expect(top.count == 10 && histogram.count == Self.million && trajectory.count == 1)
     }
 }
