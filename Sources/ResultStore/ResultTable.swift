@@ -4,6 +4,8 @@ import Foundation
 public struct ResultTable: Sendable, Equatable {
     public enum Cell: Sendable, Equatable {
         case int(Int64), double(Double), text(String), null
+        /// Structured data: `json` verbatim in JSON output, `plain` in tables and CSV.
+        case structured(json: String, plain: String)
 
         var plain: String {
             switch self {
@@ -11,6 +13,7 @@ public struct ResultTable: Sendable, Equatable {
             case .double(let v): return v.isFinite ? String(format: "%.6g", v) : "\(v)"
             case .text(let v): return v
             case .null: return ""
+            case .structured(_, let plain): return plain
             }
         }
         var json: String {
@@ -19,12 +22,15 @@ public struct ResultTable: Sendable, Equatable {
             case .double(let v): return JSONText.number(v)
             case .text(let v): return JSONText.string(v)
             case .null: return "null"
+            case .structured(let json, _): return json
             }
         }
         var csv: String {
             switch self {
             case .double(let v): return v.isFinite ? "\(v)" : ""
             case .text(let v) where v.contains(",") || v.contains("\"") || v.contains("\n"):
+                return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            case .structured(_, let v) where v.contains(",") || v.contains("\"") || v.contains("\n"):
                 return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
             default: return plain
             }
@@ -55,7 +61,14 @@ public struct ResultTable: Sendable, Equatable {
             }
             return "[" + objects.joined(separator: ",\n ") + "]\n"
         case .table:
-            let cells = rows.map { $0.map(\.plain) }
+            // Free-text columns are cut so one long error message does not stretch the whole table.
+            let capped = Set(["metrics", "error", "distribution"])
+            let cells = rows.map { row in
+                zip(columns, row).map { column, cell in
+                    let text = cell.plain.replacingOccurrences(of: "\n", with: " ")
+                    return capped.contains(column) && text.count > 60 ? String(text.prefix(59)) + "…" : text
+                }
+            }
             var widths = columns.map(\.count)
             for row in cells { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
             func line(_ values: [String], numeric: [Bool]) -> String {
@@ -77,11 +90,13 @@ public struct ResultTable: Sendable, Equatable {
 
 extension ResultTable {
     public static func runs(_ runs: [RunInfo]) -> ResultTable {
-        ResultTable(columns: ["id", "application", "status", "seed", "started_at", "ended_at", "code_revision", "metrics"],
+        ResultTable(columns: ["id", "application", "status", "seed", "started_at", "ended_at", "code_revision", "metrics", "error"],
                     rows: runs.map { run in
                         [.int(run.id), .text(run.application), .text(run.status.rawValue), .int(Int64(bitPattern: run.seed)),
                          .text(run.startedAt), run.endedAt.map(Cell.text) ?? .null, .text(run.codeRevision),
-                         .text(run.metrics.keys.sorted().map { "\($0)=\(Cell.double(run.metrics[$0]!).plain)" }.joined(separator: " "))]
+                         .structured(json: JSONText.object(run.metrics),
+                                     plain: run.metrics.keys.sorted().map { "\($0)=\(Cell.double(run.metrics[$0]!).plain)" }.joined(separator: " ")),
+                         run.error.map(Cell.text) ?? .null]
                     })
     }
 

@@ -207,6 +207,24 @@ public final class RunRecorder {
 }
 
 extension ResultStore {
+    /// Marks a still-running run failed from outside its recorder (an interrupt handler on another thread,
+    /// or cleaning up after a crash). Returns false when the run was not running.
+    @discardableResult
+    public func markFailed(run runID: Int64, message: String) throws -> Bool {
+        try requireRun(runID)
+        return try transaction {
+            let update = try connection.prepare("""
+                UPDATE runs SET status = 'failed', ended_at = ?, error = ? WHERE id = ? AND status = 'running'
+                """)
+            update.bind(1, Timestamp.now())
+            update.bind(2, message)
+            update.bind(3, runID)
+            try update.step()
+            update.reset()
+            return connection.changes > 0
+        }
+    }
+
     /// Inserts a run with status `running` and returns the recorder that writes its results.
     public func beginRun(_ descriptor: RunDescriptor) throws -> RunRecorder {
         let runID: Int64 = try transaction {

@@ -23,8 +23,11 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let request = RunRequest(recipePath: recipe, overrides: overrides, databasePath: store.database,
+        var request = RunRequest(recipePath: recipe, overrides: overrides, databasePath: store.database,
                                  progress: .automatic(silent: store.json))
+        let interrupts = InterruptGuard(databasePath: store.database)
+        request.onRunStarted = { runID in interrupts.arm(runID: runID) }
+        defer { interrupts.disarm() }
         let outcome: RunOutcome
         do {
             outcome = try ApplicationRunner.run(request)

@@ -118,3 +118,19 @@ import Testing
         #expect(table.render(.table) == "id  name\n--  ----\n 1  a,b\n22\n")
     }
 }
+
+@Suite struct MarkFailedTests {
+    @Test func markFailedFromAnotherConnection() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path("w.sqlite")
+        let store = try ResultStore(path: path)
+        let recorder = try makeRun(store)
+        let other = try ResultStore(path: path, mode: .existing)
+        #expect(try other.markFailed(run: recorder.runID, message: "interrupted by SIGINT"))
+        #expect(try store.run(recorder.runID).status == .failed)
+        #expect(try store.run(recorder.runID).error == "interrupted by SIGINT")
+        // A finished run is left alone.
+        #expect(try !other.markFailed(run: recorder.runID, message: "again"))
+        #expect(throws: StoreError.runNotFound(path: path, runID: 77)) { try other.markFailed(run: 77, message: "x") }
+    }
+}

@@ -7,6 +7,8 @@ public struct RunRequest: Sendable {
     public var overrides: [String]
     public var databasePath: String
     public var progress: ProgressReporter.Style
+    /// Called with the run id once the run is recorded as `running` (the CLI arms its interrupt handler here).
+    public var onRunStarted: (@Sendable (Int64) -> Void)?
 
     public init(recipePath: String, overrides: [String] = [], databasePath: String = ResultStore.defaultPath,
                 progress: ProgressReporter.Style = .silent) {
@@ -57,6 +59,7 @@ public enum ApplicationRunner {
             application: A.name,
             recipe: Recipe.effectiveYAML(application: A.name, seed: seed, config: config),
             recipePath: recipe.source, codeRevision: CodeRevision.current(), seed: seed))
+        request.onRunStarted?(recorder.runID)
         let progress = ProgressReporter(style: request.progress)
         let context = RunContext(runID: recorder.runID, seed: seed, recorder: recorder, progress: progress,
                                  recipePath: recipe.source, databasePath: request.databasePath)
