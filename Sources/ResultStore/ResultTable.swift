@@ -105,9 +105,14 @@ extension ResultTable {
                     rows: weights.map { [.int(Int64($0.step)), .int(Int64($0.sampleID)), .double($0.weight)] })
     }
 
-    public static func histogram(_ histogram: WeightHistogram) -> ResultTable {
-        ResultTable(columns: ["lower", "upper", "count"],
-                    rows: histogram.bins.map { [.double($0.lower), .double($0.upper), .int(Int64($0.count))] })
+    /// With `bars`, a text bar per bin (for terminals).
+    public static func histogram(_ histogram: WeightHistogram, bars: Bool = false) -> ResultTable {
+        let largest = max(1, histogram.bins.map(\.count).max() ?? 1)
+        return ResultTable(columns: ["lower", "upper", "count"] + (bars ? [""] : []),
+                           rows: histogram.bins.map { bin in
+                               [.double(bin.lower), .double(bin.upper), .int(Int64(bin.count))]
+                                   + (bars ? [.text(String(repeating: "#", count: (bin.count * 40 + largest - 1) / largest))] : [])
+                           })
     }
 
     public static func labels(_ labels: [CorrectedLabel]) -> ResultTable {

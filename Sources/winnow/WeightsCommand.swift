@@ -30,16 +30,17 @@ struct WeightsCommand: ParsableCommand {
     func run() throws {
         let db = try store.openForQueries()
         try warnIfIncomplete(db, run: runID)
+        let format = try store.format(format, json: .json, fallback: .table)
         let table: ResultTable
         if let sample {
             table = .weights(try db.weights(run: runID, sampleID: sample))
         } else if histogram {
-            table = .histogram(try db.weightHistogram(run: runID, bins: bins, step: step))
+            table = .histogram(try db.weightHistogram(run: runID, bins: bins, step: step), bars: format == .table)
         } else if let bottom {
             table = .weights(try db.bottomWeights(run: runID, count: bottom, step: step))
         } else {
             table = .weights(try db.topWeights(run: runID, count: top ?? 20, step: step))
         }
-        printOut(table.render(try store.format(format, json: .json, fallback: .table)))
+        printOut(table.render(format))
     }
 }
