@@ -89,8 +89,10 @@ public final class RunRecorder {
             insert.bind(2, step)
             for index in 0..<count {
                 // Bindings persist across sqlite3_reset, so only the changing columns are rebound.
+                let value = weight(index)
+                if value.isNaN { throw notANumber("weight", sampleID: sampleIDs?[index] ?? index, step: step) }
                 insert.bind(3, sampleIDs?[index] ?? index)
-                insert.bind(4, weight(index))
+                insert.bind(4, value)
                 try insert.step()
                 insert.reset()
             }
@@ -105,6 +107,12 @@ public final class RunRecorder {
             try steps.step()
             steps.reset()
         }
+    }
+
+    /// SQLite stores NaN as NULL, which the NOT NULL columns reject with an opaque message: say what happened.
+    private func notANumber(_ what: String, sampleID: Int, step: Int?) -> StoreError {
+        .invalidArgument("run \(runID): the \(what) of sample \(sampleID)" + (step.map { " at step \($0)" } ?? "")
+            + " is NaN (did training diverge?); nothing from this call was recorded")
     }
 
     // MARK: Corrected labels
@@ -141,6 +149,7 @@ public final class RunRecorder {
                 "INSERT OR REPLACE INTO pruning_scores (run_id, sample_id, score) VALUES (?, ?, ?)")
             insert.bind(1, runID)
             for index in scores.indices {
+                if scores[index].isNaN { throw notANumber("pruning score", sampleID: sampleIDs?[index] ?? index, step: nil) }
                 insert.bind(2, sampleIDs?[index] ?? index)
                 insert.bind(3, scores[index])
                 try insert.step()

@@ -73,4 +73,14 @@ import Testing
         }
         #expect(StoreError.runNotFound(path: path, runID: 404).localizedDescription.contains(path))
     }
+
+    @Test func notANumberIsRejectedWholesale() throws {
+        let dir = try TemporaryDirectory()
+        let store = try ResultStore(path: dir.path("w.sqlite"))
+        let recorder = try makeRun(store)
+        let error = try #require(throws: StoreError.self) { try recorder.recordWeights([1, 2, .nan, 4] as [Float], step: 7) }
+        #expect(error.localizedDescription.contains("sample 2 at step 7 is NaN"))
+        #expect(try store.count(table: "sample_weights") == 0)
+        #expect(throws: StoreError.self) { try recorder.recordScores([.nan] as [Double]) }
+    }
 }

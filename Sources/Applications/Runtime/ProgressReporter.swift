@@ -54,7 +54,7 @@ public final class ProgressReporter {
         case .bar:
             guard time - lastDraw >= 0.1 || done else { return }
             lastDraw = time
-            write("\r\u{1B}[2K" + statusText(time: time))
+            write("\r\u{1B}[2K" + Self.fitted(statusText(time: time)))
             barVisible = true
         case .lines:
             guard time - lastDraw >= lineInterval || done else { return }
@@ -105,6 +105,13 @@ public final class ProgressReporter {
         }
         if !metrics.isEmpty { parts.append(Self.format(metrics)) }
         return parts.joined(separator: "  ")
+    }
+
+    /// Cuts a bar line to the terminal width so redrawing with \r never wraps.
+    static func fitted(_ line: String) -> String {
+        var size = winsize()
+        let columns = ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 120
+        return line.count < columns ? line : String(line.prefix(columns - 2)) + "…"
     }
 
     static func duration(_ seconds: Double) -> String {
