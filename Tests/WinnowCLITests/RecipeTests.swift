@@ -145,3 +145,37 @@ import Testing
         #expect(EditDistance.between("kitten", "sitting") == 3)
     }
 }
+
+/// Enums with associated values (say, the hypergradient method) decode from `{case: {label: value}}`; values
+/// the recipe leaves out come from the default when it is the same case.
+@Suite struct RecipeEnumTests {
+    enum Method: Codable, Sendable, Equatable {
+        case finetune
+        case neumann(iterations: Int, alpha: Double)
+    }
+
+    struct Config: RecipeConfig, Equatable {
+        var method = Method.neumann(iterations: 3, alpha: 0.5)
+    }
+
+    func decode(_ yaml: String, _ overrides: [String] = []) throws -> Config {
+        var recipe = try Recipe(yaml: "application: x\n" + yaml, source: "m.yaml")
+        try recipe.apply(overrides: overrides)
+        return try recipe.decode(Config.self)
+    }
+
+    @Test func associatedValues() throws {
+        #expect(try decode("") == Config())
+        #expect(try decode("method: {neumann: {iterations: 9}}").method == .neumann(iterations: 9, alpha: 0.5))
+        #expect(try decode("method: {finetune: {}}").method == .finetune)
+        #expect(try decode("", ["method.neumann.alpha=0.25"]).method == .neumann(iterations: 3, alpha: 0.25))
+        let typo = try #require(throws: RecipeError.self) { try decode("method: {neumann: {iteratoins: 9}}") }
+        #expect(typo == .unknownKey(key: "method.neumann.iteratoins", origin: .file(path: "m.yaml", line: 2), suggestion: "method.neumann.iterations"))
+        #expect(throws: RecipeError.unknownKey(key: "method.newton", origin: .file(path: "m.yaml", line: 2), suggestion: nil)) {
+            try decode("method: {newton: {}}")
+        }
+        #expect(throws: RecipeError.unknownKey(key: "method.neuman", origin: .file(path: "m.yaml", line: 2), suggestion: "method.neumann")) {
+            try decode("method: {neuman: {}}")
+        }
+    }
+}

@@ -64,6 +64,8 @@ final class KeyTracker {
     var requested: [String: Set<String>] = [:]
     /// Dotted path → the user's mapping entries there and the default keys (for suggestions).
     var opened: [String: (entries: [RecipeNode.Entry], defaultKeys: [String])] = [:]
+    /// Dotted path → keys a type listing `allKeys` could not map to its coding keys (say, an unknown enum case).
+    var unmatched: [String: [RecipeNode.Entry]] = [:]
 
     func unknownKeys() -> [Unknown] {
         var unknown: [(line: Int, Unknown)] = []
@@ -121,6 +123,12 @@ struct NodeDecoder: Decoder {
         do {
             return try T(from: self)
         } catch let error as DecodingError {
+            if let entry = tracker.unmatched[path]?.first {
+                let defaults = slot.defaults?.entries?.map(\.key) ?? []
+                let prefix = keyPath.isEmpty ? "" : path + "."
+                throw RecipeError.unknownKey(key: prefix + entry.key, origin: entry.keyOrigin,
+                                             suggestion: EditDistance.closest(to: entry.key, in: defaults).map { prefix + $0 })
+            }
             switch error {
             case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context):
                 throw RecipeError.invalidValue(key: displayKey, expected: "a valid \(T.self)",
@@ -185,7 +193,15 @@ struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     var allKeys: [Key] {
         let entries = user ?? defaults ?? []
         decoder.tracker.requested[decoder.path, default: []].formUnion(entries.map(\.key))
-        return entries.compactMap { Key(stringValue: $0.key) ?? Key(stringValue: camelCase($0.key)) }
+        var keys: [Key] = []
+        for entry in entries {
+            if let key = Key(stringValue: entry.key) ?? Key(stringValue: camelCase(entry.key)) {
+                keys.append(key)
+            } else {
+                decoder.tracker.unmatched[decoder.path, default: []].append(entry)
+            }
+        }
+        return keys
     }
 
     func contains(_ key: Key) -> Bool { lookup(key) != nil }
