@@ -84,3 +84,15 @@ import Testing
         #expect(throws: StoreError.self) { try recorder.recordScores([.nan] as [Double]) }
     }
 }
+
+@Suite struct MigrationTests {
+    /// An empty file (say, from `touch`) is a valid empty database: it is migrated, not called corrupt.
+    @Test func emptyFileIsMigrated() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path("empty.sqlite")
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
+        let store = try ResultStore(path: path, mode: .existing)
+        #expect(try store.userVersion() == Schema.latestVersion)
+        #expect(try store.runs().isEmpty)
+    }
+}

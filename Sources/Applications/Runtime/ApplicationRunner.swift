@@ -73,6 +73,8 @@ public enum ApplicationRunner {
             return RunOutcome(runID: recorder.runID, application: A.name, summary: summary, databasePath: request.databasePath)
         } catch {
             progress.finish()
+            // `record` already marked the run failed if the application threw; this covers `complete` failing.
+            if recorder.status == .running { try? recorder.fail(error.localizedDescription) }
             throw ApplicationFailure(runID: recorder.runID, application: A.name, databasePath: request.databasePath, underlying: error)
         }
     }
