@@ -1,1 +1,4 @@
-print("winnow: commands land with the data-and-results issue")
+import Foundation
+
+// The only place errors become exit codes (see ExitStatus.swift).
+exit(ExitStatus.run(Winnow.self, arguments: Array(CommandLine.arguments.dropFirst())))

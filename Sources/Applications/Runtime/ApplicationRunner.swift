@@ -1,0 +1,99 @@
+import Foundation
+import ResultStore
+
+/// What `winnow run` asks for.
+public struct RunRequest: Sendable {
+    public var recipePath: String
+    public var overrides: [String]
+    public var databasePath: String
+    public var progress: ProgressReporter.Style
+    /// Called with the run id once the run is recorded as `running` (the CLI arms its interrupt handler here).
+    public var onRunStarted: (@Sendable (Int64) -> Void)?
+
+    public init(recipePath: String, overrides: [String] = [], databasePath: String = ResultStore.defaultPath,
+                progress: ProgressReporter.Style = .silent) {
+        self.recipePath = recipePath
+        self.overrides = overrides
+        self.databasePath = databasePath
+        self.progress = progress
+    }
+}
+
+/// A finished run.
+public struct RunOutcome: Sendable, Equatable {
+    public var runID: Int64
+    public var application: String
+    public var summary: RunSummary
+    public var databasePath: String
+}
+
+/// An application threw after its run was recorded; the run is marked failed in the store.
+public struct ApplicationFailure: Error, LocalizedError {
+    public var runID: Int64
+    public var application: String
+    public var databasePath: String
+    public var underlying: any Error
+
+    public var errorDescription: String? {
+        "run \(runID) (\(application)) failed: \(underlying.localizedDescription) [marked failed in \(databasePath)]"
+    }
+}
+
+/// Loads a recipe, validates it, records a run and runs the application.
+public enum ApplicationRunner {
+    /// Everything that can be checked without running is checked before the run is recorded: the recipe
+    /// file, overrides, application name, config keys, types and `validate()`. Those throw `RecipeError`.
+    public static func run(_ request: RunRequest, registry: ApplicationRegistry = .builtIn) throws -> RunOutcome {
+        var recipe = try Recipe.load(contentsOf: request.recipePath)
+        try recipe.apply(overrides: request.overrides)
+        let (name, origin) = try recipe.application()
+        let application = try registry.lookup(name, origin: origin)
+        return try run(application, recipe: recipe, request: request)
+    }
+
+    static func run<A: WinnowApplication>(_ application: A.Type, recipe: Recipe, request: RunRequest) throws -> RunOutcome {
+        let config = try recipe.decode(A.Config.self)
+        let seed = try recipe.seed()
+        let store = try ResultStore(path: request.databasePath)
+        let recorder = try store.beginRun(RunDescriptor(
+            application: A.name,
+            recipe: Recipe.effectiveYAML(application: A.name, seed: seed, config: config),
+            recipePath: recipe.source, codeRevision: CodeRevision.current(), seed: seed))
+        request.onRunStarted?(recorder.runID)
+        let progress = ProgressReporter(style: request.progress)
+        let context = RunContext(runID: recorder.runID, seed: seed, recorder: recorder, progress: progress,
+                                 recipePath: recipe.source, databasePath: request.databasePath)
+        do {
+            let summary = try recorder.record { _ in
+                let summary = try A.run(config, context: context)
+                progress.finish()
+                return summary
+            }
+            try recorder.complete(metrics: summary.metrics, notes: summary.notes)
+            return RunOutcome(runID: recorder.runID, application: A.name, summary: summary, databasePath: request.databasePath)
+        } catch {
+            progress.finish()
+            // `record` already marked the run failed if the application threw; this covers `complete` failing.
+            if recorder.status == .running { try? recorder.fail(error.localizedDescription) }
+            throw ApplicationFailure(runID: recorder.runID, application: A.name, databasePath: request.databasePath, underlying: error)
+        }
+    }
+}
+
+/// The code revision recorded with each run: `$WINNOW_CODE_REVISION`, else `git describe`, else "unknown".
+public enum CodeRevision {
+    public static func current(directory: String = FileManager.default.currentDirectoryPath) -> String {
+        if let fixed = ProcessInfo.processInfo.environment["WINNOW_CODE_REVISION"], !fixed.isEmpty { return fixed }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", directory, "describe", "--always", "--dirty", "--tags"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return "unknown" }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return process.terminationStatus == 0 && !text.isEmpty ? text : "unknown"
+    }
+}

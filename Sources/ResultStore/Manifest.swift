@@ -1,0 +1,112 @@
+import Foundation
+
+/// Choosing which samples to keep from a run's pruning scores or importance weights.
+public struct ManifestRequest: Sendable, Equatable {
+    public enum Selection: Sendable, Equatable {
+        /// Keep this fraction of samples, highest values first.
+        case keep(Double)
+        /// Drop this fraction of samples, lowest values first.
+        case prune(Double)
+    }
+    public enum Ranking: String, Sendable, CaseIterable {
+        /// Pruning scores (`pruning_scores`).
+        case score
+        /// Importance weights at the latest step (`sample_weights`).
+        case weight
+    }
+    public enum Format: String, Sendable, CaseIterable {
+        case jsonl, csv
+    }
+
+    public var runID: Int64
+    public var selection: Selection
+    public var ranking: Ranking
+
+    public init(runID: Int64, selection: Selection, ranking: Ranking = .score) {
+        self.runID = runID
+        self.selection = selection
+        self.ranking = ranking
+    }
+}
+
+public struct ManifestEntry: Sendable, Equatable {
+    public var sampleID: Int
+    public var value: Double
+}
+
+extension ResultStore {
+    /// The kept samples, in sample-id order, with the value they were ranked by.
+    /// Ranking is by value descending, ties broken by the lower sample id, so the result is deterministic.
+    public func manifest(_ request: ManifestRequest) throws -> [ManifestEntry] {
+        let fraction: Double
+        switch request.selection {
+        case .keep(let value), .prune(let value): fraction = value
+        }
+        guard fraction.isFinite, fraction >= 0, fraction <= 1 else {
+            throw StoreError.invalidArgument("fraction must be between 0 and 1, got \(fraction)")
+        }
+        let ranked: [ManifestEntry]
+        switch request.ranking {
+        case .score:
+            ranked = try scores(run: request.runID).map { ManifestEntry(sampleID: $0.sampleID, value: $0.score) }
+        case .weight:
+            let step = try latestWeightStep(run: request.runID)
+            let statement = try connection.prepare("""
+                SELECT sample_id, weight FROM sample_weights WHERE run_id = ? AND step = ? ORDER BY weight DESC, sample_id
+                """)
+            statement.bind(1, request.runID)
+            statement.bind(2, step)
+            ranked = try statement.all { ManifestEntry(sampleID: $0.int(0), value: $0.double(1)) }
+        }
+        let total = ranked.count
+        let keepCount: Int
+        switch request.selection {
+        case .keep(let f): keepCount = Int((f * Double(total)).rounded())
+        case .prune(let f): keepCount = total - Int((f * Double(total)).rounded())
+        }
+        return ranked.prefix(max(0, min(total, keepCount))).sorted { $0.sampleID < $1.sampleID }
+    }
+}
+
+/// Writes manifests atomically: to a temporary file next to the destination, then renamed over it.
+public enum ManifestWriter {
+    public static func write(_ entries: [ManifestEntry], ranking: ManifestRequest.Ranking,
+                             format: ManifestRequest.Format, to path: String) throws {
+        var text = ""
+        text.reserveCapacity(entries.count * 32)
+        let field = ranking.rawValue
+        switch format {
+        case .jsonl:
+            for entry in entries {
+                text += "{\"sample_id\": \(entry.sampleID), \"\(field)\": \(JSONText.number(entry.value))}\n"
+            }
+        case .csv:
+            text += "sample_id,\(field)\n"
+            for entry in entries { text += "\(entry.sampleID),\(entry.value)\n" }
+        }
+        try writeAtomically(text, to: path)
+    }
+
+    public static func writeAtomically(_ text: String, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw StoreError.outputFailed(path: path, reason: "folder \(directory.path) does not exist")
+        }
+        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        do {
+            try Data(text.utf8).write(to: temporary)
+            // rename(2) replaces the destination atomically: readers see the old file or the new one.
+            guard rename(temporary.path, url.path) == 0 else {
+                throw StoreError.outputFailed(path: path, reason: String(cString: strerror(errno)))
+            }
+        } catch let error as StoreError {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw StoreError.outputFailed(path: path, reason: error.localizedDescription)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// ResultStore module: sources are added by the issue that builds it.

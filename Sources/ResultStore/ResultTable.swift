@@ -1,0 +1,131 @@
+import Foundation
+
+/// Query results as rows and columns, rendered for people (`table`) or programs (`csv`, `json`).
+public struct ResultTable: Sendable, Equatable {
+    public enum Cell: Sendable, Equatable {
+        case int(Int64), double(Double), text(String), null
+        /// Structured data: `json` verbatim in JSON output, `plain` in tables and CSV.
+        case structured(json: String, plain: String)
+
+        var plain: String {
+            switch self {
+            case .int(let v): return String(v)
+            case .double(let v): return v.isFinite ? String(format: "%.6g", v) : "\(v)"
+            case .text(let v): return v
+            case .null: return ""
+            case .structured(_, let plain): return plain
+            }
+        }
+        var json: String {
+            switch self {
+            case .int(let v): return String(v)
+            case .double(let v): return JSONText.number(v)
+            case .text(let v): return JSONText.string(v)
+            case .null: return "null"
+            case .structured(let json, _): return json
+            }
+        }
+        var csv: String {
+            switch self {
+            case .double(let v): return v.isFinite ? "\(v)" : ""
+            case .text(let v) where v.contains(",") || v.contains("\"") || v.contains("\n"):
+                return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            case .structured(_, let v) where v.contains(",") || v.contains("\"") || v.contains("\n"):
+                return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            default: return plain
+            }
+        }
+    }
+
+    public enum Format: String, Sendable, CaseIterable {
+        case table, csv, json
+    }
+
+    public var columns: [String]
+    public var rows: [[Cell]]
+
+    public init(columns: [String], rows: [[Cell]] = []) {
+        self.columns = columns
+        self.rows = rows
+    }
+
+    /// The rendered text, ending in a newline.
+    public func render(_ format: Format) -> String {
+        switch format {
+        case .csv:
+            return ([columns.joined(separator: ",")] + rows.map { $0.map(\.csv).joined(separator: ",") })
+                .joined(separator: "\n") + "\n"
+        case .json:
+            let objects = rows.map { row in
+                "{" + zip(columns, row).map { "\(JSONText.string($0)): \($1.json)" }.joined(separator: ", ") + "}"
+            }
+            return "[" + objects.joined(separator: ",\n ") + "]\n"
+        case .table:
+            // Free-text columns are cut so one long error message does not stretch the whole table.
+            let capped = Set(["metrics", "error", "distribution"])
+            let cells = rows.map { row in
+                zip(columns, row).map { column, cell in
+                    let text = cell.plain.replacingOccurrences(of: "\n", with: " ")
+                    return capped.contains(column) && text.count > 60 ? String(text.prefix(59)) + "…" : text
+                }
+            }
+            var widths = columns.map(\.count)
+            for row in cells { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+            func line(_ values: [String], numeric: [Bool]) -> String {
+                values.enumerated().map { i, value in
+                    let pad = String(repeating: " ", count: max(0, widths[i] - value.count))
+                    return numeric[i] ? pad + value : value + pad
+                }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+            }
+            let numeric = columns.indices.map { i in
+                rows.contains { if case .int = $0[i] { return true }; if case .double = $0[i] { return true }; return false }
+            }
+            var out = line(columns, numeric: numeric) + "\n"
+            out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
+            for row in cells { out += line(row, numeric: numeric) + "\n" }
+            return out
+        }
+    }
+}
+
+extension ResultTable {
+    public static func runs(_ runs: [RunInfo]) -> ResultTable {
+        ResultTable(columns: ["id", "application", "status", "seed", "started_at", "ended_at", "code_revision", "metrics", "error"],
+                    rows: runs.map { run in
+                        [.int(run.id), .text(run.application), .text(run.status.rawValue), .int(Int64(bitPattern: run.seed)),
+                         .text(run.startedAt), run.endedAt.map(Cell.text) ?? .null, .text(run.codeRevision),
+                         .structured(json: JSONText.object(run.metrics),
+                                     plain: run.metrics.keys.sorted().map { "\($0)=\(Cell.double(run.metrics[$0]!).plain)" }.joined(separator: " ")),
+                         run.error.map(Cell.text) ?? .null]
+                    })
+    }
+
+    public static func weights(_ weights: [SampleWeight]) -> ResultTable {
+        ResultTable(columns: ["step", "sample_id", "weight"],
+                    rows: weights.map { [.int(Int64($0.step)), .int(Int64($0.sampleID)), .double($0.weight)] })
+    }
+
+    /// With `bars`, a text bar per bin (for terminals).
+    public static func histogram(_ histogram: WeightHistogram, bars: Bool = false) -> ResultTable {
+        let largest = max(1, histogram.bins.map(\.count).max() ?? 1)
+        return ResultTable(columns: ["lower", "upper", "count"] + (bars ? [""] : []),
+                           rows: histogram.bins.map { bin in
+                               [.double(bin.lower), .double(bin.upper), .int(Int64(bin.count))]
+                                   + (bars ? [.text(String(repeating: "#", count: (bin.count * 40 + largest - 1) / largest))] : [])
+                           })
+    }
+
+    public static func labels(_ labels: [CorrectedLabel]) -> ResultTable {
+        ResultTable(columns: ["sample_id", "original_label", "corrected_label", "changed", "distribution"],
+                    rows: labels.map { label in
+                        [.int(Int64(label.sampleID)), label.originalLabel.map { .int(Int64($0)) } ?? .null,
+                         .int(Int64(label.correctedLabel)), .text(label.isChanged ? "yes" : "no"),
+                         label.distribution.map { .text(JSONText.array($0)) } ?? .null]
+                    })
+    }
+
+    public static func scores(_ scores: [SampleScore]) -> ResultTable {
+        ResultTable(columns: ["sample_id", "score"],
+                    rows: scores.map { [.int(Int64($0.sampleID)), .double($0.score)] })
+    }
+}

@@ -1,0 +1,71 @@
+/// Versioned schema. `PRAGMA user_version` holds the number of migrations applied; each migration runs in
+/// the same transaction as the version bump, so a database is never half-migrated.
+/// Append new migrations at the end; never edit a released one. Document every change in docs/SCHEMA.md.
+enum Schema {
+    static let migrations: [String] = [
+        // Version 1: runs and their per-sample results.
+        """
+        CREATE TABLE runs (
+            id            INTEGER PRIMARY KEY,
+            application   TEXT    NOT NULL,
+            recipe        TEXT    NOT NULL,
+            recipe_path   TEXT,
+            code_revision TEXT    NOT NULL DEFAULT 'unknown',
+            seed          INTEGER NOT NULL,
+            started_at    TEXT    NOT NULL,
+            ended_at      TEXT,
+            status        TEXT    NOT NULL DEFAULT 'running'
+                                  CHECK (status IN ('running', 'completed', 'failed')),
+            metrics       TEXT,
+            notes         TEXT,
+            error         TEXT
+        );
+        CREATE TABLE sample_weights (
+            run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            step      INTEGER NOT NULL,
+            sample_id INTEGER NOT NULL,
+            weight    REAL    NOT NULL,
+            PRIMARY KEY (run_id, step, sample_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE weight_steps (
+            run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            step         INTEGER NOT NULL,
+            sample_count INTEGER NOT NULL,
+            PRIMARY KEY (run_id, step)
+        ) WITHOUT ROWID;
+        CREATE TABLE corrected_labels (
+            run_id          INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            sample_id       INTEGER NOT NULL,
+            original_label  INTEGER,
+            corrected_label INTEGER NOT NULL,
+            distribution    TEXT,
+            PRIMARY KEY (run_id, sample_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE pruning_scores (
+            run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            sample_id INTEGER NOT NULL,
+            score     REAL    NOT NULL,
+            PRIMARY KEY (run_id, sample_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE metrics (
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            name   TEXT    NOT NULL,
+            step   INTEGER NOT NULL,
+            value  REAL,
+            PRIMARY KEY (run_id, name, step)
+        ) WITHOUT ROWID;
+        CREATE TABLE checkpoints (
+            id         INTEGER PRIMARY KEY,
+            run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            step       INTEGER NOT NULL,
+            path       TEXT,
+            data       BLOB,
+            created_at TEXT    NOT NULL,
+            CHECK (path IS NOT NULL OR data IS NOT NULL)
+        );
+        CREATE INDEX checkpoints_by_run ON checkpoints (run_id, step);
+        """,
+    ]
+
+    static var latestVersion: Int { migrations.count }
+}

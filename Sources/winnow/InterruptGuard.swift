@@ -1,0 +1,43 @@
+import Dispatch
+import Foundation
+import ResultStore
+
+/// While a run is recording, Ctrl-C (SIGINT) or SIGTERM marks it failed in the store before exiting, so an
+/// interrupted run never looks like it is still going. Best effort: it waits up to 2 s for the write lock.
+final class InterruptGuard: @unchecked Sendable {
+    private let databasePath: String
+    private let lock = NSLock()
+    private var sources: [DispatchSourceSignal] = []
+
+    init(databasePath: String) {
+        self.databasePath = databasePath
+    }
+
+    func arm(runID: Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            let path = databasePath
+            source.setEventHandler {
+                let name = signalNumber == SIGINT ? "SIGINT" : "SIGTERM"
+                let marked = (try? ResultStore(path: path, mode: .existing, busyTimeoutMilliseconds: 2_000)
+                    .markFailed(run: runID, message: "interrupted by \(name)")) ?? false
+                printError("error: interrupted by \(name); run \(runID) " + (marked ? "marked failed in \(path)" : "could not be marked failed"))
+                exit(128 + signalNumber)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func disarm() {
+        lock.lock()
+        defer { lock.unlock() }
+        for source in sources { source.cancel() }
+        sources.removeAll()
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}

@@ -1,0 +1,44 @@
+import Applications
+import ArgumentParser
+import ResultStore
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the application a recipe names and record its results.",
+        discussion: "Recipe errors (unknown keys, wrong types, bad --set) are reported before anything runs.")
+
+    @Argument(help: ArgumentHelp("The recipe YAML file.", valueName: "recipe"))
+    var recipe: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a recipe key, e.g. --set training.epochs=5 (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        for text in overrides {
+            do { _ = try RecipeOverride(parsing: text) } catch { throw ValidationError(ExitStatus.describe(error)) }
+        }
+    }
+
+    func run() throws {
+        var request = RunRequest(recipePath: recipe, overrides: overrides, databasePath: store.database,
+                                 progress: .automatic(silent: store.json))
+        let interrupts = InterruptGuard(databasePath: store.database)
+        request.onRunStarted = { runID in interrupts.arm(runID: runID) }
+        defer { interrupts.disarm() }
+        let outcome: RunOutcome
+        do {
+            outcome = try ApplicationRunner.run(request)
+        } catch let failure as ApplicationFailure {
+            if store.json { printOut(RunReport.json(failure: failure) + "\n") }
+            throw failure
+        }
+        if store.json {
+            printOut(RunReport.json(outcome) + "\n")
+        } else {
+            printOut(RunReport.text(outcome))
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import ResultStore
+
+struct WeightsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "weights",
+        abstract: "Show a run's per-sample importance weights (latest step unless --step).",
+        discussion: "Without a selection, shows the 20 highest weights.")
+
+    @Option(name: .customLong("run"), help: "The run id (see `winnow runs`).") var runID: Int64
+    @Option(help: "The N highest weights.") var top: Int?
+    @Option(help: "The N lowest weights.") var bottom: Int?
+    @Option(help: "One sample's weight at every step.") var sample: Int?
+    @Flag(help: "A histogram of the weights.") var histogram = false
+    @Option(help: "Histogram bins.") var bins = 20
+    @Option(help: "The step to read (default: the latest).") var step: Int?
+    @Option(help: "table, csv or json.") var format: ResultTable.Format?
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        let chosen = [top != nil, bottom != nil, sample != nil, histogram].filter { $0 }.count
+        if chosen > 1 { throw ValidationError("choose one of --top, --bottom, --sample, --histogram") }
+        if let top, top <= 0 { throw ValidationError("--top must be positive, got \(top)") }
+        if let bottom, bottom <= 0 { throw ValidationError("--bottom must be positive, got \(bottom)") }
+        if bins <= 0 { throw ValidationError("--bins must be positive, got \(bins)") }
+        if sample != nil, step != nil { throw ValidationError("--sample shows every step; drop --step") }
+        _ = try store.format(format, json: .json, fallback: .table)
+    }
+
+    func run() throws {
+        let db = try store.openForQueries()
+        try warnIfIncomplete(db, run: runID)
+        let format = try store.format(format, json: .json, fallback: .table)
+        let table: ResultTable
+        if let sample {
+            table = .weights(try db.weights(run: runID, sampleID: sample))
+        } else if histogram {
+            table = .histogram(try db.weightHistogram(run: runID, bins: bins, step: step), bars: format == .table)
+        } else if let bottom {
+            table = .weights(try db.bottomWeights(run: runID, count: bottom, step: step))
+        } else {
+            table = .weights(try db.topWeights(run: runID, count: top ?? 20, step: step))
+        }
+        printOut(table.render(format))
+    }
+}
