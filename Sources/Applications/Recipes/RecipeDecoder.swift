@@ -73,7 +73,8 @@ final class KeyTracker {
             let asked = requested[path, default: []]
             for entry in mapping.entries where !asked.contains(entry.key) {
                 let prefix = path.isEmpty ? "" : path + "."
-                let candidates = asked.union(mapping.defaultKeys).subtracting(mapping.entries.map(\.key))
+                // Keys the user also wrote stay candidates: `--set training.epoch=3` on a file with `epochs` means `epochs`.
+                let candidates = asked.union(mapping.defaultKeys).subtracting([entry.key])
                 let suggestion = EditDistance.closest(to: entry.key, in: candidates.sorted()).map { prefix + $0 }
                 var line = Int.max
                 if case .file(_, let l) = entry.keyOrigin { line = l }

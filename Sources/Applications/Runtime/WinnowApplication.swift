@@ -60,7 +60,7 @@ public struct ApplicationRegistry: Sendable {
     /// The applications shipped with winnow. Add new ones here (one line each).
     public static var builtIn: ApplicationRegistry {
         ApplicationRegistry([
-            // NoisyLabels.self, AuxiliaryReweighting.self, DataPruning.self,
+            ClassifyApplication.self,
         ])
     }
 
