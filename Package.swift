@@ -19,6 +19,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "CRuntime"),
 
         // Numerical core.
         .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: numericSettings),
@@ -37,7 +38,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "winnow", dependencies: [
-            "Applications", "Tensors", "NeuralNetworks", "Optimizers", "DataIO", "ResultStore",
+            "CRuntime", "Applications", "MetaLearning", "Tensors", "NeuralNetworks", "Optimizers", "DataIO", "ResultStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -1,3 +1,4 @@
+import Dispatch
 import NeuralNetworks
 import Optimizers
 import Tensors
@@ -35,6 +36,8 @@ public final class Engine<Program: BilevelProgram> {
     public private(set) var baseStep = 0
     /// Meta steps taken.
     public private(set) var metaStep = 0
+    /// Wall-clock seconds spent in meta updates so far (hypergradient and λ step).
+    public private(set) var metaSeconds: Double = 0
     /// The most recent meta step's result.
     public private(set) var lastResult: MetaStepResult?
     /// Forward context of the base steps: its generator drives dropout.
@@ -86,6 +89,8 @@ public final class Engine<Program: BilevelProgram> {
     /// Computes the hypergradient on `lastBatch` and updates λ with the meta optimizer.
     @discardableResult
     public func metaUpdate(lastBatch: Program.Batch, replayContext: ForwardContext) -> MetaStepResult {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { metaSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         let result = hypergradient(lastBatch: lastBatch, replayContext: replayContext)
         let meta = program.meta
         meta.applySchedule(step: metaStep)

@@ -52,10 +52,12 @@ public final class Adam: Optimizer {
             m.withUnsafeMutableBufferPointer { m in s.withUnsafeMutableBufferPointer { s in
                 effective.withUnsafeMutableBufferPointer { e in
                     grad.withUnsafeBufferPointer { g in param.withUnsafeMutableBufferPointer { p in
-                        adamKernel(p: p.baseAddress!, g: g.baseAddress!, m: m.baseAddress!, s: s.baseAddress!,
-                                   effective: keepsEffective ? e.baseAddress! : nil,
-                                   count: p.count, lr: lr, b1: b1, b2: b2, eps: eps, wd: wd, decoupled: decoupled,
-                                   stepSize: stepSize, rootC2: rootC2)
+                        if keepsEffective, let e = e.baseAddress {
+                            for i in 0..<p.count { e[i] = g[i] + wd * p[i] }
+                        }
+                        adamStepKernel(p: p.baseAddress!, g: g.baseAddress!, m: m.baseAddress!, s: s.baseAddress!, count: p.count,
+                                       b1: b1, b2: b2, eps: eps, decay: decoupled ? 1 - lr * wd : 1, l2: decoupled ? 0 : wd,
+                                       stepSize: stepSize, inverseRootC2: 1 / rootC2)
                     } }
                 }
             } }
@@ -76,13 +78,15 @@ public final class Adam: Optimizer {
         let k = learningRate * c2.squareRoot() / c1, epsPrime = epsilon * c2.squareRoot()
         let (b1, b2) = (beta1, beta2)
         return parameters.map { key, tensor in
-            guard let g = lastGradients[key]?.scalars, let m = store.slots["\(key).exp_avg"], let s = store.slots["\(key).exp_avg_sq"] else {
+            guard let g = lastGradients[key], let m = store.slots["\(key).exp_avg"], let s = store.slots["\(key).exp_avg_sq"] else {
                 return Tensor(repeating: k * (1 - b1) / epsPrime, shape: tensor.shape)
             }
-            return Tensor(shape: tensor.shape, storage: (0..<g.count).map { i in
-                let root = s[i].squareRoot(), denominator = root + epsPrime
-                let chain = root > 0 ? m[i] * (1 - b2) * g[i] / root : 0
-                return k * ((1 - b1) * denominator - chain) / (denominator * denominator)
+            return Tensor(shape: tensor.shape, storage: [Float](unsafeUninitializedCapacity: tensor.count) { out, initialized in
+                g.withUnsafeBufferPointer { g in m.withUnsafeBufferPointer { m in s.withUnsafeBufferPointer { s in
+                    adamDerivativeKernel(out: out.baseAddress!, g: g.baseAddress!, m: m.baseAddress!, s: s.baseAddress!,
+                                         count: out.count, k: k, b1: b1, b2: b2, epsPrime: epsPrime)
+                } } }
+                initialized = tensor.count
             })
         }
     }
@@ -108,24 +112,3 @@ public final class Adam: Optimizer {
     }
 }
 
-/// One Adam update over raw buffers (kept free of array bookkeeping so it vectorises).
-@inline(never)
-private func adamKernel(p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
-                        s: UnsafeMutablePointer<Float>, effective: UnsafeMutablePointer<Float>?, count: Int,
-                        lr: Float, b1: Float, b2: Float, eps: Float, wd: Float, decoupled: Bool, stepSize: Float, rootC2: Float) {
-    let decay: Float = decoupled ? 1 - lr * wd : 1
-    let l2: Float = decoupled ? 0 : wd
-    let inverseRootC2 = 1 / rootC2
-    if let effective, l2 != 0 {
-        for i in 0..<count { effective[i] = g[i] + l2 * p[i] }
-    }
-    for i in 0..<count {
-        let theta = p[i] * decay
-        let gi = g[i] + l2 * p[i]
-        let mi = b1 * m[i] + (1 - b1) * gi
-        let si = b2 * s[i] + (1 - b2) * gi * gi
-        m[i] = mi
-        s[i] = si
-        p[i] = theta - stepSize * mi / (si.squareRoot() * inverseRootC2 + eps)
-    }
-}

@@ -15,6 +15,13 @@ public enum BenchmarkClock {
         return times[times.count / 2]
     }
 
+    /// Current resident set size of this process, in MiB (Linux `/proc/self/statm`; 0 elsewhere).
+    public static var currentResidentMiB: Double {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+              let pages = text.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return 0 }
+        return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
+    }
+
     /// Peak resident set size of this process, in MiB.
     public static var peakResidentMiB: Double {
         var usage = rusage()

@@ -34,6 +34,9 @@ public enum MetaBenchmark {
         public var forwardMilliseconds: Double
         public var forwardBackwardMilliseconds: Double
         public var peakResidentMiB: Double
+        /// Peak resident size minus the resident size before the first step (data and model already built):
+        /// the memory the method's steps add.
+        public var trainingMiB: Double
         public var testAccuracy: Double?
         public var cleanWeight: Double?
         public var corruptedWeight: Double?
@@ -56,23 +59,17 @@ public enum MetaBenchmark {
             _ = Autodiff.gradients(of: Loss.meanCrossEntropy(model(x, .evaluation()), labels: labels), wrt: parameters)
         }
 
-        var baseTimes: [Double] = [], metaTimes: [Double] = []
+        let residentBefore = BenchmarkClock.currentResidentMiB
         let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<c.steps {
-            let before = engine.metaStep
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            engine.step()
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-            if engine.metaStep > before { metaTimes.append(seconds) } else { baseTimes.append(seconds) }
-        }
+        engine.run(steps: c.steps)
         let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let baseMedian = median(baseTimes) ?? median(metaTimes) ?? 0
         var result = Result(method: c.method.name, hidden: c.hidden, parameters: model.parameterCount, unroll: c.unroll,
                             blasThreads: BLAS.threads, steps: c.steps,
                             baseSamplesPerSecond: Double(c.steps * c.batchSize) / total,
-                            metaStepMilliseconds: median(metaTimes).map { ($0 - baseMedian) * 1000 },
+                            metaStepMilliseconds: engine.metaStep > 0 ? engine.metaSeconds / Double(engine.metaStep) * 1000 : nil,
                             forwardMilliseconds: forward * 1000, forwardBackwardMilliseconds: forwardBackward * 1000,
-                            peakResidentMiB: BenchmarkClock.peakResidentMiB)
+                            peakResidentMiB: BenchmarkClock.peakResidentMiB,
+                            trainingMiB: BenchmarkClock.peakResidentMiB - residentBefore)
         if c.measureQuality {
             let weights = program.sampleWeights()
             var sums = (clean: 0.0, corrupted: 0.0), counts = (clean: 0.0, corrupted: 0.0)
@@ -84,9 +81,5 @@ public enum MetaBenchmark {
             result.corruptedWeight = sums.corrupted / counts.corrupted
         }
         return result
-    }
-
-    private static func median(_ values: [Double]) -> Double? {
-        values.isEmpty ? nil : values.sorted()[values.count / 2]
     }
 }

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Applications
+import Foundation
+import MetaLearning
+
+/// `winnow bench meta`: every method on the synthetic noisy-label problem, one configuration per child
+/// process (so peak memory is each method's own), at the requested unrolls, models and BLAS threads.
+struct BenchMetaCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "meta",
+        abstract: "Throughput, meta-step time, peak memory and quality of each hypergradient method.")
+
+    @Option(help: "Methods: finetune, sama, sama-na, darts, neumann, cg (comma-separated).")
+    var methods = "finetune,sama,sama-na,darts,neumann,cg"
+    @Option(help: "Unrolls (comma-separated).") var unrolls = "1,10"
+    @Option(help: "Hidden widths per model, models separated by ';' (e.g. '512,512;2048,2048').") var models = "512,512;2048,2048"
+    @Option(help: "BLAS threads (comma-separated).") var threads = "1,2"
+    @Option(help: "Base steps per speed measurement.") var steps = 120
+    @Option(help: "Base steps for the quality run (small model, unroll 10); 0 skips it.") var qualitySteps = 2_000
+    @Option(help: "SAMA / SAMA-NA finite-difference radius α.") var alpha: Float = 1
+    @Option(help: "Weight normalisation: mean or weight-sum.") var normalization = "weight-sum"
+    @Flag(help: "Run one configuration in this process and print it as JSON (used by the parent).") var single = false
+    @Flag(help: "With --single: also measure test accuracy and weights.") var quality = false
+
+    func parsedMethod(_ name: String) throws -> HypergradientMethod {
+        switch name {
+        case "finetune": .finetune
+        case "sama": .sama(alpha: alpha)
+        case "sama-na": .samaNA(alpha: alpha)
+        case "darts": .darts()
+        case "neumann": .neumann()
+        case "cg": .cg()
+        default: throw ValidationError("unknown method '\(name)' (finetune, sama, sama-na, darts, neumann, cg)")
+        }
+    }
+
+    func validate() throws {
+        for m in methods.split(separator: ",") { _ = try parsedMethod(String(m)) }
+        guard ["mean", "weight-sum"].contains(normalization) else { throw ValidationError("--normalization must be mean or weight-sum") }
+        guard steps >= 10 else { throw ValidationError("--steps must be at least 10") }
+    }
+
+    func run() throws {
+        if single {
+            var c = MetaBenchmark.Configuration(method: try parsedMethod(methods))
+            c.unroll = Int(unrolls) ?? 1
+            c.hidden = models.split(separator: ",").compactMap { Int($0) }
+            c.steps = steps
+            c.normalization = normalization == "mean" ? .mean : .weightSum
+            c.measureQuality = quality
+            print(try encodeJSON(MetaBenchmark.run(c)))
+            return
+        }
+        var rows: [MetaBenchmark.Result] = []
+        let modelList = models.split(separator: ";").map(String.init)
+        for model in modelList {
+            for threadCount in threads.split(separator: ",") {
+                for unroll in unrolls.split(separator: ",") {
+                    for method in methods.split(separator: ",") {
+                        let result = try child(method: String(method), unroll: String(unroll), model: model, threads: String(threadCount),
+                                               steps: steps, quality: false)
+                        rows.append(result)
+                        FileHandle.standardError.write(Data("  \(describe(result))\n".utf8))
+                    }
+                }
+            }
+        }
+        print("| method | model (params) | unroll | BLAS threads | base samples/s | meta step ms | fwd ms | fwd+bwd ms | peak RSS MiB | added by training MiB |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in rows {
+            print("| \(r.method) | \(r.hidden.map(String.init).joined(separator: "-")) (\(r.parameters)) | \(r.unroll) | \(r.blasThreads) | \(fmt(r.baseSamplesPerSecond)) | \(r.metaStepMilliseconds.map(fmt) ?? "–") | \(fmt(r.forwardMilliseconds)) | \(fmt(r.forwardBackwardMilliseconds)) | \(fmt(r.peakResidentMiB)) | \(fmt(r.trainingMiB)) |")
+        }
+        guard qualitySteps > 0, let small = modelList.first else { return }
+        print("\nQuality after \(qualitySteps) base steps (model \(small), unroll 10, 1 BLAS thread, normalisation \(normalization), α = \(alpha)):\n")
+        print("| method | test accuracy | mean weight clean | mean weight corrupted |")
+        print("|---|---:|---:|---:|")
+        for method in methods.split(separator: ",") {
+            let r = try child(method: String(method), unroll: "10", model: small, threads: "1", steps: qualitySteps, quality: true)
+            print("| \(r.method) | \(fmt(100 * (r.testAccuracy ?? 0)))% | \(fmt(r.cleanWeight ?? 0)) | \(fmt(r.corruptedWeight ?? 0)) |")
+        }
+    }
+
+    private func child(method: String, unroll: String, model: String, threads: String, steps: Int, quality: Bool) throws -> MetaBenchmark.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["bench", "meta", "--single", "--methods", method, "--unrolls", unroll, "--models", model,
+                             "--steps", String(steps), "--alpha", String(alpha), "--normalization", normalization] + (quality ? ["--quality"] : [])
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_NUM_THREADS"] = threads
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let line = String(decoding: output, as: UTF8.self).split(separator: "\n").last else {
+            throw ValidationError("benchmark child for \(method) exited with status \(process.terminationStatus)")
+        }
+        return try JSONDecoder().decode(MetaBenchmark.Result.self, from: Data(line.utf8))
+    }
+
+    private func describe(_ r: MetaBenchmark.Result) -> String {
+        "\(r.method) unroll \(r.unroll) threads \(r.blasThreads) model \(r.hidden): \(fmt(r.baseSamplesPerSecond)) samples/s, meta step \(r.metaStepMilliseconds.map(fmt) ?? "–") ms, \(fmt(r.peakResidentMiB)) MiB"
+    }
+}
+
+func fmt(_ x: Double) -> String { x >= 100 ? String(format: "%.0f", x) : String(format: "%.3g", x) }
