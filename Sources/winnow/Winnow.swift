@@ -15,6 +15,7 @@ struct Winnow: ParsableCommand {
             WeightsCommand.self,
             LabelsCommand.self,
             ExportCommand.self,
+            DatasetsCommand.self,
         ]
     )
 }
