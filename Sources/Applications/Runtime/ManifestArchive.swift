@@ -42,12 +42,12 @@ public enum ManifestArchive {
     /// Finds and loads the run's dataset and checks the kept keys against it. Writes nothing.
     public static func prepare(store: ResultStore, runID: Int64, entries: [ManifestEntry], output: String) throws -> Plan {
         let run = try store.run(runID)
-        guard try store.hasSampleKeys(run: runID) else {
-            throw ManifestArchiveError.noSampleKeys(runID: runID, database: store.path)
-        }
         let source = try datasetArchive(of: run, database: store.path)
         if sameFile(source, output) {
             throw ManifestArchiveError.wouldOverwriteSource(output: output, source: source)
+        }
+        guard try store.hasSampleKeys(run: runID) else {
+            throw ManifestArchiveError.noSampleKeys(runID: runID, database: store.path)
         }
         let dataset = try Dataset.load(path: source)
         let splits = try store.sampleSplits(run: runID)
