@@ -48,6 +48,9 @@ struct ExportManifestCommand: ParsableCommand {
             throw ValidationError("--archive and --output name the same file \(output)")
         }
         let plan = try archive.map { try ManifestArchive.prepare(store: db, runID: runID, entries: entries, output: $0) }
+        if let plan, ManifestArchive.sameFile(plan.dataset.sourcePath, output) {
+            throw ManifestArchiveError.wouldOverwriteSource(option: "--output", output: output, source: plan.dataset.sourcePath)
+        }
         let summary = try plan.map(ManifestArchive.write)
         do {
             try ManifestWriter.write(entries, ranking: by, format: manifestFormat, to: output)

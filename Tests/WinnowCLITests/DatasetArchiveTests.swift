@@ -101,6 +101,12 @@ let bundledRT: String = URL(fileURLWithPath: #filePath).deletingLastPathComponen
         #expect(over.stderr == "error: --archive \(source): refusing to overwrite the run's source dataset \(source)\n")
         #expect(try Data(contentsOf: URL(fileURLWithPath: source)) == sourceBytes)
         #expect(!FileManager.default.fileExists(atPath: dir.path("again.jsonl")))
+        let manifestOver = try WinnowBinary.run(["export", "manifest", "--run", "\(runID)", "--keep", "0.5", "--by", "weight",
+                                                 "--output", source, "--archive", "again.tar.gz", "--db", db], in: dir.url)
+        #expect(manifestOver.status == 1)
+        #expect(manifestOver.stderr == "error: --output \(source): refusing to overwrite the run's source dataset \(source)\n")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: source)) == sourceBytes)
+        #expect(!FileManager.default.fileExists(atPath: dir.path("again.tar.gz")))
     }
 
     @Test func exportManifestArchiveErrors() throws {

@@ -44,7 +44,7 @@ public enum ManifestArchive {
         let run = try store.run(runID)
         let source = try datasetArchive(of: run, database: store.path)
         if sameFile(source, output) {
-            throw ManifestArchiveError.wouldOverwriteSource(output: output, source: source)
+            throw ManifestArchiveError.wouldOverwriteSource(option: "--archive", output: output, source: source)
         }
         guard try store.hasSampleKeys(run: runID) else {
             throw ManifestArchiveError.noSampleKeys(runID: runID, database: store.path)
@@ -91,7 +91,7 @@ public enum ManifestArchiveError: Error, LocalizedError, Equatable, Sendable {
     case unreadableRecipe(runID: Int64, database: String, reason: String)
     case missingDatasetKey(runID: Int64, database: String)
     case noSampleKeys(runID: Int64, database: String)
-    case wouldOverwriteSource(output: String, source: String)
+    case wouldOverwriteSource(option: String, output: String, source: String)
     case missingSplit(split: String, archive: String, available: [String])
     case unknownKey(key: String, archive: String, splits: [String])
 
@@ -104,8 +104,8 @@ public enum ManifestArchiveError: Error, LocalizedError, Equatable, Sendable {
         case let .noSampleKeys(runID, database):
             return "--archive: run \(runID) in \(database) registered no sample keys (RunRecorder.registerSamples), "
                 + "so its samples cannot be matched to dataset records"
-        case let .wouldOverwriteSource(output, source):
-            return "--archive \(output): refusing to overwrite the run's source dataset \(source)"
+        case let .wouldOverwriteSource(option, output, source):
+            return "\(option) \(output): refusing to overwrite the run's source dataset \(source)"
         case let .missingSplit(split, archive, available):
             return "--archive: \(archive) has no split '\(split)' (it has \(available.joined(separator: ", ")))"
         case let .unknownKey(key, archive, splits):
