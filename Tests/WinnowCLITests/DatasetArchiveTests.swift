@@ -120,6 +120,17 @@ let bundledRT: String = URL(fileURLWithPath: #filePath).deletingLastPathComponen
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix("out") || $0.hasPrefix("kept") || $0.contains(".tmp") }
         #expect(leftovers.isEmpty, "\(leftovers)")
 
+        // A run that recorded positional ids only cannot be matched to records.
+        let store = try ResultStore(path: db)
+        let positional = try store.beginRun(RunDescriptor(application: "toy", recipe: "dataset:\n  archive: \(source)\n", seed: 0))
+        try positional.recordWeights([1, 2, 3] as [Float], step: 1)
+        try positional.complete(metrics: [:])
+        let unkeyed = try WinnowBinary.run(["export", "manifest", "--run", "\(positional.runID)", "--keep", "0.5", "--by", "weight",
+                                            "--output", "kept.jsonl", "--archive", "out.tar.gz", "--db", db], in: dir.url)
+        #expect(unkeyed.status == 1)
+        #expect(unkeyed.stderr.hasPrefix("error: --archive: run \(positional.runID) in \(db) registered no sample keys"), "\(unkeyed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path("out.tar.gz")))
+
         // The recipe's archive is gone: the error names the path.
         let moved = try TemporaryDirectory()
         let (db2, runID2, _, _) = try recordedRun(moved, recipeArchive: moved.path("elsewhere.tar.gz"))

@@ -61,7 +61,9 @@ public enum ManifestArchive {
         var kept = Set<String>()
         kept.reserveCapacity(entries.count)
         for entry in entries {
-            guard let key = entry.key else { throw ManifestArchiveError.noSampleKeys(runID: runID, database: store.path) }
+            guard let key = entry.key else {
+                throw ManifestArchiveError.unkeyedSample(runID: runID, database: store.path, sampleID: entry.sampleID)
+            }
             guard known.contains(key) else {
                 throw ManifestArchiveError.unknownKey(key: key, archive: source, splits: prunedNames.sorted())
             }
@@ -91,6 +93,7 @@ public enum ManifestArchiveError: Error, LocalizedError, Equatable, Sendable {
     case unreadableRecipe(runID: Int64, database: String, reason: String)
     case missingDatasetKey(runID: Int64, database: String)
     case noSampleKeys(runID: Int64, database: String)
+    case unkeyedSample(runID: Int64, database: String, sampleID: Int)
     case wouldOverwriteSource(option: String, output: String, source: String)
     case missingSplit(split: String, archive: String, available: [String])
     case unknownKey(key: String, archive: String, splits: [String])
@@ -104,6 +107,8 @@ public enum ManifestArchiveError: Error, LocalizedError, Equatable, Sendable {
         case let .noSampleKeys(runID, database):
             return "--archive: run \(runID) in \(database) registered no sample keys (RunRecorder.registerSamples), "
                 + "so its samples cannot be matched to dataset records"
+        case let .unkeyedSample(runID, database, sampleID):
+            return "--archive: sample \(sampleID) of run \(runID) in \(database) has results but no registered key"
         case let .wouldOverwriteSource(option, output, source):
             return "\(option) \(output): refusing to overwrite the run's source dataset \(source)"
         case let .missingSplit(split, archive, available):
