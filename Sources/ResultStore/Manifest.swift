@@ -32,6 +32,8 @@ public struct ManifestRequest: Sendable, Equatable {
 public struct ManifestEntry: Sendable, Equatable {
     public var sampleID: Int
     public var value: Double
+    /// The sample's registered key (its dataset id); nil when the run registered no samples.
+    public var key: String?
 }
 
 extension ResultStore {
@@ -48,15 +50,17 @@ extension ResultStore {
         let ranked: [ManifestEntry]
         switch request.ranking {
         case .score:
-            ranked = try scores(run: request.runID).map { ManifestEntry(sampleID: $0.sampleID, value: $0.score) }
+            ranked = try scores(run: request.runID).map { ManifestEntry(sampleID: $0.sampleID, value: $0.score, key: $0.key) }
         case .weight:
             let step = try latestWeightStep(run: request.runID)
             let statement = try connection.prepare("""
-                SELECT sample_id, weight FROM sample_weights WHERE run_id = ? AND step = ? ORDER BY weight DESC, sample_id
+                SELECT w.sample_id, w.weight, s.key FROM sample_weights w
+                LEFT JOIN samples s ON s.run_id = w.run_id AND s.sample_id = w.sample_id
+                WHERE w.run_id = ? AND w.step = ? ORDER BY w.weight DESC, w.sample_id
                 """)
             statement.bind(1, request.runID)
             statement.bind(2, step)
-            ranked = try statement.all { ManifestEntry(sampleID: $0.int(0), value: $0.double(1)) }
+            ranked = try statement.all { ManifestEntry(sampleID: $0.int(0), value: $0.double(1), key: $0.text(2)) }
         }
         let total = ranked.count
         let keepCount: Int
@@ -75,14 +79,20 @@ public enum ManifestWriter {
         var text = ""
         text.reserveCapacity(entries.count * 32)
         let field = ranking.rawValue
+        // Runs that registered sample keys get a `sample` field with the key (the dataset's own id).
+        let hasKeys = entries.contains { $0.key != nil }
         switch format {
         case .jsonl:
             for entry in entries {
-                text += "{\"sample_id\": \(entry.sampleID), \"\(field)\": \(JSONText.number(entry.value))}\n"
+                let sample = hasKeys ? ", \"sample\": " + (entry.key.map(JSONText.string) ?? "null") : ""
+                text += "{\"sample_id\": \(entry.sampleID)\(sample), \"\(field)\": \(JSONText.number(entry.value))}\n"
             }
         case .csv:
-            text += "sample_id,\(field)\n"
-            for entry in entries { text += "\(entry.sampleID),\(entry.value)\n" }
+            text += hasKeys ? "sample_id,sample,\(field)\n" : "sample_id,\(field)\n"
+            for entry in entries {
+                let sample = hasKeys ? ResultTable.Cell.text(entry.key ?? "").csv + "," : ""
+                text += "\(entry.sampleID),\(sample)\(entry.value)\n"
+            }
         }
         try writeAtomically(text, to: path)
     }

@@ -44,10 +44,13 @@ public struct SampleWeight: Sendable, Equatable {
     public var step: Int
     public var sampleID: Int
     public var weight: Double
-    public init(step: Int, sampleID: Int, weight: Double) {
+    /// The sample's registered key (its dataset id); nil when the run registered no samples.
+    public var key: String?
+    public init(step: Int, sampleID: Int, weight: Double, key: String? = nil) {
         self.step = step
         self.sampleID = sampleID
         self.weight = weight
+        self.key = key
     }
 }
 
@@ -74,23 +77,29 @@ public struct CorrectedLabel: Sendable, Equatable {
     public var correctedLabel: Int
     /// The corrected label distribution, when recorded.
     public var distribution: [Float]?
+    /// The sample's registered key (filled in by queries; ignored when recording).
+    public var key: String?
 
     public var isChanged: Bool { originalLabel != correctedLabel }
 
-    public init(sampleID: Int, originalLabel: Int?, correctedLabel: Int, distribution: [Float]? = nil) {
+    public init(sampleID: Int, originalLabel: Int?, correctedLabel: Int, distribution: [Float]? = nil, key: String? = nil) {
         self.sampleID = sampleID
         self.originalLabel = originalLabel
         self.correctedLabel = correctedLabel
         self.distribution = distribution
+        self.key = key
     }
 }
 
 public struct SampleScore: Sendable, Equatable {
     public var sampleID: Int
     public var score: Double
-    public init(sampleID: Int, score: Double) {
+    /// The sample's registered key; nil when the run registered no samples.
+    public var key: String?
+    public init(sampleID: Int, score: Double, key: String? = nil) {
         self.sampleID = sampleID
         self.score = score
+        self.key = key
     }
 }
 

@@ -89,23 +89,38 @@ extension ResultStore {
         let step = try step ?? latestWeightStep(run: runID)
         let order = descending ? "weight DESC" : "weight ASC"
         let statement = try connection.prepare("""
-            SELECT step, sample_id, weight FROM sample_weights WHERE run_id = ? AND step = ?
-            ORDER BY \(order), sample_id LIMIT ?
+            SELECT w.step, w.sample_id, w.weight, s.key FROM sample_weights w
+            LEFT JOIN samples s ON s.run_id = w.run_id AND s.sample_id = w.sample_id
+            WHERE w.run_id = ? AND w.step = ?
+            ORDER BY w.\(order), w.sample_id LIMIT ?
             """)
         statement.bind(1, runID)
         statement.bind(2, step)
         statement.bind(3, count)
-        return try statement.all { SampleWeight(step: $0.int(0), sampleID: $0.int(1), weight: $0.double(2)) }
+        return try statement.all(Self.sampleWeight)
     }
 
     /// Every weight at `step` (default: the latest), by sample id.
     public func weights(run runID: Int64, step: Int? = nil) throws -> [SampleWeight] {
         let step = try step ?? latestWeightStep(run: runID)
-        let statement = try connection.prepare(
-            "SELECT step, sample_id, weight FROM sample_weights WHERE run_id = ? AND step = ? ORDER BY sample_id")
+        let statement = try connection.prepare("""
+            SELECT w.step, w.sample_id, w.weight, s.key FROM sample_weights w
+            LEFT JOIN samples s ON s.run_id = w.run_id AND s.sample_id = w.sample_id
+            WHERE w.run_id = ? AND w.step = ? ORDER BY w.sample_id
+            """)
         statement.bind(1, runID)
         statement.bind(2, step)
-        return try statement.all { SampleWeight(step: $0.int(0), sampleID: $0.int(1), weight: $0.double(2)) }
+        return try statement.all(Self.sampleWeight)
+    }
+
+    private static func sampleWeight(_ row: Statement) -> SampleWeight {
+        SampleWeight(step: row.int(0), sampleID: row.int(1), weight: row.double(2), key: row.text(3))
+    }
+
+    /// One sample's weight at every recorded step, the sample named by its registered key (or, for runs
+    /// without keys, by its integer id written as text).
+    public func weights(run runID: Int64, sample: String) throws -> [SampleWeight] {
+        try weights(run: runID, sampleID: resolveSample(run: runID, sample))
     }
 
     /// One sample's weight at every recorded step (its trajectory).
@@ -113,13 +128,14 @@ extension ResultStore {
         try requireRun(runID)
         let statement = try connection.prepare(
             """
-            SELECT w.step, w.sample_id, w.weight FROM weight_steps s CROSS JOIN sample_weights w
+            SELECT w.step, w.sample_id, w.weight, k.key FROM weight_steps s CROSS JOIN sample_weights w
             ON w.run_id = s.run_id AND w.step = s.step AND w.sample_id = ?2
+            LEFT JOIN samples k ON k.run_id = w.run_id AND k.sample_id = w.sample_id
             WHERE s.run_id = ?1 ORDER BY w.step
             """)
         statement.bind(1, runID)
         statement.bind(2, sampleID)
-        let rows = try statement.all { SampleWeight(step: $0.int(0), sampleID: $0.int(1), weight: $0.double(2)) }
+        let rows = try statement.all(Self.sampleWeight)
         if rows.isEmpty { throw StoreError.noResults(path: path, runID: runID, what: "weights for sample \(sampleID)") }
         return rows
     }
@@ -161,15 +177,17 @@ extension ResultStore {
     /// Corrected labels by sample id; `changedOnly` keeps those whose correction differs from the weak label.
     public func labels(run runID: Int64, changedOnly: Bool = false) throws -> [CorrectedLabel] {
         try requireRun(runID)
-        let filter = changedOnly ? "AND (original_label IS NULL OR original_label <> corrected_label)" : ""
+        let filter = changedOnly ? "AND (l.original_label IS NULL OR l.original_label <> l.corrected_label)" : ""
         let statement = try connection.prepare("""
-            SELECT sample_id, original_label, corrected_label, distribution FROM corrected_labels
-            WHERE run_id = ? \(filter) ORDER BY sample_id
+            SELECT l.sample_id, l.original_label, l.corrected_label, l.distribution, s.key FROM corrected_labels l
+            LEFT JOIN samples s ON s.run_id = l.run_id AND s.sample_id = l.sample_id
+            WHERE l.run_id = ? \(filter) ORDER BY l.sample_id
             """)
         statement.bind(1, runID)
         let rows = try statement.all { row in
             CorrectedLabel(sampleID: row.int(0), originalLabel: row.optionalInt64(1).map(Int.init),
-                           correctedLabel: row.int(2), distribution: row.text(3).flatMap(Self.decodeFloats))
+                           correctedLabel: row.int(2), distribution: row.text(3).flatMap(Self.decodeFloats),
+                           key: row.text(4))
         }
         if rows.isEmpty, !changedOnly, try count(table: "corrected_labels", run: runID) == 0 {
             throw StoreError.noResults(path: path, runID: runID, what: "corrected labels")
@@ -187,12 +205,14 @@ extension ResultStore {
     public func scores(run runID: Int64, limit: Int? = nil, ascending: Bool = false) throws -> [SampleScore] {
         try requireRun(runID)
         let statement = try connection.prepare("""
-            SELECT sample_id, score FROM pruning_scores WHERE run_id = ?
-            ORDER BY score \(ascending ? "ASC" : "DESC"), sample_id LIMIT ?
+            SELECT p.sample_id, p.score, s.key FROM pruning_scores p
+            LEFT JOIN samples s ON s.run_id = p.run_id AND s.sample_id = p.sample_id
+            WHERE p.run_id = ?
+            ORDER BY p.score \(ascending ? "ASC" : "DESC"), p.sample_id LIMIT ?
             """)
         statement.bind(1, runID)
         statement.bind(2, Int64(limit ?? -1))
-        let rows = try statement.all { SampleScore(sampleID: $0.int(0), score: $0.double(1)) }
+        let rows = try statement.all { SampleScore(sampleID: $0.int(0), score: $0.double(1), key: $0.text(2)) }
         if rows.isEmpty { throw StoreError.noResults(path: path, runID: runID, what: "pruning scores") }
         return rows
     }
@@ -230,7 +250,7 @@ extension ResultStore {
 
     /// Row count of one of the per-run tables (for tests, benchmarks and emptiness checks).
     public func count(table: String, run runID: Int64? = nil) throws -> Int {
-        let allowed = ["runs", "sample_weights", "weight_steps", "corrected_labels", "pruning_scores", "metrics", "checkpoints"]
+        let allowed = ["runs", "samples", "sample_weights", "weight_steps", "corrected_labels", "pruning_scores", "metrics", "checkpoints"]
         guard allowed.contains(table) else { throw StoreError.invalidArgument("unknown table \(table)") }
         let column = table == "runs" ? "id" : "run_id"
         let statement = try connection.prepare("SELECT count(*) FROM \(table) WHERE ?1 IS NULL OR \(column) = ?1")

@@ -100,9 +100,14 @@ extension ResultTable {
                     })
     }
 
+    /// The `sample` column: the registered key, or the integer id when the run registered no samples.
+    static func sample(_ sampleID: Int, _ key: String?) -> Cell {
+        key.map(Cell.text) ?? .int(Int64(sampleID))
+    }
+
     public static func weights(_ weights: [SampleWeight]) -> ResultTable {
-        ResultTable(columns: ["step", "sample_id", "weight"],
-                    rows: weights.map { [.int(Int64($0.step)), .int(Int64($0.sampleID)), .double($0.weight)] })
+        ResultTable(columns: ["step", "sample_id", "sample", "weight"],
+                    rows: weights.map { [.int(Int64($0.step)), .int(Int64($0.sampleID)), sample($0.sampleID, $0.key), .double($0.weight)] })
     }
 
     /// With `bars`, a text bar per bin (for terminals).
@@ -116,16 +121,16 @@ extension ResultTable {
     }
 
     public static func labels(_ labels: [CorrectedLabel]) -> ResultTable {
-        ResultTable(columns: ["sample_id", "original_label", "corrected_label", "changed", "distribution"],
+        ResultTable(columns: ["sample_id", "sample", "original_label", "corrected_label", "changed", "distribution"],
                     rows: labels.map { label in
-                        [.int(Int64(label.sampleID)), label.originalLabel.map { .int(Int64($0)) } ?? .null,
+                        [.int(Int64(label.sampleID)), sample(label.sampleID, label.key), label.originalLabel.map { .int(Int64($0)) } ?? .null,
                          .int(Int64(label.correctedLabel)), .text(label.isChanged ? "yes" : "no"),
                          label.distribution.map { .text(JSONText.array($0)) } ?? .null]
                     })
     }
 
     public static func scores(_ scores: [SampleScore]) -> ResultTable {
-        ResultTable(columns: ["sample_id", "score"],
-                    rows: scores.map { [.int(Int64($0.sampleID)), .double($0.score)] })
+        ResultTable(columns: ["sample_id", "sample", "score"],
+                    rows: scores.map { [.int(Int64($0.sampleID)), sample($0.sampleID, $0.key), .double($0.score)] })
     }
 }

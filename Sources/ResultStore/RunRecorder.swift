@@ -10,13 +10,16 @@ public final class RunRecorder {
     public let store: ResultStore
     public let runID: Int64
     public private(set) var status: RunStatus = .running
+    /// Registered sample keys → sample ids, loaded on first use by the key-taking `record…` overloads and
+    /// dropped whenever registration (or an enclosing batch) may have changed the table.
+    var keyCache: [String: Int]?
 
     init(store: ResultStore, runID: Int64) {
         self.store = store
         self.runID = runID
     }
 
-    private func requireRunning(_ what: StaticString) {
+    func requireRunning(_ what: StaticString) {
         precondition(status == .running, "\(what) on run \(runID) after it was marked \(status.rawValue)")
     }
 
@@ -32,7 +35,12 @@ public final class RunRecorder {
 
     /// Makes every write inside `body` one transaction.
     public func batch<T>(_ body: () throws -> T) throws -> T {
-        try store.transaction(body)
+        do {
+            return try store.transaction(body)
+        } catch {
+            keyCache = nil  // a rolled-back registerSamples must not linger in the cache
+            throw error
+        }
     }
 
     // MARK: Metrics

@@ -65,6 +65,17 @@ enum Schema {
         );
         CREATE INDEX checkpoints_by_run ON checkpoints (run_id, step);
         """,
+        // Version 2: the dataset's own sample ids (`DataRecord.id`), mapped to the integer `sample_id`s.
+        """
+        CREATE TABLE samples (
+            run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            sample_id INTEGER NOT NULL,
+            key       TEXT    NOT NULL,
+            split     TEXT,
+            PRIMARY KEY (run_id, sample_id)
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX samples_by_key ON samples (run_id, key);
+        """,
     ]
 
     static var latestVersion: Int { migrations.count }

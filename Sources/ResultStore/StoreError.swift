@@ -23,6 +23,10 @@ public enum StoreError: Error, LocalizedError, Equatable, Sendable {
     case sqlite(path: String, code: Int32, message: String, statement: String?)
     /// Writing an output file (a manifest) failed.
     case outputFailed(path: String, reason: String)
+    /// `registerSamples` was given a key the run already has (or the same key twice).
+    case duplicateSampleKey(path: String, runID: Int64, key: String)
+    /// A sample key that the run never registered.
+    case unknownSampleKey(path: String, runID: Int64, key: String)
 
     public var errorDescription: String? {
         switch self {
@@ -48,6 +52,11 @@ public enum StoreError: Error, LocalizedError, Equatable, Sendable {
             return text
         case .outputFailed(let path, let reason):
             return "cannot write \(path): \(reason)"
+        case .duplicateSampleKey(let path, let runID, let key):
+            return "run \(runID) in \(path): sample key '\(key)' is registered twice (keys must be unique within a run); "
+                + "nothing from this call was recorded"
+        case .unknownSampleKey(let path, let runID, let key):
+            return "run \(runID) in \(path) has no sample with key '\(key)'"
         }
     }
 }

@@ -18,6 +18,7 @@ struct BenchMetaCommand: ParsableCommand {
     @Option(help: "Base steps for the quality run (small model, unroll 10); 0 skips it.") var qualitySteps = 2_000
     @Option(help: "SAMA / SAMA-NA finite-difference radius α.") var alpha: Float = 1
     @Option(help: "Weight normalisation: mean or weight-sum.") var normalization = "weight-sum"
+    @Flag(help: "Only the quality runs (skip the speed grid).") var skipSpeed = false
     @Flag(help: "Run one configuration in this process and print it as JSON (used by the parent).") var single = false
     @Flag(help: "With --single: also measure test accuracy and weights.") var quality = false
 
@@ -52,7 +53,7 @@ struct BenchMetaCommand: ParsableCommand {
         }
         var rows: [MetaBenchmark.Result] = []
         let modelList = models.split(separator: ";").map(String.init)
-        for model in modelList {
+        for model in skipSpeed ? [] : modelList {
             for threadCount in threads.split(separator: ",") {
                 for unroll in unrolls.split(separator: ",") {
                     for method in methods.split(separator: ",") {
@@ -64,11 +65,7 @@ struct BenchMetaCommand: ParsableCommand {
                 }
             }
         }
-        print("| method | model (params) | unroll | BLAS threads | base samples/s | meta step ms | fwd ms | fwd+bwd ms | peak RSS MiB | added by training MiB |")
-        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for r in rows {
-            print("| \(r.method) | \(r.hidden.map(String.init).joined(separator: "-")) (\(r.parameters)) | \(r.unroll) | \(r.blasThreads) | \(fmt(r.baseSamplesPerSecond)) | \(r.metaStepMilliseconds.map(fmt) ?? "–") | \(fmt(r.forwardMilliseconds)) | \(fmt(r.forwardBackwardMilliseconds)) | \(fmt(r.peakResidentMiB)) | \(fmt(r.trainingMiB)) |")
-        }
+        if !skipSpeed { printSpeed(rows) }
         guard qualitySteps > 0, let small = modelList.first else { return }
         print("\nQuality after \(qualitySteps) base steps (model \(small), unroll 10, 1 BLAS thread, normalisation \(normalization), α = \(alpha)):\n")
         print("| method | test accuracy | mean weight clean | mean weight corrupted |")
@@ -76,6 +73,14 @@ struct BenchMetaCommand: ParsableCommand {
         for method in methods.split(separator: ",") {
             let r = try child(method: String(method), unroll: "10", model: small, threads: "1", steps: qualitySteps, quality: true)
             print("| \(r.method) | \(fmt(100 * (r.testAccuracy ?? 0)))% | \(fmt(r.cleanWeight ?? 0)) | \(fmt(r.corruptedWeight ?? 0)) |")
+        }
+    }
+
+    private func printSpeed(_ rows: [MetaBenchmark.Result]) {
+        print("| method | model (params) | unroll | BLAS threads | base samples/s | meta step ms | fwd ms | fwd+bwd ms | peak RSS MiB | added by training MiB |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in rows {
+            print("| \(r.method) | \(r.hidden.map(String.init).joined(separator: "-")) (\(r.parameters)) | \(r.unroll) | \(r.blasThreads) | \(fmt(r.baseSamplesPerSecond)) | \(r.metaStepMilliseconds.map(fmt) ?? "–") | \(fmt(r.forwardMilliseconds)) | \(fmt(r.forwardBackwardMilliseconds)) | \(fmt(r.peakResidentMiB)) | \(fmt(r.trainingMiB)) |")
         }
     }
 

@@ -1,3 +1,4 @@
+import Applications
 import ArgumentParser
 import Foundation
 import ResultStore
@@ -9,7 +10,9 @@ struct ExportManifestCommand: ParsableCommand {
         discussion: """
             Samples are ranked highest first (ties: lower sample id first); --keep 0.7 keeps the top 70%, \
             --prune 0.3 drops the bottom 30%. The manifest lists kept ids in id order with their value, and is \
-            written to a temporary file then renamed, so readers never see half a manifest.
+            written to a temporary file then renamed, so readers never see half a manifest. With --archive, \
+            the kept samples are also written as a new dataset archive in the format of the run's dataset \
+            (the recipe's dataset.archive), matched by the sample keys the run registered.
             """)
 
     @Option(name: .customLong("run"), help: "The run id (see `winnow runs`).") var runID: Int64
@@ -18,7 +21,7 @@ struct ExportManifestCommand: ParsableCommand {
     @Option(help: "Rank by pruning `score` or latest importance `weight`.") var by: ManifestRequest.Ranking = .score
     @Option(help: "The manifest file to write.") var output: String
     @Option(help: "jsonl or csv (default: from the output's extension, else jsonl).") var format: ManifestRequest.Format?
-    @Option(help: ArgumentHelp("Also write the kept samples as a dataset archive (not available yet).", valueName: "out.tar.gz"))
+    @Option(help: ArgumentHelp("Also write the kept samples as a dataset archive (.tar.gz, .tar, .tar.xz, .tar.zst or .zip).", valueName: "out.tar.gz"))
     var archive: String?
     @OptionGroup var store: StoreOptions
 
@@ -35,29 +38,37 @@ struct ExportManifestCommand: ParsableCommand {
     }
 
     func run() throws {
-        // ARCHIVE HOOK: the dataset archive writer (DataIO) is provided separately. When it lands, replace
-        // this check with a call after the manifest is written, passing `entries.map(\.sampleID)`, the run's
-        // dataset (from its recipe) and `archive`.
-        if let archive {
-            throw ArchiveNotAvailable(path: archive)
-        }
         let db = try store.openForQueries()
         try warnIfIncomplete(db, run: runID)
         let request = ManifestRequest(runID: runID, selection: keep.map { .keep($0) } ?? .prune(prune!), ranking: by)
         let entries = try db.manifest(request)
-        try ManifestWriter.write(entries, ranking: by, format: manifestFormat, to: output)
+        // Everything about the archive is checked before either file is written; the archive goes first
+        // (it can fail on data), and is removed again if the manifest then cannot be written.
+        if let archive, ManifestArchive.sameFile(archive, output) {
+            throw ValidationError("--archive and --output name the same file \(output)")
+        }
+        let plan = try archive.map { try ManifestArchive.prepare(store: db, runID: runID, entries: entries, output: $0) }
+        if let plan, ManifestArchive.sameFile(plan.dataset.sourcePath, output) {
+            throw ManifestArchiveError.wouldOverwriteSource(option: "--output", output: output, source: plan.dataset.sourcePath)
+        }
+        let summary = try plan.map(ManifestArchive.write)
+        do {
+            try ManifestWriter.write(entries, ranking: by, format: manifestFormat, to: output)
+        } catch {
+            if let archive { try? FileManager.default.removeItem(atPath: archive) }
+            throw error
+        }
         if store.json {
-            printOut("{\"run_id\": \(runID), \"kept\": \(entries.count), \"by\": \"\(by.rawValue)\", \"output\": \(jsonString(output))}\n")
+            var text = "{\"run_id\": \(runID), \"kept\": \(entries.count), \"by\": \"\(by.rawValue)\", \"output\": \(jsonString(output))"
+            if let archive { text += ", \"archive\": \(jsonString(archive))" }
+            printOut(text + "}\n")
         } else {
             printOut("wrote \(entries.count) sample ids (ranked by \(by.rawValue)) to \(output)\n")
+            if let archive, let summary, let plan {
+                let counts = summary.prunedSplits.map { "\($0) \(summary.kept[$0] ?? 0) of \(summary.total[$0] ?? 0)" }
+                printOut("wrote \(archive) (\(plan.dataset.format.rawValue), kept \(counts.joined(separator: ", ")))\n")
+            }
         }
-    }
-}
-
-struct ArchiveNotAvailable: Error, LocalizedError {
-    var path: String
-    var errorDescription: String? {
-        "--archive \(path): writing a filtered dataset archive is not available yet in this build; export the manifest without --archive"
     }
 }
 

@@ -10,7 +10,8 @@ struct WeightsCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "The run id (see `winnow runs`).") var runID: Int64
     @Option(help: "The N highest weights.") var top: Int?
     @Option(help: "The N lowest weights.") var bottom: Int?
-    @Option(help: "One sample's weight at every step.") var sample: Int?
+    @Option(help: ArgumentHelp("One sample's weight at every step: its dataset id (key), or its integer sample id.", valueName: "key"))
+    var sample: String?
     @Flag(help: "A histogram of the weights.") var histogram = false
     @Option(help: "Histogram bins.") var bins = 20
     @Option(help: "The step to read (default: the latest).") var step: Int?
@@ -24,6 +25,7 @@ struct WeightsCommand: ParsableCommand {
         if let bottom, bottom <= 0 { throw ValidationError("--bottom must be positive, got \(bottom)") }
         if bins <= 0 { throw ValidationError("--bins must be positive, got \(bins)") }
         if sample != nil, step != nil { throw ValidationError("--sample shows every step; drop --step") }
+        if let sample, sample.isEmpty { throw ValidationError("--sample needs a sample key or id") }
         _ = try store.format(format, json: .json, fallback: .table)
     }
 
@@ -33,7 +35,7 @@ struct WeightsCommand: ParsableCommand {
         let format = try store.format(format, json: .json, fallback: .table)
         let table: ResultTable
         if let sample {
-            table = .weights(try db.weights(run: runID, sampleID: sample))
+            table = .weights(try db.weights(run: runID, sample: sample))
         } else if histogram {
             table = .histogram(try db.weightHistogram(run: runID, bins: bins, step: step), bars: format == .table)
         } else if let bottom {

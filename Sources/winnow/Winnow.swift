@@ -16,6 +16,7 @@ struct Winnow: ParsableCommand {
             LabelsCommand.self,
             ExportCommand.self,
             BenchCommand.self,
+            DatasetsCommand.self,
         ]
     )
 }
