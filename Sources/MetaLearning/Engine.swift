@@ -7,6 +7,10 @@ import Tensors
 public enum EngineEvent: Sendable {
     case baseStep(step: Int, loss: Float, learningRate: Float)
     case metaStep(step: Int, metaStep: Int, metaLoss: Float, hypergradientNorm: Float)
+    /// Metrics returned by the evaluation hook.
+    case evaluation(step: Int, metrics: [String: Double])
+    /// A checkpoint was written.
+    case checkpoint(step: Int, path: String)
 }
 
 /// Runs a bilevel program: base steps with gradient accumulation and LR schedules, and a meta step every
@@ -19,9 +23,17 @@ public final class Engine<Program: BilevelProgram> {
         public var gradientAccumulation: Int
         public var clipNorm: Float?
         public var seed: UInt64
+        /// Run the evaluation hook every this many base steps (and after the last one), if set.
+        public var evaluationInterval: Int?
+        /// Run the checkpoint hook every this many base steps, if set.
+        public var checkpointInterval: Int?
 
         public init(method: HypergradientMethod, unroll: Int = 1, warmupSteps: Int = 0, gradientAccumulation: Int = 1,
-                    clipNorm: Float? = nil, seed: UInt64 = 0) {
+                    clipNorm: Float? = nil, seed: UInt64 = 0, evaluationInterval: Int? = nil, checkpointInterval: Int? = nil) {
+            precondition(evaluationInterval.map { $0 >= 1 } ?? true, "evaluationInterval must be ≥ 1")
+            precondition(checkpointInterval.map { $0 >= 1 } ?? true, "checkpointInterval must be ≥ 1")
+            self.evaluationInterval = evaluationInterval
+            self.checkpointInterval = checkpointInterval
             precondition(unroll >= 1, "unroll must be ≥ 1, got \(unroll)")
             precondition(gradientAccumulation >= 1, "gradientAccumulation must be ≥ 1, got \(gradientAccumulation)")
             precondition(warmupSteps >= 0, "warmupSteps must be ≥ 0, got \(warmupSteps)")
@@ -43,6 +55,10 @@ public final class Engine<Program: BilevelProgram> {
     /// Forward context of the base steps: its generator drives dropout.
     public let context: ForwardContext
     private var observers: [(EngineEvent) -> Void] = []
+    /// Called every `evaluationInterval` base steps with the step; its metrics become an `.evaluation` event.
+    public var evaluate: ((Int) -> [String: Double])?
+    /// Called every `checkpointInterval` base steps; returns where it wrote (see `enableCheckpoints`).
+    public var checkpoint: ((Int) throws -> String)?
     /// Gradients summed over the micro-steps of the current accumulation window.
     var accumulatedGradients: [Tensor]?
 
@@ -55,13 +71,17 @@ public final class Engine<Program: BilevelProgram> {
     /// Registers an observer of progress events.
     public func observe(_ observer: @escaping (EngineEvent) -> Void) { observers.append(observer) }
 
-    /// Runs base steps until `baseStep == steps`.
-    public func run(steps: Int) {
-        while baseStep < steps { step() }
+    /// Runs base steps until `baseStep == steps`, then evaluates once more if an evaluation hook is set.
+    public func run(steps: Int) throws {
+        while baseStep < steps { try step() }
+        if let evaluate, let interval = configuration.evaluationInterval, baseStep % interval != 0 {
+            emit(.evaluation(step: baseStep, metrics: evaluate(baseStep)))
+        }
     }
 
-    /// One base step (one micro-batch), followed by a meta step when one is due.
-    public func step() {
+    /// One base step (one micro-batch), followed by a meta step, an evaluation and a checkpoint when due.
+    /// Throws only when the checkpoint hook fails.
+    public func step() throws {
         let base = program.base
         let batch = program.nextBaseBatch()
         let replayState = context.rng
@@ -83,6 +103,12 @@ public final class Engine<Program: BilevelProgram> {
             let replay = ForwardContext(training: context.training, updatesRunningStatistics: false)
             replay.rng = replayState
             _ = metaUpdate(lastBatch: batch, replayContext: replay)
+        }
+        if let evaluate, let interval = configuration.evaluationInterval, baseStep % interval == 0 {
+            emit(.evaluation(step: baseStep, metrics: evaluate(baseStep)))
+        }
+        if let checkpoint, let interval = configuration.checkpointInterval, baseStep % interval == 0 {
+            emit(.checkpoint(step: baseStep, path: try checkpoint(baseStep)))
         }
     }
 

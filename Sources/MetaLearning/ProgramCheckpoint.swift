@@ -46,6 +46,15 @@ extension Engine where Program: ResumableProgram {
         try SafeTensors.write(.init(tensors: tensors, metadata: metadata), to: url)
     }
 
+    /// Saves a program checkpoint to `directory/step-<N>.safetensors` every `checkpointInterval` steps.
+    public func enableCheckpoints(directory: URL) {
+        checkpoint = { [unowned self] step in
+            let url = directory.appendingPathComponent("step-\(step).safetensors")
+            try self.saveCheckpoint(to: url)
+            return url.path
+        }
+    }
+
     /// Restores a checkpoint written by `saveCheckpoint(to:)` into this engine and its program.
     public func loadCheckpoint(from url: URL) throws {
         let contents = try SafeTensors.read(url)

@@ -15,8 +15,11 @@ struct BenchMetaCommand: ParsableCommand {
     @Option(help: "Hidden widths per model, models separated by ';' (e.g. '512,512;2048,2048').") var models = "512,512;2048,2048"
     @Option(help: "BLAS threads (comma-separated).") var threads = "1,2"
     @Option(help: "Base steps per speed measurement.") var steps = 120
-    @Option(help: "Base steps for the quality run (small model, unroll 10); 0 skips it.") var qualitySteps = 2_000
+    @Option(help: "Base steps for the quality run (small model, 1 BLAS thread); 0 skips it.") var qualitySteps = 2_000
+    @Option(help: "Unroll of the quality run.") var qualityUnroll = 1
     @Option(help: "SAMA / SAMA-NA finite-difference radius α.") var alpha: Float = 1
+    @Flag(inversion: .prefixedNo, help: "SAMA / SAMA-NA: leave θ at θ − εv after each meta step (the paper's choice).")
+    var baseUpdate = true
     @Option(help: "Weight normalisation: mean or weight-sum.") var normalization = "weight-sum"
     @Flag(help: "Only the quality runs (skip the speed grid).") var skipSpeed = false
     @Flag(help: "Run one configuration in this process and print it as JSON (used by the parent).") var single = false
@@ -25,8 +28,8 @@ struct BenchMetaCommand: ParsableCommand {
     func parsedMethod(_ name: String) throws -> HypergradientMethod {
         switch name {
         case "finetune": .finetune
-        case "sama": .sama(alpha: alpha)
-        case "sama-na": .samaNA(alpha: alpha)
+        case "sama": .sama(alpha: alpha, baseUpdateAlongV: baseUpdate)
+        case "sama-na": .samaNA(alpha: alpha, baseUpdateAlongV: baseUpdate)
         case "darts": .darts()
         case "neumann": .neumann()
         case "cg": .cg()
@@ -48,7 +51,7 @@ struct BenchMetaCommand: ParsableCommand {
             c.steps = steps
             c.normalization = normalization == "mean" ? .mean : .weightSum
             c.measureQuality = quality
-            print(try encodeJSON(MetaBenchmark.run(c)))
+            print(try encodeJSON(try MetaBenchmark.run(c)))
             return
         }
         var rows: [MetaBenchmark.Result] = []
@@ -67,11 +70,11 @@ struct BenchMetaCommand: ParsableCommand {
         }
         if !skipSpeed { printSpeed(rows) }
         guard qualitySteps > 0, let small = modelList.first else { return }
-        print("\nQuality after \(qualitySteps) base steps (model \(small), unroll 10, 1 BLAS thread, normalisation \(normalization), α = \(alpha)):\n")
+        print("\nQuality after \(qualitySteps) base steps (model \(small), unroll \(qualityUnroll), 1 BLAS thread, normalisation \(normalization), α = \(alpha), base update along v \(baseUpdate ? "on" : "off")):\n")
         print("| method | test accuracy | mean weight clean | mean weight corrupted |")
         print("|---|---:|---:|---:|")
         for method in methods.split(separator: ",") {
-            let r = try child(method: String(method), unroll: "10", model: small, threads: "1", steps: qualitySteps, quality: true)
+            let r = try child(method: String(method), unroll: String(qualityUnroll), model: small, threads: "1", steps: qualitySteps, quality: true)
             print("| \(r.method) | \(fmt(100 * (r.testAccuracy ?? 0)))% | \(fmt(r.cleanWeight ?? 0)) | \(fmt(r.corruptedWeight ?? 0)) |")
         }
     }
@@ -88,7 +91,8 @@ struct BenchMetaCommand: ParsableCommand {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["bench", "meta", "--single", "--methods", method, "--unrolls", unroll, "--models", model,
-                             "--steps", String(steps), "--alpha", String(alpha), "--normalization", normalization] + (quality ? ["--quality"] : [])
+                             "--steps", String(steps), "--alpha", String(alpha), "--normalization", normalization,
+                             baseUpdate ? "--base-update" : "--no-base-update"] + (quality ? ["--quality"] : [])
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = threads
         process.environment = environment

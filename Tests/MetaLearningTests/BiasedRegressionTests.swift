@@ -13,7 +13,7 @@ import Tensors
     }
 
     /// Runs 100 meta steps (unroll 50 SGD base steps each, so θ ≈ w*(λ) when the meta step fires).
-    func run(_ method: HypergradientMethod, metaSteps: Int = 100) -> Outcome {
+    func run(_ method: HypergradientMethod, metaSteps: Int = 100) throws -> Outcome {
         let problem = BiasedRegression(baseOptimizer: SGD(learningRate: 0.2), metaOptimizer: Adam(learningRate: 0.5),
                                        metaSchedule: .cosine(totalSteps: metaSteps))
         let unroll = 50
@@ -22,11 +22,11 @@ import Tensors
         let initial = LinearAlgebra.distance(problem.lambda.scalars.map(Double.init), lambdaStar)
         var cosines: [Double] = []
         for _ in 0..<metaSteps {
-            for _ in 0..<(unroll - 1) { engine.step() }
+            for _ in 0..<(unroll - 1) { try engine.step() }
             // The exact g_λ at the λ the coming meta step sees; that step's hypergradient is compared with it.
             let exact = problem.exactHypergradient(problem.lambda.scalars.map(Double.init))
             let before = engine.metaStep
-            engine.step()
+            try engine.step()
             if method != .finetune, let result = engine.lastResult {
                 #expect(engine.metaStep == before + 1)
                 cosines.append(LinearAlgebra.cosine(result.hypergradient.flatMap(\.scalars).map(Double.init), exact))
@@ -37,14 +37,14 @@ import Tensors
                        minCosine: cosines.min() ?? 0, initialDistance: initial, finalDistance: final)
     }
 
-    @Test func everyMethodAgainstTheClosedForm() {
+    @Test func everyMethodAgainstTheClosedForm() throws {
         let methods: [(String, HypergradientMethod)] = [
             ("cg(8)", .cg(iterations: 8)), ("cg(1)", .cg()), ("neumann(20, 0.3)", .neumann(iterations: 20, alpha: 0.3)),
             ("neumann(1, 1)", .neumann()), ("sama", .sama()), ("sama-na", .samaNA()), ("darts", .darts()),
         ]
         var outcomes: [String: Outcome] = [:]
         for (name, method) in methods {
-            let o = run(method)
+            let o = try run(method)
             outcomes[name] = o
             print("biased regression \(name): cosine mean \(String(format: "%.4f", o.meanCosine)) min \(String(format: "%.4f", o.minCosine)); ‖λ−λ*‖ \(String(format: "%.3f", o.initialDistance)) → \(String(format: "%.4f", o.finalDistance))")
         }
@@ -59,7 +59,7 @@ import Tensors
         #expect(neumann.minCosine > 0.999 && neumann.finalDistance < 0.03 * neumann.initialDistance)
         // Neumann with α·λmax(H) > 2 diverges: the default K = 1, α = 1 is not a universal choice.
         #expect(outcomes["neumann(1, 1)"]!.meanCosine < 0)
-        let finetune = run(.finetune, metaSteps: 3)
+        let finetune = try run(.finetune, metaSteps: 3)
         #expect(finetune.finalDistance == finetune.initialDistance)
     }
 }

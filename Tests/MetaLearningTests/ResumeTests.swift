@@ -24,19 +24,48 @@ import Tensors
     @Test(arguments: [HypergradientMethod.sama(alpha: 0.1), .cg(iterations: 2)])
     func resumedRunMatchesUninterruptedRun(_ method: HypergradientMethod) throws {
         let (straight, straightProgram) = makeEngine(initSeed: 1, method: method)
-        straight.run(steps: 41)
+        try straight.run(steps: 41)
 
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-program-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         let (first, _) = makeEngine(initSeed: 1, method: method)
-        first.run(steps: 19)                    // stops inside an accumulation window (19 is odd)
+        try first.run(steps: 19)                    // stops inside an accumulation window (19 is odd)
         try first.saveCheckpoint(to: url)
         let (resumed, resumedProgram) = makeEngine(initSeed: 2, method: method)
         try resumed.loadCheckpoint(from: url)
         #expect(resumed.baseStep == 19 && resumed.metaStep == first.metaStep)
-        resumed.run(steps: 41)
+        try resumed.run(steps: 41)
         #expect(straight.metaStep == resumed.metaStep && straight.metaStep > 3)
         #expect(snapshot(straightProgram) == snapshot(resumedProgram), "resumed θ and λ differ from the uninterrupted run")
+    }
+
+    @Test func evaluationAndCheckpointEventsFireOnSchedule() throws {
+        var (engine, _) = makeEngine(initSeed: 1, method: .sama(alpha: 0.1))
+        engine = Engine(program: engine.program, configuration: .init(method: .sama(alpha: 0.1), unroll: 3, seed: 21,
+                                                                      evaluationInterval: 10, checkpointInterval: 15))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-ckpts-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        engine.enableCheckpoints(directory: directory)
+        var evaluations: [Int] = [], checkpoints: [(Int, String)] = []
+        engine.evaluate = { step in ["accuracy": Double(step)] }
+        engine.observe { event in
+            switch event {
+            case let .evaluation(step, metrics): evaluations.append(step); #expect(metrics["accuracy"] == Double(step))
+            case let .checkpoint(step, path): checkpoints.append((step, path))
+            default: break
+            }
+        }
+        try engine.run(steps: 32)
+        #expect(evaluations == [10, 20, 30, 32])
+        #expect(checkpoints.map(\.0) == [15, 30])
+        let (fresh, _) = makeEngine(initSeed: 5, method: .sama(alpha: 0.1))
+        try fresh.loadCheckpoint(from: URL(fileURLWithPath: checkpoints[1].1))
+        #expect(fresh.baseStep == 30)
+        // A checkpoint that cannot be written stops the run with an error.
+        let blocked = directory.appendingPathComponent("file")
+        try Data().write(to: blocked)
+        engine.enableCheckpoints(directory: blocked)
+        #expect(throws: (any Error).self) { try engine.run(steps: 45) }
     }
 
     @Test func aModelCheckpointIsNotAProgramCheckpoint() throws {

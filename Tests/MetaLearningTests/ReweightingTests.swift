@@ -12,15 +12,16 @@ import Tensors
     static let data = SyntheticNoisyLabels(classes: 10, dimension: 100, meanStd: 0.34, trainCount: 4_000, metaCount: 200,
                                            testCount: 2_000, noise: 0.4, seed: 7)
 
-    static func run(_ method: HypergradientMethod, normalization: WeightNormalization, steps: Int = 1_200, unroll: Int = 5) -> Outcome {
+    static func run(_ method: HypergradientMethod, normalization: WeightNormalization, steps: Int = 1_200, unroll: Int = 5) throws -> Outcome {
         var rng = RandomGenerator(seed: 11)
         let model = MLP(widths: [100, 64, 10], rng: &rng)
         let weightNet = MetaWeightNet(rng: &rng)
         let program = DenseReweightingProgram(model: model, weightNet: weightNet, train: data.train, clean: data.meta,
                                               baseOptimizer: Adam(learningRate: 1e-3), metaOptimizer: Adam(learningRate: 1e-3),
                                               batchSize: 100, metaBatchSize: 100, normalization: normalization, seed: 5)
+        program.uniformWeights = method == .finetune
         let engine = Engine(program: program, configuration: .init(method: method, unroll: unroll, warmupSteps: 100))
-        engine.run(steps: steps)
+        try engine.run(steps: steps)
         let weights = program.sampleWeights()
         var clean = 0.0, corrupted = 0.0, nClean = 0.0, nCorrupted = 0.0
         for (w, bad) in zip(weights, data.corrupted) {
@@ -35,20 +36,21 @@ import Tensors
     /// suits BERT-base's parameter norm, and on this 7k-parameter MLP a unit step along raw gradients
     /// (sama-na with the base update along v) ruins θ every meta step (measured: 0.693, inverted weights).
     @Test(arguments: [HypergradientMethod.sama(alpha: 0.1), .samaNA(alpha: 0.1), .darts(), .neumann(), .cg()])
-    func weightsSeparateCorruptedSamplesAndAccuracyBeatsFinetune(_ method: HypergradientMethod) {
+    func weightsSeparateCorruptedSamplesAndAccuracyBeatsFinetune(_ method: HypergradientMethod) throws {
         let baseline = Self.finetune
-        let o = Self.run(method, normalization: .weightSum)
+        let o = try Self.run(method, normalization: .weightSum)
         print("reweighting \(method.name): test accuracy \(o.accuracy) (finetune \(baseline.accuracy)); mean weight clean \(o.cleanWeight), corrupted \(o.corruptedWeight)")
         #expect(o.corruptedWeight < 0.5 * o.cleanWeight, "\(method.name) weights do not separate corrupted samples")
         #expect(o.accuracy > baseline.accuracy + 0.05, "\(method.name) does not beat finetune")
     }
 
     /// Plain training on the noisy labels: the weight net never changes, so weights are equal across groups.
-    static let finetune = run(.finetune, normalization: .weightSum)
+    /// (`run` throws only from a checkpoint hook, which these engines do not have.)
+    static let finetune = try! run(.finetune, normalization: .weightSum)
 
-    @Test func finetuneLeavesWeightsUninformative() {
+    @Test func finetuneIsPlainTrainingOnNoisyLabels() {
         let o = Self.finetune
-        #expect(abs(o.cleanWeight - o.corruptedWeight) < 0.05)
-        #expect(o.accuracy > 0.6 && o.accuracy < 0.85)
+        #expect(o.cleanWeight == 1 && o.corruptedWeight == 1)
+        #expect(o.accuracy > 0.4 && o.accuracy < 0.85)
     }
 }

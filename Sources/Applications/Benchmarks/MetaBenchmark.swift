@@ -42,13 +42,14 @@ public enum MetaBenchmark {
         public var corruptedWeight: Double?
     }
 
-    public static func run(_ c: Configuration) -> Result {
+    public static func run(_ c: Configuration) throws -> Result {
         let data = SyntheticNoisyLabels(seed: c.seed)
         var rng = RandomGenerator(seed: c.seed &+ 1)
         let model = MLP(widths: [784] + c.hidden + [10], rng: &rng)
         let program = DenseReweightingProgram(model: model, weightNet: MetaWeightNet(rng: &rng), train: data.train, clean: data.meta,
                                               baseOptimizer: Adam(learningRate: 1e-3), metaOptimizer: Adam(learningRate: 1e-3),
                                               batchSize: c.batchSize, metaBatchSize: c.batchSize, normalization: c.normalization, seed: c.seed &+ 2)
+        program.uniformWeights = c.method == .finetune
         let engine = Engine(program: program, configuration: .init(method: c.method, unroll: c.unroll, seed: c.seed &+ 3))
 
         // The cost of the passes every method is made of, on this model and batch size.
@@ -61,7 +62,7 @@ public enum MetaBenchmark {
 
         let residentBefore = BenchmarkClock.currentResidentMiB
         let start = DispatchTime.now().uptimeNanoseconds
-        engine.run(steps: c.steps)
+        try engine.run(steps: c.steps)
         let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var result = Result(method: c.method.name, hidden: c.hidden, parameters: model.parameterCount, unroll: c.unroll,
                             blasThreads: BLAS.threads, steps: c.steps,

@@ -33,6 +33,8 @@ public final class DenseReweightingProgram: BilevelProgram {
     public let normalization: WeightNormalization
     public let base: Level
     public let meta: Level
+    /// Plain training: every sample weighs 1 and the weight net is not used (the `finetune` baseline).
+    public var uniformWeights = false
     public var trainSampler: EpochSampler
     public var metaSampler: EpochSampler
 
@@ -53,6 +55,7 @@ public final class DenseReweightingProgram: BilevelProgram {
     public func baseLoss(_ batch: Batch, context: ForwardContext) -> Tensor {
         let (x, labels) = train.rows(batch.indices)
         let losses = Loss.crossEntropy(model(x, context), labels: labels)
+        if uniformWeights { return losses.mean() }
         let weights = weightNet(losses.reshaped([labels.count, 1]))
         return normalization.combine(losses: losses, weights: weights)
     }
@@ -64,7 +67,8 @@ public final class DenseReweightingProgram: BilevelProgram {
 
     /// The current weight of every training sample (from its current loss), without recording.
     public func sampleWeights() -> [Float] {
-        withoutGrad {
+        if uniformWeights { return [Float](repeating: 1, count: train.count) }
+        return withoutGrad {
             var weights: [Float] = []
             for start in stride(from: 0, to: train.count, by: 1024) {
                 let (x, labels) = train.rows(Array(start..<min(start + 1024, train.count)))

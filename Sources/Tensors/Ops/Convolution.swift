@@ -26,7 +26,7 @@ extension Tensor {
         precondition(rank == 4, "im2col needs [N, C, H, W], got \(shape)")
         let inputShape = shape
         let result = Tensor(shape: im2colShape(inputShape, window)) { out in
-            withUnsafeBufferPointer { x in unfold(x, out, inputShape, window, adjoint: false) }
+            withUnsafeBufferPointer { x in unfold(x, out, inputShape, window) }
         }
         return result.recorded("im2col", [self]) { g, _ in [g.col2im(window, inputShape: inputShape)] }
     }
@@ -98,46 +98,34 @@ private func im2colShape(_ s: [Int], _ w: Window2D) -> [Int] {
     return [s[0] * oh * ow, s[1] * w.kernel.0 * w.kernel.1]
 }
 
-private func unfold(_ x: UnsafeBufferPointer<Float>, _ out: UnsafeMutableBufferPointer<Float>, _ s: [Int], _ w: Window2D, adjoint: Bool) {
+/// Visits every (column entry, input element) pair of the im2col matrix: `body(column index, input index)`,
+/// with nil for taps that fall in the zero padding. `unfold` and `fold` are this loop with adjoint bodies.
+@inline(__always)
+private func forEachWindowTap(_ s: [Int], _ w: Window2D, _ body: (Int, Int?) -> Void) {
     let (n, c, h, wd) = (s[0], s[1], s[2], s[3])
     let (oh, ow) = w.outputSize(height: h, width: wd)
     let (kh, kw) = w.kernel
     let rowWidth = c * kh * kw
     for b in 0..<n { for i in 0..<oh { for j in 0..<ow {
-        let row = ((b * oh + i) * ow + j) * rowWidth
-        var col = 0
+        var column = ((b * oh + i) * ow + j) * rowWidth
         for ch in 0..<c {
             let plane = (b * c + ch) * h * wd
             for di in 0..<kh {
                 let y = i * w.stride.0 - w.padding.0 + di
                 for dj in 0..<kw {
-                    let xx = j * w.stride.1 - w.padding.1 + dj
-                    out[row + col] = (y >= 0 && y < h && xx >= 0 && xx < wd) ? x[plane + y * wd + xx] : 0
-                    col += 1
+                    let x = j * w.stride.1 - w.padding.1 + dj
+                    body(column, (y >= 0 && y < h && x >= 0 && x < wd) ? plane + y * wd + x : nil)
+                    column += 1
                 }
             }
         }
     } } }
 }
 
+private func unfold(_ x: UnsafeBufferPointer<Float>, _ out: UnsafeMutableBufferPointer<Float>, _ s: [Int], _ w: Window2D) {
+    forEachWindowTap(s, w) { column, input in out[column] = input.map { x[$0] } ?? 0 }
+}
+
 private func fold(_ cols: UnsafeBufferPointer<Float>, _ out: UnsafeMutableBufferPointer<Float>, _ s: [Int], _ w: Window2D) {
-    let (n, c, h, wd) = (s[0], s[1], s[2], s[3])
-    let (oh, ow) = w.outputSize(height: h, width: wd)
-    let (kh, kw) = w.kernel
-    let rowWidth = c * kh * kw
-    for b in 0..<n { for i in 0..<oh { for j in 0..<ow {
-        let row = ((b * oh + i) * ow + j) * rowWidth
-        var col = 0
-        for ch in 0..<c {
-            let plane = (b * c + ch) * h * wd
-            for di in 0..<kh {
-                let y = i * w.stride.0 - w.padding.0 + di
-                for dj in 0..<kw {
-                    let xx = j * w.stride.1 - w.padding.1 + dj
-                    if y >= 0 && y < h && xx >= 0 && xx < wd { out[plane + y * wd + xx] += cols[row + col] }
-                    col += 1
-                }
-            }
-        }
-    } } }
+    forEachWindowTap(s, w) { column, input in if let input { out[input] += cols[column] } }
 }
