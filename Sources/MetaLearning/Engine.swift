@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 import NeuralNetworks
 import Optimizers
@@ -11,6 +12,19 @@ public enum EngineEvent: Sendable {
     case evaluation(step: Int, metrics: [String: Double])
     /// A checkpoint was written.
     case checkpoint(step: Int, path: String)
+}
+
+/// Errors that stop a run; each names the step.
+public enum EngineError: Error, LocalizedError, Equatable {
+    /// The base loss (or the meta loss of a meta step) was NaN or infinite.
+    case nonFiniteLoss(which: String, step: Int, value: Float)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .nonFiniteLoss(which, step, value):
+            "\(which) loss is \(value) at base step \(step): training diverged or the data hold non-finite values"
+        }
+    }
 }
 
 /// Runs a bilevel program: base steps with gradient accumulation and LR schedules, and a meta step every
@@ -80,12 +94,13 @@ public final class Engine<Program: BilevelProgram> {
     }
 
     /// One base step (one micro-batch), followed by a meta step, an evaluation and a checkpoint when due.
-    /// Throws only when the checkpoint hook fails.
+    /// Throws when a loss is not finite (before any parameter is updated with it) or a checkpoint fails.
     public func step() throws {
         let base = program.base
         let batch = program.nextBaseBatch()
         let replayState = context.rng
         let loss = program.baseLoss(batch, context: context)
+        guard loss.item.isFinite else { throw EngineError.nonFiniteLoss(which: "base", step: baseStep + 1, value: loss.item) }
         let grads = Autodiff.gradients(of: loss, wrt: base.tensors)
         accumulatedGradients = accumulatedGradients.map { sum in withoutGrad { zip(sum, grads).map { $0 + $1 } } } ?? grads
         baseStep += 1
@@ -102,7 +117,7 @@ public final class Engine<Program: BilevelProgram> {
            baseStep % (configuration.unroll * accumulation) == 0 {
             let replay = ForwardContext(training: context.training, updatesRunningStatistics: false)
             replay.rng = replayState
-            _ = metaUpdate(lastBatch: batch, replayContext: replay)
+            try metaUpdate(lastBatch: batch, replayContext: replay)
         }
         if let evaluate, let interval = configuration.evaluationInterval, baseStep % interval == 0 {
             emit(.evaluation(step: baseStep, metrics: evaluate(baseStep)))
@@ -113,18 +128,23 @@ public final class Engine<Program: BilevelProgram> {
     }
 
     /// Computes the hypergradient on `lastBatch` and updates λ with the meta optimizer.
+    /// Throws, leaving λ untouched, when the meta loss or the hypergradient is not finite.
     @discardableResult
-    public func metaUpdate(lastBatch: Program.Batch, replayContext: ForwardContext) -> MetaStepResult {
+    public func metaUpdate(lastBatch: Program.Batch, replayContext: ForwardContext) throws -> MetaStepResult {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { metaSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         let result = hypergradient(lastBatch: lastBatch, replayContext: replayContext)
+        let norm = Float(ParameterVectors.norm(result.hypergradient))
+        guard configuration.method == .finetune || (result.metaLoss.isFinite && norm.isFinite) else {
+            throw EngineError.nonFiniteLoss(which: "meta", step: baseStep, value: result.metaLoss.isFinite ? norm : result.metaLoss)
+        }
         let meta = program.meta
         meta.applySchedule(step: metaStep)
         meta.optimizer.step(meta.parameters, gradients: result.hypergradient)
         metaStep += 1
         lastResult = result
         emit(.metaStep(step: baseStep, metaStep: metaStep, metaLoss: result.metaLoss,
-                       hypergradientNorm: Float(ParameterVectors.norm(result.hypergradient))))
+                       hypergradientNorm: norm))
         return result
     }
 

@@ -26,7 +26,7 @@ func bundledDataset(_ name: String) -> String {
         configuration.featureScale = 1.0 / 16
         configuration.epochs = 60
         configuration.hidden = [256]
-        let (_, accuracy) = FeatureClassifierTraining(configuration).run(train: train, test: test)
+        let (_, accuracy) = try FeatureClassifierTraining(configuration).run(train: train, test: test)
         print("digits MLP 64-256-10: held-out accuracy \(accuracy) on \(test.count) samples")
         #expect(accuracy >= 0.95)
     }

@@ -61,7 +61,7 @@ public struct ClassifyApplication: WinnowApplication {
         context.progress.log("classify: \(train.count) training and \(test.count) test samples of \(config.dataset.archive), \(train.width) features, \(train.classCount) classes")
         context.progress.start("training", total: training.epochs)
         var lastError: (any Error)?
-        let (_, accuracy) = FeatureClassifierTraining(training).run(train: train, test: test) { report in
+        let (_, accuracy) = try FeatureClassifierTraining(training).run(train: train, test: test) { report in
             guard lastError == nil else { return }
             do {
                 try context.report(.step(report.epoch, metrics: ["train_loss": report.meanLoss, "test_accuracy": report.testAccuracy]))

@@ -1,3 +1,4 @@
+import Foundation
 import NeuralNetworks
 import Optimizers
 import Tensors
@@ -31,6 +32,18 @@ public struct LabeledFeatures: Sendable {
     }
 }
 
+/// Errors that stop supervised training.
+public enum TrainingError: Error, LocalizedError, Equatable {
+    case nonFiniteLoss(epoch: Int, step: Int, firstSample: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .nonFiniteLoss(epoch, step, sample):
+            "training loss is not finite at epoch \(epoch), step \(step) (batch starting with sample '\(sample)'): check the data for NaN or infinite values, or lower the learning rate"
+        }
+    }
+}
+
 /// Supervised training of an MLP on dense features with Adam and a cosine schedule: the plain baseline
 /// every meta-learning application is compared with.
 public struct FeatureClassifierTraining: Sendable {
@@ -57,7 +70,8 @@ public struct FeatureClassifierTraining: Sendable {
     public init(_ configuration: Configuration) { self.configuration = configuration }
 
     /// Trains on `train`, evaluates on `test` after each epoch, and returns the model with the final accuracy.
-    public func run(train: LabeledFeatures, test: LabeledFeatures, onEpoch: (EpochReport) -> Void = { _ in }) -> (model: MLP, accuracy: Double) {
+    /// Throws `TrainingError.nonFiniteLoss` (before the bad step is applied) when a batch loss is NaN or infinite.
+    public func run(train: LabeledFeatures, test: LabeledFeatures, onEpoch: (EpochReport) -> Void = { _ in }) throws -> (model: MLP, accuracy: Double) {
         let c = configuration
         var rng = RandomGenerator(seed: c.seed)
         let model = MLP(widths: [train.width] + c.hidden + [train.classCount], rng: &rng)
@@ -74,6 +88,9 @@ public struct FeatureClassifierTraining: Sendable {
             for start in stride(from: 0, to: train.count, by: c.batchSize) {
                 let (x, labels) = train.batch(Array(order[start..<min(start + c.batchSize, train.count)]), scale: c.featureScale)
                 let loss = Loss.meanCrossEntropy(model(x, context), labels: labels)
+                guard loss.item.isFinite else {
+                    throw TrainingError.nonFiniteLoss(epoch: epoch + 1, step: step + 1, firstSample: train.ids[order[start]])
+                }
                 optimizer.learningRate = c.learningRate * schedule.factor(at: step)
                 optimizer.step(parameters, gradients: Autodiff.gradients(of: loss, wrt: parameters.map(\.tensor)))
                 totalLoss += Double(loss.item) * Double(labels.count)
