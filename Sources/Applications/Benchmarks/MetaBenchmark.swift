@@ -72,14 +72,10 @@ public enum MetaBenchmark {
                             peakResidentMiB: BenchmarkClock.peakResidentMiB,
                             trainingMiB: BenchmarkClock.peakResidentMiB - residentBefore)
         if c.measureQuality {
-            let weights = program.sampleWeights()
-            var sums = (clean: 0.0, corrupted: 0.0), counts = (clean: 0.0, corrupted: 0.0)
-            for (w, bad) in zip(weights, data.corrupted) {
-                if bad { sums.corrupted += Double(w); counts.corrupted += 1 } else { sums.clean += Double(w); counts.clean += 1 }
-            }
+            let (clean, corrupted) = program.meanWeights(flagged: data.corrupted)
             result.testAccuracy = program.accuracy(on: data.test)
-            result.cleanWeight = sums.clean / counts.clean
-            result.corruptedWeight = sums.corrupted / counts.corrupted
+            result.cleanWeight = clean
+            result.corruptedWeight = corrupted
         }
         return result
     }

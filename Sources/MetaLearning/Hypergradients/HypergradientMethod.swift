@@ -81,5 +81,6 @@ enum ParameterVectors {
     }
 
     static func scaled(_ a: [Tensor], _ s: Float) -> [Tensor] { withoutGrad { a.map { $0 * s } } }
-    static func copy(_ a: [Tensor]) -> [Tensor] { a.map { $0.detached().copy() } }
+    /// Independent leaves with the same values (storage is copy-on-write, so in-place updates copy once).
+    static func copy(_ a: [Tensor]) -> [Tensor] { a.map { $0.detached() } }
 }

@@ -79,6 +79,16 @@ public final class DenseReweightingProgram: BilevelProgram {
         }
     }
 
+    /// Mean current weight of the samples not flagged and of those flagged (e.g. corrupted labels).
+    public func meanWeights(flagged: [Bool]) -> (unflagged: Double, flagged: Double) {
+        precondition(flagged.count == train.count, "meanWeights: \(flagged.count) flags for \(train.count) samples")
+        var sums = (0.0, 0.0), counts = (0.0, 0.0)
+        for (w, isFlagged) in zip(sampleWeights(), flagged) {
+            if isFlagged { sums.1 += Double(w); counts.1 += 1 } else { sums.0 += Double(w); counts.0 += 1 }
+        }
+        return (sums.0 / max(counts.0, 1), sums.1 / max(counts.1, 1))
+    }
+
     /// Accuracy of the base model on `data`.
     public func accuracy(on data: DenseClassificationData) -> Double {
         withoutGrad {
