@@ -61,6 +61,7 @@ public struct ApplicationRegistry: Sendable {
     public static var builtIn: ApplicationRegistry {
         ApplicationRegistry([
             ClassifyApplication.self,
+            NoisyLabelsApplication.self,
         ])
     }
 

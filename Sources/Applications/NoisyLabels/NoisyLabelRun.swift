@@ -1,0 +1,145 @@
+import DataIO
+import Foundation
+import MetaLearning
+import NeuralNetworks
+import Optimizers
+import ResultStore
+import Tensors
+
+/// One run of the noisy-label application: data, model, engine, per-epoch evaluation and recording,
+/// and the final report.
+struct NoisyLabelRun {
+    let config: NoisyLabelsApplication.Config
+    let context: RunContext
+
+    func run() throws -> RunSummary {
+        let seed = context.seed
+        let (data, tokenizer) = try NoisyLabelData.load(config.dataset, model: config.model, seed: seed)
+        let report = data.weakReport
+        context.progress.log(String(format: "noisy-labels: %d train (%@ labels, %d dropped), %d clean meta, %d test samples; weak-label coverage %.1f%%, majority-vote accuracy %.1f%%; vocabulary %d",
+                                    data.train.count, config.dataset.trainLabels.rawValue, data.droppedCount, data.clean.count,
+                                    data.test.count, report.coverage * 100, (report.accuracy ?? .nan) * 100, tokenizer.vocabularySize))
+        try context.recorder.registerSamples(keys: data.train.keys, split: config.dataset.trainSplit)
+
+        var rng = RandomGenerator(seed: seed &+ 11)
+        let model = makeModel(vocabularySize: tokenizer.vocabularySize, classes: data.train.classCount, rng: &rng)
+        let metaNets = NoisyLabelMetaNets(
+            weightNet: config.learnsWeights ? MetaWeightNet(rng: &rng) : nil,
+            labelNet: config.learnsLabels ? LabelCorrectionNet(featureWidth: model.featureWidth, classes: data.train.classCount,
+                                                               gated: config.meta.gate, rng: &rng) : nil)
+        let t = config.training
+        let stepsPerEpoch = max(1, data.train.count / min(t.batchSize, data.train.count))
+        let totalSteps = t.epochs * stepsPerEpoch
+        let baseOptimizer: any Optimizer = t.weightDecay > 0
+            ? Adam.adamW(learningRate: t.learningRate, weightDecay: t.weightDecay) : Adam(learningRate: t.learningRate)
+        let program = NoisyLabelProgram(
+            model: model, metaNets: metaNets, train: data.train, clean: data.clean, baseOptimizer: baseOptimizer,
+            baseSchedule: .cosine(totalSteps: totalSteps, warmupSteps: Int(Double(totalSteps) * t.warmupFraction)),
+            metaOptimizer: Adam(learningRate: config.meta.learningRate), batchSize: t.batchSize,
+            metaBatchSize: config.meta.batchSize,
+            normalization: config.meta.normalization == .mean ? .mean : .weightSum, seed: seed &+ 12)
+        let engine = Engine(program: program, configuration: .init(
+            method: config.hypergradientMethod, unroll: config.meta.unroll, warmupSteps: config.meta.warmupSteps,
+            clipNorm: t.clipNorm > 0 ? t.clipNorm : nil, seed: seed &+ 13))
+
+        var epochLoss = 0.0, epochSteps = 0, epochMetaLoss = 0.0, epochMetaSteps = 0
+        var weightSums = [Double](repeating: 0, count: data.train.count)
+        var weightCounts = [Int](repeating: 0, count: data.train.count)
+        engine.observe { event in
+            switch event {
+            case let .baseStep(step, loss, _):
+                epochLoss += Double(loss); epochSteps += 1
+                if let (indices, weights) = program.lastWeights {
+                    for (i, w) in zip(indices, weights) { weightSums[i] += Double(w); weightCounts[i] += 1 }
+                }
+                context.progress.update(completed: step, metrics: ["loss": epochLoss / Double(epochSteps)])
+            case let .metaStep(_, _, metaLoss, _):
+                epochMetaLoss += Double(metaLoss); epochMetaSteps += 1
+            default: break
+            }
+        }
+
+        context.progress.start("\(config.meta.method.rawValue) \(config.model.kind.rawValue)", total: totalSteps)
+        var metrics: [String: Double] = [:]
+        var lastEpochWeights: [Float]?
+        for epoch in 1...t.epochs {
+            try engine.run(steps: epoch * stepsPerEpoch)
+            metrics = ["train_loss": epochLoss / Double(max(epochSteps, 1)),
+                       "valid_accuracy": program.accuracy(on: data.clean), "test_accuracy": program.accuracy(on: data.test)]
+            // How separable wrong weak labels are by the current loss at all (the signal MWN reads).
+            let lossSeparation = NoiseDetection.separation(weights: program.currentLosses().map { -$0 },
+                                                           weak: data.weakLabels, gold: data.goldLabels)
+            if let auc = lossSeparation.auc { metrics["loss_auc"] = auc }
+            if epochMetaSteps > 0 { metrics["meta_loss"] = epochMetaLoss / Double(epochMetaSteps) }
+            if config.learnsWeights {
+                let seen = weightCounts.indices.filter { weightCounts[$0] > 0 }
+                let means = seen.map { weightSums[$0] / Double(weightCounts[$0]) }
+                try context.recorder.recordWeights(means, step: epoch, sampleIDs: seen)
+                var full = [Float](repeating: .nan, count: data.train.count)
+                for (i, w) in zip(seen, means) { full[i] = Float(w) }
+                let separation = NoiseDetection.separation(weights: full, weak: data.weakLabels, gold: data.goldLabels)
+                if let auc = separation.auc, !auc.isNaN { metrics["weight_auc"] = auc }
+                lastEpochWeights = full
+                weightSums = weightSums.map { _ in 0 }; weightCounts = weightCounts.map { _ in 0 }
+            }
+            try context.report(.evaluation(step: epoch, metrics: metrics))
+            epochLoss = 0; epochSteps = 0; epochMetaLoss = 0; epochMetaSteps = 0
+        }
+        context.progress.finish()
+        return try summarize(program: program, engine: engine, data: data, lastEpoch: metrics, weights: lastEpochWeights)
+    }
+
+    private func makeModel(vocabularySize: Int, classes: Int, rng: inout RandomGenerator) -> any TextClassifier {
+        let m = config.model
+        switch m.kind {
+        case .embeddingBag:
+            return EmbeddingBagClassifier(vocabularySize: vocabularySize, embeddingWidth: m.embeddingWidth,
+                                          hiddenWidth: m.hiddenWidth, classes: classes, dropout: m.dropout, rng: &rng)
+        case .transformer:
+            let c = BertConfiguration(layers: m.layers, hidden: m.width, heads: m.heads, intermediate: m.intermediate,
+                                      vocabularySize: vocabularySize, maxPositions: m.maxLength, dropout: m.dropout)
+            return TransformerTextClassifier(c, classes: classes, rng: &rng)
+        }
+    }
+
+    /// Final decisions recorded and measured against the train split's gold labels.
+    private func summarize(program: NoisyLabelProgram, engine: Engine<NoisyLabelProgram>, data: NoisyLabelData,
+                           lastEpoch: [String: Double], weights: [Float]?) throws -> RunSummary {
+        var metrics = lastEpoch
+        metrics["train_samples"] = Double(data.train.count)
+        metrics["weak_label_accuracy"] = data.weakReport.accuracy ?? .nan
+        metrics["weak_label_coverage"] = data.weakReport.coverage
+        metrics["meta_steps"] = Double(engine.metaStep)
+        metrics["meta_seconds"] = engine.metaSeconds
+        var notes: [String] = []
+        let decisions = program.currentDecisions()
+        if let weights {
+            let s = NoiseDetection.separation(weights: weights, weak: data.weakLabels, gold: data.goldLabels)
+            metrics["weight_mean_wrong"] = s.meanWeightWrong
+            metrics["weight_mean_right"] = s.meanWeightRight
+            metrics["weight_auc"] = s.auc ?? .nan
+            notes.append(String(format: "weights (mean over the last epoch): wrong weak labels %.3f, right ones %.3f, ROC-AUC %.3f",
+                                s.meanWeightWrong, s.meanWeightRight, s.auc ?? .nan))
+        }
+        if let corrected = decisions.corrected {
+            let k = data.train.classCount
+            var labels: [CorrectedLabel] = []
+            var argmax: [Int] = []
+            for i in 0..<data.train.count {
+                let row = Array(corrected[(i * k)..<((i + 1) * k)])
+                let best = row.indices.max { row[$0] < row[$1] }!
+                argmax.append(best)
+                labels.append(CorrectedLabel(sampleID: i, originalLabel: data.weakLabels[i], correctedLabel: best, distribution: row))
+            }
+            try context.recorder.recordLabels(labels)
+            let c = NoiseDetection.correction(corrected: argmax, weak: data.weakLabels, gold: data.goldLabels)
+            metrics["labels_fixed"] = c.wrongCount > 0 ? Double(c.fixed) / Double(c.wrongCount) : .nan
+            metrics["labels_broken"] = c.rightCount > 0 ? Double(c.broken) / Double(c.rightCount) : .nan
+            metrics["corrected_label_accuracy"] = c.correctedAccuracy
+            if let gate = program.metaNets.labelNet?.gateValue { metrics["gate"] = Double(gate) }
+            notes.append("corrections: \(c.fixed) of \(c.wrongCount) wrong weak labels fixed, \(c.broken) of \(c.rightCount) right ones broken")
+        }
+        notes.append("query: winnow weights --run \(context.runID) --bottom 20 --db \(context.databasePath)")
+        return RunSummary(metrics: metrics, notes: notes)
+    }
+}

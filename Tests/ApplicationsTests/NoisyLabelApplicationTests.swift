@@ -1,0 +1,122 @@
+import DataIO
+import Foundation
+import Testing
+import ResultStore
+@testable import Applications
+
+/// The noisy-label application end to end on a small synthetic WRENCH archive: what it records, the gold
+/// ceiling, and clear errors on bad data and settings.
+@Suite struct NoisyLabelApplicationTests {
+    /// Texts of 3 sentiment words of the gold class among 4 neutral ones; three labeling functions each right
+    /// 80% of the time and abstaining 20%; `valid` and `test` clean.
+    static func writeArchive(to path: String, trainCount: Int = 240, dropTextOf: String? = nil, splits: [String] = ["train", "valid", "test"]) throws {
+        var state: UInt64 = 7
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        let positive = ["good", "great", "fine", "fun", "superb"], negative = ["bad", "dull", "poor", "weak", "awful"]
+        let neutral = ["film", "plot", "actor", "scene", "story", "movie", "cast", "script"]
+        func split(_ name: String, count: Int) -> String {
+            var entries: [String] = []
+            for i in 0..<count {
+                let gold = Int(next() % 2)
+                var words = (0..<4).map { _ in neutral[Int(next() % 8)] }
+                for _ in 0..<3 { words.insert((gold == 1 ? positive : negative)[Int(next() % 5)], at: Int(next() % UInt64(words.count + 1))) }
+                let weak = (0..<3).map { _ -> Int in
+                    let r = next() % 10
+                    return r < 2 ? -1 : (r < 8 ? gold : 1 - gold)
+                }
+                let id = "\(name)-\(i)"
+                let data = id == dropTextOf ? "{}" : "{\"text\": \"\(words.joined(separator: " "))\"}"
+                entries.append("\"\(id)\": {\"label\": \(gold), \"weak_labels\": \(weak), \"data\": \(data)}")
+            }
+            return "{" + entries.joined(separator: ", ") + "}"
+        }
+        var members = [(path: "toy/label.json", bytes: Array(#"{"0": "negative", "1": "positive"}"#.utf8))]
+        for name in splits {
+            members.append((path: "toy/\(name).json", bytes: Array(split(name, count: name == "train" ? trainCount : 80).utf8)))
+        }
+        try ArchiveWriter.write(to: path, entries: members)
+    }
+
+    static func run(_ overrides: [String], archive: String, directory: URL) throws -> (RunOutcome, ResultStore) {
+        let recipe = directory.appendingPathComponent("recipe-\(UUID()).yaml").path
+        try "application: noisy-labels\nseed: 3\n".write(toFile: recipe, atomically: true, encoding: .utf8)
+        let db = directory.appendingPathComponent("results.sqlite").path
+        let base = ["dataset.archive=\(archive)", "model.buckets=512", "model.embedding_width=16", "model.hidden_width=16",
+                    "training.batch_size=16", "training.epochs=3", "training.learning_rate=0.01", "meta.batch_size=16", "meta.unroll=2"]
+        let outcome = try ApplicationRunner.run(RunRequest(recipePath: recipe, overrides: base + overrides, databasePath: db))
+        return (outcome, try ResultStore(path: db, mode: .existing))
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-noisy-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test func samaReweightAndCorrectRecordsEverything() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let archive = directory.appendingPathComponent("toy.tar.gz").path
+        try Self.writeArchive(to: archive)
+        let (outcome, store) = try Self.run(["meta.method=sama", "meta.correct=true"], archive: archive, directory: directory)
+        let m = outcome.summary.metrics
+        #expect(m["meta_steps"] == 22, "one meta step every 2 of the 15 base steps per epoch, 3 epochs")
+        for key in ["test_accuracy", "valid_accuracy", "weight_auc", "weight_mean_wrong", "weight_mean_right",
+                    "labels_fixed", "labels_broken", "corrected_label_accuracy", "gate", "loss_auc"] {
+            let value = try #require(m[key], "missing \(key)")
+            #expect(value.isFinite && value >= 0 && value <= 1, "\(key) = \(value)")
+        }
+        // Per-epoch weights of the 15 × 16 = 240 samples seen, keyed by the dataset's ids.
+        #expect(try store.weightSteps(run: outcome.runID) == [1, 2, 3])
+        let weights = try store.weights(run: outcome.runID, step: 3)
+        #expect(weights.count == 240 && weights.allSatisfy { $0.weight > 0 && $0.weight < 1 })
+        #expect(try store.sampleKeys(run: outcome.runID).prefix(2).allSatisfy { $0.hasPrefix("train-") })
+        let labels = try store.labels(run: outcome.runID)
+        #expect(labels.count == 240 && labels.allSatisfy { ($0.distribution?.count ?? 0) == 2 })
+        #expect(try store.metrics(run: outcome.runID, name: "test_accuracy").map(\.step) == [1, 2, 3])
+        #expect(outcome.summary.notes.contains { $0.contains("winnow weights --run \(outcome.runID)") })
+    }
+
+    @Test func goldCeilingAndFinetuneBaseline() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let archive = directory.appendingPathComponent("toy.tar.gz").path
+        try Self.writeArchive(to: archive)
+        let (gold, store) = try Self.run(["meta.method=finetune", "dataset.train_labels=gold", "training.epochs=6"], archive: archive, directory: directory)
+        // Three sentiment words of the gold class in every text: clean labels make this easy.
+        #expect(gold.summary.metrics["test_accuracy"]! >= 0.95)
+        #expect(gold.summary.metrics["meta_steps"] == 0)
+        #expect(try store.weightSteps(run: gold.runID).isEmpty, "finetune learns no weights")
+        let (weak, _) = try Self.run(["meta.method=finetune", "training.epochs=6"], archive: archive, directory: directory)
+        #expect(weak.summary.metrics["test_accuracy"]! >= 0.8, "majority vote is right ~90% of the time here")
+    }
+
+    @Test func badDataAndSettingsAreClearErrors() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let noValid = directory.appendingPathComponent("novalid.tar.gz").path
+        try Self.writeArchive(to: noValid, splits: ["train", "test"])
+        #expect { try Self.run([], archive: noValid, directory: directory) } throws: { error in
+            let text = error.localizedDescription
+            return text.contains("no split 'valid'") && text.contains("dataset.meta_split") && text.contains(noValid)
+        }
+        let noText = directory.appendingPathComponent("notext.tar.gz").path
+        try Self.writeArchive(to: noText, dropTextOf: "train-5")
+        #expect { try Self.run([], archive: noText, directory: directory) } throws: { error in
+            error.localizedDescription.contains("sample 'train-5' has no data.text") && error.localizedDescription.contains("train.json")
+        }
+        let jsonl = directory.appendingPathComponent("plain.tar.gz").path
+        try ArchiveWriter.write(to: jsonl, entries: [(path: "d/train.jsonl", bytes: Array(#"{"id": "a", "text": "x", "label": 0}"#.utf8))])
+        #expect { try Self.run([], archive: jsonl, directory: directory) } throws: { error in
+            error.localizedDescription.contains("needs a WRENCH-layout dataset")
+        }
+        let archive = directory.appendingPathComponent("toy.tar.gz").path
+        try Self.writeArchive(to: archive)
+        #expect { try Self.run(["meta.reweight=false"], archive: archive, directory: directory) } throws: { error in
+            error.localizedDescription.contains("meta.method") && error.localizedDescription.contains("meta.correct")
+        }
+        #expect { try Self.run(["meta.method=samma"], archive: archive, directory: directory) } throws: { error in
+            error.localizedDescription.contains("did you mean 'sama'")
+        }
+    }
+}
