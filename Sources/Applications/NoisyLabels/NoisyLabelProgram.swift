@@ -116,19 +116,24 @@ public final class NoisyLabelProgram: BilevelProgram {
         return Loss.crossEntropy(model(tokens, context), targets: targets).mean()
     }
 
-    /// Accuracy on `data` against the argmax of its targets (evaluation mode, nothing recorded).
-    public func accuracy(on data: TextClassificationData, batchSize: Int = 256) -> Double {
+    /// Accuracy against the argmax of the targets and mean cross-entropy against the targets, on `data`
+    /// (evaluation mode, nothing recorded).
+    public func evaluate(on data: TextClassificationData, batchSize: Int = 256) -> (accuracy: Double, loss: Double) {
         let labels = data.hardLabels
         return withoutGrad {
-            var correct = 0
+            var correct = 0, loss = 0.0
             for start in stride(from: 0, to: data.count, by: batchSize) {
                 let indices = Array(start..<min(start + batchSize, data.count))
-                let predicted = model(indices.map { data.tokens[$0] }, .evaluation()).argmaxLastAxis()
-                correct += zip(predicted, indices).filter { $0 == labels[$1] }.count
+                let (tokens, targets) = data.rows(indices)
+                let logits = model(tokens, .evaluation())
+                correct += zip(logits.argmaxLastAxis(), indices).filter { $0 == labels[$1] }.count
+                loss += Double(Loss.crossEntropy(logits, targets: targets).sum().item)
             }
-            return data.count == 0 ? 0 : Double(correct) / Double(data.count)
+            return data.count == 0 ? (0, 0) : (Double(correct) / Double(data.count), loss / Double(data.count))
         }
     }
+
+    public func accuracy(on data: TextClassificationData) -> Double { evaluate(on: data).accuracy }
 
     /// The current per-sample loss against the training targets (evaluation mode), for diagnostics.
     public func currentLosses(batchSize: Int = 256) -> [Float] {

@@ -64,8 +64,9 @@ struct NoisyLabelRun {
         var lastEpochWeights: [Float]?
         for epoch in 1...t.epochs {
             try engine.run(steps: epoch * stepsPerEpoch)
-            metrics = ["train_loss": epochLoss / Double(max(epochSteps, 1)),
-                       "valid_accuracy": program.accuracy(on: data.clean), "test_accuracy": program.accuracy(on: data.test)]
+            let valid = program.evaluate(on: data.clean), test = program.evaluate(on: data.test)
+            metrics = ["train_loss": epochLoss / Double(max(epochSteps, 1)), "valid_accuracy": valid.accuracy,
+                       "valid_loss": valid.loss, "test_accuracy": test.accuracy, "test_loss": test.loss]
             // How separable wrong weak labels are by the current loss at all (the signal MWN reads).
             let lossSeparation = NoiseDetection.separation(weights: program.currentLosses().map { -$0 },
                                                            weak: data.weakLabels, gold: data.goldLabels)
