@@ -3,8 +3,9 @@ import Tensors
 
 /// The parameters of a model grouped into all-reduce buckets of at most `capacityBytes` (a parameter larger
 /// than that gets a bucket of its own). Parameters come in sorted dotted-key order (the same on every rank);
-/// buckets are filled in reverse of that order, which is roughly the order in which backward completes
-/// gradients (the output layer first), so the first bucket fills, and starts reducing, first.
+/// buckets are filled in `order`: by default the reverse of that order, which is roughly the order in which
+/// backward completes gradients (the output layer first), so the first bucket fills, and starts reducing,
+/// first. `BucketedAllReduce` refills them in the readiness order it observes in its first round.
 public struct GradientBuckets: Sendable, Equatable {
     public struct Bucket: Sendable, Equatable {
         /// Indices into the parameter list, in the order they are packed.
@@ -24,12 +25,14 @@ public struct GradientBuckets: Sendable, Equatable {
     /// 25 MB, the usual default of data-parallel frameworks.
     public static let defaultCapacityBytes = 25 << 20
 
-    public init(counts: [Int], capacityBytes: Int = GradientBuckets.defaultCapacityBytes) {
+    public init(counts: [Int], order: [Int]? = nil, capacityBytes: Int = GradientBuckets.defaultCapacityBytes) {
         precondition(capacityBytes >= 4, "bucket capacity must be at least one Float, got \(capacityBytes) bytes")
+        let order = order ?? Array(counts.indices.reversed())
+        precondition(order.sorted() == Array(counts.indices), "bucket order must be a permutation of the \(counts.count) parameters")
         let capacity = capacityBytes / MemoryLayout<Float>.size
         var buckets: [Bucket] = []
         var current = Bucket(parameters: [], offsets: [], count: 0)
-        for index in counts.indices.reversed() {
+        for index in order {
             if !current.parameters.isEmpty && current.count + counts[index] > capacity {
                 buckets.append(current)
                 current = Bucket(parameters: [], offsets: [], count: 0)
@@ -73,11 +76,17 @@ public struct AllReduceStatistics: Sendable, Equatable {
 /// nothing is copied: `finish` returns the gradients (scaled and summed with the addend, if any).
 public final class BucketedAllReduce {
     public let communicator: any Communicator
-    public let layout: GradientBuckets
+    public private(set) var layout: GradientBuckets
+    /// Refill the buckets in the order gradients became ready in the first round (rank 0's order, broadcast).
+    public var followsReadiness = true
+    private let counts: [Int]
+    private let capacityBytes: Int
+    private var readinessOrder: [Int] = []
+    private var adapted = false
     public private(set) var statistics = AllReduceStatistics()
     /// Test pending requests after every launch (MPI progresses only inside MPI calls).
     public var progressPending = true
-    private let buffers: [ReductionBuffer]
+    private var buffers: [ReductionBuffer]
     private var filled: [Int]
     private var pending: [(any PendingReduction)?]
     private var scale: Float = 1
@@ -92,6 +101,8 @@ public final class BucketedAllReduce {
 
     public init(communicator: any Communicator, counts: [Int], capacityBytes: Int = GradientBuckets.defaultCapacityBytes) {
         self.communicator = communicator
+        self.counts = counts
+        self.capacityBytes = capacityBytes
         layout = GradientBuckets(counts: counts, capacityBytes: capacityBytes)
         buffers = communicator.isDistributed ? layout.buckets.map { ReductionBuffer(count: $0.count) } : []
         filled = [Int](repeating: 0, count: layout.buckets.count)
@@ -109,6 +120,7 @@ public final class BucketedAllReduce {
         launchOrder = []
         readyCountAtLaunch = []
         readyCount = 0
+        readinessOrder = []
         for i in reported.indices { reported[i] = false }
     }
 
@@ -117,6 +129,7 @@ public final class BucketedAllReduce {
         precondition(active, "gradientReady outside begin/finish")
         precondition(!reported[index], "gradient \(index) reported twice")
         reported[index] = true
+        readinessOrder.append(index)
         readyCount += 1
         guard communicator.isDistributed else { return }
         let start = DispatchTime.now().uptimeNanoseconds
@@ -175,7 +188,22 @@ public final class BucketedAllReduce {
                                    storage: Array(UnsafeBufferPointer(start: source + start, count: gradients[p].count)))
             }
         }
+        if followsReadiness && !adapted { try adaptToReadiness() }
         return result.map { $0! }
+    }
+
+    /// After the first round: rebuild the buckets in rank 0's observed readiness order (same on every rank).
+    private func adaptToReadiness() throws {
+        adapted = true
+        var order = readinessOrder.map(Float.init)
+        try communicator.broadcast(&order, root: 0)
+        let observed = order.map { Int($0) }
+        let rebuilt = GradientBuckets(counts: counts, order: observed, capacityBytes: capacityBytes)
+        guard rebuilt != layout else { return }
+        layout = rebuilt
+        buffers = layout.buckets.map { ReductionBuffer(count: $0.count) }
+        filled = [Int](repeating: 0, count: layout.buckets.count)
+        pending = [(any PendingReduction)?](repeating: nil, count: layout.buckets.count)
     }
 
     /// Whole round without overlap (gradients already computed): begin, report all, finish.

@@ -11,6 +11,10 @@ public struct ReplicaDivergence: Error, LocalizedError, Equatable {
     /// What was compared (e.g. "θ, λ and optimizer state").
     public var what: String
 
+    public init(step: Int, ranks: [Int], what: String) {
+        self.step = step; self.ranks = ranks; self.what = what
+    }
+
     public var errorDescription: String? {
         "replicas diverged at base step \(step): the checksum of \(what) on rank\(ranks.count == 1 ? "" : "s") "
             + ranks.map(String.init).joined(separator: ", ") + " differs from rank 0's"

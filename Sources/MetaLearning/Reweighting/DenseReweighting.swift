@@ -37,6 +37,10 @@ public final class DenseReweightingProgram: BilevelProgram {
     public var uniformWeights = false
     public var trainSampler: EpochSampler
     public var metaSampler: EpochSampler
+    /// This process's rank and the number of ranks: base batches are this rank's strided shard of the global
+    /// batch; meta batches are whole on every rank (see `Engine+Distributed.swift`).
+    public private(set) var rank = 0
+    public private(set) var worldSize = 1
 
     public init(model: MLP, weightNet: MetaWeightNet, train: DenseClassificationData, clean: DenseClassificationData,
                 baseOptimizer: any Optimizer, metaOptimizer: any Optimizer, batchSize: Int, metaBatchSize: Int,
@@ -49,7 +53,16 @@ public final class DenseReweightingProgram: BilevelProgram {
         metaSampler = EpochSampler(count: clean.count, batchSize: metaBatchSize, seed: seed &+ 1)
     }
 
-    public func nextBaseBatch() -> Batch { Batch(indices: trainSampler.next()) }
+    /// Trains as rank `rank` of `size`: the global batch size must be a multiple of `size` (equal shards make
+    /// the mean over ranks of the shard gradients the global batch's gradient).
+    public func shard(rank: Int, of size: Int) {
+        precondition(rank >= 0 && rank < size, "rank \(rank) outside 0..<\(size)")
+        precondition(trainSampler.batchSize % size == 0, "batch size \(trainSampler.batchSize) is not a multiple of \(size) ranks")
+        self.rank = rank
+        worldSize = size
+    }
+
+    public func nextBaseBatch() -> Batch { Batch(indices: trainSampler.next(rank: rank, worldSize: worldSize)) }
     public func nextMetaBatch() -> Batch { Batch(indices: metaSampler.next()) }
 
     public func baseLoss(_ batch: Batch, context: ForwardContext) -> Tensor {
