@@ -65,7 +65,7 @@ public enum CommunicatorError: Error, Equatable, LocalizedError {
 /// Every rank must call the collectives in the same order with matching sizes. Implementations: one
 /// process (`SingleProcessCommunicator`, the default, where every call is a no-op or a copy), ranks on threads
 /// (`InProcessGroup`, for tests), and Open MPI (`MPICommunicator` in the DistributedMPI target).
-public protocol Communicator: AnyObject {
+public protocol Communicator: AnyObject, Sendable {
     /// This process's rank, 0 ..< size.
     var rank: Int { get }
     /// The number of ranks.
@@ -142,4 +142,14 @@ public final class SingleProcessCommunicator: Communicator, @unchecked Sendable 
 final class CompletedReduction: PendingReduction {
     func wait() throws {}
     func test() -> Bool { true }
+}
+
+extension Communicator {
+    /// The root's value on every rank (sent as four exact 16-bit chunks).
+    public func broadcast(_ value: UInt64, root: Int = 0) throws -> UInt64 {
+        guard isDistributed else { return value }
+        var chunks = (0..<4).map { Float((value >> (16 * UInt64($0))) & 0xFFFF) }
+        try broadcast(&chunks, root: root)
+        return chunks.enumerated().reduce(UInt64(0)) { $0 | (UInt64($1.element) << (16 * UInt64($1.offset))) }
+    }
 }

@@ -39,12 +39,9 @@ public enum ReplicaCheck {
     /// Compares `checksum` with rank 0's on every rank; throws `ReplicaDivergence` on every rank if any differs.
     public static func verify(_ checksum: UInt64, step: Int, what: String, communicator: any Communicator) throws {
         guard communicator.isDistributed else { return }
-        // 16-bit chunks are exact as Floats.
-        let chunks = (0..<4).map { Float((checksum >> (16 * UInt64($0))) & 0xFFFF) }
-        var root = chunks
-        try communicator.broadcast(&root, root: 0)
+        let root = try communicator.broadcast(checksum, root: 0)
         var mismatches = [Float](repeating: 0, count: communicator.size)
-        if root != chunks { mismatches[communicator.rank] = 1 }
+        if root != checksum { mismatches[communicator.rank] = 1 }
         try communicator.allReduce(&mismatches, .sum)
         let ranks = mismatches.indices.filter { mismatches[$0] > 0 }
         if !ranks.isEmpty { throw ReplicaDivergence(step: step, ranks: ranks, what: what) }

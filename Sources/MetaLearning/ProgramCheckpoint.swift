@@ -47,10 +47,11 @@ extension Engine where Program: ResumableProgram {
     }
 
     /// Saves a program checkpoint to `directory/step-<N>.safetensors` every `checkpointInterval` steps.
+    /// With several ranks only rank 0 writes (replicas are identical); every rank loads the same file to resume.
     public func enableCheckpoints(directory: URL) {
         checkpoint = { [unowned self] step in
             let url = directory.appendingPathComponent("step-\(step).safetensors")
-            try self.saveCheckpoint(to: url)
+            if self.communicator.isRoot { try self.saveCheckpoint(to: url) }
             return url.path
         }
     }
