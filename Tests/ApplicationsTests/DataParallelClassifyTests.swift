@@ -8,7 +8,7 @@ import Testing
 @Suite struct DataParallelClassifyTests {
     /// 3 ranks, 1,438 training samples, batch 64: every full batch splits 22/21/21, so the shard-size weighting
     /// of the gradients is exercised on every step (an unweighted mean of the shard means would differ by
-    /// ~1e-3). Tolerance 1e-4: float rounding of the reduction order carried by AdamW over 3 epochs.
+    /// ~7e-3, measured). Tolerance 1e-4: float rounding of the reduction order carried by AdamW over 3 epochs.
     @Test func threeRanksTrainTheSameModelAsOneProcess() throws {
         let all = try DigitsTrainingTests.digits()
         let split = HoldOutSplit(fraction: 0.2, seed: 0)
