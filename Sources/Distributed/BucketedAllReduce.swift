@@ -136,14 +136,13 @@ public final class BucketedAllReduce {
         let (b, slot) = layout.location[index]
         let bucket = layout.buckets[b]
         let destination = buffers[b].pointer + bucket.offsets[slot]
-        let s = scale
+        // Pre-divided by the rank count, so a sum all-reduce gives the mean without another pass.
+        let s = scale / Float(communicator.size)
         gradient.withUnsafeBufferPointer { g in
             precondition(g.count == (slot + 1 < bucket.offsets.count ? bucket.offsets[slot + 1] : bucket.count) - bucket.offsets[slot],
                          "gradient \(index) has \(g.count) elements, its bucket slot expects another size")
             if let addend {
                 addend[index].withUnsafeBufferPointer { a in for i in 0..<g.count { destination[i] = s * (g[i] + a[i]) } }
-            } else if s == 1 {
-                if let base = g.baseAddress { destination.update(from: base, count: g.count) }
             } else {
                 for i in 0..<g.count { destination[i] = s * g[i] }
             }
@@ -157,7 +156,7 @@ public final class BucketedAllReduce {
     private func launch(_ b: Int) {
         launchOrder.append(b)
         readyCountAtLaunch.append(readyCount)
-        pending[b] = communicator.startAllReduce(buffers[b], .mean)
+        pending[b] = communicator.startAllReduce(buffers[b], .sum)
     }
 
     /// Launches buckets whose gradients were not all reported (parameters the loss does not reach get zeros
