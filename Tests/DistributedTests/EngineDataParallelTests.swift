@@ -98,3 +98,29 @@ import Tensors
         for m in messages { #expect(m.contains("base step 6") && m.contains("rank 1"), "\(m)") }
     }
 }
+
+/// Sharded evaluation and per-sample gathering of the reweighting program equal their one-process forms.
+@Suite struct ShardedResultsTests {
+    @Test func shardedAccuracyAndGatheredWeightsEqualOneProcess() throws {
+        @Sendable func program() -> DenseReweightingProgram {
+            var rng = RandomGenerator(seed: 2)
+            return DenseReweightingProgram(model: MLP(widths: [12, 16, 4], rng: &rng), weightNet: MetaWeightNet(hidden: 8, rng: &rng),
+                                           train: EngineDataParallelTests.data.train, clean: EngineDataParallelTests.data.meta,
+                                           baseOptimizer: Adam(learningRate: 1e-2), metaOptimizer: Adam(learningRate: 1e-2),
+                                           batchSize: 24, metaBatchSize: 16, normalization: .mean, seed: 3)
+        }
+        let single = program()
+        let weights = single.sampleWeights(), accuracy = single.accuracy(on: EngineDataParallelTests.data.train)
+        let ranks = try InProcessGroup.run(size: 3) { c in
+            let p = program()
+            return (try p.sampleWeights(communicator: c), try p.accuracy(on: EngineDataParallelTests.data.train, communicator: c))
+        }
+        // Same values up to the last bit (sgemm blocks 80-row shards differently from 240 rows).
+        let gathered = try #require(ranks[0].0)
+        #expect(gathered.count == weights.count)
+        #expect(zip(gathered, weights).allSatisfy { abs($0 - $1) <= 1e-6 })
+        #expect(ranks[1].0 == nil && ranks[2].0 == nil)
+        for r in ranks { #expect(abs(r.1 - accuracy) < 1e-12) }
+        #expect(accuracy > 0 && accuracy < 1)
+    }
+}

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import NeuralNetworks
 import Optimizers
@@ -79,12 +80,21 @@ public final class DenseReweightingProgram: BilevelProgram {
     }
 
     /// The current weight of every training sample (from its current loss), without recording.
-    public func sampleWeights() -> [Float] {
-        if uniformWeights { return [Float](repeating: 1, count: train.count) }
+    public func sampleWeights() -> [Float] { weights(of: 0..<train.count) }
+
+    /// Every training sample's current weight, each rank scoring a block and rank 0 gathering them (nil on
+    /// the other ranks): the sharded form of `sampleWeights()`.
+    public func sampleWeights(communicator: any Communicator) throws -> [Float]? {
+        let block = Sharding.block(count: train.count, rank: communicator.rank, size: communicator.size)
+        return try communicator.gatherSamples(indices: Array(block), values: weights(of: block))?.map(\.value)
+    }
+
+    private func weights(of range: Range<Int>) -> [Float] {
+        if uniformWeights { return [Float](repeating: 1, count: range.count) }
         return withoutGrad {
             var weights: [Float] = []
-            for start in stride(from: 0, to: train.count, by: 1024) {
-                let (x, labels) = train.rows(Array(start..<min(start + 1024, train.count)))
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: 1024) {
+                let (x, labels) = train.rows(Array(start..<min(start + 1024, range.upperBound)))
                 let losses = Loss.crossEntropy(model(x, .evaluation()), labels: labels)
                 weights += weightNet(losses.reshaped([labels.count, 1])).scalars
             }
@@ -104,13 +114,24 @@ public final class DenseReweightingProgram: BilevelProgram {
 
     /// Accuracy of the base model on `data`.
     public func accuracy(on data: DenseClassificationData) -> Double {
+        correctPredictions(on: data, in: 0..<data.count) / Double(max(data.count, 1))
+    }
+
+    /// Accuracy of the base model on `data`, each rank scoring a block and the counts summed (the same result
+    /// on every rank): the sharded form of `accuracy(on:)`.
+    public func accuracy(on data: DenseClassificationData, communicator: any Communicator) throws -> Double {
+        let block = Sharding.block(count: data.count, rank: communicator.rank, size: communicator.size)
+        return try communicator.sum([correctPredictions(on: data, in: block)])[0] / Double(max(data.count, 1))
+    }
+
+    private func correctPredictions(on data: DenseClassificationData, in block: Range<Int>) -> Double {
         withoutGrad {
             var correct = 0.0
-            for start in stride(from: 0, to: data.count, by: 1024) {
-                let (x, labels) = data.rows(Array(start..<min(start + 1024, data.count)))
+            for start in stride(from: block.lowerBound, to: block.upperBound, by: 1024) {
+                let (x, labels) = data.rows(Array(start..<min(start + 1024, block.upperBound)))
                 correct += Loss.accuracy(model(x, .evaluation()), labels: labels) * Double(labels.count)
             }
-            return correct / Double(max(data.count, 1))
+            return correct
         }
     }
 }
