@@ -42,8 +42,11 @@ public final class Engine<Program: BilevelProgram> {
         public var evaluationInterval: Int?
         /// Run the checkpoint hook every this many base steps, if set.
         public var checkpointInterval: Int?
-        /// Data parallelism: the largest gradient all-reduce bucket, in bytes (default 25 MB).
+        /// Data parallelism: the largest gradient all-reduce bucket, in bytes (default 4 MB).
         public var bucketCapacityBytes: Int = GradientBuckets.defaultCapacityBytes
+        /// Data parallelism: test pending all-reduces each time a gradient is ready, so MPI progresses them
+        /// while backward runs (MPI moves data only inside MPI calls).
+        public var progressDuringBackward = true
         /// Data parallelism: compare checksums of θ, λ and optimizer state across ranks every this many base
         /// steps (nil: never). A mismatch throws `ReplicaDivergence` on every rank.
         public var replicaCheckInterval: Int? = 200
@@ -100,6 +103,8 @@ public final class Engine<Program: BilevelProgram> {
                                         capacityBytes: configuration.bucketCapacityBytes)
         metaReducer = BucketedAllReduce(communicator: communicator, counts: program.meta.tensors.map(\.count),
                                         capacityBytes: configuration.bucketCapacityBytes)
+        baseReducer.progressPending = configuration.progressDuringBackward
+        metaReducer.progressPending = configuration.progressDuringBackward
     }
 
     /// Time and bytes of the gradient all-reduces of base steps so far.

@@ -19,7 +19,9 @@ struct BenchDDPCommand: ParsableCommand {
     @Option(help: "Meta batch size (the same whole batch on every rank).") var metaBatchSize = 100
     @Option(help: "Timed base steps.") var steps = 30
     @Option(help: "Ranks of the data-parallel run.") var ranks = 2
-    @Option(help: "All-reduce bucket size in MB.") var bucketMb: Double = 25
+    @Option(help: "All-reduce bucket size in MB.") var bucketMb: Double = 4
+    @Flag(inversion: .prefixedNo, help: "Test pending all-reduces each time a gradient is ready (MPI progresses only inside MPI calls).")
+    var progress = true
     @Option(help: "SAMA finite-difference radius α.") var alpha: Float = 1
     @Flag(help: "Small correctness run: 1 rank vs --ranks ranks must agree; exits non-zero otherwise.") var check = false
     @Flag(help: "Run one configuration in this process (under mpirun: as one rank) and print JSON (used by the parent).") var single = false
@@ -51,11 +53,13 @@ struct BenchDDPCommand: ParsableCommand {
             c.batchSize = batchSize
             c.metaBatchSize = metaBatchSize
             c.bucketMegabytes = bucketMb
+            c.progressDuringBackward = progress
             let result = try DataParallelBenchmark.run(c, communicator: World.communicator)
             if World.communicator.isRoot { print(try encodeJSON(result)) }
             return
         }
         if check { return try runCheck() }
+        print("Buckets \(bucketMb) MB, MPI_Test from the gradient-ready hook \(progress ? "on" : "off"), 1 BLAS thread per rank.\n")
         print("| method | model (params) | unroll | ranks | global batch | samples/s | speed-up | all-reduce alone ms | waited ms/step | hidden | launch ms/step | MB/step |")
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name in methods.split(separator: ",") {
@@ -90,7 +94,8 @@ struct BenchDDPCommand: ParsableCommand {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let arguments = ["bench", "ddp", "--single", "--methods", method, "--unrolls", unroll, "--alpha", String(alpha)]
             + (extra ?? ["--hidden", hidden, "--steps", String(steps), "--batch-size", String(batchSize),
-                         "--meta-batch-size", String(metaBatchSize), "--bucket-mb", String(bucketMb)])
+                         "--meta-batch-size", String(metaBatchSize), "--bucket-mb", String(bucketMb),
+                         progress ? "--progress" : "--no-progress"])
         let process = Process()
         if ranks == 1 {
             process.executableURL = URL(fileURLWithPath: executable)

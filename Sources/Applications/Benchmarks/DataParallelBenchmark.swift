@@ -19,7 +19,9 @@ public enum DataParallelBenchmark {
         /// Global batch size (split over the ranks).
         public var batchSize: Int = 256
         public var metaBatchSize: Int = 100
-        public var bucketMegabytes: Double = 25
+        public var bucketMegabytes: Double = 4
+        /// Test pending all-reduces from the gradient-ready hook (see `Engine.Configuration`).
+        public var progressDuringBackward = true
         public var seed: UInt64 = 0
         public init(method: HypergradientMethod) { self.method = method }
     }
@@ -32,6 +34,7 @@ public enum DataParallelBenchmark {
         public var ranks: Int
         public var batchSize: Int
         public var blasThreads: Int
+        public var progressDuringBackward: Bool
         public var samplesPerSecond: Double
         /// Per timed base step: seconds blocked waiting for gradient all-reduces after backward (not hidden).
         public var waitMillisecondsPerStep: Double
@@ -63,6 +66,7 @@ public enum DataParallelBenchmark {
         var configuration = Engine<DenseReweightingProgram>.Configuration(method: c.method, unroll: c.unroll, seed: c.seed &+ 3)
         configuration.bucketCapacityBytes = Int(c.bucketMegabytes * 1_048_576)
         configuration.replicaCheckInterval = nil
+        configuration.progressDuringBackward = c.progressDuringBackward
         let engine = Engine(program: program, configuration: configuration, communicator: communicator)
         try engine.run(steps: c.warmupSteps)
         try communicator.barrier()
@@ -88,7 +92,7 @@ public enum DataParallelBenchmark {
         times.sort()
         let steps = Double(c.steps)
         return Result(method: c.method.name, hidden: c.hidden, parameters: model.parameterCount, unroll: c.unroll,
-                      ranks: communicator.size, batchSize: c.batchSize, blasThreads: BLAS.threads,
+                      ranks: communicator.size, batchSize: c.batchSize, blasThreads: BLAS.threads, progressDuringBackward: c.progressDuringBackward,
                       samplesPerSecond: steps * Double(c.batchSize) / seconds,
                       waitMillisecondsPerStep: ((base.waitSeconds - base0.waitSeconds) + (meta.waitSeconds - meta0.waitSeconds)) / steps * 1000,
                       launchMillisecondsPerStep: ((base.launchSeconds - base0.launchSeconds) + (meta.launchSeconds - meta0.launchSeconds)) / steps * 1000,
