@@ -54,6 +54,7 @@ struct BenchDDPCommand: ParsableCommand {
             c.metaBatchSize = metaBatchSize
             c.bucketMegabytes = bucketMb
             c.progressDuringBackward = progress
+            if check { try CollectiveSelfTest.run(World.communicator) }
             let result = try DataParallelBenchmark.run(c, communicator: World.communicator)
             if World.communicator.isRoot { print(try encodeJSON(result)) }
             return
@@ -79,12 +80,12 @@ struct BenchDDPCommand: ParsableCommand {
 
     /// One rank and `ranks` ranks on a small SAMA configuration: λ and θ must agree to float rounding.
     private func runCheck() throws {
-        let arguments = ["--hidden", "256", "--steps", "12", "--batch-size", String(16 * ranks), "--meta-batch-size", "32"]
+        let arguments = ["--hidden", "256", "--steps", "12", "--batch-size", String(16 * ranks), "--meta-batch-size", "32", "--check"]
         let one = try child(method: "sama", unroll: "2", ranks: 1, extra: arguments)
         let many = try child(method: "sama", unroll: "2", ranks: ranks, extra: arguments)
         let lambdaDifference = zip(one.lambda, many.lambda).map { abs($0 - $1) }.max() ?? .infinity
         let normDifference = abs(one.thetaNorm - many.thetaNorm) / one.thetaNorm
-        print("ddp check: \(ranks) ranks vs 1: max |Δλ| \(lambdaDifference), relative Δ‖θ‖ \(normDifference); replicas verified identical (checksum \(many.checksum))")
+        print("ddp check: collectives self-test passed; \(ranks) ranks vs 1: max |Δλ| \(lambdaDifference), relative Δ‖θ‖ \(normDifference); replicas verified identical (checksum \(many.checksum))")
         guard one.lambda.count == many.lambda.count, lambdaDifference < 1e-4, normDifference < 1e-5 else {
             throw ValidationError("ddp check failed: \(ranks) ranks differ from one process (max |Δλ| \(lambdaDifference), relative Δ‖θ‖ \(normDifference))")
         }

@@ -32,6 +32,12 @@ import Tensors
         }
     }
 
+    /// The same self-test `bench ddp --check` runs under mpirun.
+    @Test(arguments: [1, 2, 3, 4]) func selfTestPassesOnThreads(_ size: Int) throws {
+        _ = try InProcessGroup.run(size: size) { c in try CollectiveSelfTest.run(c) }
+        try CollectiveSelfTest.run(SingleProcessCommunicator())
+    }
+
     @Test func gatherSamplesOrdersByIndex() throws {
         let results = try InProcessGroup.run(size: 2) { c in
             try c.gatherSamples(indices: c.rank == 0 ? [4, 0] : [1, 3], values: c.rank == 0 ? [40, 0] : [10, 30]).map { $0.map(\.value) }
