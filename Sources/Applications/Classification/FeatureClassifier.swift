@@ -116,6 +116,12 @@ public struct FeatureClassifierTraining: Sendable {
             }
             totalLoss = try communicator.sum([totalLoss])[0]
             accuracy = try evaluate(model, on: test, communicator: communicator)
+            if communicator.isDistributed {
+                // Replicas must stay bit-identical: compare θ and optimizer state once per epoch.
+                let state = optimizer.stateDictionary()
+                let checksum = ReplicaCheck.checksum(parameters.map(\.tensor) + state.keys.sorted().map { state[$0]! })
+                try ReplicaCheck.verify(checksum, step: step, what: "model and optimizer state", communicator: communicator)
+            }
             try onEpoch(EpochReport(epoch: epoch + 1, meanLoss: totalLoss / Double(train.count), testAccuracy: accuracy))
         }
         return (model, accuracy)
