@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Distributed
 import MetaLearning
@@ -122,5 +123,44 @@ import Tensors
         #expect(ranks[1].0 == nil && ranks[2].0 == nil)
         for r in ranks { #expect(abs(r.1 - accuracy) < 1e-12) }
         #expect(accuracy > 0 && accuracy < 1)
+    }
+}
+
+/// A data-parallel run resumed from rank 0's checkpoint continues exactly as the uninterrupted run.
+@Suite struct DataParallelResumeTests {
+    @Test func resumedRanksMatchTheUninterruptedRun() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-ddp-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        @Sendable func engine(_ c: any Communicator, checkpointInterval: Int? = nil) -> Engine<DenseReweightingProgram> {
+            var rng = RandomGenerator(seed: 2)
+            let program = DenseReweightingProgram(model: MLP(widths: [12, 16, 4], rng: &rng), weightNet: MetaWeightNet(hidden: 8, rng: &rng),
+                                                  train: EngineDataParallelTests.data.train, clean: EngineDataParallelTests.data.meta,
+                                                  baseOptimizer: Adam(learningRate: 1e-2), metaOptimizer: Adam(learningRate: 1e-2),
+                                                  batchSize: 24, metaBatchSize: 16, normalization: .mean, seed: 3)
+            program.shard(rank: c.rank, of: c.size)
+            let engine = Engine(program: program, configuration: .init(method: .sama(alpha: 0.1), unroll: 2, gradientAccumulation: 2,
+                                                                       seed: 4, checkpointInterval: checkpointInterval), communicator: c)
+            engine.enableCheckpoints(directory: directory)
+            return engine
+        }
+        let results = try InProcessGroup.run(size: 2) { c -> ([Float], [Float]) in
+            let straight = engine(c)
+            try straight.run(steps: 14)
+            let first = engine(c, checkpointInterval: 8)
+            try first.run(steps: 10)
+            try c.barrier()   // rank 0 has written step-8
+            let resumed = engine(c)
+            try resumed.loadCheckpoint(from: directory.appendingPathComponent("step-8.safetensors"))
+            try resumed.run(steps: 14)
+            func all(_ e: Engine<DenseReweightingProgram>) -> [Float] { (e.program.base.tensors + e.program.meta.tensors).flatMap(\.scalars) }
+            return (all(straight), all(resumed))
+        }
+        for (straight, resumed) in results { #expect(straight == resumed) }
+        #expect(results[0].1 == results[1].1)
+
+        // A checkpoint inside an accumulation window would lose the other ranks' partial sums.
+        #expect(throws: ProgramCheckpointError.insideAccumulationWindow(step: 3, accumulation: 2)) {
+            _ = try InProcessGroup.run(size: 2) { c in try engine(c, checkpointInterval: 3).run(steps: 4) }
+        }
     }
 }
