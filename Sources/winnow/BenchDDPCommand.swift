@@ -61,8 +61,8 @@ struct BenchDDPCommand: ParsableCommand {
         }
         if check { return try runCheck() }
         print("Buckets \(bucketMb) MB, MPI_Test from the gradient-ready hook \(progress ? "on" : "off"), 1 BLAS thread per rank.\n")
-        print("| method | model (params) | unroll | ranks | global batch | samples/s | speed-up | all-reduce alone ms | waited ms/step | hidden | launch ms/step | MB/step |")
-        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| method | model (params) | unroll | ranks | global batch | samples/s | speed-up | all-reduce alone ms | waited θ ms/step | hidden | launch ms/step | waited λ ms/step | MB/step |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name in methods.split(separator: ",") {
             for unroll in unrolls.split(separator: ",") {
                 if name == "finetune" && unroll != unrolls.split(separator: ",").first { continue }
@@ -72,7 +72,7 @@ struct BenchDDPCommand: ParsableCommand {
                     let hiddenShare = r.allReduceMilliseconds > 0 ? max(0, 1 - r.waitMillisecondsPerStep / r.allReduceMilliseconds) : 0
                     print("| \(r.method) | \(r.hidden.map(String.init).joined(separator: "-")) (\(r.parameters)) | \(r.unroll) | \(r.ranks) | \(r.batchSize) | "
                         + "\(fmt(r.samplesPerSecond)) | \(r.ranks == 1 ? "1" : fmt(r.samplesPerSecond / one.samplesPerSecond))× | "
-                        + (r.ranks == 1 ? "– | – | – | – | – |" : "\(fmt(r.allReduceMilliseconds)) | \(fmt(r.waitMillisecondsPerStep)) | \(fmt(100 * hiddenShare))% | \(fmt(r.launchMillisecondsPerStep)) | \(fmt(r.bytesPerStep / 1e6)) |"))
+                        + (r.ranks == 1 ? "– | – | – | – | – | – |" : "\(fmt(r.allReduceMilliseconds)) | \(fmt(r.waitMillisecondsPerStep)) | \(fmt(100 * hiddenShare))% | \(fmt(r.launchMillisecondsPerStep)) | \(fmt(r.metaWaitMillisecondsPerStep)) | \(fmt(r.bytesPerStep / 1e6)) |"))
                 }
             }
         }

@@ -36,8 +36,11 @@ public enum DataParallelBenchmark {
         public var blasThreads: Int
         public var progressDuringBackward: Bool
         public var samplesPerSecond: Double
-        /// Per timed base step: seconds blocked waiting for gradient all-reduces after backward (not hidden).
+        /// Per timed base step: time blocked waiting for θ's gradient all-reduces after backward (not hidden).
         public var waitMillisecondsPerStep: Double
+        /// Per timed base step: time blocked waiting for λ's hypergradient all-reduce (mostly waiting for the
+        /// slower rank: λ is 1.2 kB).
+        public var metaWaitMillisecondsPerStep: Double
         /// Per timed base step: seconds packing gradients and starting reductions inside backward.
         public var launchMillisecondsPerStep: Double
         /// One bucketed all-reduce of the whole gradient with nothing to overlap it, milliseconds.
@@ -94,7 +97,8 @@ public enum DataParallelBenchmark {
         return Result(method: c.method.name, hidden: c.hidden, parameters: model.parameterCount, unroll: c.unroll,
                       ranks: communicator.size, batchSize: c.batchSize, blasThreads: BLAS.threads, progressDuringBackward: c.progressDuringBackward,
                       samplesPerSecond: steps * Double(c.batchSize) / seconds,
-                      waitMillisecondsPerStep: ((base.waitSeconds - base0.waitSeconds) + (meta.waitSeconds - meta0.waitSeconds)) / steps * 1000,
+                      waitMillisecondsPerStep: (base.waitSeconds - base0.waitSeconds) / steps * 1000,
+                      metaWaitMillisecondsPerStep: (meta.waitSeconds - meta0.waitSeconds) / steps * 1000,
                       launchMillisecondsPerStep: ((base.launchSeconds - base0.launchSeconds) + (meta.launchSeconds - meta0.launchSeconds)) / steps * 1000,
                       allReduceMilliseconds: communicator.isDistributed ? times[2] * 1000 : 0,
                       bytesPerStep: Double((base.bytes - base0.bytes) + (meta.bytes - meta0.bytes)) / steps,
