@@ -16,6 +16,7 @@ public struct GradientBuckets: Sendable, Equatable {
         public var count: Int
     }
 
+    /// The buckets in launch order (the first fills first during backward).
     public let buckets: [Bucket]
     /// For each parameter: its bucket and its position in that bucket's `parameters`.
     public let location: [(bucket: Int, slot: Int)]
@@ -28,6 +29,10 @@ public struct GradientBuckets: Sendable, Equatable {
     /// all-reduce is also faster per byte on buffers of a few MB than on tens of MB here.
     public static let defaultCapacityBytes = 4 << 20
 
+    /// - Parameters:
+    ///   - counts: element count of each parameter, in sorted dotted-key order.
+    ///   - order: the order in which to pack parameters (default: reverse key order).
+    ///   - capacityBytes: the largest bucket, unless one parameter alone is larger.
     public init(counts: [Int], order: [Int]? = nil, capacityBytes: Int = GradientBuckets.defaultCapacityBytes) {
         precondition(capacityBytes >= 4, "bucket capacity must be at least one Float, got \(capacityBytes) bytes")
         let order = order ?? Array(counts.indices.reversed())
@@ -56,7 +61,9 @@ public struct GradientBuckets: Sendable, Equatable {
 
 /// Timing and volume of the bucketed all-reduces, summed over rounds.
 public struct AllReduceStatistics: Sendable, Equatable {
+    /// Rounds finished (one per `finish`).
     public var rounds = 0
+    /// Bucket all-reduces completed.
     public var buckets = 0
     /// Bytes each rank contributed (the size of the reduced buffers).
     public var bytes = 0
@@ -102,6 +109,7 @@ public final class BucketedAllReduce {
     private var readyCount = 0
     private var reported: [Bool]
 
+    /// A reducer for parameters of the given element counts (sorted dotted-key order, the same on every rank).
     public init(communicator: any Communicator, counts: [Int], capacityBytes: Int = GradientBuckets.defaultCapacityBytes) {
         self.communicator = communicator
         self.counts = counts

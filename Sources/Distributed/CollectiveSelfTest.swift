@@ -11,6 +11,7 @@ public struct CollectiveSelfTestFailure: Error, LocalizedError, Equatable {
 /// Checks every collective of a communicator against values each rank can compute alone. Runs on ranks on
 /// threads under `swift test` and on the real MPI communicator under `mpirun` (`winnow bench ddp --check`).
 public enum CollectiveSelfTest {
+    /// Runs every check on this rank (all ranks must call it); throws `CollectiveSelfTestFailure` on a wrong result.
     public static func run(_ c: any Communicator) throws {
         let n = c.size, r = c.rank
         func expect(_ ok: Bool, _ check: String) throws { if !ok { throw CollectiveSelfTestFailure(rank: r, check: check) } }

@@ -16,6 +16,7 @@ public final class ReductionBuffer: @unchecked Sendable {
     public let count: Int
     public let pointer: UnsafeMutablePointer<Float>
 
+    /// Zero-filled memory for `count` Floats.
     public init(count: Int) {
         precondition(count >= 0, "ReductionBuffer count must be ≥ 0, got \(count)")
         self.count = count

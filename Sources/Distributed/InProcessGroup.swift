@@ -25,6 +25,7 @@ public final class InProcessGroup: @unchecked Sendable {
     /// What a slot computes once every rank has contributed.
     enum Kind { case reduce(ReduceOperation), broadcast(root: Int), gather, barrier }
 
+    /// A group of `size` ranks; hand `communicators()` to threads, or use `run(size:_:)`.
     public init(size: Int) {
         precondition(size >= 1, "InProcessGroup needs at least one rank, got \(size)")
         self.size = size

@@ -1,5 +1,22 @@
+import Foundation
+
+/// A global batch that does not split into equal shards (the engine's mean over ranks needs equal shards).
+public struct ShardingError: Error, LocalizedError, Equatable {
+    public var batchSize: Int
+    public var ranks: Int
+    public init(batchSize: Int, ranks: Int) { self.batchSize = batchSize; self.ranks = ranks }
+    public var errorDescription: String? {
+        "the global batch size \(batchSize) is not a multiple of the \(ranks) ranks: choose a batch size divisible by the number of ranks"
+    }
+}
+
 /// Which part of a global batch or of an evaluation set a rank processes.
 public enum Sharding {
+    /// Throws `ShardingError` unless `batchSize` splits into `ranks` equal shards.
+    public static func checkEqualShards(batchSize: Int, ranks: Int) throws {
+        guard batchSize % ranks == 0 else { throw ShardingError(batchSize: batchSize, ranks: ranks) }
+    }
+
     /// The positions of a global batch of `count` this rank takes: rank, rank + size, … (strided, so the
     /// shards differ in size by at most one and together are the whole batch).
     public static func strided<T>(_ items: [T], rank: Int, size: Int) -> [T] {

@@ -21,7 +21,7 @@ import Tensors
                                               baseOptimizer: Adam(learningRate: 1e-2), metaOptimizer: Adam(learningRate: 1e-2),
                                               batchSize: 24, metaBatchSize: 16, normalization: .mean, seed: 3)
         program.uniformWeights = method == .finetune
-        program.shard(rank: communicator.rank, of: communicator.size)
+        try program.shard(rank: communicator.rank, of: communicator.size)
         var configuration = Engine<DenseReweightingProgram>.Configuration(method: method, unroll: unroll, gradientAccumulation: accumulation, seed: 4)
         configuration.bucketCapacityBytes = bucketBytes
         configuration.replicaCheckInterval = 1
@@ -88,7 +88,7 @@ import Tensors
                                                   train: Self.data.train, clean: Self.data.meta,
                                                   baseOptimizer: Adam(learningRate: 1e-2), metaOptimizer: Adam(learningRate: 1e-2),
                                                   batchSize: 24, metaBatchSize: 16, normalization: .mean, seed: 3)
-            program.shard(rank: c.rank, of: c.size)
+            try program.shard(rank: c.rank, of: c.size)
             var configuration = Engine<DenseReweightingProgram>.Configuration(method: .sama(alpha: 0.1), seed: 4)
             configuration.replicaCheckInterval = 3
             let engine = Engine(program: program, configuration: configuration, communicator: c)
@@ -131,25 +131,25 @@ import Tensors
     @Test func resumedRanksMatchTheUninterruptedRun() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-ddp-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
-        @Sendable func engine(_ c: any Communicator, checkpointInterval: Int? = nil) -> Engine<DenseReweightingProgram> {
+        @Sendable func engine(_ c: any Communicator, checkpointInterval: Int? = nil) throws -> Engine<DenseReweightingProgram> {
             var rng = RandomGenerator(seed: 2)
             let program = DenseReweightingProgram(model: MLP(widths: [12, 16, 4], rng: &rng), weightNet: MetaWeightNet(hidden: 8, rng: &rng),
                                                   train: EngineDataParallelTests.data.train, clean: EngineDataParallelTests.data.meta,
                                                   baseOptimizer: Adam(learningRate: 1e-2), metaOptimizer: Adam(learningRate: 1e-2),
                                                   batchSize: 24, metaBatchSize: 16, normalization: .mean, seed: 3)
-            program.shard(rank: c.rank, of: c.size)
+            try program.shard(rank: c.rank, of: c.size)
             let engine = Engine(program: program, configuration: .init(method: .sama(alpha: 0.1), unroll: 2, gradientAccumulation: 2,
                                                                        seed: 4, checkpointInterval: checkpointInterval), communicator: c)
             engine.enableCheckpoints(directory: directory)
             return engine
         }
         let results = try InProcessGroup.run(size: 2) { c -> ([Float], [Float]) in
-            let straight = engine(c)
+            let straight = try engine(c)
             try straight.run(steps: 14)
-            let first = engine(c, checkpointInterval: 8)
+            let first = try engine(c, checkpointInterval: 8)
             try first.run(steps: 10)
             try c.barrier()   // rank 0 has written step-8
-            let resumed = engine(c)
+            let resumed = try engine(c)
             try resumed.loadCheckpoint(from: directory.appendingPathComponent("step-8.safetensors"))
             try resumed.run(steps: 14)
             func all(_ e: Engine<DenseReweightingProgram>) -> [Float] { (e.program.base.tensors + e.program.meta.tensors).flatMap(\.scalars) }
@@ -157,6 +157,7 @@ import Tensors
         }
         for (straight, resumed) in results { #expect(straight == resumed) }
         #expect(results[0].1 == results[1].1)
+        #expect(throws: ShardingError(batchSize: 24, ranks: 5)) { _ = try InProcessGroup.run(size: 5) { c in _ = try engine(c); return 0 } }
 
         // A checkpoint inside an accumulation window would lose the other ranks' partial sums.
         #expect(throws: ProgramCheckpointError.insideAccumulationWindow(step: 3, accumulation: 2)) {

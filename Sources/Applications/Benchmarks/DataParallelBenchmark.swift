@@ -55,9 +55,6 @@ public enum DataParallelBenchmark {
     }
 
     public static func run(_ c: Configuration, communicator: any Communicator) throws -> Result {
-        guard c.batchSize % communicator.size == 0 else {
-            throw DataParallelBenchmarkError.batchNotDivisible(batch: c.batchSize, ranks: communicator.size)
-        }
         let data = SyntheticNoisyLabels(seed: c.seed)
         var rng = RandomGenerator(seed: c.seed &+ 1)
         let model = MLP(widths: [784] + c.hidden + [10], rng: &rng)
@@ -65,7 +62,7 @@ public enum DataParallelBenchmark {
                                               baseOptimizer: Adam(learningRate: 1e-3), metaOptimizer: Adam(learningRate: 1e-3),
                                               batchSize: c.batchSize, metaBatchSize: c.metaBatchSize, normalization: .mean, seed: c.seed &+ 2)
         program.uniformWeights = c.method == .finetune
-        program.shard(rank: communicator.rank, of: communicator.size)
+        try program.shard(rank: communicator.rank, of: communicator.size)
         var configuration = Engine<DenseReweightingProgram>.Configuration(method: c.method, unroll: c.unroll, seed: c.seed &+ 3)
         configuration.bucketCapacityBytes = Int(c.bucketMegabytes * 1_048_576)
         configuration.replicaCheckInterval = nil
@@ -105,16 +102,5 @@ public enum DataParallelBenchmark {
                       checksum: String(engine.replicaChecksum(), radix: 16),
                       lambda: program.meta.tensors.flatMap(\.scalars),
                       thetaNorm: program.base.tensors.reduce(0.0) { total, t in total + t.scalars.reduce(0.0) { $0 + Double($1) * Double($1) } }.squareRoot())
-    }
-}
-
-/// Configuration errors of `bench ddp`.
-public enum DataParallelBenchmarkError: Error, LocalizedError, Equatable {
-    case batchNotDivisible(batch: Int, ranks: Int)
-
-    public var errorDescription: String? {
-        switch self {
-        case let .batchNotDivisible(batch, ranks): "--batch-size \(batch) is not a multiple of the \(ranks) ranks"
-        }
     }
 }

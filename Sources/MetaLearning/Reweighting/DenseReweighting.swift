@@ -54,11 +54,11 @@ public final class DenseReweightingProgram: BilevelProgram {
         metaSampler = EpochSampler(count: clean.count, batchSize: metaBatchSize, seed: seed &+ 1)
     }
 
-    /// Trains as rank `rank` of `size`: the global batch size must be a multiple of `size` (equal shards make
-    /// the mean over ranks of the shard gradients the global batch's gradient).
-    public func shard(rank: Int, of size: Int) {
+    /// Trains as rank `rank` of `size`. Throws `ShardingError` unless the global batch size is a multiple of
+    /// `size` (equal shards make the mean over ranks of the shard gradients the global batch's gradient).
+    public func shard(rank: Int, of size: Int) throws {
         precondition(rank >= 0 && rank < size, "rank \(rank) outside 0..<\(size)")
-        precondition(trainSampler.batchSize % size == 0, "batch size \(trainSampler.batchSize) is not a multiple of \(size) ranks")
+        try Sharding.checkEqualShards(batchSize: trainSampler.batchSize, ranks: size)
         self.rank = rank
         worldSize = size
     }
