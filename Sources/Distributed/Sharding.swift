@@ -35,12 +35,13 @@ public enum Sharding {
 
 extension Communicator {
     /// Sums `values` (e.g. correct predictions and sample counts of a sharded evaluation) over ranks.
-    /// Doubles are reduced exactly enough for counts below 2⁴⁸.
+    /// Each Double travels as a Float plus its Float remainder: integer counts below 2²⁴ sum exactly, other
+    /// values to about 1e-13 relative.
     public func sum(_ values: [Double]) throws -> [Double] {
         guard isDistributed else { return values }
         var parts: [Float] = []
         for v in values { let hi = Float(v); parts += [hi, Float(v - Double(hi))] }
-        // Reduce hi and lo halves separately; each sum of ranks stays exact for integers below 2²⁴ · size.
+        // The hi and lo parts are summed separately over ranks.
         try allReduce(&parts, .sum)
         return stride(from: 0, to: parts.count, by: 2).map { Double(parts[$0]) + Double(parts[$0 + 1]) }
     }
