@@ -19,6 +19,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "CRuntime"),
 
         // Numerical core.
@@ -26,7 +27,11 @@ let package = Package(
         .target(name: "NeuralNetworks", dependencies: ["Tensors"], swiftSettings: numericSettings),
         .target(name: "Optimizers", dependencies: ["Tensors", "NeuralNetworks"], swiftSettings: numericSettings),
 
-        .target(name: "MetaLearning", dependencies: ["Tensors", "NeuralNetworks", "Optimizers"], swiftSettings: numericSettings),
+        .target(name: "MetaLearning", dependencies: ["Tensors", "NeuralNetworks", "Optimizers", "Distributed"], swiftSettings: numericSettings),
+
+        // Data parallelism: the communicator protocol with its in-process ranks, and Open MPI (the only target linking MPI).
+        .target(name: "Distributed", dependencies: ["Tensors"], swiftSettings: numericSettings),
+        .target(name: "DistributedMPI", dependencies: ["Distributed", "CMPI"]),
 
         // Data and results.
         .target(name: "DataIO", dependencies: ["CArchive"]),
@@ -34,11 +39,11 @@ let package = Package(
 
         // Applications and the command line.
         .target(name: "Applications", dependencies: [
-            "Tensors", "NeuralNetworks", "Optimizers", "MetaLearning", "DataIO", "ResultStore",
+            "Tensors", "NeuralNetworks", "Optimizers", "MetaLearning", "Distributed", "DataIO", "ResultStore",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "winnow", dependencies: [
-            "CRuntime", "Applications", "MetaLearning", "Tensors", "NeuralNetworks", "Optimizers", "DataIO", "ResultStore",
+            "CRuntime", "Applications", "MetaLearning", "Distributed", "DistributedMPI", "Tensors", "NeuralNetworks", "Optimizers", "DataIO", "ResultStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -48,9 +53,10 @@ let package = Package(
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Tensors", "WinnowTestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NeuralNetworks", "Tensors"],
                     exclude: ["reference_optimizers.py"]),
-        .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "Optimizers", "NeuralNetworks", "Tensors"]),
+        .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "Optimizers", "NeuralNetworks", "Tensors", "Distributed"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "MetaLearning", "Optimizers", "NeuralNetworks", "Tensors"]),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO"]),
-        .testTarget(name: "ApplicationsTests", dependencies: ["Applications", "MetaLearning", "DataIO", "NeuralNetworks", "Optimizers", "Tensors"]),
+        .testTarget(name: "ApplicationsTests", dependencies: ["Applications", "MetaLearning", "Distributed", "DataIO", "NeuralNetworks", "Optimizers", "Tensors"]),
         .testTarget(name: "ResultStoreTests", dependencies: ["ResultStore"]),
         .testTarget(name: "WinnowCLITests", dependencies: ["Applications", "DataIO", "ResultStore", "NeuralNetworks", "Optimizers", "Tensors"]),
     ],

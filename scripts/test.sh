@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 swift build -c release --product winnow
+bash scripts/test-mpi.sh .build/release/winnow
 swift test -c release

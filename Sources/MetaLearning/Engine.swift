@@ -1,5 +1,6 @@
 import Foundation
 import Dispatch
+import Distributed
 import NeuralNetworks
 import Optimizers
 import Tensors
@@ -41,6 +42,14 @@ public final class Engine<Program: BilevelProgram> {
         public var evaluationInterval: Int?
         /// Run the checkpoint hook every this many base steps, if set.
         public var checkpointInterval: Int?
+        /// Data parallelism: the largest gradient all-reduce bucket, in bytes (default 4 MB).
+        public var bucketCapacityBytes: Int = GradientBuckets.defaultCapacityBytes
+        /// Data parallelism: test pending all-reduces each time a gradient is ready, so MPI progresses them
+        /// while backward runs (MPI moves data only inside MPI calls).
+        public var progressDuringBackward = true
+        /// Data parallelism: compare checksums of θ, λ and optimizer state across ranks every this many base
+        /// steps (nil: never). A mismatch throws `ReplicaDivergence` on every rank.
+        public var replicaCheckInterval: Int? = 200
 
         public init(method: HypergradientMethod, unroll: Int = 1, warmupSteps: Int = 0, gradientAccumulation: Int = 1,
                     clipNorm: Float? = nil, seed: UInt64 = 0, evaluationInterval: Int? = nil, checkpointInterval: Int? = nil) {
@@ -75,12 +84,33 @@ public final class Engine<Program: BilevelProgram> {
     public var checkpoint: ((Int) throws -> String)?
     /// Gradients summed over the micro-steps of the current accumulation window.
     var accumulatedGradients: [Tensor]?
+    /// The ranks this engine trains with (one process by default).
+    public let communicator: any Communicator
+    /// Mean all-reduce of θ's gradients, overlapped with the base backward.
+    let baseReducer: BucketedAllReduce
+    /// Mean all-reduce of λ's hypergradient, overlapped with the g⁻ backward.
+    let metaReducer: BucketedAllReduce
 
-    public init(program: Program, configuration: Configuration) {
+    /// - Parameter communicator: with more than one rank, `program.nextBaseBatch()` must return this rank's
+    ///   shard of the global batch (all shards the same size) and `nextMetaBatch()` the same whole meta batch
+    ///   on every rank; the engine averages gradients and hypergradients (see `Engine+Distributed.swift`).
+    public init(program: Program, configuration: Configuration, communicator: any Communicator = SingleProcessCommunicator()) {
         self.program = program
         self.configuration = configuration
+        self.communicator = communicator
         context = ForwardContext(training: true, seed: configuration.seed)
+        baseReducer = BucketedAllReduce(communicator: communicator, counts: program.base.tensors.map(\.count),
+                                        capacityBytes: configuration.bucketCapacityBytes)
+        metaReducer = BucketedAllReduce(communicator: communicator, counts: program.meta.tensors.map(\.count),
+                                        capacityBytes: configuration.bucketCapacityBytes)
+        baseReducer.progressPending = configuration.progressDuringBackward
+        metaReducer.progressPending = configuration.progressDuringBackward
     }
+
+    /// Time and bytes of the gradient all-reduces of base steps so far.
+    public var baseCommunication: AllReduceStatistics { baseReducer.statistics }
+    /// Time and bytes of the hypergradient all-reduces so far.
+    public var metaCommunication: AllReduceStatistics { metaReducer.statistics }
 
     /// Registers an observer of progress events.
     public func observe(_ observer: @escaping (EngineEvent) -> Void) { observers.append(observer) }
@@ -101,16 +131,29 @@ public final class Engine<Program: BilevelProgram> {
         let replayState = context.rng
         let loss = program.baseLoss(batch, context: context)
         guard loss.item.isFinite else { throw EngineError.nonFiniteLoss(which: "base", step: baseStep + 1, value: loss.item) }
-        let grads = Autodiff.gradients(of: loss, wrt: base.tensors)
-        accumulatedGradients = accumulatedGradients.map { sum in withoutGrad { zip(sum, grads).map { $0 + $1 } } } ?? grads
         baseStep += 1
         let accumulation = configuration.gradientAccumulation
-        if baseStep % accumulation == 0, let total = accumulatedGradients {
-            let mean = accumulation == 1 ? total : withoutGrad { total.map { $0 * (1 / Float(accumulation)) } }
+        if baseStep % accumulation == 0 {
+            let mean: [Tensor]
+            if communicator.isDistributed {
+                // Last micro-step of the window: reduce (accumulated + this gradient) / accumulation, bucket by
+                // bucket while backward runs.
+                baseReducer.begin(scale: 1 / Float(accumulation), addend: accumulatedGradients)
+                let grads = Autodiff.gradients(of: loss, wrt: base.tensors, onGradientReady: baseReducer.gradientReady)
+                mean = try baseReducer.finish(like: grads)
+            } else {
+                let grads = Autodiff.gradients(of: loss, wrt: base.tensors)
+                let total = accumulatedGradients.map { sum in withoutGrad { zip(sum, grads).map { $0 + $1 } } } ?? grads
+                mean = accumulation == 1 ? total : withoutGrad { total.map { $0 * (1 / Float(accumulation)) } }
+            }
             if let clip = configuration.clipNorm { clipGradients(mean, maxNorm: clip) }
             base.applySchedule(step: baseStep - 1)
             base.optimizer.step(base.parameters, gradients: mean)
             accumulatedGradients = nil
+        } else {
+            // Accumulation micro-step: no communication.
+            let grads = Autodiff.gradients(of: loss, wrt: base.tensors)
+            accumulatedGradients = accumulatedGradients.map { sum in withoutGrad { zip(sum, grads).map { $0 + $1 } } } ?? grads
         }
         emit(.baseStep(step: baseStep, loss: loss.item, learningRate: base.optimizer.learningRate))
         if configuration.method != .finetune, baseStep > configuration.warmupSteps,
@@ -125,6 +168,9 @@ public final class Engine<Program: BilevelProgram> {
         if let checkpoint, let interval = configuration.checkpointInterval, baseStep % interval == 0 {
             emit(.checkpoint(step: baseStep, path: try checkpoint(baseStep)))
         }
+        if communicator.isDistributed, let interval = configuration.replicaCheckInterval, baseStep % interval == 0 {
+            try verifyReplicas()
+        }
     }
 
     /// Computes the hypergradient on `lastBatch` and updates λ with the meta optimizer.
@@ -133,7 +179,7 @@ public final class Engine<Program: BilevelProgram> {
     public func metaUpdate(lastBatch: Program.Batch, replayContext: ForwardContext) throws -> MetaStepResult {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { metaSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-        let result = hypergradient(lastBatch: lastBatch, replayContext: replayContext)
+        let result = try hypergradient(lastBatch: lastBatch, replayContext: replayContext)
         let norm = Float(ParameterVectors.norm(result.hypergradient))
         guard configuration.method == .finetune || (result.metaLoss.isFinite && norm.isFinite) else {
             throw EngineError.nonFiniteLoss(which: "meta", step: baseStep, value: result.metaLoss.isFinite ? norm : result.metaLoss)
@@ -148,20 +194,30 @@ public final class Engine<Program: BilevelProgram> {
         return result
     }
 
-    /// The hypergradient dL_meta/dλ of the configured method, without updating λ.
-    public func hypergradient(lastBatch: Program.Batch, replayContext: ForwardContext) -> MetaStepResult {
+    /// The hypergradient dL_meta/dλ of the configured method (averaged over ranks), without updating λ.
+    public func hypergradient(lastBatch: Program.Batch, replayContext: ForwardContext) throws -> MetaStepResult {
+        var result = try localHypergradient(lastBatch: lastBatch, replayContext: replayContext)
+        if communicator.isDistributed && !result.reduced {
+            result.hypergradient = try metaReducer.reduce(result.hypergradient)
+            result.reduced = true
+        }
+        return result
+    }
+
+    private func localHypergradient(lastBatch: Program.Batch, replayContext: ForwardContext) throws -> MetaStepResult {
         let metaContext = ForwardContext(training: context.training, updatesRunningStatistics: false,
                                          seed: configuration.seed &+ UInt64(metaStep) &+ 0x5A4D)
-        let passes = MetaStepPasses(program: program, lastBatch: lastBatch, replayContext: replayContext, metaContext: metaContext)
+        let passes = MetaStepPasses(program: program, lastBatch: lastBatch, replayContext: replayContext, metaContext: metaContext,
+                                    lambdaReducer: communicator.isDistributed ? metaReducer : nil)
         switch configuration.method {
         case .finetune:
-            return MetaStepResult(hypergradient: program.meta.tensors.map { Tensor.zeros($0.shape) }, metaLoss: .nan, epsilon: nil)
+            return MetaStepResult(hypergradient: program.meta.tensors.map { Tensor.zeros($0.shape) }, metaLoss: .nan, epsilon: nil, reduced: true)
         case let .sama(alpha, along):
-            return FiniteDifferenceHypergradient(adapt: true, alpha: alpha, baseUpdateAlongV: along).compute(passes)
+            return try FiniteDifferenceHypergradient(adapt: true, alpha: alpha, baseUpdateAlongV: along).compute(passes)
         case let .samaNA(alpha, along):
-            return FiniteDifferenceHypergradient(adapt: false, alpha: alpha, baseUpdateAlongV: along).compute(passes)
+            return try FiniteDifferenceHypergradient(adapt: false, alpha: alpha, baseUpdateAlongV: along).compute(passes)
         case let .darts(alpha):
-            return FiniteDifferenceHypergradient(adapt: false, alpha: alpha, baseUpdateAlongV: false).compute(passes)
+            return try FiniteDifferenceHypergradient(adapt: false, alpha: alpha, baseUpdateAlongV: false).compute(passes)
         case let .neumann(iterations, alpha):
             return ImplicitHypergradient(solver: .neumann(iterations: iterations, alpha: alpha)).compute(passes)
         case let .cg(iterations):

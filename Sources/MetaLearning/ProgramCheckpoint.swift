@@ -15,11 +15,15 @@ public protocol ResumableProgram: BilevelProgram {
 public enum ProgramCheckpointError: Error, LocalizedError, Equatable {
     case notAProgramCheckpoint(String)
     case mismatch(String, String)
+    /// With several ranks, a checkpoint must fall on the last micro-step of an accumulation window.
+    case insideAccumulationWindow(step: Int, accumulation: Int)
 
     public var errorDescription: String? {
         switch self {
         case let .notAProgramCheckpoint(path): "\(path): not a Winnow program checkpoint"
         case let .mismatch(path, what): "\(path): checkpoint does not fit this program: \(what)"
+        case let .insideAccumulationWindow(step, accumulation):
+            "checkpoint at base step \(step) falls inside a gradient-accumulation window of \(accumulation) micro-steps: with several ranks, make the checkpoint interval a multiple of \(accumulation)"
         }
     }
 }
@@ -47,10 +51,15 @@ extension Engine where Program: ResumableProgram {
     }
 
     /// Saves a program checkpoint to `directory/step-<N>.safetensors` every `checkpointInterval` steps.
+    /// With several ranks only rank 0 writes (replicas are identical); every rank loads the same file to resume.
     public func enableCheckpoints(directory: URL) {
         checkpoint = { [unowned self] step in
             let url = directory.appendingPathComponent("step-\(step).safetensors")
-            try self.saveCheckpoint(to: url)
+            if self.communicator.isDistributed && self.accumulatedGradients != nil {
+                // Each rank's partial sums differ; rank 0's alone cannot resume the others.
+                throw ProgramCheckpointError.insideAccumulationWindow(step: step, accumulation: self.configuration.gradientAccumulation)
+            }
+            if self.communicator.isRoot { try self.saveCheckpoint(to: url) }
             return url.path
         }
     }

@@ -10,7 +10,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure kernels, meta-learning methods and the JSON parser on this machine.",
-        subcommands: [BenchKernelsCommand.self, BenchMetaCommand.self, BenchJSONCommand.self])
+        subcommands: [BenchKernelsCommand.self, BenchMetaCommand.self, BenchDDPCommand.self, BenchJSONCommand.self])
 }
 
 struct BenchKernelsCommand: ParsableCommand {

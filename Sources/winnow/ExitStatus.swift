@@ -35,7 +35,7 @@ enum ExitStatus {
             print(root.fullMessage(for: error))
             return success
         } catch {
-            printError("error: " + describe(error))
+            printError("error: " + World.errorPrefix + describe(error))
             return code(for: error)
         }
     }

@@ -21,11 +21,15 @@ final class InterruptGuard: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             let path = databasePath
             source.setEventHandler {
-                let name = signalNumber == SIGINT ? "SIGINT" : "SIGTERM"
+                // Under mpirun, SIGTERM usually means another rank failed and mpirun is ending the job.
+                let name = signalNumber == SIGINT ? "SIGINT"
+                    : World.communicator.isDistributed ? "SIGTERM (mpirun ends every rank when one fails: the failing rank's error is on stderr)" : "SIGTERM"
                 let marked = (try? ResultStore(path: path, mode: .existing, busyTimeoutMilliseconds: 2_000)
                     .markFailed(run: runID, message: "interrupted by \(name)")) ?? false
                 printError("error: interrupted by \(name); run \(runID) " + (marked ? "marked failed in \(path)" : "could not be marked failed"))
-                exit(128 + signalNumber)
+                // _exit: the main thread may be inside BLAS; running atexit handlers under it can crash.
+                fflush(nil)
+                _exit(128 + signalNumber)
             }
             source.resume()
             sources.append(source)

@@ -25,6 +25,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         var request = RunRequest(recipePath: recipe, overrides: overrides, databasePath: store.database,
                                  progress: .automatic(silent: store.json))
+        request.communicator = World.communicator
         let interrupts = InterruptGuard(databasePath: store.database)
         request.onRunStarted = { runID in interrupts.arm(runID: runID) }
         defer { interrupts.disarm() }
@@ -32,9 +33,10 @@ struct RunCommand: ParsableCommand {
         do {
             outcome = try ApplicationRunner.run(request)
         } catch let failure as ApplicationFailure {
-            if store.json { printOut(RunReport.json(failure: failure) + "\n") }
+            if store.json && World.communicator.isRoot { printOut(RunReport.json(failure: failure) + "\n") }
             throw failure
         }
+        guard World.communicator.isRoot else { return }
         if store.json {
             printOut(RunReport.json(outcome) + "\n")
         } else {

@@ -5,5 +5,7 @@ import Foundation
 // fresh mmap and returns it on free, so every step pays the kernel to zero the pages again.
 winnow_keep_large_allocations()
 
+// Under mpirun: MPI_Init here, MPI_Finalize (or MPI_Abort after an error) in World.exit.
+World.start()
 // The only place errors become exit codes (see ExitStatus.swift).
-exit(ExitStatus.run(Winnow.self, arguments: Array(CommandLine.arguments.dropFirst())))
+World.exit(ExitStatus.run(Winnow.self, arguments: Array(CommandLine.arguments.dropFirst())))

@@ -60,14 +60,10 @@ public struct ClassifyApplication: WinnowApplication {
         training.seed = context.seed
         context.progress.log("classify: \(train.count) training and \(test.count) test samples of \(config.dataset.archive), \(train.width) features, \(train.classCount) classes")
         context.progress.start("training", total: training.epochs)
-        var lastError: (any Error)?
-        let (_, accuracy) = try FeatureClassifierTraining(training).run(train: train, test: test) { report in
-            guard lastError == nil else { return }
-            do {
-                try context.report(.step(report.epoch, metrics: ["train_loss": report.meanLoss, "test_accuracy": report.testAccuracy]))
-            } catch { lastError = error }
+        if context.size > 1 { context.progress.log("classify: \(context.size) ranks, global batch \(training.batchSize)") }
+        let (_, accuracy) = try FeatureClassifierTraining(training).run(train: train, test: test, communicator: context.communicator) { report in
+            try context.report(.step(report.epoch, metrics: ["train_loss": report.meanLoss, "test_accuracy": report.testAccuracy]))
         }
-        if let lastError { throw lastError }
         return RunSummary(metrics: ["test_accuracy": accuracy, "train_samples": Double(train.count), "test_samples": Double(test.count)],
                           notes: ["held out \(test.count) samples \(config.dataset.testSplit.isEmpty ? "by id hash" : "from split \(config.dataset.testSplit)")"])
     }

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import NeuralNetworks
 import Optimizers
@@ -71,7 +72,13 @@ public struct FeatureClassifierTraining: Sendable {
 
     /// Trains on `train`, evaluates on `test` after each epoch, and returns the model with the final accuracy.
     /// Throws `TrainingError.nonFiniteLoss` (before the bad step is applied) when a batch loss is NaN or infinite.
-    public func run(train: LabeledFeatures, test: LabeledFeatures, onEpoch: (EpochReport) -> Void = { _ in }) throws -> (model: MLP, accuracy: Double) {
+    ///
+    /// With several ranks, each takes a strided shard of every global batch (`batchSize` is the global batch)
+    /// and the gradients are averaged with a bucketed all-reduce overlapped with backward; shard gradients are
+    /// weighted by shard size, so a last batch that does not split evenly still gives the global mean.
+    /// Evaluation is sharded and summed; every rank returns the same model and accuracy.
+    public func run(train: LabeledFeatures, test: LabeledFeatures, communicator: any Communicator = SingleProcessCommunicator(),
+                    onEpoch: (EpochReport) throws -> Void = { _ in }) throws -> (model: MLP, accuracy: Double) {
         let c = configuration
         var rng = RandomGenerator(seed: c.seed)
         let model = MLP(widths: [train.width] + c.hidden + [train.classCount], rng: &rng)
@@ -80,37 +87,59 @@ public struct FeatureClassifierTraining: Sendable {
         let stepsPerEpoch = (train.count + c.batchSize - 1) / c.batchSize
         let schedule = LearningRateSchedule.cosine(totalSteps: c.epochs * stepsPerEpoch, warmupSteps: stepsPerEpoch)
         let context = ForwardContext(training: true, seed: c.seed &+ 1)
+        let reducer = BucketedAllReduce(communicator: communicator, counts: parameters.map(\.tensor.count))
         var step = 0
         var accuracy = 0.0
         for epoch in 0..<c.epochs {
             let order = rng.permutation(train.count)
             var totalLoss = 0.0
             for start in stride(from: 0, to: train.count, by: c.batchSize) {
-                let (x, labels) = train.batch(Array(order[start..<min(start + c.batchSize, train.count)]), scale: c.featureScale)
+                let global = Array(order[start..<min(start + c.batchSize, train.count)])
+                let rows = Sharding.strided(global, rank: communicator.rank, size: communicator.size)
+                optimizer.learningRate = c.learningRate * schedule.factor(at: step)
+                step += 1
+                guard !rows.isEmpty else {
+                    // A last batch smaller than the number of ranks: this rank contributes zeros.
+                    let zeros = parameters.map { Tensor.zeros($0.tensor.shape) }
+                    optimizer.step(parameters, gradients: try reducer.reduce(zeros))
+                    continue
+                }
+                let (x, labels) = train.batch(rows, scale: c.featureScale)
                 let loss = Loss.meanCrossEntropy(model(x, context), labels: labels)
                 guard loss.item.isFinite else {
-                    throw TrainingError.nonFiniteLoss(epoch: epoch + 1, step: step + 1, firstSample: train.ids[order[start]])
+                    throw TrainingError.nonFiniteLoss(epoch: epoch + 1, step: step, firstSample: train.ids[rows[0]])
                 }
-                optimizer.learningRate = c.learningRate * schedule.factor(at: step)
-                optimizer.step(parameters, gradients: Autodiff.gradients(of: loss, wrt: parameters.map(\.tensor)))
+                reducer.begin(scale: Float(rows.count * communicator.size) / Float(global.count))
+                let grads = Autodiff.gradients(of: loss, wrt: parameters.map(\.tensor), onGradientReady: reducer.gradientReady)
+                optimizer.step(parameters, gradients: try reducer.finish(like: grads))
                 totalLoss += Double(loss.item) * Double(labels.count)
-                step += 1
             }
-            accuracy = evaluate(model, on: test)
-            onEpoch(EpochReport(epoch: epoch + 1, meanLoss: totalLoss / Double(train.count), testAccuracy: accuracy))
+            totalLoss = try communicator.sum([totalLoss])[0]
+            accuracy = try evaluate(model, on: test, communicator: communicator)
+            if communicator.isDistributed {
+                // Replicas must stay bit-identical: compare θ and optimizer state once per epoch.
+                let state = optimizer.stateDictionary()
+                let checksum = ReplicaCheck.checksum(parameters.map(\.tensor) + state.keys.sorted().map { state[$0]! })
+                try ReplicaCheck.verify(checksum, step: step, what: "model and optimizer state", communicator: communicator)
+            }
+            try onEpoch(EpochReport(epoch: epoch + 1, meanLoss: totalLoss / Double(train.count), testAccuracy: accuracy))
         }
         return (model, accuracy)
     }
 
-    /// Accuracy of `model` on `data` (no dropout, no recording).
-    public func evaluate(_ model: MLP, on data: LabeledFeatures) -> Double {
-        withoutGrad {
+    /// Accuracy of `model` on `data` (no dropout, no recording); with several ranks each scores a block of
+    /// `data` and the counts are summed.
+    public func evaluate(_ model: MLP, on data: LabeledFeatures, communicator: any Communicator = SingleProcessCommunicator()) throws -> Double {
+        let block = Sharding.block(count: data.count, rank: communicator.rank, size: communicator.size)
+        let correct = withoutGrad {
             var correct = 0.0
-            for start in stride(from: 0, to: data.count, by: 512) {
-                let (x, labels) = data.batch(Array(start..<min(start + 512, data.count)), scale: configuration.featureScale)
+            for start in stride(from: block.lowerBound, to: block.upperBound, by: 512) {
+                let (x, labels) = data.batch(Array(start..<min(start + 512, block.upperBound)), scale: configuration.featureScale)
                 correct += Loss.accuracy(model(x, .evaluation()), labels: labels) * Double(labels.count)
             }
-            return data.count == 0 ? 0 : correct / Double(data.count)
+            return correct
         }
+        let total = try communicator.sum([correct])[0]
+        return data.count == 0 ? 0 : total / Double(data.count)
     }
 }

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import ResultStore
 
@@ -9,6 +10,8 @@ public struct RunRequest: Sendable {
     public var progress: ProgressReporter.Style
     /// Called with the run id once the run is recorded as `running` (the CLI arms its interrupt handler here).
     public var onRunStarted: (@Sendable (Int64) -> Void)?
+    /// The ranks to run on (one process by default; the CLI passes MPI's world under `mpirun`).
+    public var communicator: any Communicator = SingleProcessCommunicator()
 
     public init(recipePath: String, overrides: [String] = [], databasePath: String = ResultStore.defaultPath,
                 progress: ProgressReporter.Style = .silent) {
@@ -33,9 +36,12 @@ public struct ApplicationFailure: Error, LocalizedError {
     public var application: String
     public var databasePath: String
     public var underlying: any Error
+    /// The rank that failed; only rank 0 writes to the store (under mpirun, SIGTERM marks rank 0's run failed).
+    public var rank: Int = 0
 
     public var errorDescription: String? {
-        "run \(runID) (\(application)) failed: \(underlying.localizedDescription) [marked failed in \(databasePath)]"
+        "run \(runID) (\(application)) failed: \(underlying.localizedDescription)"
+            + (rank == 0 ? " [marked failed in \(databasePath)]" : "")
     }
 }
 
@@ -54,15 +60,18 @@ public enum ApplicationRunner {
     static func run<A: WinnowApplication>(_ application: A.Type, recipe: Recipe, request: RunRequest) throws -> RunOutcome {
         let config = try recipe.decode(A.Config.self)
         let seed = try recipe.seed()
-        let store = try ResultStore(path: request.databasePath)
+        // Rank 0 owns the store; the other ranks record into a scratch in-memory store and take rank 0's run id.
+        let communicator = request.communicator
+        let store = try ResultStore(path: communicator.isRoot ? request.databasePath : ":memory:")
         let recorder = try store.beginRun(RunDescriptor(
             application: A.name,
             recipe: Recipe.effectiveYAML(application: A.name, seed: seed, config: config),
-            recipePath: recipe.source, codeRevision: CodeRevision.current(), seed: seed))
-        request.onRunStarted?(recorder.runID)
-        let progress = ProgressReporter(style: request.progress)
-        let context = RunContext(runID: recorder.runID, seed: seed, recorder: recorder, progress: progress,
-                                 recipePath: recipe.source, databasePath: request.databasePath)
+            recipePath: recipe.source, codeRevision: communicator.isRoot ? CodeRevision.current() : "", seed: seed))
+        let runID = Int64(bitPattern: try communicator.broadcast(UInt64(bitPattern: recorder.runID), root: 0))
+        if communicator.isRoot { request.onRunStarted?(runID) }
+        let progress = ProgressReporter(style: communicator.isRoot ? request.progress : .silent)
+        let context = RunContext(runID: runID, seed: seed, recorder: recorder, progress: progress,
+                                 recipePath: recipe.source, databasePath: request.databasePath, communicator: communicator)
         do {
             let summary = try recorder.record { _ in
                 let summary = try A.run(config, context: context)
@@ -70,12 +79,13 @@ public enum ApplicationRunner {
                 return summary
             }
             try recorder.complete(metrics: summary.metrics, notes: summary.notes)
-            return RunOutcome(runID: recorder.runID, application: A.name, summary: summary, databasePath: request.databasePath)
+            return RunOutcome(runID: runID, application: A.name, summary: summary, databasePath: request.databasePath)
         } catch {
             progress.finish()
             // `record` already marked the run failed if the application threw; this covers `complete` failing.
             if recorder.status == .running { try? recorder.fail(error.localizedDescription) }
-            throw ApplicationFailure(runID: recorder.runID, application: A.name, databasePath: request.databasePath, underlying: error)
+            throw ApplicationFailure(runID: runID, application: A.name, databasePath: request.databasePath, underlying: error,
+                                     rank: communicator.rank)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import ResultStore
 
@@ -16,29 +17,68 @@ public enum TrainingEvent: Sendable {
     case message(String)
 }
 
-/// What an application gets besides its config: run id, seed, the store recorder and the progress display.
+/// What an application gets besides its config: run id, seed, the store recorder, the progress display and
+/// the ranks it runs on.
+///
+/// Under `mpirun` every rank runs the application with the same config and seed. Rank 0 owns the store and
+/// draws progress; on the other ranks `recorder` writes to a scratch in-memory store that is thrown away and
+/// `report` records nothing, so applications can call both unconditionally. Data-parallel applications:
+/// pass `communicator` to `Engine` (it averages gradients), take `rank`/`size` shards of every global batch
+/// (`EpochSampler.next(rank:worldSize:)`), gather per-sample results to rank 0 with `gatherSamples` before
+/// recording them (`isRoot`), and add up sharded evaluation counts with `sum`.
 public final class RunContext {
     public let runID: Int64
     public let seed: UInt64
-    /// Writes weights, labels, scores, metrics and checkpoints for this run.
+    /// Writes weights, labels, scores, metrics and checkpoints for this run (rank 0's is the real one).
     public let recorder: RunRecorder
     public let progress: ProgressReporter
     /// The recipe file, to resolve paths relative to it if an application wants to.
     public let recipePath: String?
     public let databasePath: String
+    /// The ranks of this run: one process unless launched under `mpirun`.
+    public let communicator: any Communicator
+    /// Testing aid: `WINNOW_FAULT_RANK` / `WINNOW_FAULT_STEP` make that rank throw at that reported step.
+    private let fault: (rank: Int, step: Int)?
 
     public init(runID: Int64, seed: UInt64, recorder: RunRecorder, progress: ProgressReporter,
-                recipePath: String?, databasePath: String) {
+                recipePath: String?, databasePath: String, communicator: any Communicator = SingleProcessCommunicator()) {
         self.runID = runID
         self.seed = seed
         self.recorder = recorder
         self.progress = progress
         self.recipePath = recipePath
         self.databasePath = databasePath
+        self.communicator = communicator
+        let environment = ProcessInfo.processInfo.environment
+        if let rank = environment["WINNOW_FAULT_RANK"].flatMap(Int.init), let step = environment["WINNOW_FAULT_STEP"].flatMap(Int.init) {
+            fault = (rank, step)
+        } else {
+            fault = nil
+        }
     }
 
-    /// Records the event's metrics (or checkpoint) and updates the progress display.
+    /// This process's rank (0 without MPI).
+    public var rank: Int { communicator.rank }
+    /// The number of ranks.
+    public var size: Int { communicator.size }
+    /// Whether this rank writes results (rank 0).
+    public var isRoot: Bool { communicator.isRoot }
+
+    /// Per-sample values of this rank's samples (disjoint shards) gathered to rank 0, ordered by sample
+    /// index; nil on the other ranks. With one process: the values sorted by index.
+    public func gatherSamples(indices: [Int], values: [Float]) throws -> [(index: Int, value: Float)]? {
+        try communicator.gatherSamples(indices: indices, values: values, root: 0)
+    }
+
+    /// Element-wise sum over ranks (e.g. `[correct, count]` of a sharded evaluation); the same on every rank.
+    public func sum(_ values: [Double]) throws -> [Double] { try communicator.sum(values) }
+
+    /// Records the event's metrics (or checkpoint) and updates the progress display (rank 0 only).
     public func report(_ event: TrainingEvent) throws {
+        if let fault, case let .step(step, _) = event, fault.rank == rank, fault.step == step {
+            throw InjectedFault(rank: rank, step: step)
+        }
+        guard isRoot else { return }
         switch event {
         case .step(let step, let metrics):
             try recorder.recordMetrics(metrics, step: step)
@@ -56,4 +96,11 @@ public final class RunContext {
             progress.log(text)
         }
     }
+}
+
+/// The failure `WINNOW_FAULT_RANK` and `WINNOW_FAULT_STEP` ask for (tests of the failure path).
+public struct InjectedFault: Error, LocalizedError, Equatable {
+    public var rank: Int
+    public var step: Int
+    public var errorDescription: String? { "injected fault on rank \(rank) at step \(step) (WINNOW_FAULT_RANK/WINNOW_FAULT_STEP)" }
 }

@@ -12,14 +12,23 @@ struct FiniteDifferenceHypergradient {
     /// Leave θ at θ − εv afterwards (the paper's SAMA); otherwise θ is restored exactly.
     var baseUpdateAlongV: Bool
 
-    func compute<Program: BilevelProgram>(_ passes: MetaStepPasses<Program>) -> MetaStepResult {
+    ///
+    /// With several ranks (`passes.lambdaReducer` set), the meta batch is the same on every rank, so g_meta,
+    /// v and ε are identical without communication; g± come from this rank's shard of B. The g⁻ backward feeds
+    /// (2ε·direct − g⁺ + g⁻)/(2ε) bucket by bucket into one λ-sized mean all-reduce: the mean over ranks of
+    /// the shard terms is the global batch's (g⁻ − g⁺)/(2ε), so λ's update equals the one-process update on
+    /// the global batch and is the same on every rank; θ − εv is bit-identical on every rank because v is.
+    func compute<Program: BilevelProgram>(_ passes: MetaStepPasses<Program>) throws -> MetaStepResult {
         let base = passes.program.base
         let (gMeta, direct, metaLoss) = passes.metaGradients()
         let v: [Tensor] = adapt
             ? withoutGrad { zip(base.optimizer.updateDerivative(base.parameters), gMeta).map { $0 * $1 } }
             : gMeta
         let norm = ParameterVectors.norm(v)
-        guard norm > 0, norm.isFinite else { return MetaStepResult(hypergradient: direct, metaLoss: metaLoss, epsilon: nil) }
+        guard norm > 0, norm.isFinite else {
+            // Identical on every rank (direct comes from the shared meta batch): nothing to reduce.
+            return MetaStepResult(hypergradient: direct, metaLoss: metaLoss, epsilon: nil, reduced: true)
+        }
         let epsilon = alpha / Float(norm)
         let theta = base.tensors
         let original = theta.map(\.storage)
@@ -27,6 +36,14 @@ struct FiniteDifferenceHypergradient {
         let gPlus = passes.baseGradientForMeta()
         for (t, saved) in zip(theta, original) { t.assign(saved) }
         ParameterVectors.addScaled(theta, -epsilon, v)
+        if let reducer = passes.lambdaReducer {
+            let addend = withoutGrad { zip(direct, gPlus).map { d, p in d * (2 * epsilon) - p } }
+            reducer.begin(scale: 1 / (2 * epsilon), addend: addend)
+            let gMinus = passes.baseGradientForMeta(onGradientReady: reducer.gradientReady)
+            if !baseUpdateAlongV { for (t, saved) in zip(theta, original) { t.assign(saved) } }
+            let hypergradient = try reducer.finish(like: gMinus)
+            return MetaStepResult(hypergradient: hypergradient, metaLoss: metaLoss, epsilon: epsilon, reduced: true)
+        }
         let gMinus = passes.baseGradientForMeta()
         if !baseUpdateAlongV { for (t, saved) in zip(theta, original) { t.assign(saved) } }
         let hypergradient = withoutGrad {

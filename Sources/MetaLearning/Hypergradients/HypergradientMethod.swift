@@ -40,6 +40,8 @@ public struct MetaStepResult: Sendable {
     public var metaLoss: Float
     /// The finite-difference radius ε (SAMA family), or nil.
     public var epsilon: Float?
+    /// Whether `hypergradient` is already the mean over ranks (always true with one rank).
+    public var reduced: Bool = false
 }
 
 /// Inner products and axpy over lists of tensors (one per parameter).

@@ -1,3 +1,4 @@
+import Distributed
 import NeuralNetworks
 import Optimizers
 import Tensors
@@ -10,6 +11,8 @@ struct MetaStepPasses<Program: BilevelProgram> {
     /// The forward context of the last base step, rewound to where that step started.
     let replayContext: ForwardContext
     let metaContext: ForwardContext
+    /// With several ranks: the mean all-reduce a method may feed from its last λ backward (overlap).
+    var lambdaReducer: BucketedAllReduce? = nil
 
     /// ∂L_meta/∂θ and the direct term ∂L_meta/∂λ, on a fresh meta batch.
     func metaGradients() -> (theta: [Tensor], direct: [Tensor], loss: Float) {
@@ -28,11 +31,11 @@ struct MetaStepPasses<Program: BilevelProgram> {
     }
 
     /// ∂L_base/∂λ at the current θ, with θ treated as a constant (nothing of the base model is recorded).
-    func baseGradientForMeta() -> [Tensor] {
+    func baseGradientForMeta(onGradientReady: ((Int, Tensor) -> Void)? = nil) -> [Tensor] {
         let theta = program.base.tensors
         let saved = theta.map(\.requiresGrad)
         for t in theta { t.requiresGrad = false }
         defer { for (t, flag) in zip(theta, saved) { t.requiresGrad = flag } }
-        return Autodiff.gradients(of: replayedBaseLoss(), wrt: program.meta.tensors)
+        return Autodiff.gradients(of: replayedBaseLoss(), wrt: program.meta.tensors, onGradientReady: onGradientReady)
     }
 }

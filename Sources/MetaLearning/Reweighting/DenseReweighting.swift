@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import NeuralNetworks
 import Optimizers
@@ -37,6 +38,10 @@ public final class DenseReweightingProgram: BilevelProgram {
     public var uniformWeights = false
     public var trainSampler: EpochSampler
     public var metaSampler: EpochSampler
+    /// This process's rank and the number of ranks: base batches are this rank's strided shard of the global
+    /// batch; meta batches are whole on every rank (see `Engine+Distributed.swift`).
+    public private(set) var rank = 0
+    public private(set) var worldSize = 1
 
     public init(model: MLP, weightNet: MetaWeightNet, train: DenseClassificationData, clean: DenseClassificationData,
                 baseOptimizer: any Optimizer, metaOptimizer: any Optimizer, batchSize: Int, metaBatchSize: Int,
@@ -49,7 +54,16 @@ public final class DenseReweightingProgram: BilevelProgram {
         metaSampler = EpochSampler(count: clean.count, batchSize: metaBatchSize, seed: seed &+ 1)
     }
 
-    public func nextBaseBatch() -> Batch { Batch(indices: trainSampler.next()) }
+    /// Trains as rank `rank` of `size`. Throws `ShardingError` unless the global batch size is a multiple of
+    /// `size` (equal shards make the mean over ranks of the shard gradients the global batch's gradient).
+    public func shard(rank: Int, of size: Int) throws {
+        precondition(rank >= 0 && rank < size, "rank \(rank) outside 0..<\(size)")
+        try Sharding.checkEqualShards(batchSize: trainSampler.batchSize, ranks: size)
+        self.rank = rank
+        worldSize = size
+    }
+
+    public func nextBaseBatch() -> Batch { Batch(indices: trainSampler.next(rank: rank, worldSize: worldSize)) }
     public func nextMetaBatch() -> Batch { Batch(indices: metaSampler.next()) }
 
     public func baseLoss(_ batch: Batch, context: ForwardContext) -> Tensor {
@@ -66,12 +80,21 @@ public final class DenseReweightingProgram: BilevelProgram {
     }
 
     /// The current weight of every training sample (from its current loss), without recording.
-    public func sampleWeights() -> [Float] {
-        if uniformWeights { return [Float](repeating: 1, count: train.count) }
+    public func sampleWeights() -> [Float] { weights(of: 0..<train.count) }
+
+    /// Every training sample's current weight, each rank scoring a block and rank 0 gathering them (nil on
+    /// the other ranks): the sharded form of `sampleWeights()`.
+    public func sampleWeights(communicator: any Communicator) throws -> [Float]? {
+        let block = Sharding.block(count: train.count, rank: communicator.rank, size: communicator.size)
+        return try communicator.gatherSamples(indices: Array(block), values: weights(of: block))?.map(\.value)
+    }
+
+    private func weights(of range: Range<Int>) -> [Float] {
+        if uniformWeights { return [Float](repeating: 1, count: range.count) }
         return withoutGrad {
             var weights: [Float] = []
-            for start in stride(from: 0, to: train.count, by: 1024) {
-                let (x, labels) = train.rows(Array(start..<min(start + 1024, train.count)))
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: 1024) {
+                let (x, labels) = train.rows(Array(start..<min(start + 1024, range.upperBound)))
                 let losses = Loss.crossEntropy(model(x, .evaluation()), labels: labels)
                 weights += weightNet(losses.reshaped([labels.count, 1])).scalars
             }
@@ -91,13 +114,24 @@ public final class DenseReweightingProgram: BilevelProgram {
 
     /// Accuracy of the base model on `data`.
     public func accuracy(on data: DenseClassificationData) -> Double {
+        correctPredictions(on: data, in: 0..<data.count) / Double(max(data.count, 1))
+    }
+
+    /// Accuracy of the base model on `data`, each rank scoring a block and the counts summed (the same result
+    /// on every rank): the sharded form of `accuracy(on:)`.
+    public func accuracy(on data: DenseClassificationData, communicator: any Communicator) throws -> Double {
+        let block = Sharding.block(count: data.count, rank: communicator.rank, size: communicator.size)
+        return try communicator.sum([correctPredictions(on: data, in: block)])[0] / Double(max(data.count, 1))
+    }
+
+    private func correctPredictions(on data: DenseClassificationData, in block: Range<Int>) -> Double {
         withoutGrad {
             var correct = 0.0
-            for start in stride(from: 0, to: data.count, by: 1024) {
-                let (x, labels) = data.rows(Array(start..<min(start + 1024, data.count)))
+            for start in stride(from: block.lowerBound, to: block.upperBound, by: 1024) {
+                let (x, labels) = data.rows(Array(start..<min(start + 1024, block.upperBound)))
                 correct += Loss.accuracy(model(x, .evaluation()), labels: labels) * Double(labels.count)
             }
-            return correct / Double(max(data.count, 1))
+            return correct
         }
     }
 }

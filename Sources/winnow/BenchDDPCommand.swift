@@ -1,0 +1,124 @@
+import Applications
+import ArgumentParser
+import Distributed
+import Foundation
+import MetaLearning
+
+/// `winnow bench ddp`: one rank against `--ranks` ranks (`mpirun -np N` of this binary), one BLAS thread each,
+/// on the synthetic noisy-label problem of `bench meta`.
+struct BenchDDPCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ddp",
+        abstract: "Data-parallel throughput, speed-up and hidden all-reduce time (launches mpirun).",
+        discussion: "Each configuration runs once on 1 rank and once under `mpirun -np <ranks>`, one BLAS thread per rank. "
+            + "--check runs a small configuration and fails unless the ranks agree and match one process.")
+
+    @Option(help: "Methods: finetune, sama, sama-na, darts, neumann, cg (comma-separated).") var methods = "finetune,sama"
+    @Option(help: "Unrolls (comma-separated).") var unrolls = "1,10"
+    @Option(help: "Hidden widths of the MLP (comma-separated).") var hidden = "2048,2048"
+    @Option(help: "Global batch size (a multiple of --ranks).") var batchSize = 256
+    @Option(help: "Meta batch size (the same whole batch on every rank).") var metaBatchSize = 100
+    @Option(help: "Timed base steps.") var steps = 30
+    @Option(help: "Ranks of the data-parallel run.") var ranks = 2
+    @Option(help: "All-reduce bucket size in MB.") var bucketMb: Double = 4
+    @Flag(inversion: .prefixedNo, help: "Test pending all-reduces each time a gradient is ready (MPI progresses only inside MPI calls).")
+    var progress = true
+    @Option(help: "SAMA finite-difference radius α.") var alpha: Float = 1
+    @Flag(help: "Small correctness run: 1 rank vs --ranks ranks must agree; exits non-zero otherwise.") var check = false
+    @Flag(help: "Run one configuration in this process (under mpirun: as one rank) and print JSON (used by the parent).") var single = false
+
+    func method(_ name: String) throws -> HypergradientMethod {
+        switch name {
+        case "finetune": .finetune
+        case "sama": .sama(alpha: alpha)
+        case "sama-na": .samaNA(alpha: alpha)
+        case "darts": .darts()
+        case "neumann": .neumann()
+        case "cg": .cg()
+        default: throw ValidationError("unknown method '\(name)' (finetune, sama, sama-na, darts, neumann, cg)")
+        }
+    }
+
+    func validate() throws {
+        for m in methods.split(separator: ",") { _ = try method(String(m)) }
+        guard ranks >= 1, batchSize % ranks == 0 else { throw ValidationError("--batch-size \(batchSize) must be a multiple of --ranks \(ranks)") }
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+    }
+
+    func run() throws {
+        if single {
+            var c = DataParallelBenchmark.Configuration(method: try method(methods))
+            c.hidden = hidden.split(separator: ",").compactMap { Int($0) }
+            c.unroll = Int(unrolls) ?? 1
+            c.steps = steps
+            c.batchSize = batchSize
+            c.metaBatchSize = metaBatchSize
+            c.bucketMegabytes = bucketMb
+            c.progressDuringBackward = progress
+            if check { try CollectiveSelfTest.run(World.communicator) }
+            let result = try DataParallelBenchmark.run(c, communicator: World.communicator)
+            if World.communicator.isRoot { print(try encodeJSON(result)) }
+            return
+        }
+        if check { return try runCheck() }
+        print("Buckets \(bucketMb) MB, MPI_Test from the gradient-ready hook \(progress ? "on" : "off"), 1 BLAS thread per rank.\n")
+        print("| method | model (params) | unroll | ranks | global batch | samples/s | speed-up | all-reduce alone ms | waited θ ms/step | hidden | launch ms/step | waited λ ms/step | MB/step |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for name in methods.split(separator: ",") {
+            for unroll in unrolls.split(separator: ",") {
+                if name == "finetune" && unroll != unrolls.split(separator: ",").first { continue }
+                let one = try child(method: String(name), unroll: String(unroll), ranks: 1)
+                let many = try child(method: String(name), unroll: String(unroll), ranks: ranks)
+                for r in [one, many] {
+                    let hiddenShare = r.allReduceMilliseconds > 0 ? max(0, 1 - r.waitMillisecondsPerStep / r.allReduceMilliseconds) : 0
+                    print("| \(r.method) | \(r.hidden.map(String.init).joined(separator: "-")) (\(r.parameters)) | \(r.unroll) | \(r.ranks) | \(r.batchSize) | "
+                        + "\(fmt(r.samplesPerSecond)) | \(r.ranks == 1 ? "1" : fmt(r.samplesPerSecond / one.samplesPerSecond))× | "
+                        + (r.ranks == 1 ? "– | – | – | – | – | – |" : "\(fmt(r.allReduceMilliseconds)) | \(fmt(r.waitMillisecondsPerStep)) | \(fmt(100 * hiddenShare))% | \(fmt(r.launchMillisecondsPerStep)) | \(fmt(r.metaWaitMillisecondsPerStep)) | \(fmt(r.bytesPerStep / 1e6)) |"))
+                }
+            }
+        }
+    }
+
+    /// One rank and `ranks` ranks on a small SAMA configuration: λ and θ must agree to float rounding.
+    private func runCheck() throws {
+        let arguments = ["--hidden", "256", "--steps", "12", "--batch-size", String(16 * ranks), "--meta-batch-size", "32", "--check"]
+        let one = try child(method: "sama", unroll: "2", ranks: 1, extra: arguments)
+        let many = try child(method: "sama", unroll: "2", ranks: ranks, extra: arguments)
+        let lambdaDifference = zip(one.lambda, many.lambda).map { abs($0 - $1) }.max() ?? .infinity
+        let normDifference = abs(one.thetaNorm - many.thetaNorm) / one.thetaNorm
+        print("ddp check: collectives self-test passed; \(ranks) ranks vs 1: max |Δλ| \(lambdaDifference), relative Δ‖θ‖ \(normDifference); replicas verified identical (checksum \(many.checksum))")
+        guard one.lambda.count == many.lambda.count, lambdaDifference < 1e-4, normDifference < 1e-5 else {
+            throw ValidationError("ddp check failed: \(ranks) ranks differ from one process (max |Δλ| \(lambdaDifference), relative Δ‖θ‖ \(normDifference))")
+        }
+    }
+
+    private func child(method: String, unroll: String, ranks: Int, extra: [String]? = nil) throws -> DataParallelBenchmark.Result {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let arguments = ["bench", "ddp", "--single", "--methods", method, "--unrolls", unroll, "--alpha", String(alpha)]
+            + (extra ?? ["--hidden", hidden, "--steps", String(steps), "--batch-size", String(batchSize),
+                         "--meta-batch-size", String(metaBatchSize), "--bucket-mb", String(bucketMb),
+                         progress ? "--progress" : "--no-progress"])
+        let process = Process()
+        if ranks == 1 {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", String(ranks), executable] + arguments
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        for key in environment.keys where key.hasPrefix("OMPI_") || key.hasPrefix("PMIX_") { environment[key] = nil }
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let line = String(decoding: output, as: UTF8.self).split(separator: "\n").last else {
+            throw ValidationError("bench ddp child (\(method), \(ranks) rank\(ranks == 1 ? "" : "s")) exited with status \(process.terminationStatus)")
+        }
+        let result = try JSONDecoder().decode(DataParallelBenchmark.Result.self, from: Data(line.utf8))
+        FileHandle.standardError.write(Data("  \(method) unroll \(unroll) ranks \(ranks): \(fmt(result.samplesPerSecond)) samples/s\n".utf8))
+        return result
+    }
+}
