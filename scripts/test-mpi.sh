@@ -16,9 +16,9 @@ fail() { echo "test-mpi: FAILED: $*" >&2; exit 1; }
 "$winnow" bench ddp --check 2>/dev/null || fail "bench ddp --check"
 
 accuracy() { sed -n 's/.*"test_accuracy": *\([0-9.]*\).*/\1/p' "$1" | head -1; }
-"$winnow" run Recipes/quickstart.yaml --set training.epochs=4 --db "$tmp/one.sqlite" --json > "$tmp/one.json" 2>/dev/null \
+"$winnow" run Recipes/classify/digits.yaml --set training.epochs=4 --db "$tmp/one.sqlite" --json > "$tmp/one.json" 2>/dev/null \
     || fail "one-process run"
-"${mpirun[@]}" "$winnow" run Recipes/quickstart.yaml --set training.epochs=4 --db "$tmp/two.sqlite" --json > "$tmp/two.json" 2>/dev/null \
+"${mpirun[@]}" "$winnow" run Recipes/classify/digits.yaml --set training.epochs=4 --db "$tmp/two.sqlite" --json > "$tmp/two.json" 2>/dev/null \
     || fail "2-rank run exited non-zero"
 [ "$(accuracy "$tmp/one.json")" = "$(accuracy "$tmp/two.json")" ] && [ -n "$(accuracy "$tmp/one.json")" ] \
     || fail "2-rank test accuracy $(accuracy "$tmp/two.json") differs from one process $(accuracy "$tmp/one.json")"
@@ -26,7 +26,7 @@ echo "test-mpi: 2-rank run matches one process (test accuracy $(accuracy "$tmp/t
 
 start=$(date +%s)
 set +e
-WINNOW_FAULT_RANK=1 WINNOW_FAULT_STEP=2 timeout 60 "${mpirun[@]}" "$winnow" run Recipes/quickstart.yaml --set training.epochs=50 \
+WINNOW_FAULT_RANK=1 WINNOW_FAULT_STEP=2 timeout 60 "${mpirun[@]}" "$winnow" run Recipes/classify/digits.yaml --set training.epochs=50 \
     --db "$tmp/fault.sqlite" > "$tmp/fault.out" 2> "$tmp/fault.err"
 status=$?
 set -e

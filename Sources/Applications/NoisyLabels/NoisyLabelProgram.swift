@@ -78,6 +78,10 @@ public final class NoisyLabelProgram: BilevelProgram {
     public let meta: Level
     public var trainSampler: EpochSampler
     public var metaSampler: EpochSampler
+    /// This process's rank and the number of ranks: each rank takes a strided shard of every global base
+    /// batch; meta batches are whole on every rank.
+    public let rank: Int
+    public let worldSize: Int
     /// The training-sample indices and weights of the latest `baseLoss` call. The engine emits `.baseStep`
     /// right after the base step's loss, before any meta pass, so an observer reads the weights it applied.
     public private(set) var lastWeights: (indices: [Int], weights: [Float])?
@@ -85,16 +89,17 @@ public final class NoisyLabelProgram: BilevelProgram {
     public init(model: any TextClassifier, metaNets: NoisyLabelMetaNets, train: TextClassificationData,
                 clean: TextClassificationData, baseOptimizer: any Optimizer, baseSchedule: LearningRateSchedule,
                 metaOptimizer: any Optimizer, batchSize: Int, metaBatchSize: Int, normalization: WeightNormalization,
-                seed: UInt64) {
+                seed: UInt64, rank: Int = 0, worldSize: Int = 1) {
         self.model = model; self.metaNets = metaNets; self.train = train; self.clean = clean
         self.normalization = normalization
+        self.rank = rank; self.worldSize = worldSize
         base = Level(name: "base", parameters: model.namedParameters(), optimizer: baseOptimizer, schedule: baseSchedule)
         meta = Level(name: "meta", parameters: metaNets.namedParameters(), optimizer: metaOptimizer)
         trainSampler = EpochSampler(count: train.count, batchSize: batchSize, seed: seed)
         metaSampler = EpochSampler(count: clean.count, batchSize: metaBatchSize, seed: seed &+ 1)
     }
 
-    public func nextBaseBatch() -> Batch { Batch(indices: trainSampler.next()) }
+    public func nextBaseBatch() -> Batch { Batch(indices: trainSampler.next(rank: rank, worldSize: worldSize)) }
     public func nextMetaBatch() -> Batch { Batch(indices: metaSampler.next()) }
 
     public func baseLoss(_ batch: Batch, context: ForwardContext) -> Tensor {
@@ -116,44 +121,57 @@ public final class NoisyLabelProgram: BilevelProgram {
         return Loss.crossEntropy(model(tokens, context), targets: targets).mean()
     }
 
-    /// Accuracy against the argmax of the targets and mean cross-entropy against the targets, on `data`
-    /// (evaluation mode, nothing recorded).
-    public func evaluate(on data: TextClassificationData, batchSize: Int = 256) -> (accuracy: Double, loss: Double) {
+    /// Correct predictions (against the argmax of the targets), summed cross-entropy against the targets and
+    /// the sample count over the rows `range` of `data` (evaluation mode, nothing recorded). Sharded
+    /// evaluation sums these over ranks.
+    public func evaluationSums(on data: TextClassificationData, rows range: Range<Int>? = nil,
+                               batchSize: Int = 256) -> [Double] {
+        let range = range ?? 0..<data.count
         let labels = data.hardLabels
         return withoutGrad {
             var correct = 0, loss = 0.0
-            for start in stride(from: 0, to: data.count, by: batchSize) {
-                let indices = Array(start..<min(start + batchSize, data.count))
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: batchSize) {
+                let indices = Array(start..<min(start + batchSize, range.upperBound))
                 let (tokens, targets) = data.rows(indices)
                 let logits = model(tokens, .evaluation())
                 correct += zip(logits.argmaxLastAxis(), indices).filter { $0 == labels[$1] }.count
                 loss += Double(Loss.crossEntropy(logits, targets: targets).sum().item)
             }
-            return data.count == 0 ? (0, 0) : (Double(correct) / Double(data.count), loss / Double(data.count))
+            return [Double(correct), loss, Double(range.count)]
         }
+    }
+
+    /// Accuracy and mean cross-entropy on all of `data` in this process.
+    public func evaluate(on data: TextClassificationData) -> (accuracy: Double, loss: Double) {
+        let sums = evaluationSums(on: data)
+        return data.count == 0 ? (0, 0) : (sums[0] / sums[2], sums[1] / sums[2])
     }
 
     public func accuracy(on data: TextClassificationData) -> Double { evaluate(on: data).accuracy }
 
-    /// The current per-sample loss against the training targets (evaluation mode), for diagnostics.
-    public func currentLosses(batchSize: Int = 256) -> [Float] {
-        withoutGrad {
+    /// The current per-sample loss against the training targets (evaluation mode) of the training rows
+    /// `range` (all by default), for diagnostics.
+    public func currentLosses(rows range: Range<Int>? = nil, batchSize: Int = 256) -> [Float] {
+        let range = range ?? 0..<train.count
+        return withoutGrad {
             var losses: [Float] = []
-            for start in stride(from: 0, to: train.count, by: batchSize) {
-                let (tokens, weak) = train.rows(Array(start..<min(start + batchSize, train.count)))
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: batchSize) {
+                let (tokens, weak) = train.rows(Array(start..<min(start + batchSize, range.upperBound)))
                 losses += Loss.crossEntropy(model(tokens, .evaluation()), targets: weak).scalars
             }
             return losses
         }
     }
 
-    /// For every training sample under the current θ and λ: its weight (nil without a weight net) and its
-    /// corrected label distribution (nil without a label net), row-major `[count, classCount]`.
-    public func currentDecisions(batchSize: Int = 256) -> (weights: [Float]?, corrected: [Float]?) {
-        withoutGrad {
+    /// For the training rows `range` (all by default) under the current θ and λ: each sample's weight (nil
+    /// without a weight net) and its corrected label distribution (nil without a label net), row-major
+    /// `[range.count, classCount]`.
+    public func currentDecisions(rows range: Range<Int>? = nil, batchSize: Int = 256) -> (weights: [Float]?, corrected: [Float]?) {
+        let range = range ?? 0..<train.count
+        return withoutGrad {
             var weights: [Float] = [], corrected: [Float] = []
-            for start in stride(from: 0, to: train.count, by: batchSize) {
-                let indices = Array(start..<min(start + batchSize, train.count))
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: batchSize) {
+                let indices = Array(start..<min(start + batchSize, range.upperBound))
                 let (tokens, weak) = train.rows(indices)
                 let (feature, logits) = model.features(tokens, .evaluation())
                 if let weightNet = metaNets.weightNet {

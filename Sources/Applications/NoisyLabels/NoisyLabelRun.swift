@@ -1,4 +1,5 @@
 import DataIO
+import Distributed
 import Foundation
 import MetaLearning
 import NeuralNetworks
@@ -28,6 +29,8 @@ struct NoisyLabelRun {
             labelNet: config.learnsLabels ? LabelCorrectionNet(featureWidth: model.featureWidth, classes: data.train.classCount,
                                                                gated: config.meta.gate, rng: &rng) : nil)
         let t = config.training
+        try Sharding.checkEqualShards(batchSize: t.batchSize, ranks: context.size)
+        if context.size > 1 { context.progress.log("noisy-labels: \(context.size) ranks, global batch \(t.batchSize)") }
         let stepsPerEpoch = max(1, data.train.count / min(t.batchSize, data.train.count))
         let totalSteps = t.epochs * stepsPerEpoch
         let baseOptimizer: any Optimizer = t.weightDecay > 0
@@ -37,10 +40,11 @@ struct NoisyLabelRun {
             baseSchedule: .cosine(totalSteps: totalSteps, warmupSteps: Int(Double(totalSteps) * t.warmupFraction)),
             metaOptimizer: Adam(learningRate: config.meta.learningRate), batchSize: t.batchSize,
             metaBatchSize: config.meta.batchSize,
-            normalization: config.meta.normalization == .mean ? .mean : .weightSum, seed: seed &+ 12)
+            normalization: config.meta.normalization == .mean ? .mean : .weightSum, seed: seed &+ 12,
+            rank: context.rank, worldSize: context.size)
         let engine = Engine(program: program, configuration: .init(
             method: config.hypergradientMethod, unroll: config.meta.unroll, warmupSteps: config.meta.warmupSteps,
-            clipNorm: t.clipNorm > 0 ? t.clipNorm : nil, seed: seed &+ 13))
+            clipNorm: t.clipNorm > 0 ? t.clipNorm : nil, seed: seed &+ 13), communicator: context.communicator)
 
         var epochLoss = 0.0, epochSteps = 0, epochMetaLoss = 0.0, epochMetaSteps = 0
         var weightSums = [Double](repeating: 0, count: data.train.count)
@@ -64,23 +68,29 @@ struct NoisyLabelRun {
         var lastEpochWeights: [Float]?
         for epoch in 1...t.epochs {
             try engine.run(steps: epoch * stepsPerEpoch)
-            let valid = program.evaluate(on: data.clean), test = program.evaluate(on: data.test)
+            let valid = try shardedEvaluation(program, on: data.clean), test = try shardedEvaluation(program, on: data.test)
             metrics = ["train_loss": epochLoss / Double(max(epochSteps, 1)), "valid_accuracy": valid.accuracy,
                        "valid_loss": valid.loss, "test_accuracy": test.accuracy, "test_loss": test.loss]
             // How separable wrong weak labels are by the current loss at all (the signal MWN reads).
-            let lossSeparation = NoiseDetection.separation(weights: program.currentLosses().map { -$0 },
-                                                           weak: data.weakLabels, gold: data.goldLabels)
-            if let auc = lossSeparation.auc { metrics["loss_auc"] = auc }
+            let block = Sharding.block(count: data.train.count, rank: context.rank, size: context.size)
+            if let losses = try context.gatherSamples(indices: Array(block), values: program.currentLosses(rows: block)) {
+                let lossSeparation = NoiseDetection.separation(weights: losses.map { -$0.value },
+                                                               weak: data.weakLabels, gold: data.goldLabels)
+                if let auc = lossSeparation.auc { metrics["loss_auc"] = auc }
+            }
             if epochMetaSteps > 0 { metrics["meta_loss"] = epochMetaLoss / Double(epochMetaSteps) }
             if config.learnsWeights {
+                // Each rank saw its own shards this epoch; rank 0 gathers the union.
                 let seen = weightCounts.indices.filter { weightCounts[$0] > 0 }
-                let means = seen.map { weightSums[$0] / Double(weightCounts[$0]) }
-                try context.recorder.recordWeights(means, step: epoch, sampleIDs: seen)
-                var full = [Float](repeating: .nan, count: data.train.count)
-                for (i, w) in zip(seen, means) { full[i] = Float(w) }
-                let separation = NoiseDetection.separation(weights: full, weak: data.weakLabels, gold: data.goldLabels)
-                if let auc = separation.auc, !auc.isNaN { metrics["weight_auc"] = auc }
-                lastEpochWeights = full
+                let means = seen.map { Float(weightSums[$0] / Double(weightCounts[$0])) }
+                if let all = try context.gatherSamples(indices: seen, values: means) {
+                    try context.recorder.recordWeights(all.map(\.value), step: epoch, sampleIDs: all.map(\.index))
+                    var full = [Float](repeating: .nan, count: data.train.count)
+                    for (i, w) in all { full[i] = w }
+                    let separation = NoiseDetection.separation(weights: full, weak: data.weakLabels, gold: data.goldLabels)
+                    if let auc = separation.auc, !auc.isNaN { metrics["weight_auc"] = auc }
+                    lastEpochWeights = full
+                }
                 weightSums = weightSums.map { _ in 0 }; weightCounts = weightCounts.map { _ in 0 }
             }
             try context.report(.evaluation(step: epoch, metrics: metrics))
@@ -88,6 +98,13 @@ struct NoisyLabelRun {
         }
         context.progress.finish()
         return try summarize(program: program, engine: engine, data: data, lastEpoch: metrics, weights: lastEpochWeights)
+    }
+
+    /// Accuracy and mean loss on `data`, each rank scoring a block and the sums reduced over ranks.
+    private func shardedEvaluation(_ program: NoisyLabelProgram, on data: TextClassificationData) throws -> (accuracy: Double, loss: Double) {
+        let block = Sharding.block(count: data.count, rank: context.rank, size: context.size)
+        let sums = try context.sum(program.evaluationSums(on: data, rows: block))
+        return sums[2] == 0 ? (0, 0) : (sums[0] / sums[2], sums[1] / sums[2])
     }
 
     private func makeModel(vocabularySize: Int, classes: Int, rng: inout RandomGenerator) -> any TextClassifier {
@@ -113,7 +130,13 @@ struct NoisyLabelRun {
         metrics["meta_steps"] = Double(engine.metaStep)
         metrics["meta_seconds"] = engine.metaSeconds
         var notes: [String] = []
-        let decisions = program.currentDecisions()
+        // Corrected labels: each rank decides a block of the training set, rank 0 gathers them in order.
+        let block = Sharding.block(count: data.train.count, rank: context.rank, size: context.size)
+        let gathered = try program.currentDecisions(rows: block).corrected.flatMap {
+            try context.communicator.gather($0, root: 0)
+        }
+        guard context.isRoot else { return RunSummary(metrics: metrics, notes: []) }
+        let decisions = (weights: weights, corrected: gathered.map { Array($0.joined()) })
         if let weights {
             let s = NoiseDetection.separation(weights: weights, weak: data.weakLabels, gold: data.goldLabels)
             metrics["weight_mean_wrong"] = s.meanWeightWrong
