@@ -163,7 +163,12 @@ struct NoisyLabelRun {
             if let gate = program.metaNets.labelNet?.gateValue { metrics["gate"] = Double(gate) }
             notes.append("corrections: \(c.fixed) of \(c.wrongCount) wrong weak labels fixed, \(c.broken) of \(c.rightCount) right ones broken")
         }
-        notes.append("query: winnow weights --run \(context.runID) --bottom 20 --db \(context.databasePath)")
+        let db = "--db \(context.databasePath)"
+        if weights != nil {
+            notes.append("lowest weights: winnow weights --run \(context.runID) --bottom 20 \(db)")
+            notes.append("keep the top 80% by weight: winnow export manifest --run \(context.runID) --by weight --keep 0.8 --output Outputs/kept-\(context.runID).jsonl --archive Outputs/kept-\(context.runID).tar.gz \(db)")
+        }
+        if decisions.corrected != nil { notes.append("changed labels: winnow labels --run \(context.runID) --changed \(db)") }
         return RunSummary(metrics: metrics, notes: notes)
     }
 }
