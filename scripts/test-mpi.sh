@@ -24,6 +24,15 @@ accuracy() { sed -n 's/.*"test_accuracy": *\([0-9.]*\).*/\1/p' "$1" | head -1; }
     || fail "2-rank test accuracy $(accuracy "$tmp/two.json") differs from one process $(accuracy "$tmp/one.json")"
 echo "test-mpi: 2-rank run matches one process (test accuracy $(accuracy "$tmp/two.json"))"
 
+# The noisy-label quickstart on 2 ranks for one epoch: rank 0 records a weight for every sample both ranks saw.
+"${mpirun[@]}" "$winnow" run Recipes/noisy-labels/sama-reweight-correct.yaml --set training.epochs=1 \
+    --db "$tmp/noisy.sqlite" --json > "$tmp/noisy.json" 2>/dev/null || fail "2-rank noisy-labels run exited non-zero"
+train=$(sed -n 's/.*"train_samples": *\([0-9]*\).*/\1/p' "$tmp/noisy.json" | head -1)
+weights=$("$winnow" weights --run 1 --db "$tmp/noisy.sqlite" --format csv --top 1000000 2>/dev/null | tail -n +2 | wc -l)
+# One epoch of whole global batches of 32 (the last partial batch is left for the next epoch).
+[ -n "$train" ] && [ "$weights" -eq $(( train / 32 * 32 )) ] || fail "2-rank noisy-labels: $weights weights recorded for $train training samples"
+echo "test-mpi: 2-rank noisy-labels run recorded $weights weights (test accuracy $(accuracy "$tmp/noisy.json"))"
+
 start=$(date +%s)
 set +e
 WINNOW_FAULT_RANK=1 WINNOW_FAULT_STEP=2 timeout 60 "${mpirun[@]}" "$winnow" run Recipes/classify/digits.yaml --set training.epochs=50 \
