@@ -10,6 +10,8 @@ public final class RunRecorder {
     public let store: ResultStore
     public let runID: Int64
     public private(set) var status: RunStatus = .running
+    /// Reopened by `ResultStore.reopenRun`: registering samples the run already has returns their ids.
+    public internal(set) var isResumed = false
     /// Registered sample keys → sample ids, loaded on first use by the key-taking `record…` overloads and
     /// dropped whenever registration (or an enclosing batch) may have changed the table.
     var keyCache: [String: Int]?

@@ -12,6 +12,7 @@ extension RunRecorder {
     public func registerSamples(keys: [String], split: String? = nil) throws -> Range<Int> {
         requireRunning("registerSamples")
         keyCache = nil
+        if isResumed, let range = try alreadyRegistered(keys) { return range }
         return try store.transaction {
             let next = try store.connection.prepare("SELECT coalesce(max(sample_id) + 1, 0) FROM samples WHERE run_id = ?")
             next.bind(1, runID)
@@ -129,5 +130,32 @@ extension ResultStore {
         if try statement.step() { return statement.int(0) }
         if let id = Int(text) { return id }
         throw StoreError.unknownSampleKey(path: path, runID: runID, key: text)
+    }
+}
+
+extension RunRecorder {
+    /// A resumed run registers its samples again: the range they already have, if `keys` are registered
+    /// (in this order); nil if the first key is not registered; an error if the run recorded other keys.
+    func alreadyRegistered(_ keys: [String]) throws -> Range<Int>? {
+        guard let first = keys.first else { return nil }
+        let find = try store.connection.prepare("SELECT sample_id FROM samples WHERE run_id = ? AND key = ?")
+        defer { find.reset() }
+        find.bind(1, runID)
+        find.bind(2, first)
+        guard try find.step() else { return nil }
+        let start = find.int(0)
+        let list = try store.connection.prepare(
+            "SELECT key FROM samples WHERE run_id = ? AND sample_id >= ? AND sample_id < ? ORDER BY sample_id")
+        defer { list.reset() }
+        list.bind(1, runID)
+        list.bind(2, start)
+        list.bind(3, start + keys.count)
+        var recorded: [String] = []
+        while try list.step() { recorded.append(list.text(0) ?? "") }
+        guard recorded == keys else {
+            throw StoreError.invalidArgument(
+                "run \(runID) is resumed with other samples than it registered (the dataset changed?); nothing was recorded")
+        }
+        return start..<(start + keys.count)
     }
 }

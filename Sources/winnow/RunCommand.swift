@@ -8,8 +8,14 @@ struct RunCommand: ParsableCommand {
         abstract: "Run the application a recipe names and record its results.",
         discussion: "Recipe errors (unknown keys, wrong types, bad --set) are reported before anything runs.")
 
-    @Argument(help: ArgumentHelp("The recipe YAML file.", valueName: "recipe"))
-    var recipe: String
+    @Argument(help: ArgumentHelp("The recipe YAML file (not with --resume).", valueName: "recipe"))
+    var recipe: String?
+
+    @Option(help: ArgumentHelp("Resume this failed run from its latest checkpoint, with the recipe it recorded.", valueName: "run"))
+    var resume: Int64?
+
+    @Flag(help: "With --resume: also resume a run still marked running (its process died without marking it failed).")
+    var force = false
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a recipe key, e.g. --set training.epochs=5 (repeatable).", valueName: "key=value"))
     var overrides: [String] = []
@@ -17,14 +23,22 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
+        switch (recipe, resume) {
+        case (nil, nil): throw ValidationError("give a recipe file, or --resume RUN")
+        case (.some, .some): throw ValidationError("--resume continues a run with the recipe it recorded; give no recipe file")
+        default: break
+        }
+        if force && resume == nil { throw ValidationError("--force only applies with --resume") }
         for text in overrides {
             do { _ = try RecipeOverride(parsing: text) } catch { throw ValidationError(ExitStatus.describe(error)) }
         }
     }
 
     func run() throws {
-        var request = RunRequest(recipePath: recipe, overrides: overrides, databasePath: store.database,
+        var request = RunRequest(recipePath: recipe ?? "", overrides: overrides, databasePath: store.database,
                                  progress: .automatic(silent: store.json))
+        request.resumeRunID = resume
+        request.forceResume = force
         request.communicator = World.communicator
         let interrupts = InterruptGuard(databasePath: store.database)
         request.onRunStarted = { runID in interrupts.arm(runID: runID) }

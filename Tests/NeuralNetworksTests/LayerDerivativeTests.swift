@@ -65,6 +65,9 @@ import WinnowTestSupport
         expectDerivatives([logits]) { Loss.crossEntropy(logits, labels: [0, 2, 1, 2]) }
         let targets = Tensor(shape: [4, 3], storage: [0.2, 0.3, 0.5, 1, 0, 0, 0.1, 0.8, 0.1, 0.3, 0.3, 0.4])
         expectDerivatives([logits]) { Loss.crossEntropy(logits, targets: targets) }
+        // Label correction differentiates through the soft targets too (∂/∂t = −log softmax).
+        let learnedTargets = Tensor(shape: [4, 3], storage: targets.scalars, requiresGrad: true)
+        expectDerivatives([logits, learnedTargets]) { Loss.crossEntropy(logits, targets: learnedTargets) }
         // Soft targets that are one-hot give the hard loss.
         expectClose(Loss.crossEntropy(logits, targets: .oneHot([0, 2, 1, 2], classes: 3)).scalars,
                     Loss.crossEntropy(logits, labels: [0, 2, 1, 2]).scalars)

@@ -63,10 +63,16 @@ struct NoisyLabelRun {
             }
         }
 
+        // A resumed run continues after the epoch of its checkpoint (θ, λ, optimizers, generator, samplers).
+        var firstEpoch = 1
+        if let checkpoint = context.resumeFrom, let path = checkpoint.path {
+            try engine.loadCheckpoint(from: URL(fileURLWithPath: path))
+            firstEpoch = checkpoint.step + 1
+        }
         context.progress.start("\(config.meta.method.rawValue) \(config.model.kind.rawValue)", total: totalSteps)
         var metrics: [String: Double] = [:]
         var lastEpochWeights: [Float]?
-        for epoch in 1...t.epochs {
+        for epoch in stride(from: firstEpoch, through: t.epochs, by: 1) {
             try engine.run(steps: epoch * stepsPerEpoch)
             let valid = try shardedEvaluation(program, on: data.clean), test = try shardedEvaluation(program, on: data.test)
             metrics = ["train_loss": epochLoss / Double(max(epochSteps, 1)), "valid_accuracy": valid.accuracy,
@@ -94,6 +100,8 @@ struct NoisyLabelRun {
                 weightSums = weightSums.map { _ in 0 }; weightCounts = weightCounts.map { _ in 0 }
             }
             try context.report(.evaluation(step: epoch, metrics: metrics))
+            // Everything of this epoch is recorded: a run that fails later resumes from here.
+            if epoch < t.epochs { try context.saveCheckpoint(step: epoch) { try engine.saveCheckpoint(to: $0) } }
             epochLoss = 0; epochSteps = 0; epochMetaLoss = 0; epochMetaSteps = 0
         }
         context.progress.finish()

@@ -12,6 +12,13 @@ public struct RunRequest: Sendable {
     public var onRunStarted: (@Sendable (Int64) -> Void)?
     /// The ranks to run on (one process by default; the CLI passes MPI's world under `mpirun`).
     public var communicator: any Communicator = SingleProcessCommunicator()
+    /// Resume this failed run from its latest checkpoint with the recipe it recorded (`recipePath` and
+    /// `overrides` are then unused and must be empty).
+    public var resumeRunID: Int64?
+    /// Resume a run still marked running (its process died without marking it failed).
+    public var forceResume = false
+    /// Testing aid: make `rank` throw when it reports `step` (as `WINNOW_FAULT_RANK` / `WINNOW_FAULT_STEP`).
+    public var injectedFault: (rank: Int, step: Int)?
 
     public init(recipePath: String, overrides: [String] = [], databasePath: String = ResultStore.defaultPath,
                 progress: ProgressReporter.Style = .silent) {
@@ -50,6 +57,7 @@ public enum ApplicationRunner {
     /// Everything that can be checked without running is checked before the run is recorded: the recipe
     /// file, overrides, application name, config keys, types and `validate()`. Those throw `RecipeError`.
     public static func run(_ request: RunRequest, registry: ApplicationRegistry = .builtIn) throws -> RunOutcome {
+        if let runID = request.resumeRunID { return try resume(runID, request: request, registry: registry) }
         var recipe = try Recipe.load(contentsOf: request.recipePath)
         try recipe.apply(overrides: request.overrides)
         let (name, origin) = try recipe.application()
@@ -57,21 +65,56 @@ public enum ApplicationRunner {
         return try run(application, recipe: recipe, request: request)
     }
 
-    static func run<A: WinnowApplication>(_ application: A.Type, recipe: Recipe, request: RunRequest) throws -> RunOutcome {
+    /// Resumes a failed run: every rank reads the run's recorded recipe and latest checkpoint from the
+    /// database (under mpirun across machines, `--db` must be a path every rank can read), checks the same
+    /// things, and rank 0 reopens the run.
+    static func resume(_ runID: Int64, request: RunRequest, registry: ApplicationRegistry) throws -> RunOutcome {
+        guard request.overrides.isEmpty else {
+            throw RunNotResumable(runID: runID, reason: "a resumed run keeps its recorded recipe; drop the --set overrides")
+        }
+        let reader = try ResultStore(path: request.databasePath, mode: .existing)
+        let info = try reader.run(runID)
+        switch info.status {
+        case .completed: throw RunNotResumable(runID: runID, reason: "it completed")
+        case .running where !request.forceResume:
+            throw RunNotResumable(runID: runID, reason: "it is still marked running (if its process is gone, resume with --force)")
+        default: break
+        }
+        let checkpoint = try reader.latestCheckpoint(run: runID)
+        if let path = checkpoint?.path, !FileManager.default.fileExists(atPath: path) {
+            throw RunNotResumable(runID: runID, reason: "its checkpoint \(path) is missing")
+        }
+        let recipe = try Recipe(yaml: info.recipe, source: info.recipePath ?? "run \(runID)")
+        let (name, origin) = try recipe.application()
+        let application = try registry.lookup(name, origin: origin)
+        return try run(application, recipe: recipe, request: request, resuming: (runID, checkpoint))
+    }
+
+    static func run<A: WinnowApplication>(_ application: A.Type, recipe: Recipe, request: RunRequest,
+                                          resuming: (runID: Int64, checkpoint: CheckpointInfo?)? = nil) throws -> RunOutcome {
         let config = try recipe.decode(A.Config.self)
         let seed = try recipe.seed()
         // Rank 0 owns the store; the other ranks record into a scratch in-memory store and take rank 0's run id.
         let communicator = request.communicator
         let store = try ResultStore(path: communicator.isRoot ? request.databasePath : ":memory:")
-        let recorder = try store.beginRun(RunDescriptor(
+        let descriptor = RunDescriptor(
             application: A.name,
             recipe: Recipe.effectiveYAML(application: A.name, seed: seed, config: config),
-            recipePath: recipe.source, codeRevision: communicator.isRoot ? CodeRevision.current() : "", seed: seed))
+            recipePath: recipe.source, codeRevision: communicator.isRoot ? CodeRevision.current() : "", seed: seed)
+        let recorder = if let resuming, communicator.isRoot {
+            try store.reopenRun(resuming.runID, after: resuming.checkpoint?.step ?? 0, force: request.forceResume)
+        } else {
+            try store.beginRun(descriptor)
+        }
         let runID = Int64(bitPattern: try communicator.broadcast(UInt64(bitPattern: recorder.runID), root: 0))
         if communicator.isRoot { request.onRunStarted?(runID) }
         let progress = ProgressReporter(style: communicator.isRoot ? request.progress : .silent)
         let context = RunContext(runID: runID, seed: seed, recorder: recorder, progress: progress,
-                                 recipePath: recipe.source, databasePath: request.databasePath, communicator: communicator)
+                                 recipePath: recipe.source, databasePath: request.databasePath, communicator: communicator,
+                                 resumeFrom: resuming?.checkpoint, injectedFault: request.injectedFault)
+        if let resuming {
+            progress.log("resuming run \(runID) " + (resuming.checkpoint.map { "from its checkpoint at step \($0.step)" } ?? "from the start (no checkpoint)"))
+        }
         do {
             let summary = try recorder.record { _ in
                 let summary = try A.run(config, context: context)

@@ -41,7 +41,9 @@ public final class RunContext {
     private let fault: (rank: Int, step: Int)?
 
     public init(runID: Int64, seed: UInt64, recorder: RunRecorder, progress: ProgressReporter,
-                recipePath: String?, databasePath: String, communicator: any Communicator = SingleProcessCommunicator()) {
+                recipePath: String?, databasePath: String, communicator: any Communicator = SingleProcessCommunicator(),
+                resumeFrom: CheckpointInfo? = nil, injectedFault: (rank: Int, step: Int)? = nil) {
+        self.resumeFrom = resumeFrom
         self.runID = runID
         self.seed = seed
         self.recorder = recorder
@@ -50,10 +52,39 @@ public final class RunContext {
         self.databasePath = databasePath
         self.communicator = communicator
         let environment = ProcessInfo.processInfo.environment
-        if let rank = environment["WINNOW_FAULT_RANK"].flatMap(Int.init), let step = environment["WINNOW_FAULT_STEP"].flatMap(Int.init) {
+        if let injectedFault {
+            fault = injectedFault
+        } else if let rank = environment["WINNOW_FAULT_RANK"].flatMap(Int.init), let step = environment["WINNOW_FAULT_STEP"].flatMap(Int.init) {
             fault = (rank, step)
         } else {
             fault = nil
+        }
+    }
+
+    /// The checkpoint a resumed run continues from (nil for a fresh run, or a resumed run that had none):
+    /// load it and skip the steps up to `step`; the store holds nothing recorded after that step.
+    public let resumeFrom: CheckpointInfo?
+
+    /// Where this run's checkpoint for `step` goes: `checkpoints/run-<id>/step-<step>.safetensors` next to
+    /// the database.
+    public func checkpointURL(step: Int) -> URL {
+        URL(fileURLWithPath: databasePath).deletingLastPathComponent()
+            .appendingPathComponent("checkpoints/run-\(runID)/step-\(step).safetensors")
+    }
+
+    /// Saves a resumable checkpoint at `step`: rank 0 calls `write` with the file to write (atomically),
+    /// records it in the store and then deletes the run's older checkpoint files; other ranks do nothing
+    /// (replicas are identical). Call it on every rank after everything up to `step` is recorded.
+    public func saveCheckpoint(step: Int, write: (URL) throws -> Void) throws {
+        guard isRoot else { return }
+        let url = checkpointURL(step: step)
+        let directory = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try write(url)
+        try recorder.recordCheckpoint(step: step, path: url.path)
+        let older = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in older where name != url.lastPathComponent && name.hasPrefix("step-") {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
         }
     }
 
@@ -75,8 +106,12 @@ public final class RunContext {
 
     /// Records the event's metrics (or checkpoint) and updates the progress display (rank 0 only).
     public func report(_ event: TrainingEvent) throws {
-        if let fault, case let .step(step, _) = event, fault.rank == rank, fault.step == step {
-            throw InjectedFault(rank: rank, step: step)
+        if let fault, fault.rank == rank {
+            switch event {
+            case let .step(step, _), let .evaluation(step, _):
+                if fault.step == step { throw InjectedFault(rank: rank, step: step) }
+            default: break
+            }
         }
         guard isRoot else { return }
         switch event {
