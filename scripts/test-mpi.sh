@@ -2,7 +2,9 @@
 # Data parallelism end to end under `mpirun -np 2` (run by scripts/test.sh before the unit tests):
 #   1. bench ddp --check: 2 ranks agree bit for bit and match one process on SAMA to float rounding;
 #   2. `winnow run` of the quickstart recipe on 2 ranks: exit 0 and the same test accuracy as one process;
-#   3. fault injection (rank 1 throws at epoch 2): the job exits non-zero within 30 s, names the rank,
+#   3. the noisy-label quickstart on 2 ranks: every sample's weight on rank 0; a failed run resumed to the
+#      uninterrupted result;
+#   4. fault injection (rank 1 throws at epoch 2): the job exits non-zero within 30 s, names the rank,
 #      and the run is marked failed in the store.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,14 +26,30 @@ accuracy() { sed -n 's/.*"test_accuracy": *\([0-9.]*\).*/\1/p' "$1" | head -1; }
     || fail "2-rank test accuracy $(accuracy "$tmp/two.json") differs from one process $(accuracy "$tmp/one.json")"
 echo "test-mpi: 2-rank run matches one process (test accuracy $(accuracy "$tmp/two.json"))"
 
-# The noisy-label quickstart on 2 ranks for one epoch: rank 0 records a weight for every sample both ranks saw.
-"${mpirun[@]}" "$winnow" run Recipes/noisy-labels/sama-reweight-correct.yaml --set training.epochs=1 \
-    --db "$tmp/noisy.sqlite" --json > "$tmp/noisy.json" 2>/dev/null || fail "2-rank noisy-labels run exited non-zero"
+# The noisy-label quickstart on 2 ranks for two epochs: rank 0 records a weight for every sample both ranks saw.
+noisy=(Recipes/noisy-labels/sama-reweight-correct.yaml --set training.epochs=2)
+"${mpirun[@]}" "$winnow" run "${noisy[@]}" --db "$tmp/noisy.sqlite" --json > "$tmp/noisy.json" 2>/dev/null \
+    || fail "2-rank noisy-labels run exited non-zero"
 train=$(sed -n 's/.*"train_samples": *\([0-9]*\).*/\1/p' "$tmp/noisy.json" | head -1)
-weights=$("$winnow" weights --run 1 --db "$tmp/noisy.sqlite" --format csv --top 1000000 2>/dev/null | tail -n +2 | wc -l)
-# One epoch of whole global batches of 32 (the last partial batch is left for the next epoch).
-[ -n "$train" ] && [ "$weights" -eq $(( train / 32 * 32 )) ] || fail "2-rank noisy-labels: $weights weights recorded for $train training samples"
-echo "test-mpi: 2-rank noisy-labels run recorded $weights weights (test accuracy $(accuracy "$tmp/noisy.json"))"
+weights=$("$winnow" weights --run 1 --step 2 --db "$tmp/noisy.sqlite" --format csv --top 1000000 2>/dev/null | tail -n +2 | wc -l)
+# An epoch of whole global batches of 32 (a last partial batch is left for the next epoch).
+[ -n "$train" ] && [ "$weights" -ge $(( train / 32 * 32 )) ] && [ "$weights" -le "$train" ] \
+    || fail "2-rank noisy-labels: $weights weights recorded in epoch 2 for $train training samples"
+echo "test-mpi: 2-rank noisy-labels run recorded $weights weights in epoch 2 (test accuracy $(accuracy "$tmp/noisy.json"))"
+
+# Rank 1 fails in epoch 2; the job ends, the run is marked failed, and resuming it on 2 ranks from its
+# epoch-1 checkpoint ends exactly where the uninterrupted run ended.
+set +e
+WINNOW_FAULT_RANK=1 WINNOW_FAULT_STEP=2 timeout 60 "${mpirun[@]}" "$winnow" run "${noisy[@]}" --db "$tmp/resume.sqlite" \
+    > /dev/null 2> "$tmp/resume-fault.err"
+status=$?
+set -e
+[ "$status" -ne 0 ] && [ "$status" -ne 124 ] || fail "noisy-labels fault injection: status $status"
+"${mpirun[@]}" "$winnow" run --resume 1 --db "$tmp/resume.sqlite" --json > "$tmp/resumed.json" 2>/dev/null \
+    || fail "2-rank resume exited non-zero"
+[ "$(accuracy "$tmp/resumed.json")" = "$(accuracy "$tmp/noisy.json")" ] \
+    || fail "resumed run's test accuracy $(accuracy "$tmp/resumed.json") differs from the uninterrupted $(accuracy "$tmp/noisy.json")"
+echo "test-mpi: a 2-rank run failed in epoch 2 and resumed to the uninterrupted result (test accuracy $(accuracy "$tmp/resumed.json"))"
 
 start=$(date +%s)
 set +e

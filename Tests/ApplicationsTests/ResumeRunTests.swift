@@ -1,0 +1,51 @@
+import Foundation
+import ResultStore
+import Testing
+@testable import Applications
+
+/// `winnow run --resume`: a noisy-label run that fails in epoch 2 resumes from its epoch-1 checkpoint and
+/// ends exactly where an uninterrupted run ends.
+@Suite struct ResumeRunTests {
+    func request(_ directory: URL, db: String, overrides: [String] = []) throws -> RunRequest {
+        let recipe = directory.appendingPathComponent("recipe.yaml").path
+        try "application: noisy-labels\nseed: 5\n".write(toFile: recipe, atomically: true, encoding: .utf8)
+        let archive = directory.appendingPathComponent("toy.tar.gz").path
+        if !FileManager.default.fileExists(atPath: archive) { try NoisyLabelApplicationTests.writeArchive(to: archive) }
+        let base = ["dataset.archive=\(archive)", "model.buckets=512", "model.embedding_width=16", "model.hidden_width=16",
+                    "training.batch_size=16", "training.epochs=3", "training.learning_rate=0.01", "meta.batch_size=16",
+                    "meta.unroll=2", "meta.method=sama", "meta.correct=true"]
+        return RunRequest(recipePath: recipe, overrides: base + overrides, databasePath: db)
+    }
+
+    @Test func resumedRunEqualsAnUninterruptedOne() throws {
+        let directory = try NoisyLabelApplicationTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let straight = try ApplicationRunner.run(try request(directory, db: directory.appendingPathComponent("a.sqlite").path))
+
+        let db = directory.appendingPathComponent("b.sqlite").path
+        var failing = try request(directory, db: db)
+        failing.injectedFault = (rank: 0, step: 2)
+        #expect(throws: ApplicationFailure.self) { try ApplicationRunner.run(failing) }
+        let store = try ResultStore(path: db, mode: .existing)
+        #expect(try store.run(1).status == .failed)
+        #expect(try store.latestCheckpoint(run: 1)?.step == 1)
+
+        var resume = RunRequest(recipePath: "", databasePath: db)
+        resume.resumeRunID = 1
+        let resumed = try ApplicationRunner.run(resume)
+        #expect(resumed.runID == 1)
+        for key in ["test_accuracy", "test_loss", "weight_auc", "weight_mean_wrong", "gate", "meta_steps", "labels_fixed"] {
+            #expect(resumed.summary.metrics[key] == straight.summary.metrics[key], "\(key) differs after resuming")
+        }
+        #expect(try store.run(1).status == .completed)
+        #expect(try store.weightSteps(run: 1) == [1, 2, 3])
+        #expect(try store.metrics(run: 1, name: "test_accuracy").map(\.step) == [1, 2, 3])
+        #expect(try store.weights(run: 1, step: 3).map(\.weight) == (try ResultStore(path: directory.appendingPathComponent("a.sqlite").path, mode: .existing)).weights(run: 1, step: 3).map(\.weight))
+
+        // A completed run, and a resume with overrides, are refused without touching the store.
+        #expect(throws: RunNotResumable.self) { try ApplicationRunner.run(resume) }
+        var withOverrides = resume
+        withOverrides.overrides = ["training.epochs=5"]
+        #expect(throws: RunNotResumable.self) { try ApplicationRunner.run(withOverrides) }
+    }
+}
