@@ -72,18 +72,21 @@ public enum ApplicationRunner {
         guard request.overrides.isEmpty else {
             throw RunNotResumable(runID: runID, reason: "a resumed run keeps its recorded recipe; drop the --set overrides")
         }
-        let reader = try ResultStore(path: request.databasePath, mode: .existing)
-        let info = try reader.run(runID)
+        let (info, checkpoint) = try {
+            let reader = try ResultStore(path: request.databasePath, mode: .existing)
+            return (try reader.run(runID), try reader.latestCheckpoint(run: runID))
+        }()
         switch info.status {
         case .completed: throw RunNotResumable(runID: runID, reason: "it completed")
         case .running where !request.forceResume:
             throw RunNotResumable(runID: runID, reason: "it is still marked running (if its process is gone, resume with --force)")
         default: break
         }
-        let checkpoint = try reader.latestCheckpoint(run: runID)
         if let path = checkpoint?.path, !FileManager.default.fileExists(atPath: path) {
             throw RunNotResumable(runID: runID, reason: "its checkpoint \(path) is missing")
         }
+        // Every rank has read the run as it was before rank 0 reopens it.
+        try request.communicator.barrier()
         let recipe = try Recipe(yaml: info.recipe, source: info.recipePath ?? "run \(runID)")
         let (name, origin) = try recipe.application()
         let application = try registry.lookup(name, origin: origin)
