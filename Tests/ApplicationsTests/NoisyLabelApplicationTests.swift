@@ -77,6 +77,22 @@ import ResultStore
         #expect(outcome.summary.notes.contains { $0.contains("winnow weights --run \(outcome.runID)") })
     }
 
+    @Test func voteShareTargets() {
+        #expect(NoisyLabelData.voteShare([1, 1, -1, 0, 1], classes: 2) == [0.25, 0.75])
+        #expect(NoisyLabelData.voteShare([-1, -1], classes: 2) == nil, "all abstain: the tie policy decides")
+        #expect(NoisyLabelData.voteShare([0, 3], classes: 2) == nil, "a vote outside the classes")
+    }
+
+    @Test func voteShareRunTrainsOnSoftTargets() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let archive = directory.appendingPathComponent("toy.tar.gz").path
+        try Self.writeArchive(to: archive)
+        let (outcome, _) = try Self.run(["meta.method=sama", "dataset.weak_targets=vote_share"], archive: archive, directory: directory)
+        #expect(outcome.summary.metrics["weight_auc"] != nil)
+        #expect(throws: RecipeError.self) { try Self.run(["dataset.weak_targets=votes"], archive: archive, directory: directory) }
+    }
+
     @Test func goldCeilingAndFinetuneBaseline() throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

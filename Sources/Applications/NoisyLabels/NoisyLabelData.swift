@@ -70,7 +70,7 @@ struct NoisyLabelData {
                 target = oneHot
             case .weak:
                 guard let v else { dropped += 1; continue }
-                target = v.soft
+                target = settings.weakTargets == .voteShare ? Self.voteShare(record.weakLabels ?? [], classes: classes) ?? v.soft : v.soft
             }
             keys.append(record.id)
             tokens.append(tokenizer.encode(record.text ?? ""))
@@ -88,6 +88,20 @@ struct NoisyLabelData {
             clean: goldData(metaSplit), test: goldData(testSplit), weakLabels: weak, goldLabels: gold,
             weakReport: vote.report, classNames: dataset.classNames, droppedCount: dropped)
         return (data, tokenizer)
+    }
+}
+
+extension NoisyLabelData {
+    /// The share of each class among the non-abstaining votes (nil when every function abstains or a vote
+    /// names no class of the dataset).
+    static func voteShare(_ votes: [Int], classes: Int) -> [Float]? {
+        var counts = [Float](repeating: 0, count: classes)
+        for vote in votes where vote >= 0 {
+            guard vote < classes else { return nil }
+            counts[vote] += 1
+        }
+        let total = counts.reduce(0, +)
+        return total > 0 ? counts.map { $0 / total } : nil
     }
 }
 

@@ -16,6 +16,7 @@ public struct NoisyLabelsApplication: WinnowApplication {
 
     public enum TrainLabels: String, RecipeChoice { case weak, gold }
     public enum TieChoice: String, RecipeChoice { case uniformSoft = "uniform_soft", abstain, random }
+    public enum WeakTargets: String, RecipeChoice { case majority, voteShare = "vote_share" }
     public enum ModelKind: String, RecipeChoice { case embeddingBag = "embedding_bag", transformer }
     public enum Method: String, RecipeChoice { case finetune, sama, samaNA = "sama-na", darts, neumann, cg }
     public enum Normalization: String, RecipeChoice { case mean, weightSum = "weight_sum" }
@@ -28,6 +29,11 @@ public struct NoisyLabelsApplication: WinnowApplication {
         public var trainLabels = TrainLabels.weak
         /// Majority-vote ties and all-abstain samples: uniform soft label, drop, or a seeded random pick.
         public var tiePolicy = TieChoice.uniformSoft
+        /// Training targets from the weak labels: `majority`, the majority vote (one-hot; ties by the tie
+        /// policy), or `vote_share`, each class's share of the non-abstaining votes (a 3–1 vote gives
+        /// 0.75 / 0.25; all-abstain samples follow the tie policy). The decisive majority label stays the
+        /// "weak label" that reports and label correction compare against.
+        public var weakTargets = WeakTargets.majority
         public var trainSplit = "train"
         /// The small clean set that guides the meta problem.
         public var metaSplit = "valid"
