@@ -5,13 +5,26 @@ import NeuralNetworks
 import Optimizers
 import Tensors
 
-/// `winnow bench ddp`: the synthetic noisy-label problem of `bench meta` trained on one rank or data-parallel
-/// on several (one process per rank under `mpirun`), measuring throughput and how much of the gradient
-/// all-reduce is hidden behind backward.
+/// `winnow bench ddp`: a bilevel problem trained on one rank or data-parallel on several (one process per
+/// rank under `mpirun`), measuring throughput and how much of the gradient all-reduce is hidden behind
+/// backward. Two problems: the synthetic noisy-label MLP of `bench meta`, and the noisy-label application's
+/// transformer on the bundled weakly labeled reviews (`DataParallelBenchmark+Text.swift`).
 public enum DataParallelBenchmark {
+    /// The problem being timed.
+    public enum Model: String, Codable, Sendable, CaseIterable {
+        /// `DenseReweightingProgram` on an MLP over synthetic noisy labels.
+        case mlp
+        /// `NoisyLabelProgram` on a `TransformerTextClassifier` over `Datasets/rt-sentiment-weak.tar.gz`.
+        case textTransformer = "text-transformer"
+    }
+
     public struct Configuration: Codable, Sendable {
         public var method: HypergradientMethod
+        public var model: Model = .mlp
+        /// Hidden widths of the MLP (`.mlp` only).
         public var hidden: [Int] = [2048, 2048]
+        /// The transformer and its data (`.textTransformer` only).
+        public var text = TextSettings()
         public var unroll: Int = 1
         /// Timed base steps (after `warmupSteps` untimed ones).
         public var steps: Int = 30
@@ -28,18 +41,24 @@ public enum DataParallelBenchmark {
 
     public struct Result: Codable, Sendable {
         public var method: String
+        /// The problem: `Model.rawValue`.
+        public var model: String
+        /// A short description of the network (the MLP's hidden widths, or the transformer's shape).
+        public var architecture: String
+        /// Hidden widths of the MLP (empty for the transformer).
         public var hidden: [Int]
         public var parameters: Int
         public var unroll: Int
         public var ranks: Int
         public var batchSize: Int
+        public var metaBatchSize: Int
         public var blasThreads: Int
         public var progressDuringBackward: Bool
         public var samplesPerSecond: Double
         /// Per timed base step: time blocked waiting for θ's gradient all-reduces after backward (not hidden).
         public var waitMillisecondsPerStep: Double
         /// Per timed base step: time blocked waiting for λ's hypergradient all-reduce (mostly waiting for the
-        /// slower rank: λ is 1.2 kB).
+        /// slower rank: λ is small).
         public var metaWaitMillisecondsPerStep: Double
         /// Per timed base step: seconds packing gradients and starting reductions inside backward.
         public var launchMillisecondsPerStep: Double
@@ -52,9 +71,22 @@ public enum DataParallelBenchmark {
         /// λ at the end, for comparisons across rank counts.
         public var lambda: [Float]
         public var thetaNorm: Double
+
+        /// 1 − waited θ / all-reduce alone: the share of the all-reduce overlapped with backward (0 on one rank).
+        public var hiddenShare: Double {
+            allReduceMilliseconds > 0 ? max(0, 1 - waitMillisecondsPerStep / allReduceMilliseconds) : 0
+        }
     }
 
+    /// Builds the configured problem, trains it on `communicator`'s ranks and measures it.
     public static func run(_ c: Configuration, communicator: any Communicator) throws -> Result {
+        switch c.model {
+        case .mlp: try runMLP(c, communicator: communicator)
+        case .textTransformer: try runTextTransformer(c, communicator: communicator)
+        }
+    }
+
+    private static func runMLP(_ c: Configuration, communicator: any Communicator) throws -> Result {
         let data = SyntheticNoisyLabels(seed: c.seed)
         var rng = RandomGenerator(seed: c.seed &+ 1)
         let model = MLP(widths: [784] + c.hidden + [10], rng: &rng)
@@ -63,7 +95,18 @@ public enum DataParallelBenchmark {
                                               batchSize: c.batchSize, metaBatchSize: c.metaBatchSize, normalization: .mean, seed: c.seed &+ 2)
         program.uniformWeights = c.method == .finetune
         try program.shard(rank: communicator.rank, of: communicator.size)
-        var configuration = Engine<DenseReweightingProgram>.Configuration(method: c.method, unroll: c.unroll, seed: c.seed &+ 3)
+        var result = try measure(program, c, communicator: communicator)
+        result.hidden = c.hidden
+        result.architecture = c.hidden.map(String.init).joined(separator: "-")
+        return result
+    }
+
+    /// Trains `program` for `c.warmupSteps` untimed and `c.steps` timed base steps, verifies the replicas
+    /// agree, and times one all-reduce of a zero gradient with nothing to overlap it. The model fields of the
+    /// result (`architecture`, `hidden`, `parameters`) are left for the caller.
+    static func measure<P: BilevelProgram>(_ program: P, _ c: Configuration, communicator: any Communicator) throws -> Result {
+        try Sharding.checkEqualShards(batchSize: c.batchSize, ranks: communicator.size)
+        var configuration = Engine<P>.Configuration(method: c.method, unroll: c.unroll, seed: c.seed &+ 3)
         configuration.bucketCapacityBytes = Int(c.bucketMegabytes * 1_048_576)
         configuration.replicaCheckInterval = nil
         configuration.progressDuringBackward = c.progressDuringBackward
@@ -91,8 +134,10 @@ public enum DataParallelBenchmark {
         }
         times.sort()
         let steps = Double(c.steps)
-        return Result(method: c.method.name, hidden: c.hidden, parameters: model.parameterCount, unroll: c.unroll,
-                      ranks: communicator.size, batchSize: c.batchSize, blasThreads: BLAS.threads, progressDuringBackward: c.progressDuringBackward,
+        return Result(method: c.method.name, model: c.model.rawValue, architecture: "", hidden: [],
+                      parameters: program.base.tensors.reduce(0) { $0 + $1.count }, unroll: c.unroll,
+                      ranks: communicator.size, batchSize: c.batchSize, metaBatchSize: c.metaBatchSize, blasThreads: BLAS.threads,
+                      progressDuringBackward: c.progressDuringBackward,
                       samplesPerSecond: steps * Double(c.batchSize) / seconds,
                       waitMillisecondsPerStep: (base.waitSeconds - base0.waitSeconds) / steps * 1000,
                       metaWaitMillisecondsPerStep: (meta.waitSeconds - meta0.waitSeconds) / steps * 1000,
