@@ -50,6 +50,13 @@ public final class Engine<Program: BilevelProgram> {
         /// Data parallelism: compare checksums of θ, λ and optimizer state across ranks every this many base
         /// steps (nil: never). A mismatch throws `ReplicaDivergence` on every rank.
         public var replicaCheckInterval: Int? = 200
+        /// SAMA / SAMA-NA / DARTS: zero v on the parameters whose last base gradient is exactly zero (for
+        /// example the embedding rows of tokens the last base batch does not contain) before ε = α/‖v‖. The
+        /// base loss on that batch does not depend on them, so the mixed product is unchanged in exact
+        /// arithmetic, but their share of ‖v‖ no longer shrinks the perturbation of the parameters that
+        /// matter. With Adam's adaptation, rows that are rarely updated have ∂u/∂g up to lr/ε' and would
+        /// otherwise dominate v.
+        public var perturbTouchedParametersOnly = false
 
         public init(method: HypergradientMethod, unroll: Int = 1, warmupSteps: Int = 0, gradientAccumulation: Int = 1,
                     clipNorm: Float? = nil, seed: UInt64 = 0, evaluationInterval: Int? = nil, checkpointInterval: Int? = nil) {
@@ -75,6 +82,8 @@ public final class Engine<Program: BilevelProgram> {
     public private(set) var metaSeconds: Double = 0
     /// The most recent meta step's result.
     public private(set) var lastResult: MetaStepResult?
+    /// The gradient of the last optimizer step (kept only for `perturbTouchedParametersOnly`).
+    private var lastBaseGradients: [Tensor]?
     /// Forward context of the base steps: its generator drives dropout.
     public let context: ForwardContext
     private var observers: [(EngineEvent) -> Void] = []
@@ -149,6 +158,7 @@ public final class Engine<Program: BilevelProgram> {
             if let clip = configuration.clipNorm { clipGradients(mean, maxNorm: clip) }
             base.applySchedule(step: baseStep - 1)
             base.optimizer.step(base.parameters, gradients: mean)
+            lastBaseGradients = configuration.perturbTouchedParametersOnly ? mean : nil
             accumulatedGradients = nil
         } else {
             // Accumulation micro-step: no communication.
@@ -208,7 +218,8 @@ public final class Engine<Program: BilevelProgram> {
         let metaContext = ForwardContext(training: context.training, updatesRunningStatistics: false,
                                          seed: configuration.seed &+ UInt64(metaStep) &+ 0x5A4D)
         let passes = MetaStepPasses(program: program, lastBatch: lastBatch, replayContext: replayContext, metaContext: metaContext,
-                                    lambdaReducer: communicator.isDistributed ? metaReducer : nil)
+                                    lambdaReducer: communicator.isDistributed ? metaReducer : nil,
+                                    touchedBy: lastBaseGradients)
         switch configuration.method {
         case .finetune:
             return MetaStepResult(hypergradient: program.meta.tensors.map { Tensor.zeros($0.shape) }, metaLoss: .nan, epsilon: nil, reduced: true)

@@ -85,6 +85,9 @@ public struct NoisyLabelsApplication: WinnowApplication {
         public var alpha: Float = 1
         /// SAMA / SAMA-NA: leave θ at θ − εv after a meta step (the paper's choice).
         public var baseUpdateAlongV = true
+        /// SAMA / SAMA-NA / DARTS: perturb only the parameters the last base batch touched (see
+        /// `Engine.Configuration.perturbTouchedParametersOnly`; matters for embedding models).
+        public var perturbTouchedOnly = false
         /// Neumann / CG iterations, and the Neumann step size.
         public var iterations = 1
         public var neumannAlpha: Float = 1

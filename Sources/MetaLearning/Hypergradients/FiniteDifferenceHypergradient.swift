@@ -21,9 +21,10 @@ struct FiniteDifferenceHypergradient {
     func compute<Program: BilevelProgram>(_ passes: MetaStepPasses<Program>) throws -> MetaStepResult {
         let base = passes.program.base
         let (gMeta, direct, metaLoss) = passes.metaGradients()
-        let v: [Tensor] = adapt
+        var v: [Tensor] = adapt
             ? withoutGrad { zip(base.optimizer.updateDerivative(base.parameters), gMeta).map { $0 * $1 } }
             : gMeta
+        if let touched = passes.touchedBy { v = zip(v, touched).map { Self.masked($0, where: $1) } }
         let norm = ParameterVectors.norm(v)
         guard norm > 0, norm.isFinite else {
             // Identical on every rank (direct comes from the shared meta batch): nothing to reduce.
@@ -50,5 +51,15 @@ struct FiniteDifferenceHypergradient {
             zip(direct, zip(gMinus, gPlus)).map { d, pair in d + (pair.0 - pair.1) * (1 / (2 * epsilon)) }
         }
         return MetaStepResult(hypergradient: hypergradient, metaLoss: metaLoss, epsilon: epsilon)
+    }
+
+    /// `values` with zeros wherever `mask` is exactly zero.
+    static func masked(_ values: Tensor, where mask: Tensor) -> Tensor {
+        Tensor(shape: values.shape, storage: [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
+            values.withUnsafeBufferPointer { v in mask.withUnsafeBufferPointer { m in
+                for i in 0..<v.count { out[i] = m[i] != 0 ? v[i] : 0 }
+            } }
+            initialized = values.count
+        })
     }
 }

@@ -13,6 +13,8 @@ struct MetaStepPasses<Program: BilevelProgram> {
     let metaContext: ForwardContext
     /// With several ranks: the mean all-reduce a method may feed from its last λ backward (overlap).
     var lambdaReducer: BucketedAllReduce? = nil
+    /// The last base gradient, when perturbations are restricted to the parameters it touches.
+    var touchedBy: [Tensor]? = nil
 
     /// ∂L_meta/∂θ and the direct term ∂L_meta/∂λ, on a fresh meta batch.
     func metaGradients() -> (theta: [Tensor], direct: [Tensor], loss: Float) {
