@@ -87,7 +87,7 @@ public struct NoisyLabelsApplication: WinnowApplication {
         public var baseUpdateAlongV = true
         /// SAMA / SAMA-NA / DARTS: perturb only the parameters the last base batch touched (see
         /// `Engine.Configuration.perturbTouchedParametersOnly`; matters for embedding models).
-        public var perturbTouchedOnly = false
+        public var perturbTouchedOnly = true
         /// Neumann / CG iterations, and the Neumann step size.
         public var iterations = 1
         public var neumannAlpha: Float = 1
