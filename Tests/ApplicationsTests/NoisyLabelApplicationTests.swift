@@ -93,6 +93,17 @@ import ResultStore
         #expect(throws: RecipeError.self) { try Self.run(["dataset.weak_targets=votes"], archive: archive, directory: directory) }
     }
 
+    @Test func trainOnMetaSplitControlAddsTheCleanSamples() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let archive = directory.appendingPathComponent("toy.tar.gz").path
+        try Self.writeArchive(to: archive)
+        let (outcome, store) = try Self.run(["meta.method=finetune", "dataset.train_on_meta_split=true"], archive: archive, directory: directory)
+        #expect(outcome.summary.metrics["train_samples"] == 320, "240 weakly labeled + 80 clean")
+        let keys = try store.sampleKeys(run: outcome.runID)
+        #expect(keys.count == 320 && keys.last == "valid/valid-79")
+    }
+
     @Test func goldCeilingAndFinetuneBaseline() throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

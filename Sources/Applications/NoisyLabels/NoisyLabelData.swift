@@ -79,6 +79,19 @@ struct NoisyLabelData {
             gold.append(record.label)
         }
         guard !keys.isEmpty else { throw NoisyLabelDataError.emptyTraining(path: settings.archive, split: trainSplit.name) }
+        if settings.trainOnMetaSplit {
+            // A control, not a method: the clean samples join the training set with their gold labels (and
+            // no weak label, so they stay out of the noise-detection figures).
+            for record in metaSplit.records {
+                keys.append("\(metaSplit.name)/\(record.id)")
+                tokens.append(tokenizer.encode(record.text ?? ""))
+                var oneHot = [Float](repeating: 0, count: classes)
+                oneHot[record.label!] = 1
+                targets += oneHot
+                weak.append(nil)
+                gold.append(record.label)
+            }
+        }
         func goldData(_ s: LabeledSplit) -> TextClassificationData {
             TextClassificationData(keys: s.ids, tokens: s.records.map { tokenizer.encode($0.text ?? "") },
                                    labels: s.records.map { $0.label! }, classCount: classes)

@@ -174,11 +174,13 @@ struct NoisyLabelRun {
             notes.append("corrections: \(c.fixed) of \(c.wrongCount) wrong weak labels fixed, \(c.broken) of \(c.rightCount) right ones broken")
         }
         let db = "--db \(context.databasePath)"
+        // The executable as invoked (e.g. .build/release/winnow), so the printed commands can be pasted.
+        let winnow = CommandLine.arguments.first.flatMap { $0.hasSuffix("/winnow") || $0 == "winnow" ? $0 : nil } ?? "winnow"
         if weights != nil {
-            notes.append("lowest weights: winnow weights --run \(context.runID) --bottom 20 \(db)")
-            notes.append("keep the top 80% by weight: winnow export manifest --run \(context.runID) --by weight --keep 0.8 --output Outputs/kept-\(context.runID).jsonl --archive Outputs/kept-\(context.runID).tar.gz \(db)")
+            notes.append("lowest weights: \(winnow) weights --run \(context.runID) --bottom 20 \(db)")
+            notes.append("keep the top 80% by weight: \(winnow) export manifest --run \(context.runID) --by weight --keep 0.8 --output Outputs/kept-\(context.runID).jsonl --archive Outputs/kept-\(context.runID).tar.gz \(db)")
         }
-        if decisions.corrected != nil { notes.append("changed labels: winnow labels --run \(context.runID) --changed \(db)") }
+        if decisions.corrected != nil { notes.append("changed labels: \(winnow) labels --run \(context.runID) --changed \(db)") }
         return RunSummary(metrics: metrics, notes: notes)
     }
 }

@@ -34,6 +34,9 @@ public struct NoisyLabelsApplication: WinnowApplication {
         /// 0.75 / 0.25; all-abstain samples follow the tie policy). The decisive majority label stays the
         /// "weak label" that reports and label correction compare against.
         public var weakTargets = WeakTargets.majority
+        /// A control: also train on the clean meta split with its gold labels (keys `<split>/<id>`), to see
+        /// how much of a method's gain the clean samples alone would give.
+        public var trainOnMetaSplit = false
         public var trainSplit = "train"
         /// The small clean set that guides the meta problem.
         public var metaSplit = "valid"
