@@ -27,6 +27,7 @@ struct BenchDDPCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Test pending all-reduces each time a gradient is ready (MPI progresses only inside MPI calls).")
     var progress = true
     @Option(help: "SAMA finite-difference radius α.") var alpha: Float = 1
+    @Flag(help: "Perturb only the parameters the last base gradient touched (SAMA, SAMA-NA, DARTS).") var touchedOnly = false
     @Flag(help: "Small correctness run: 1 rank vs --ranks ranks must agree; exits non-zero otherwise.") var check = false
     @Flag(help: "Run one configuration in this process (under mpirun: as one rank) and print JSON (used by the parent).") var single = false
 
@@ -74,6 +75,7 @@ struct BenchDDPCommand: ParsableCommand {
             c.metaBatchSize = resolvedMetaBatchSize
             c.bucketMegabytes = bucketMb
             c.progressDuringBackward = progress
+            c.perturbTouchedOnly = touchedOnly
             if check { try CollectiveSelfTest.run(World.communicator) }
             let result = try DataParallelBenchmark.run(c, communicator: World.communicator)
             if World.communicator.isRoot { print(try encodeJSON(result)) }
@@ -121,6 +123,7 @@ struct BenchDDPCommand: ParsableCommand {
     private func child(method: String, unroll: String, ranks: Int, extra: [String]? = nil) throws -> DataParallelBenchmark.Result {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let arguments = ["bench", "ddp", "--single", "--methods", method, "--unrolls", unroll, "--alpha", String(alpha)]
+            + (touchedOnly ? ["--touched-only"] : [])
             + (extra ?? problemArguments + ["--steps", String(steps), "--batch-size", String(batchSize), "--bucket-mb", String(bucketMb),
                                             progress ? "--progress" : "--no-progress"])
         let process = Process()

@@ -35,6 +35,8 @@ public enum DataParallelBenchmark {
         public var bucketMegabytes: Double = 4
         /// Test pending all-reduces from the gradient-ready hook (see `Engine.Configuration`).
         public var progressDuringBackward = true
+        /// `Engine.Configuration.perturbTouchedParametersOnly` (SAMA / SAMA-NA / DARTS).
+        public var perturbTouchedOnly = false
         public var seed: UInt64 = 0
         public init(method: HypergradientMethod) { self.method = method }
     }
@@ -110,6 +112,7 @@ public enum DataParallelBenchmark {
         configuration.bucketCapacityBytes = Int(c.bucketMegabytes * 1_048_576)
         configuration.replicaCheckInterval = nil
         configuration.progressDuringBackward = c.progressDuringBackward
+        configuration.perturbTouchedParametersOnly = c.perturbTouchedOnly
         let engine = Engine(program: program, configuration: configuration, communicator: communicator)
         try engine.run(steps: c.warmupSteps)
         try communicator.barrier()
