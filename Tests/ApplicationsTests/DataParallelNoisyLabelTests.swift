@@ -10,8 +10,7 @@ import Testing
     static func runOnRanks(_ size: Int, _ overrides: [String], archive: String, directory: URL, db: String) throws -> [RunOutcome] {
         let recipe = directory.appendingPathComponent("recipe-\(UUID()).yaml").path
         try "application: noisy-labels\nseed: 3\n".write(toFile: recipe, atomically: true, encoding: .utf8)
-        let base = ["dataset.archive=\(archive)", "model.buckets=512", "model.embedding_width=16", "model.hidden_width=16",
-                    "training.batch_size=16", "training.epochs=3", "training.learning_rate=0.01", "meta.batch_size=16", "meta.unroll=2"]
+        let base = NoisyLabelApplicationTests.smallRun(archive: archive)
         return try InProcessGroup.run(size: size) { communicator in
             var request = RunRequest(recipePath: recipe, overrides: base + overrides, databasePath: db)
             request.progress = .silent

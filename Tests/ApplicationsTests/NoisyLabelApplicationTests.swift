@@ -41,10 +41,14 @@ import ResultStore
         let recipe = directory.appendingPathComponent("recipe-\(UUID()).yaml").path
         try "application: noisy-labels\nseed: 3\n".write(toFile: recipe, atomically: true, encoding: .utf8)
         let db = directory.appendingPathComponent("results.sqlite").path
-        let base = ["dataset.archive=\(archive)", "model.buckets=512", "model.embedding_width=16", "model.hidden_width=16",
-                    "training.batch_size=16", "training.epochs=3", "training.learning_rate=0.01", "meta.batch_size=16", "meta.unroll=2"]
-        let outcome = try ApplicationRunner.run(RunRequest(recipePath: recipe, overrides: base + overrides, databasePath: db))
+        let outcome = try ApplicationRunner.run(RunRequest(recipePath: recipe, overrides: smallRun(archive: archive) + overrides, databasePath: db))
         return (outcome, try ResultStore(path: db, mode: .existing))
+    }
+
+    /// Overrides for a small, fast run on the toy archive: 3 epochs of 15 steps, a meta step every 2.
+    static func smallRun(archive: String) -> [String] {
+        ["dataset.archive=\(archive)", "model.buckets=512", "model.embedding_width=16", "model.hidden_width=16",
+         "training.batch_size=16", "training.epochs=3", "training.learning_rate=0.01", "meta.batch_size=16", "meta.unroll=2"]
     }
 
     static func temporaryDirectory() throws -> URL {

@@ -11,9 +11,7 @@ import Testing
         try "application: noisy-labels\nseed: 5\n".write(toFile: recipe, atomically: true, encoding: .utf8)
         let archive = directory.appendingPathComponent("toy.tar.gz").path
         if !FileManager.default.fileExists(atPath: archive) { try NoisyLabelApplicationTests.writeArchive(to: archive) }
-        let base = ["dataset.archive=\(archive)", "model.buckets=512", "model.embedding_width=16", "model.hidden_width=16",
-                    "training.batch_size=16", "training.epochs=3", "training.learning_rate=0.01", "meta.batch_size=16",
-                    "meta.unroll=2", "meta.method=sama", "meta.correct=true"]
+        let base = NoisyLabelApplicationTests.smallRun(archive: archive) + ["meta.method=sama", "meta.correct=true"]
         return RunRequest(recipePath: recipe, overrides: base + overrides, databasePath: db)
     }
 
