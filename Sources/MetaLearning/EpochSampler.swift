@@ -1,3 +1,4 @@
+import Foundation
 import Tensors
 
 /// Mini-batches drawn without replacement from a permutation reshuffled every epoch from a seed.
@@ -43,5 +44,19 @@ public struct EpochSampler: Sendable, Codable, Equatable {
         self.epoch = epoch
         self.position = position
         order = Self.permutation(count: count, seed: seed, epoch: epoch)
+    }
+}
+
+extension EpochSampler {
+    /// The data state of a program drawing from a train and a meta sampler (`ResumableProgram.dataState`).
+    public static func encodeState(train: EpochSampler, meta: EpochSampler) throws -> Data {
+        try JSONEncoder().encode([train, meta])
+    }
+
+    /// Reads `encodeState`'s output back.
+    public static func decodeState(_ data: Data) throws -> (train: EpochSampler, meta: EpochSampler) {
+        let samplers = try JSONDecoder().decode([EpochSampler].self, from: data)
+        guard samplers.count == 2 else { throw ProgramCheckpointError.mismatch("data state", "expected two samplers") }
+        return (samplers[0], samplers[1])
     }
 }

@@ -8,6 +8,18 @@ public struct RunNotResumable: Error, LocalizedError, Equatable {
     public var errorDescription: String? { "run \(runID) cannot be resumed: \(reason)" }
 }
 
+extension RunInfo {
+    /// Throws unless the run may be resumed: failed, or still marked running with `force`.
+    public func checkResumable(force: Bool) throws {
+        switch status {
+        case .completed: throw RunNotResumable(runID: id, reason: "it completed")
+        case .running where !force:
+            throw RunNotResumable(runID: id, reason: "it is still marked running (if its process is gone, resume with --force)")
+        default: break
+        }
+    }
+}
+
 extension ResultStore {
     /// The newest checkpoint of a run (highest step), if any.
     public func latestCheckpoint(run runID: Int64) throws -> CheckpointInfo? {
@@ -20,13 +32,7 @@ extension ResultStore {
     /// Completed runs are refused; a run still marked running is refused unless `force` (a crashed process
     /// that could not mark it failed).
     public func reopenRun(_ runID: Int64, after step: Int, force: Bool = false) throws -> RunRecorder {
-        let info = try run(runID)
-        switch info.status {
-        case .completed: throw RunNotResumable(runID: runID, reason: "it completed")
-        case .running where !force:
-            throw RunNotResumable(runID: runID, reason: "it is still marked running (if its process is gone, resume with --force)")
-        default: break
-        }
+        try run(runID).checkResumable(force: force)
         try transaction {
             for table in ["sample_weights", "weight_steps", "metrics", "checkpoints"] {
                 let delete = try connection.prepare("DELETE FROM \(table) WHERE run_id = ? AND step > ?")

@@ -40,19 +40,17 @@ extension DataParallelBenchmark {
         dataset.archive = t.archive
         var settings = NoisyLabelsApplication.ModelSettings()
         settings.kind = .transformer
+        settings.layers = t.layers; settings.width = t.width; settings.heads = t.heads; settings.intermediate = t.intermediate
         settings.maxLength = t.maxLength
         settings.vocabularySize = t.vocabularySize
+        settings.dropout = 0
         let (data, tokenizer) = try NoisyLabelData.load(dataset, model: settings, seed: c.seed)
 
         var rng = RandomGenerator(seed: c.seed &+ 1)
-        let bert = BertConfiguration(layers: t.layers, hidden: t.width, heads: t.heads, intermediate: t.intermediate,
-                                     vocabularySize: tokenizer.vocabularySize, maxPositions: t.maxLength, dropout: 0)
-        let classes = data.train.classCount
-        let model = TransformerTextClassifier(bert, classes: classes, rng: &rng)
+        let model = settings.makeClassifier(vocabularySize: tokenizer.vocabularySize, classes: data.train.classCount, rng: &rng)
         let learns = c.method != .finetune
-        let metaNets = NoisyLabelMetaNets(
-            weightNet: learns ? MetaWeightNet(rng: &rng) : nil,
-            labelNet: learns && t.labelCorrection ? LabelCorrectionNet(featureWidth: model.featureWidth, classes: classes, gated: true, rng: &rng) : nil)
+        let metaNets = NoisyLabelMetaNets(reweight: learns, correct: learns && t.labelCorrection, gated: true,
+                                          featureWidth: model.featureWidth, classes: data.train.classCount, rng: &rng)
         let program = NoisyLabelProgram(
             model: model, metaNets: metaNets, train: data.train, clean: data.clean, baseOptimizer: Adam(learningRate: 1e-3),
             baseSchedule: .constant, metaOptimizer: Adam(learningRate: 1e-3), batchSize: c.batchSize,

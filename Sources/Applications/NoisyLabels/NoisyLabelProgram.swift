@@ -56,6 +56,14 @@ public final class NoisyLabelMetaNets: Module {
         self.labelNet = labelNet
     }
 
+    /// Freshly initialised nets: MWN when `reweight`, MLC (gated if `gated`) on `featureWidth`-wide features
+    /// when `correct`.
+    public convenience init(reweight: Bool, correct: Bool, gated: Bool, featureWidth: Int, classes: Int,
+                            rng: inout RandomGenerator) {
+        self.init(weightNet: reweight ? MetaWeightNet(rng: &rng) : nil,
+                  labelNet: correct ? LabelCorrectionNet(featureWidth: featureWidth, classes: classes, gated: gated, rng: &rng) : nil)
+    }
+
     public var children: [(String, any Module)] {
         (weightNet.map { [("weight_net", $0 as any Module)] } ?? []) + (labelNet.map { [("label_net", $0 as any Module)] } ?? [])
     }
@@ -141,14 +149,6 @@ public final class NoisyLabelProgram: BilevelProgram {
         }
     }
 
-    /// Accuracy and mean cross-entropy on all of `data` in this process.
-    public func evaluate(on data: TextClassificationData) -> (accuracy: Double, loss: Double) {
-        let sums = evaluationSums(on: data)
-        return data.count == 0 ? (0, 0) : (sums[0] / sums[2], sums[1] / sums[2])
-    }
-
-    public func accuracy(on data: TextClassificationData) -> Double { evaluate(on: data).accuracy }
-
     /// The current per-sample loss against the training targets (evaluation mode) of the training rows
     /// `range` (all by default), for diagnostics.
     public func currentLosses(rows range: Range<Int>? = nil, batchSize: Int = 256) -> [Float] {
@@ -185,12 +185,9 @@ public final class NoisyLabelProgram: BilevelProgram {
 }
 
 extension NoisyLabelProgram: ResumableProgram {
-    public func dataState() throws -> Data { try JSONEncoder().encode([trainSampler, metaSampler]) }
+    public func dataState() throws -> Data { try EpochSampler.encodeState(train: trainSampler, meta: metaSampler) }
 
     public func restoreDataState(_ data: Data) throws {
-        let samplers = try JSONDecoder().decode([EpochSampler].self, from: data)
-        guard samplers.count == 2 else { throw ProgramCheckpointError.mismatch("data state", "expected two samplers") }
-        trainSampler = samplers[0]
-        metaSampler = samplers[1]
+        (trainSampler, metaSampler) = try EpochSampler.decodeState(data)
     }
 }

@@ -23,11 +23,9 @@ struct NoisyLabelRun {
         try context.recorder.registerSamples(keys: data.train.keys, split: config.dataset.trainSplit)
 
         var rng = RandomGenerator(seed: seed &+ 11)
-        let model = makeModel(vocabularySize: tokenizer.vocabularySize, classes: data.train.classCount, rng: &rng)
-        let metaNets = NoisyLabelMetaNets(
-            weightNet: config.learnsWeights ? MetaWeightNet(rng: &rng) : nil,
-            labelNet: config.learnsLabels ? LabelCorrectionNet(featureWidth: model.featureWidth, classes: data.train.classCount,
-                                                               gated: config.meta.gate, rng: &rng) : nil)
+        let model = config.model.makeClassifier(vocabularySize: tokenizer.vocabularySize, classes: data.train.classCount, rng: &rng)
+        let metaNets = NoisyLabelMetaNets(reweight: config.learnsWeights, correct: config.learnsLabels, gated: config.meta.gate,
+                                          featureWidth: model.featureWidth, classes: data.train.classCount, rng: &rng)
         let t = config.training
         try Sharding.checkEqualShards(batchSize: t.batchSize, ranks: context.size)
         if context.size > 1 { context.progress.log("noisy-labels: \(context.size) ranks, global batch \(t.batchSize)") }
@@ -117,19 +115,6 @@ struct NoisyLabelRun {
         return sums[2] == 0 ? (0, 0) : (sums[0] / sums[2], sums[1] / sums[2])
     }
 
-    private func makeModel(vocabularySize: Int, classes: Int, rng: inout RandomGenerator) -> any TextClassifier {
-        let m = config.model
-        switch m.kind {
-        case .embeddingBag:
-            return EmbeddingBagClassifier(vocabularySize: vocabularySize, embeddingWidth: m.embeddingWidth,
-                                          hiddenWidth: m.hiddenWidth, classes: classes, dropout: m.dropout, rng: &rng)
-        case .transformer:
-            let c = BertConfiguration(layers: m.layers, hidden: m.width, heads: m.heads, intermediate: m.intermediate,
-                                      vocabularySize: vocabularySize, maxPositions: m.maxLength, dropout: m.dropout)
-            return TransformerTextClassifier(c, classes: classes, rng: &rng)
-        }
-    }
-
     /// Final decisions recorded and measured against the train split's gold labels.
     private func summarize(program: NoisyLabelProgram, engine: Engine<NoisyLabelProgram>, data: NoisyLabelData,
                            lastEpoch: [String: Double], weights: [Float]?) throws -> RunSummary {
@@ -174,8 +159,7 @@ struct NoisyLabelRun {
             notes.append("corrections: \(c.fixed) of \(c.wrongCount) wrong weak labels fixed, \(c.broken) of \(c.rightCount) right ones broken")
         }
         let db = "--db \(context.databasePath)"
-        // The executable as invoked (e.g. .build/release/winnow), so the printed commands can be pasted.
-        let winnow = CommandLine.arguments.first.flatMap { $0.hasSuffix("/winnow") || $0 == "winnow" ? $0 : nil } ?? "winnow"
+        let winnow = context.executable
         if weights != nil {
             notes.append("lowest weights: \(winnow) weights --run \(context.runID) --bottom 20 \(db)")
             notes.append("keep the top 80% by weight: \(winnow) export manifest --run \(context.runID) --by weight --keep 0.8 --output Outputs/kept-\(context.runID).jsonl --archive Outputs/kept-\(context.runID).tar.gz \(db)")

@@ -163,3 +163,18 @@ public struct NoisyLabelsApplication: WinnowApplication {
         try NoisyLabelRun(config: config, context: context).run()
     }
 }
+
+extension NoisyLabelsApplication.ModelSettings {
+    /// The classifier these settings describe, over a tokenizer's vocabulary.
+    func makeClassifier(vocabularySize: Int, classes: Int, rng: inout RandomGenerator) -> any TextClassifier {
+        switch kind {
+        case .embeddingBag:
+            return EmbeddingBagClassifier(vocabularySize: vocabularySize, embeddingWidth: embeddingWidth,
+                                          hiddenWidth: hiddenWidth, classes: classes, dropout: dropout, rng: &rng)
+        case .transformer:
+            let c = BertConfiguration(layers: layers, hidden: width, heads: heads, intermediate: intermediate,
+                                      vocabularySize: vocabularySize, maxPositions: maxLength, dropout: dropout)
+            return TransformerTextClassifier(c, classes: classes, rng: &rng)
+        }
+    }
+}

@@ -76,12 +76,7 @@ public enum ApplicationRunner {
             let reader = try ResultStore(path: request.databasePath, mode: .existing)
             return (try reader.run(runID), try reader.latestCheckpoint(run: runID))
         }()
-        switch info.status {
-        case .completed: throw RunNotResumable(runID: runID, reason: "it completed")
-        case .running where !request.forceResume:
-            throw RunNotResumable(runID: runID, reason: "it is still marked running (if its process is gone, resume with --force)")
-        default: break
-        }
+        try info.checkResumable(force: request.forceResume)
         if let path = checkpoint?.path, !FileManager.default.fileExists(atPath: path) {
             throw RunNotResumable(runID: runID, reason: "its checkpoint \(path) is missing")
         }

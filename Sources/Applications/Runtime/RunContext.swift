@@ -88,6 +88,12 @@ public final class RunContext {
         }
     }
 
+    /// The `winnow` executable as invoked (e.g. `.build/release/winnow`), for commands a run prints so they
+    /// can be pasted; plain `winnow` when another program (a test runner) hosts the run.
+    public var executable: String {
+        CommandLine.arguments.first.flatMap { $0.hasSuffix("/winnow") || $0 == "winnow" ? $0 : nil } ?? "winnow"
+    }
+
     /// This process's rank (0 without MPI).
     public var rank: Int { communicator.rank }
     /// The number of ranks.

@@ -137,12 +137,9 @@ public final class DenseReweightingProgram: BilevelProgram {
 }
 
 extension DenseReweightingProgram: ResumableProgram {
-    public func dataState() throws -> Data { try JSONEncoder().encode([trainSampler, metaSampler]) }
+    public func dataState() throws -> Data { try EpochSampler.encodeState(train: trainSampler, meta: metaSampler) }
 
     public func restoreDataState(_ data: Data) throws {
-        let samplers = try JSONDecoder().decode([EpochSampler].self, from: data)
-        guard samplers.count == 2 else { throw ProgramCheckpointError.mismatch("data state", "expected two samplers") }
-        trainSampler = samplers[0]
-        metaSampler = samplers[1]
+        (trainSampler, metaSampler) = try EpochSampler.decodeState(data)
     }
 }
