@@ -94,6 +94,12 @@ import ResultStore
         try Self.writeArchive(to: archive)
         let (outcome, _) = try Self.run(["meta.method=sama", "dataset.weak_targets=vote_share"], archive: archive, directory: directory)
         #expect(outcome.summary.metrics["weight_auc"] != nil)
+        // Soft targets of split votes keep the training loss above the entropy of the vote shares: above
+        // the loss of the same training on one-hot majority votes.
+        let (shares, _) = try Self.run(["meta.method=finetune", "dataset.weak_targets=vote_share"], archive: archive, directory: directory)
+        let (majority, _) = try Self.run(["meta.method=finetune"], archive: archive, directory: directory)
+        let shareLoss = try #require(shares.summary.metrics["train_loss"]), majorityLoss = try #require(majority.summary.metrics["train_loss"])
+        #expect(shareLoss > majorityLoss + 0.02, "train loss \(shareLoss) with vote shares vs \(majorityLoss) with majority votes")
         #expect(throws: RecipeError.self) { try Self.run(["dataset.weak_targets=votes"], archive: archive, directory: directory) }
     }
 

@@ -46,4 +46,55 @@ import Testing
         withOverrides.overrides = ["training.epochs=5"]
         #expect(throws: RunNotResumable.self) { try ApplicationRunner.run(withOverrides) }
     }
+
+    /// Fails a run at epoch 2 and returns its database and checkpoint path.
+    func failedRun(_ directory: URL, name: String, seed: Int = 5) throws -> (db: String, checkpoint: String) {
+        let db = directory.appendingPathComponent("\(name).sqlite").path
+        var failing = try request(directory, db: db, overrides: ["seed=\(seed)"])
+        failing.injectedFault = (rank: 0, step: 2)
+        #expect(throws: ApplicationFailure.self) { try ApplicationRunner.run(failing) }
+        let checkpoint = try #require(try ResultStore(path: db, mode: .existing).latestCheckpoint(run: 1)?.path)
+        return (db, checkpoint)
+    }
+
+    func resume(_ db: String) throws -> RunOutcome {
+        var resume = RunRequest(recipePath: "", databasePath: db)
+        resume.resumeRunID = 1
+        return try ApplicationRunner.run(resume)
+    }
+
+    /// The resumed run really continues from the checkpoint: given another run's checkpoint, it ends elsewhere.
+    @Test func resumeContinuesFromTheCheckpointFile() throws {
+        let directory = try NoisyLabelApplicationTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let straight = try ApplicationRunner.run(try request(directory, db: directory.appendingPathComponent("a.sqlite").path))
+        let mine = try failedRun(directory, name: "mine"), other = try failedRun(directory, name: "other", seed: 6)
+        try FileManager.default.removeItem(atPath: mine.checkpoint)
+        try FileManager.default.copyItem(atPath: other.checkpoint, toPath: mine.checkpoint)
+        let resumed = try resume(mine.db)
+        #expect(resumed.summary.metrics["test_loss"] != straight.summary.metrics["test_loss"])
+    }
+
+    /// A missing checkpoint is refused before anything changes; a truncated one fails the run naming the file.
+    @Test func missingOrTruncatedCheckpoints() throws {
+        let directory = try NoisyLabelApplicationTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let missing = try failedRun(directory, name: "missing")
+        try FileManager.default.removeItem(atPath: missing.checkpoint)
+        #expect { try resume(missing.db) } throws: { error in
+            (error as? RunNotResumable)?.reason == "its checkpoint \(missing.checkpoint) is missing"
+        }
+        #expect(try ResultStore(path: missing.db, mode: .existing).run(1).status == .failed)
+
+        let truncated = try failedRun(directory, name: "truncated")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: truncated.checkpoint))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: truncated.checkpoint))
+        #expect { try resume(truncated.db) } throws: { error in
+            print("truncated checkpoint: \(error.localizedDescription)")
+            return error.localizedDescription.contains(truncated.checkpoint)
+        }
+        let store = try ResultStore(path: truncated.db, mode: .existing)
+        #expect(try store.run(1).status == .failed)
+        #expect(try store.weightSteps(run: 1) == [1], "nothing after the checkpoint's epoch is left behind")
+    }
 }

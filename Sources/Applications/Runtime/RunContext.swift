@@ -65,11 +65,13 @@ public final class RunContext {
     /// load it and skip the steps up to `step`; the store holds nothing recorded after that step.
     public let resumeFrom: CheckpointInfo?
 
-    /// Where this run's checkpoint for `step` goes: `checkpoints/run-<id>/step-<step>.safetensors` next to
-    /// the database.
+    /// Where this run's checkpoint for `step` goes: `checkpoints/<database name>-run-<id>/step-<step>.safetensors`
+    /// next to the database (named after the database, so two databases in one folder keep theirs apart).
     public func checkpointURL(step: Int) -> URL {
-        URL(fileURLWithPath: databasePath).deletingLastPathComponent()
-            .appendingPathComponent("checkpoints/run-\(runID)/step-\(step).safetensors")
+        let database = URL(fileURLWithPath: databasePath)
+        let name = database.deletingPathExtension().lastPathComponent
+        return database.deletingLastPathComponent()
+            .appendingPathComponent("checkpoints/\(name)-run-\(runID)/step-\(step).safetensors")
     }
 
     /// Saves a resumable checkpoint at `step`: rank 0 calls `write` with the file to write (atomically),
