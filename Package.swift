@@ -21,11 +21,13 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "CRuntime"),
+        // Per-element optimizer kernels that Swift does not vectorise (square roots).
+        .target(name: "CKernels"),
 
         // Numerical core.
         .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: numericSettings),
         .target(name: "NeuralNetworks", dependencies: ["Tensors"], swiftSettings: numericSettings),
-        .target(name: "Optimizers", dependencies: ["Tensors", "NeuralNetworks"], swiftSettings: numericSettings),
+        .target(name: "Optimizers", dependencies: ["Tensors", "NeuralNetworks", "CKernels"], swiftSettings: numericSettings),
 
         .target(name: "MetaLearning", dependencies: ["Tensors", "NeuralNetworks", "Optimizers", "Distributed"], swiftSettings: numericSettings),
 

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Tensors
 
@@ -55,9 +56,8 @@ public final class Adam: Optimizer {
                         if keepsEffective, let e = e.baseAddress {
                             for i in 0..<p.count { e[i] = g[i] + wd * p[i] }
                         }
-                        adamStepKernel(p: p.baseAddress!, g: g.baseAddress!, m: m.baseAddress!, s: s.baseAddress!, count: p.count,
-                                       b1: b1, b2: b2, eps: eps, decay: decoupled ? 1 - lr * wd : 1, l2: decoupled ? 0 : wd,
-                                       stepSize: stepSize, inverseRootC2: 1 / rootC2)
+                        winnow_adam_step(p.baseAddress!, g.baseAddress!, m.baseAddress!, s.baseAddress!, p.count,
+                                         b1, b2, eps, decoupled ? 1 - lr * wd : 1, decoupled ? 0 : wd, stepSize, 1 / rootC2)
                     } }
                 }
             } }
@@ -73,22 +73,52 @@ public final class Adam: Optimizer {
     /// For ε → 0 this is k·[(1−β1)·β2·s' − β1·(1−β2)·g·m'] / (√s)³, the formula of ALGORITHMS.md §3
     /// (primes: state before the step). Unlike Betty, the bias-correction factor is included.
     public func updateDerivative(_ parameters: [NamedParameter]) -> [Tensor] {
-        precondition(stepCount > 0, "updateDerivative needs a step first")
-        let c1 = 1 - Foundation.pow(beta1, Float(stepCount)), c2 = 1 - Foundation.pow(beta2, Float(stepCount))
-        let k = learningRate * c2.squareRoot() / c1, epsPrime = epsilon * c2.squareRoot()
-        let (b1, b2) = (beta1, beta2)
+        let (k, epsPrime) = derivativeConstants()
         return parameters.map { key, tensor in
-            guard let g = lastGradients[key], let m = store.slots["\(key).exp_avg"], let s = store.slots["\(key).exp_avg_sq"] else {
-                return Tensor(repeating: k * (1 - b1) / epsPrime, shape: tensor.shape)
+            guard let (g, m, s) = lastStepState(key) else {
+                return Tensor(repeating: k * (1 - beta1) / epsPrime, shape: tensor.shape)
             }
             return Tensor(shape: tensor.shape, storage: [Float](unsafeUninitializedCapacity: tensor.count) { out, initialized in
                 g.withUnsafeBufferPointer { g in m.withUnsafeBufferPointer { m in s.withUnsafeBufferPointer { s in
-                    adamDerivativeKernel(out: out.baseAddress!, g: g.baseAddress!, m: m.baseAddress!, s: s.baseAddress!,
-                                         count: out.count, k: k, b1: b1, b2: b2, epsPrime: epsPrime)
+                    winnow_adam_derivative(out.baseAddress!, g.baseAddress!, m.baseAddress!, s.baseAddress!, out.count,
+                                           k, beta1, beta2, epsPrime)
                 } } }
                 initialized = tensor.count
             })
         }
+    }
+
+    /// x ← (∂u/∂g) ⊙ x in one pass per parameter, without materialising ∂u/∂g.
+    public func adaptInPlace(_ vectors: [Tensor], parameters: [NamedParameter]) {
+        precondition(parameters.count == vectors.count, "Adam: \(parameters.count) parameters, \(vectors.count) vectors")
+        let (k, epsPrime) = derivativeConstants()
+        for ((key, tensor), x) in zip(parameters, vectors) {
+            precondition(x.shape == tensor.shape, "Adam: vector \(x.shape) for parameter \(key) \(tensor.shape)")
+            guard let (g, m, s) = lastStepState(key) else {
+                let untouched = k * (1 - beta1) / epsPrime
+                x.withUnsafeMutableBufferPointer { x in for i in 0..<x.count { x[i] *= untouched } }
+                continue
+            }
+            x.withUnsafeMutableBufferPointer { x in
+                g.withUnsafeBufferPointer { g in m.withUnsafeBufferPointer { m in s.withUnsafeBufferPointer { s in
+                    winnow_adam_adapt_in_place(x.baseAddress!, g.baseAddress!, m.baseAddress!, s.baseAddress!, x.count,
+                                               k, beta1, beta2, epsPrime)
+                } } }
+            }
+        }
+    }
+
+    /// k = γ·√(1−β2ᵗ)/(1−β1ᵗ) and ε' = ε·√(1−β2ᵗ) of the last step.
+    private func derivativeConstants() -> (k: Float, epsPrime: Float) {
+        precondition(stepCount > 0, "updateDerivative needs a step first")
+        let c1 = 1 - Foundation.pow(beta1, Float(stepCount)), c2 = 1 - Foundation.pow(beta2, Float(stepCount))
+        return (learningRate * c2.squareRoot() / c1, epsilon * c2.squareRoot())
+    }
+
+    /// The last (effective) gradient and the moments of a parameter, or nil if it was never stepped.
+    private func lastStepState(_ key: String) -> (Tensor, [Float], [Float])? {
+        guard let g = lastGradients[key], let m = store.slots["\(key).exp_avg"], let s = store.slots["\(key).exp_avg_sq"] else { return nil }
+        return (g, m, s)
     }
 
     public func stateDictionary() -> [String: Tensor] {

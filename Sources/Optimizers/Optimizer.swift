@@ -17,6 +17,10 @@ public protocol Optimizer: AnyObject {
     func step(_ parameters: [NamedParameter], gradients: [Tensor])
     /// A = ∂u/∂g for each parameter, for the last step taken (precondition: a step was taken).
     func updateDerivative(_ parameters: [NamedParameter]) -> [Tensor]
+    /// Replaces each vector x by A ⊙ x (same order and shapes as `parameters`): SAMA's adapted meta gradient,
+    /// computed in x's own buffer. Optimizers may do it in one pass without materialising A; the default
+    /// multiplies by `updateDerivative`.
+    func adaptInPlace(_ vectors: [Tensor], parameters: [NamedParameter])
     /// The optimizer state as tensors keyed `<parameter key>.<slot>` plus `__step`.
     func stateDictionary() -> [String: Tensor]
     /// Restores state written by `stateDictionary()`; throws when a slot is missing or has the wrong shape.
@@ -39,6 +43,14 @@ extension OptimizerError: CustomStringConvertible {
 }
 
 extension Optimizer {
+    public func adaptInPlace(_ vectors: [Tensor], parameters: [NamedParameter]) {
+        precondition(parameters.count == vectors.count, "adaptInPlace: \(parameters.count) parameters, \(vectors.count) vectors")
+        for (x, a) in zip(vectors, updateDerivative(parameters)) {
+            precondition(x.shape == a.shape, "adaptInPlace: vector \(x.shape) for a parameter of shape \(a.shape)")
+            x.withUnsafeMutableBufferPointer { x in a.withUnsafeBufferPointer { a in for i in 0..<x.count { x[i] *= a[i] } } }
+        }
+    }
+
     /// Steps using each parameter's accumulated `.grad` (parameters without one are skipped), then clears them.
     public func step(accumulatedGradientsOf parameters: [NamedParameter]) {
         let withGrad = parameters.filter { $0.tensor.grad != nil }

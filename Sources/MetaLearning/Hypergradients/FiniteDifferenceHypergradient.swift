@@ -9,7 +9,7 @@ struct FiniteDifferenceHypergradient {
     /// Use the base optimizer's ∂u/∂g as A (SAMA); identity otherwise (SAMA-NA, DARTS).
     var adapt: Bool
     var alpha: Float
-    /// Leave θ at θ − εv afterwards (the paper's SAMA); otherwise θ is restored exactly.
+    /// Leave θ at θ − εv afterwards (the paper's SAMA; computed as θ + εv − 2εv); otherwise θ is restored exactly.
     var baseUpdateAlongV: Bool
 
     ///
@@ -20,10 +20,14 @@ struct FiniteDifferenceHypergradient {
     /// the global batch and is the same on every rank; θ − εv is bit-identical on every rank because v is.
     func compute<Program: BilevelProgram>(_ passes: MetaStepPasses<Program>) throws -> MetaStepResult {
         let base = passes.program.base
-        let (gMeta, direct, metaLoss) = passes.metaGradients()
-        var v: [Tensor] = adapt
-            ? withoutGrad { zip(base.optimizer.updateDerivative(base.parameters), gMeta).map { $0 * $1 } }
-            : gMeta
+        var (gMeta, direct, metaLoss) = passes.metaGradients()
+        // v = A ⊙ g_meta, in g_meta's buffers (g_meta is not needed afterwards). Backward may hand the same
+        // tensor object to two parameters; those get their own copy first so nothing is scaled twice.
+        if adapt {
+            gMeta = Self.distinctObjects(gMeta)
+            base.optimizer.adaptInPlace(gMeta, parameters: base.parameters)
+        }
+        var v = gMeta
         if let touched = passes.touchedBy { v = zip(v, touched).map { Self.masked($0, where: $1) } }
         let norm = ParameterVectors.norm(v)
         guard norm > 0, norm.isFinite else {
@@ -32,25 +36,32 @@ struct FiniteDifferenceHypergradient {
         }
         let epsilon = alpha / Float(norm)
         let theta = base.tensors
-        let original = theta.map(\.storage)
+        // A copy of θ only when it must be restored exactly: with the base update along v, θ goes from θ + εv
+        // to θ − εv (up to rounding) in place, which saves a parameter-sized buffer and a pass over it.
+        let original = baseUpdateAlongV ? nil : theta.map { $0.storage }
         ParameterVectors.addScaled(theta, epsilon, v)
         let gPlus = passes.baseGradientForMeta()
-        for (t, saved) in zip(theta, original) { t.assign(saved) }
-        ParameterVectors.addScaled(theta, -epsilon, v)
+        ParameterVectors.addScaled(theta, -2 * epsilon, v)
         if let reducer = passes.lambdaReducer {
             let addend = withoutGrad { zip(direct, gPlus).map { d, p in d * (2 * epsilon) - p } }
             reducer.begin(scale: 1 / (2 * epsilon), addend: addend)
             let gMinus = passes.baseGradientForMeta(onGradientReady: reducer.gradientReady)
-            if !baseUpdateAlongV { for (t, saved) in zip(theta, original) { t.assign(saved) } }
+            if let original { for (t, saved) in zip(theta, original) { t.assign(saved) } }
             let hypergradient = try reducer.finish(like: gMinus)
             return MetaStepResult(hypergradient: hypergradient, metaLoss: metaLoss, epsilon: epsilon, reduced: true)
         }
         let gMinus = passes.baseGradientForMeta()
-        if !baseUpdateAlongV { for (t, saved) in zip(theta, original) { t.assign(saved) } }
+        if let original { for (t, saved) in zip(theta, original) { t.assign(saved) } }
         let hypergradient = withoutGrad {
             zip(direct, zip(gMinus, gPlus)).map { d, pair in d + (pair.0 - pair.1) * (1 / (2 * epsilon)) }
         }
         return MetaStepResult(hypergradient: hypergradient, metaLoss: metaLoss, epsilon: epsilon)
+    }
+
+    /// The tensors with every repeated object replaced by a copy, so in-place updates touch each entry once.
+    static func distinctObjects(_ tensors: [Tensor]) -> [Tensor] {
+        var seen = Set<ObjectIdentifier>()
+        return tensors.map { seen.insert(ObjectIdentifier($0)).inserted ? $0 : $0.copy() }
     }
 
     /// `values` with zeros wherever `mask` is exactly zero.
