@@ -14,3 +14,4 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 command -v swift >/dev/null || { echo "setup: a Swift 6 toolchain must be on PATH (https://swift.org/install)" >&2; exit 1; }
+bash "$(dirname "$0")/install-minilm.sh"

@@ -10,7 +10,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure kernels, meta-learning methods and the JSON parser on this machine.",
-        subcommands: [BenchKernelsCommand.self, BenchMetaCommand.self, BenchDDPCommand.self, BenchJSONCommand.self])
+        subcommands: [BenchKernelsCommand.self, BenchMetaCommand.self, BenchDDPCommand.self, BenchJSONCommand.self,
+                      BenchEmbedCommand.self])
 }
 
 struct BenchKernelsCommand: ParsableCommand {
@@ -33,6 +34,30 @@ struct BenchJSONCommand: ParsableCommand {
 
     func run() throws {
         print(try JSONBenchmark.run(path: path, member: member, runs: runs).description)
+    }
+}
+
+struct BenchEmbedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "embed",
+        abstract: "all-MiniLM-L6-v2 sentence-embedding throughput on dataset texts (texts/s, tokens/s).")
+    @Option(help: "Dataset archive with texts.") var path = "Datasets/rt-sentiment-weak.tar.gz"
+    @Option(help: "Split whose texts are embedded.") var split = "train"
+    @Option(help: "Texts embedded at most (0: all).") var limit = 1_000
+    @Option(help: "Texts per forward pass.") var batchSize = 64
+    @Option(help: "Tokens per text at most, [CLS] and [SEP] included.") var maxLength = 128
+    @Flag(help: "Print the report as JSON.") var json = false
+
+    func validate() throws {
+        guard limit >= 0, batchSize >= 1, maxLength >= 2 else {
+            throw ValidationError("--limit must be ≥ 0, --batch-size ≥ 1, --max-length ≥ 2")
+        }
+    }
+
+    func run() throws {
+        let texts = try EmbeddingBenchmark.texts(path: path, split: split, limit: limit == 0 ? nil : limit)
+        let report = try EmbeddingBenchmark.run(embedder: { try SentenceEmbedder.miniLM() }, texts: texts,
+                                                batchSize: batchSize, maxLength: maxLength)
+        print(json ? try encodeJSON(report) : "BLAS threads: \(report.blasThreads)\n" + report.markdown)
     }
 }
 

@@ -95,4 +95,17 @@ import WinnowTestSupport
         #expect(contents.tensors["h"]?.scalars == [1, -2, 0.5])
         #expect(contents.tensors["b"]?.scalars == [3])
     }
+
+    @Test func excludedTensorsAreSkippedWhateverTheirType() throws {
+        // A Hugging Face BERT checkpoint stores `embeddings.position_ids` as I64: readable once excluded.
+        var data = Data()
+        let header = #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"ids":{"dtype":"I64","shape":[2],"data_offsets":[8,24]}}"#.data(using: .utf8)!
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(header)
+        for v: Float in [1.5, -2] { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        for v: Int64 in [0, 1] { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+        #expect(throws: SafeTensorsError.unsupportedType("mem", key: "ids", dtype: "I64")) { try SafeTensors.decode(data, source: "mem") }
+        let contents = try SafeTensors.decode(data, source: "mem") { $0 != "ids" }
+        #expect(contents.tensors.keys.sorted() == ["w"] && contents.tensors["w"]?.scalars == [1.5, -2])
+    }
 }

@@ -1,5 +1,6 @@
 /// Turns a text into integer token ids. Models take token-id lists, so the tokenizer is pluggable:
-/// hashed n-grams for the embedding-bag model, a word vocabulary (or, later, WordPiece) for transformers.
+/// hashed n-grams for the embedding-bag model, a word vocabulary for transformers trained from scratch, and
+/// BERT WordPiece (`WordPieceTokenizer`) for pretrained encoders.
 public protocol TextTokenizer: Sendable {
     /// Ids are in `0..<vocabularySize`.
     var vocabularySize: Int { get }

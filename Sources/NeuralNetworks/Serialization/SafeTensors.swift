@@ -44,16 +44,18 @@ public enum SafeTensors {
     }
 
     /// Reads a safetensors file.
-    public static func read(_ url: URL) throws -> Contents {
+    /// - Parameter including: which tensors to decode, by key (all by default); the others are skipped
+    ///   whatever their dtype (an `I64` `position_ids` buffer, say).
+    public static func read(_ url: URL, including: (String) -> Bool = { _ in true }) throws -> Contents {
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
             throw SafeTensorsError.unreadable(url.path, reason: error.localizedDescription)
         }
-        return try decode(data, source: url.path)
+        return try decode(data, source: url.path, including: including)
     }
 
-    /// Decodes safetensors bytes; `source` names the file in errors.
-    public static func decode(_ data: Data, source: String) throws -> Contents {
+    /// Decodes safetensors bytes; `source` names the file in errors; only keys passing `including` are decoded.
+    public static func decode(_ data: Data, source: String, including: (String) -> Bool = { _ in true }) throws -> Contents {
         guard data.count >= 8 else { throw SafeTensorsError.malformed(source, "file shorter than its 8-byte header length") }
         let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard headerLength <= UInt64(data.count - 8) else {
@@ -72,6 +74,7 @@ public enum SafeTensors {
                 metadata = (value as? [String: String]) ?? [:]
                 continue
             }
+            guard including(key) else { continue }
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
                   let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
                 throw SafeTensorsError.malformed(source, "entry '\(key)' lacks dtype, shape or data_offsets")
