@@ -44,4 +44,20 @@ import WinnowTestSupport
         let padded = model(tokens, .evaluation()).scalars
         expectClose(alone, Array(padded[2..<4]), tolerance: 1e-5)
     }
+
+    @Test func featureTableClassifierReadsRowsAndTrainsOnlyTheHead() {
+        var rng = RandomGenerator(seed: 6)
+        let table = randomTensor([5, 3], seed: 7)
+        let model = FeatureTableClassifier(table: table, hiddenWidth: 4, classes: 2, rng: &rng)
+        #expect(model.namedParameters().map(\.key).sorted() == ["hidden.bias", "hidden.weight", "output.bias", "output.weight"])
+        let tokens = [[4], [0], [4], [2]]
+        expectDerivatives(model.parameters()) { model(tokens, .evaluation()) }
+        let (feature, logits) = model.features(tokens, .evaluation())
+        #expect(feature.shape == [4, 4] && logits.shape == [4, 2] && model.featureWidth == 4)
+        // A text's output depends on its row only.
+        let rows = logits.scalars
+        #expect(Array(rows[0..<2]) == Array(rows[4..<6]))
+        #expect(model([[2]], .evaluation()).scalars == Array(rows[6..<8]))
+        #expect(table.grad == nil && !table.requiresGrad)
+    }
 }

@@ -19,8 +19,12 @@ struct NoisyLabelData {
     /// Training samples the tie policy dropped.
     var droppedCount: Int
 
+    /// - Parameters:
+    ///   - cacheDirectory: where the sentence-embedding model caches its features (nil: no cache).
+    ///   - log: progress messages (the sentence embeddings take a while the first time).
     static func load(_ settings: NoisyLabelsApplication.DatasetSettings, model: NoisyLabelsApplication.ModelSettings,
-                     seed: UInt64) throws -> (data: NoisyLabelData, tokenizer: any TextTokenizer) {
+                     seed: UInt64, cacheDirectory: URL? = nil,
+                     log: (String) -> Void = { _ in }) throws -> (data: NoisyLabelData, tokenizer: any TextTokenizer) {
         let tie: TiePolicy = switch settings.tiePolicy {
         case .uniformSoft: .uniformSoft
         case .abstain: .abstain
@@ -57,6 +61,9 @@ struct NoisyLabelData {
         case .embeddingBag: HashedNGramTokenizer(buckets: model.buckets, maxN: model.ngrams)
         case .transformer: WordVocabularyTokenizer(trainingTexts: trainSplit.records.map { $0.text ?? "" },
                                                    maxWords: model.vocabularySize, maxLength: model.maxLength)
+        case .sentenceEmbedding:
+            try SentenceFeatureTable.build(texts: [trainSplit, metaSplit, testSplit].flatMap { $0.records.map { $0.text ?? "" } },
+                                           maxLength: model.maxLength, cacheDirectory: cacheDirectory, log: log)
         }
         let classes = dataset.classCount
         var keys: [String] = [], tokens: [[Int]] = [], targets: [Float] = [], weak: [Int?] = [], gold: [Int?] = []

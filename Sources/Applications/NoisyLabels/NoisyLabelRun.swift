@@ -15,7 +15,8 @@ struct NoisyLabelRun {
 
     func run() throws -> RunSummary {
         let seed = context.seed
-        let (data, tokenizer) = try NoisyLabelData.load(config.dataset, model: config.model, seed: seed)
+        let (data, tokenizer) = try NoisyLabelData.load(config.dataset, model: config.model, seed: seed,
+                                                        cacheDirectory: context.cacheDirectory, log: context.progress.log)
         let report = data.weakReport
         context.progress.log(String(format: "noisy-labels: %d train (%@ labels, %d dropped), %d clean meta, %d test samples; weak-label coverage %.1f%%, majority-vote accuracy %.1f%%; vocabulary %d",
                                     data.train.count, config.dataset.trainLabels.rawValue, data.droppedCount, data.clean.count,
@@ -23,7 +24,7 @@ struct NoisyLabelRun {
         try context.recorder.registerSamples(keys: data.train.keys, split: config.dataset.trainSplit)
 
         var rng = RandomGenerator(seed: seed &+ 11)
-        let model = config.model.makeClassifier(vocabularySize: tokenizer.vocabularySize, classes: data.train.classCount, rng: &rng)
+        let model = config.model.makeClassifier(tokenizer: tokenizer, classes: data.train.classCount, rng: &rng)
         let metaNets = NoisyLabelMetaNets(reweight: config.learnsWeights, correct: config.learnsLabels, gated: config.meta.gate,
                                           featureWidth: model.featureWidth, classes: data.train.classCount, rng: &rng)
         let t = config.training

@@ -17,7 +17,7 @@ public struct NoisyLabelsApplication: WinnowApplication {
     public enum TrainLabels: String, RecipeChoice { case weak, gold }
     public enum TieChoice: String, RecipeChoice { case uniformSoft = "uniform_soft", abstain, random }
     public enum WeakTargets: String, RecipeChoice { case majority, voteShare = "vote_share" }
-    public enum ModelKind: String, RecipeChoice { case embeddingBag = "embedding_bag", transformer }
+    public enum ModelKind: String, RecipeChoice { case embeddingBag = "embedding_bag", transformer, sentenceEmbedding = "sentence_embedding" }
     public enum Method: String, RecipeChoice { case finetune, sama, samaNA = "sama-na", darts, neumann, cg }
     public enum Normalization: String, RecipeChoice { case mean, weightSum = "weight_sum" }
 
@@ -51,7 +51,7 @@ public struct NoisyLabelsApplication: WinnowApplication {
         public var buckets = 1 << 16
         public var ngrams = 2
         public var embeddingWidth = 64
-        /// Width of the penultimate layer (embedding bag).
+        /// Width of the penultimate layer (embedding bag, sentence embedding).
         public var hiddenWidth = 128
         public var dropout: Float = 0.1
         /// Transformer: a BERT-layout encoder over a word vocabulary built from the training texts.
@@ -59,8 +59,11 @@ public struct NoisyLabelsApplication: WinnowApplication {
         public var heads = 4
         public var width = 128
         public var intermediate = 256
+        /// Transformer and sentence embedding: tokens per text (longer texts are cut).
         public var maxLength = 48
         public var vocabularySize = 8_000
+        // Sentence embedding: frozen all-MiniLM-L6-v2 sentence embeddings (384 wide, computed once per dataset
+        // and cached next to the database) → dropout → hidden ReLU layer (`hidden_width`) → logits.
         public init() {}
     }
 
@@ -165,16 +168,22 @@ public struct NoisyLabelsApplication: WinnowApplication {
 }
 
 extension NoisyLabelsApplication.ModelSettings {
-    /// The classifier these settings describe, over a tokenizer's vocabulary.
-    func makeClassifier(vocabularySize: Int, classes: Int, rng: inout RandomGenerator) -> any TextClassifier {
+    /// The classifier these settings describe, over a tokenizer's vocabulary (for the sentence embedding,
+    /// the tokenizer is the feature table built by `NoisyLabelData.load`).
+    func makeClassifier(tokenizer: any TextTokenizer, classes: Int, rng: inout RandomGenerator) -> any TextClassifier {
         switch kind {
         case .embeddingBag:
-            return EmbeddingBagClassifier(vocabularySize: vocabularySize, embeddingWidth: embeddingWidth,
+            return EmbeddingBagClassifier(vocabularySize: tokenizer.vocabularySize, embeddingWidth: embeddingWidth,
                                           hiddenWidth: hiddenWidth, classes: classes, dropout: dropout, rng: &rng)
         case .transformer:
             let c = BertConfiguration(layers: layers, hidden: width, heads: heads, intermediate: intermediate,
-                                      vocabularySize: vocabularySize, maxPositions: maxLength, dropout: dropout)
+                                      vocabularySize: tokenizer.vocabularySize, maxPositions: maxLength, dropout: dropout)
             return TransformerTextClassifier(c, classes: classes, rng: &rng)
+        case .sentenceEmbedding:
+            guard let table = tokenizer as? SentenceFeatureTable else {
+                preconditionFailure("model.kind sentence_embedding needs the SentenceFeatureTable from NoisyLabelData.load")
+            }
+            return FeatureTableClassifier(table: table.tensor, hiddenWidth: hiddenWidth, classes: classes, dropout: dropout, rng: &rng)
         }
     }
 }

@@ -74,6 +74,13 @@ public final class RunContext {
             .appendingPathComponent("checkpoints/\(name)-run-\(runID)/step-\(step).safetensors")
     }
 
+    /// Where applications cache derived data that is costly to recompute (for example sentence embeddings):
+    /// `cache/` next to the database, shared by every run and database in that folder (entries are keyed by
+    /// their content).
+    public var cacheDirectory: URL {
+        URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("cache")
+    }
+
     /// Saves a resumable checkpoint at `step`: rank 0 calls `write` with the file to write (atomically),
     /// records it in the store and then deletes the run's older checkpoint files; other ranks do nothing
     /// (replicas are identical). Call it on every rank after everything up to `step` is recorded.

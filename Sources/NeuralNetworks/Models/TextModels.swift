@@ -85,3 +85,37 @@ public final class TransformerTextClassifier: TextClassifier {
         return model.features(ids, mask: mask, context)
     }
 }
+
+/// A classifier over fixed feature vectors, one row of a constant table per text: the token list of a text
+/// is its row index. The table (for example frozen sentence embeddings of a pretrained encoder) is not a
+/// parameter: only the head trains, so meta-learning perturbs and adapts the head alone. Dropout → hidden
+/// ReLU layer → dropout → logits; keys `hidden.*`, `output.*`.
+public final class FeatureTableClassifier: TextClassifier {
+    /// `[rows, width]`, without gradient.
+    public let table: Tensor
+    public let hidden: Linear
+    public let output: Linear
+    public let dropout: Dropout
+    public let classCount: Int
+
+    public init(table: Tensor, hiddenWidth: Int, classes: Int, dropout: Float = 0, rng: inout RandomGenerator) {
+        precondition(table.rank == 2 && !table.requiresGrad, "FeatureTableClassifier needs a constant [rows, width] table, got \(table.shape)")
+        self.table = table
+        hidden = Linear(table.shape[1], hiddenWidth, rng: &rng)
+        output = Linear(hiddenWidth, classes, rng: &rng)
+        self.dropout = Dropout(dropout)
+        classCount = classes
+    }
+
+    public var children: [(String, any Module)] { [("hidden", hidden), ("output", output)] }
+    public var featureWidth: Int { hidden.weight.shape[0] }
+
+    public func features(_ tokens: [[Int]], _ context: ForwardContext) -> (feature: Tensor, logits: Tensor) {
+        let rows = tokens.map { list in
+            precondition(list.count == 1, "FeatureTableClassifier expects one row index per text, got \(list.count)")
+            return list[0]
+        }
+        let h = dropout(hidden(dropout(table.indexSelect(rows), context)).relu(), context)
+        return (h, output(h))
+    }
+}
