@@ -21,6 +21,8 @@ struct BenchMetaCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "SAMA / SAMA-NA: leave θ at θ − εv after each meta step (the paper's choice).")
     var baseUpdate = true
     @Option(help: "Weight normalisation: mean or weight-sum.") var normalization = "weight-sum"
+    @Flag(help: "SAMA / SAMA-NA / DARTS: perturb only the parameters the last base gradient touched (zero v elsewhere).")
+    var touchedOnly = false
     @Flag(help: "Only the quality runs (skip the speed grid).") var skipSpeed = false
     @Flag(help: "Run one configuration in this process and print it as JSON (used by the parent).") var single = false
     @Flag(help: "With --single: also measure test accuracy and weights.") var quality = false
@@ -51,6 +53,7 @@ struct BenchMetaCommand: ParsableCommand {
             c.steps = steps
             c.normalization = normalization == "mean" ? .mean : .weightSum
             c.measureQuality = quality
+            c.perturbTouchedOnly = touchedOnly
             print(try encodeJSON(try MetaBenchmark.run(c)))
             return
         }
@@ -70,7 +73,7 @@ struct BenchMetaCommand: ParsableCommand {
         }
         if !skipSpeed { printSpeed(rows) }
         guard qualitySteps > 0, let small = modelList.first else { return }
-        print("\nQuality after \(qualitySteps) base steps (model \(small), unroll \(qualityUnroll), 1 BLAS thread, normalisation \(normalization), α = \(alpha), base update along v \(baseUpdate ? "on" : "off")):\n")
+        print("\nQuality after \(qualitySteps) base steps (model \(small), unroll \(qualityUnroll), 1 BLAS thread, normalisation \(normalization), α = \(alpha), base update along v \(baseUpdate ? "on" : "off")\(touchedOnly ? ", touched-only perturbation" : "")):\n")
         print("| method | test accuracy | mean weight clean | mean weight corrupted |")
         print("|---|---:|---:|---:|")
         for method in methods.split(separator: ",") {
@@ -93,6 +96,7 @@ struct BenchMetaCommand: ParsableCommand {
         process.arguments = ["bench", "meta", "--single", "--methods", method, "--unrolls", unroll, "--models", model,
                              "--steps", String(steps), "--alpha", String(alpha), "--normalization", normalization,
                              baseUpdate ? "--base-update" : "--no-base-update"] + (quality ? ["--quality"] : [])
+            + (touchedOnly ? ["--touched-only"] : [])
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = threads
         process.environment = environment

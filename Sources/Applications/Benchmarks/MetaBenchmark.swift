@@ -18,6 +18,8 @@ public enum MetaBenchmark {
         public var seed: UInt64 = 0
         /// Also report test accuracy and the mean weights of clean and corrupted samples.
         public var measureQuality = false
+        /// SAMA / SAMA-NA / DARTS: perturb only parameters the last base gradient touched (nonzero entries).
+        public var perturbTouchedOnly = false
 
         public init(method: HypergradientMethod) { self.method = method }
     }
@@ -50,7 +52,9 @@ public enum MetaBenchmark {
                                               baseOptimizer: Adam(learningRate: 1e-3), metaOptimizer: Adam(learningRate: 1e-3),
                                               batchSize: c.batchSize, metaBatchSize: c.batchSize, normalization: c.normalization, seed: c.seed &+ 2)
         program.uniformWeights = c.method == .finetune
-        let engine = Engine(program: program, configuration: .init(method: c.method, unroll: c.unroll, seed: c.seed &+ 3))
+        var engineConfiguration = Engine<DenseReweightingProgram>.Configuration(method: c.method, unroll: c.unroll, seed: c.seed &+ 3)
+        engineConfiguration.perturbTouchedParametersOnly = c.perturbTouchedOnly
+        let engine = Engine(program: program, configuration: engineConfiguration)
 
         // The cost of the passes every method is made of, on this model and batch size.
         let (x, labels) = data.train.rows(Array(0..<c.batchSize))
