@@ -41,7 +41,7 @@ let package = Package(
 
         // Applications and the command line.
         .target(name: "Applications", dependencies: [
-            "Tensors", "NeuralNetworks", "Optimizers", "MetaLearning", "Distributed", "DataIO", "ResultStore",
+            "CRuntime", "Tensors", "NeuralNetworks", "Optimizers", "MetaLearning", "Distributed", "DataIO", "ResultStore",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "winnow", dependencies: [
@@ -51,7 +51,7 @@ let package = Package(
 
         // Tests.
         .target(name: "WinnowTestSupport", dependencies: ["Tensors"], path: "Tests/Support"),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "WinnowTestSupport"]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "WinnowTestSupport", "CRuntime"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Tensors", "WinnowTestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NeuralNetworks", "Tensors"],
                     exclude: ["reference_optimizers.py"]),

@@ -3,7 +3,7 @@ import Foundation
 
 // Training allocates and frees the same large tensors every step; by default glibc serves each from a
 // fresh mmap and returns it on free, so every step pays the kernel to zero the pages again.
-winnow_keep_large_allocations()
+_ = winnow_keep_large_allocations()
 
 // Under mpirun: MPI_Init here, MPI_Finalize (or MPI_Abort after an error) in World.exit.
 World.start()

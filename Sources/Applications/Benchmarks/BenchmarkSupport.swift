@@ -1,3 +1,4 @@
+import CRuntime
 import Foundation
 
 /// Timing helpers for `winnow bench`: medians of repeated runs and the process's peak memory.
@@ -20,6 +21,23 @@ public enum BenchmarkClock {
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
               let pages = text.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return 0 }
         return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
+    }
+
+    /// Starts a memory measurement window: returns free heap memory to the system (the executable keeps
+    /// freed blocks in the heap) and resets the kernel's resident high-water mark (Linux `clear_refs` 5).
+    /// Read the window's peak with `windowPeakResidentMiB`.
+    public static func startMemoryWindow() {
+        _ = winnow_release_free_memory()
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+    }
+
+    /// The resident high-water mark since `startMemoryWindow()` (VmHWM), in MiB; the process peak if the
+    /// kernel does not report it.
+    public static var windowPeakResidentMiB: Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kib = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return peakResidentMiB }
+        return kib / 1024
     }
 
     /// Peak resident set size of this process, in MiB.

@@ -36,7 +36,8 @@ public enum MetaBenchmark {
         public var forwardMilliseconds: Double
         public var forwardBackwardMilliseconds: Double
         public var peakResidentMiB: Double
-        /// Peak resident size minus the resident size before the first step (data and model already built):
+        /// Peak resident size during training minus the resident size before the first step (data and model
+        /// already built, free heap memory returned to the system first):
         /// the memory the method's steps add.
         public var trainingMiB: Double
         public var testAccuracy: Double?
@@ -64,6 +65,7 @@ public enum MetaBenchmark {
             _ = Autodiff.gradients(of: Loss.meanCrossEntropy(model(x, .evaluation()), labels: labels), wrt: parameters)
         }
 
+        BenchmarkClock.startMemoryWindow()
         let residentBefore = BenchmarkClock.currentResidentMiB
         let start = DispatchTime.now().uptimeNanoseconds
         try engine.run(steps: c.steps)
@@ -74,7 +76,7 @@ public enum MetaBenchmark {
                             metaStepMilliseconds: engine.metaStep > 0 ? engine.metaSeconds / Double(engine.metaStep) * 1000 : nil,
                             forwardMilliseconds: forward * 1000, forwardBackwardMilliseconds: forwardBackward * 1000,
                             peakResidentMiB: BenchmarkClock.peakResidentMiB,
-                            trainingMiB: BenchmarkClock.peakResidentMiB - residentBefore)
+                            trainingMiB: BenchmarkClock.windowPeakResidentMiB - residentBefore)
         if c.measureQuality {
             let (clean, corrupted) = program.meanWeights(flagged: data.corrupted)
             result.testAccuracy = program.accuracy(on: data.test)
