@@ -48,10 +48,11 @@ import Testing
         #expect(try FileManager.default.attributesOfItem(atPath: files[0].path)[.size] as? Int == size)
     }
 
-    @Test func cacheKeyDependsOnTextsAndLength() {
-        let key = SentenceFeatureTable.cacheKey(["a b", "c"], maxLength: 32, width: 384)
-        #expect(key == SentenceFeatureTable.cacheKey(["a b", "c"], maxLength: 32, width: 384))
-        #expect(key != SentenceFeatureTable.cacheKey(["a", "b c"], maxLength: 32, width: 384), "text boundaries count")
-        #expect(key != SentenceFeatureTable.cacheKey(["a b", "c"], maxLength: 64, width: 384))
+    @Test func cacheKeyDependsOnTextsModelAndLength() {
+        let key = SentenceFeatureTable.cacheKey(["a b", "c"], model: "m#1", maxLength: 32, width: 384)
+        #expect(key == SentenceFeatureTable.cacheKey(["a b", "c"], model: "m#1", maxLength: 32, width: 384))
+        #expect(key != SentenceFeatureTable.cacheKey(["a", "b c"], model: "m#1", maxLength: 32, width: 384), "text boundaries count")
+        #expect(key != SentenceFeatureTable.cacheKey(["a b", "c"], model: "m#2", maxLength: 32, width: 384))
+        #expect(key != SentenceFeatureTable.cacheKey(["a b", "c"], model: "m#1", maxLength: 64, width: 384))
     }
 }

@@ -1,5 +1,6 @@
 import DataIO
 import Foundation
+import NeuralNetworks
 import Tensors
 
 /// Frozen sentence embeddings of every text of a dataset, as a "tokenizer" that maps a text to its row in
@@ -32,10 +33,16 @@ struct SentenceFeatureTable: TextTokenizer {
             rows[text] = distinct.count
             distinct.append(text)
         }
-        let embedder = try SentenceEmbedder.miniLM()
+        let modelDirectory = try PretrainedBert.miniLMDirectory()
+        let embedder = try SentenceEmbedder(directory: modelDirectory)
         let width = embedder.dimension
+        // The model's identity in the key: its directory and the size of its weights file.
+        let weights = modelDirectory.appendingPathComponent("model.safetensors").path
+        let weightBytes = (try? FileManager.default.attributesOfItem(atPath: weights)[.size] as? Int) ?? 0
+        let model = "\(modelDirectory.standardizedFileURL.path)#\(weightBytes)"
         let cacheFile = cacheDirectory.map { directory in
-            directory.appendingPathComponent(String(format: "minilm-%016llx.f32", cacheKey(distinct, maxLength: maxLength, width: width)))
+            directory.appendingPathComponent(String(format: "minilm-%016llx.f32",
+                                                    cacheKey(distinct, model: model, maxLength: maxLength, width: width)))
         }
         if let cacheFile, let values = readCache(cacheFile, count: distinct.count * width, log: log) {
             log("sentence embeddings: \(distinct.count) texts read from \(cacheFile.path)")
@@ -54,11 +61,11 @@ struct SentenceFeatureTable: TextTokenizer {
         return SentenceFeatureTable(rows: rows, values: values, width: width)
     }
 
-    /// FNV-1a over the model name, the maximum length, the width and every text (NUL-separated).
-    static func cacheKey(_ texts: [String], maxLength: Int, width: Int) -> UInt64 {
+    /// FNV-1a over the model's identity, the maximum length, the width and every text (NUL-separated).
+    static func cacheKey(_ texts: [String], model: String, maxLength: Int, width: Int) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ bytes: some Sequence<UInt8>) { for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 } }
-        mix("all-MiniLM-L6-v2/\(maxLength)/\(width)".utf8)
+        mix("\(model)/\(maxLength)/\(width)".utf8)
         for text in texts { mix([0]); mix(text.utf8) }
         return hash
     }
