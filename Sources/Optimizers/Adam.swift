@@ -76,7 +76,7 @@ public final class Adam: Optimizer {
         let (k, epsPrime) = derivativeConstants()
         return parameters.map { key, tensor in
             guard let (g, m, s) = lastStepState(key) else {
-                return Tensor(repeating: k * (1 - beta1) / epsPrime, shape: tensor.shape)
+                return Tensor(repeating: untouchedDerivative(k: k, epsPrime: epsPrime), shape: tensor.shape)
             }
             return Tensor(shape: tensor.shape, storage: [Float](unsafeUninitializedCapacity: tensor.count) { out, initialized in
                 g.withUnsafeBufferPointer { g in m.withUnsafeBufferPointer { m in s.withUnsafeBufferPointer { s in
@@ -95,7 +95,7 @@ public final class Adam: Optimizer {
         for ((key, tensor), x) in zip(parameters, vectors) {
             precondition(x.shape == tensor.shape, "Adam: vector \(x.shape) for parameter \(key) \(tensor.shape)")
             guard let (g, m, s) = lastStepState(key) else {
-                let untouched = k * (1 - beta1) / epsPrime
+                let untouched = untouchedDerivative(k: k, epsPrime: epsPrime)
                 x.withUnsafeMutableBufferPointer { x in for i in 0..<x.count { x[i] *= untouched } }
                 continue
             }
@@ -114,6 +114,9 @@ public final class Adam: Optimizer {
         let c1 = 1 - Foundation.pow(beta1, Float(stepCount)), c2 = 1 - Foundation.pow(beta2, Float(stepCount))
         return (learningRate * c2.squareRoot() / c1, epsilon * c2.squareRoot())
     }
+
+    /// ∂u/∂g of a parameter Adam never stepped (g = m = s = 0): k(1 − β1)/ε'.
+    private func untouchedDerivative(k: Float, epsPrime: Float) -> Float { k * (1 - beta1) / epsPrime }
 
     /// The last (effective) gradient and the moments of a parameter, or nil if it was never stepped.
     private func lastStepState(_ key: String) -> (Tensor, [Float], [Float])? {

@@ -33,9 +33,9 @@ struct SentenceFeatureTable: TextTokenizer {
             rows[text] = distinct.count
             distinct.append(text)
         }
+        // The width comes from config.json; the encoder itself is loaded only when something must be embedded.
         let modelDirectory = try PretrainedBert.miniLMDirectory()
-        let embedder = try SentenceEmbedder(directory: modelDirectory)
-        let width = embedder.dimension
+        let width = try PretrainedBert.configuration(from: modelDirectory.appendingPathComponent("config.json")).hidden
         // The model's identity in the key: its directory and the size of its weights file.
         let weights = modelDirectory.appendingPathComponent("model.safetensors").path
         let weightBytes = (try? FileManager.default.attributesOfItem(atPath: weights)[.size] as? Int) ?? 0
@@ -48,6 +48,7 @@ struct SentenceFeatureTable: TextTokenizer {
             log("sentence embeddings: \(distinct.count) texts read from \(cacheFile.path)")
             return SentenceFeatureTable(rows: rows, values: values, width: width)
         }
+        let embedder = try SentenceEmbedder(directory: modelDirectory)
         let start = Date()
         let vectors = embedder.embed(distinct, maxLength: maxLength)
         let values = vectors.flatMap { $0 }
