@@ -39,6 +39,13 @@ import Testing
         let (second, _) = try Toy.run(Self.overrides, archive: archive, directory: directory)
         #expect(Self.results(second) == Self.results(first))
 
+        // The cache is really read: the same-sized file with every feature equal changes the run.
+        let original = try Data(contentsOf: files[0])
+        try [Float](repeating: 0.05, count: size / 4).withUnsafeBufferPointer { Data(buffer: $0) }.write(to: files[0])
+        let (tampered, _) = try Toy.run(Self.overrides, archive: archive, directory: directory)
+        #expect(Self.results(tampered) != Self.results(first))
+        try original.write(to: files[0])
+
         // A truncated cache is ignored, recomputed and rewritten whole.
         let handle = try FileHandle(forWritingTo: files[0])
         try handle.truncate(atOffset: UInt64(size / 2))
