@@ -18,8 +18,9 @@ public struct GradientBuckets: Sendable, Equatable {
 
     /// The buckets in launch order (the first fills first during backward).
     public let buckets: [Bucket]
-    /// For each parameter: its bucket and its position in that bucket's `parameters`.
-    public let location: [(bucket: Int, slot: Int)]
+    /// For each parameter: its bucket and its position in that bucket's `parameters` (nil for a parameter
+    /// left out of `order`, which is reduced some other way).
+    public let location: [(bucket: Int, slot: Int)?]
 
     public static func == (a: GradientBuckets, b: GradientBuckets) -> Bool { a.buckets == b.buckets }
 
@@ -31,12 +32,13 @@ public struct GradientBuckets: Sendable, Equatable {
 
     /// - Parameters:
     ///   - counts: element count of each parameter, in sorted dotted-key order.
-    ///   - order: the order in which to pack parameters (default: reverse key order).
+    ///   - order: the parameters to pack, in packing order (default: all of them, in reverse key order).
     ///   - capacityBytes: the largest bucket, unless one parameter alone is larger.
     public init(counts: [Int], order: [Int]? = nil, capacityBytes: Int = GradientBuckets.defaultCapacityBytes) {
         precondition(capacityBytes >= 4, "bucket capacity must be at least one Float, got \(capacityBytes) bytes")
         let order = order ?? Array(counts.indices.reversed())
-        precondition(order.sorted() == Array(counts.indices), "bucket order must be a permutation of the \(counts.count) parameters")
+        precondition(Set(order).count == order.count && order.allSatisfy(counts.indices.contains),
+                     "bucket order must list distinct parameters among the \(counts.count)")
         let capacity = capacityBytes / MemoryLayout<Float>.size
         var buckets: [Bucket] = []
         var current = Bucket(parameters: [], offsets: [], count: 0)
@@ -50,7 +52,7 @@ public struct GradientBuckets: Sendable, Equatable {
             current.count += counts[index]
         }
         if !current.parameters.isEmpty { buckets.append(current) }
-        var location = [(bucket: Int, slot: Int)](repeating: (0, 0), count: counts.count)
+        var location = [(bucket: Int, slot: Int)?](repeating: nil, count: counts.count)
         for (b, bucket) in buckets.enumerated() {
             for (slot, p) in bucket.parameters.enumerated() { location[p] = (b, slot) }
         }
@@ -71,7 +73,21 @@ public struct AllReduceStatistics: Sendable, Equatable {
     public var waitSeconds = 0.0
     /// Seconds spent packing gradients and starting reductions inside the backward pass.
     public var launchSeconds = 0.0
+    /// Row-sparse parameters: rows sent (the union over ranks of the rows with a nonzero gradient) and rows
+    /// in total, summed over rounds.
+    public var sparseRowsSent = 0
+    public var sparseRowsTotal = 0
     public init() {}
+}
+
+/// When this rank, its backward done and every bucket launched, started waiting for one round's reductions
+/// and when that wait ended, in
+/// `DispatchTime` uptime nanoseconds (one clock for every process of a machine, so ranks on one machine can
+/// tell waiting for a slower rank from waiting for data).
+public struct ReductionRoundTime: Sendable, Equatable, Codable {
+    public var waitStart: UInt64
+    public var waitEnd: UInt64
+    public init(waitStart: UInt64, waitEnd: UInt64) { self.waitStart = waitStart; self.waitEnd = waitEnd }
 }
 
 /// Mean all-reduce of a gradient list in buckets started during backward (ALGORITHMS.md §9).
@@ -84,6 +100,10 @@ public struct AllReduceStatistics: Sendable, Equatable {
 /// Each bucket is packed and its nonblocking all-reduce started as soon as the last of its gradients is
 /// complete. Between launches the pending requests are tested so MPI can progress them. With one rank
 /// nothing is copied: `finish` returns the gradients (scaled and summed with the addend, if any).
+///
+/// Parameters given a row width (embedding tables) stay out of the buckets: after backward, only the rows
+/// some rank's gradient touches are reduced (`SparseRowReduction`), with the same result as the dense
+/// reduction.
 public final class BucketedAllReduce {
     public let communicator: any Communicator
     public private(set) var layout: GradientBuckets
@@ -108,13 +128,29 @@ public final class BucketedAllReduce {
     public private(set) var readyCountAtLaunch: [Int] = []
     private var readyCount = 0
     private var reported: [Bool]
+    /// Elements per row of each row-sparse parameter; nil for the bucketed ones.
+    private let rowWidths: [Int?]
+    /// Keep `roundTimes` (benchmarks).
+    public var recordsRoundTimes = false
+    /// Backward end and wait end of each round, when `recordsRoundTimes` is set.
+    public private(set) var roundTimes: [ReductionRoundTime] = []
 
     /// A reducer for parameters of the given element counts (sorted dotted-key order, the same on every rank).
-    public init(communicator: any Communicator, counts: [Int], capacityBytes: Int = GradientBuckets.defaultCapacityBytes) {
+    /// - Parameter rowWidths: for each parameter, its row width if its gradient is usually nonzero in few
+    ///   rows only (embedding tables: reduced sparsely after backward), nil to reduce it in the buckets.
+    public init(communicator: any Communicator, counts: [Int], rowWidths: [Int?]? = nil,
+                capacityBytes: Int = GradientBuckets.defaultCapacityBytes) {
         self.communicator = communicator
         self.counts = counts
         self.capacityBytes = capacityBytes
-        layout = GradientBuckets(counts: counts, capacityBytes: capacityBytes)
+        let rowWidths = rowWidths ?? [Int?](repeating: nil, count: counts.count)
+        precondition(rowWidths.count == counts.count, "BucketedAllReduce: \(rowWidths.count) row widths for \(counts.count) parameters")
+        for (i, width) in rowWidths.enumerated() {
+            if let width { precondition(width > 0 && counts[i] % width == 0, "parameter \(i): \(counts[i]) elements are not rows of \(width)") }
+        }
+        self.rowWidths = rowWidths
+        layout = GradientBuckets(counts: counts, order: counts.indices.reversed().filter { rowWidths[$0] == nil },
+                                 capacityBytes: capacityBytes)
         buffers = communicator.isDistributed ? layout.buckets.map { ReductionBuffer(count: $0.count) } : []
         filled = [Int](repeating: 0, count: layout.buckets.count)
         pending = [(any PendingReduction)?](repeating: nil, count: layout.buckets.count)
@@ -144,7 +180,13 @@ public final class BucketedAllReduce {
         readyCount += 1
         guard communicator.isDistributed else { return }
         let start = DispatchTime.now().uptimeNanoseconds
-        let (b, slot) = layout.location[index]
+        defer { statistics.launchSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        guard let location = layout.location[index] else {
+            // Row-sparse: reduced in `finish`, once every rank has its rows.
+            if progressPending { for request in pending { _ = request?.test() } }
+            return
+        }
+        let (b, slot) = location
         let bucket = layout.buckets[b]
         let destination = buffers[b].pointer + bucket.offsets[slot]
         // Pre-divided by the rank count, so a sum all-reduce gives the mean without another pass.
@@ -161,7 +203,6 @@ public final class BucketedAllReduce {
         filled[b] += 1
         if filled[b] == bucket.parameters.count { launch(b) }
         if progressPending { for request in pending { _ = request?.test() } }
-        statistics.launchSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
     private func launch(_ b: Int) {
@@ -185,11 +226,27 @@ public final class BucketedAllReduce {
             return withoutGrad { gradients.enumerated().map { i, g in (addend.map { g + $0[i] } ?? g) * s } }
         }
         let start = DispatchTime.now().uptimeNanoseconds
+        // Row-sparse parameters, in key order (the same collectives in the same order on every rank).
+        let s = scale / Float(communicator.size)
+        var sparse: [(index: Int, reduction: SparseRowReduction)] = []
+        for (i, width) in rowWidths.enumerated() {
+            guard let width else { continue }
+            sparse.append((i, try SparseRowReduction(gradient: gradients[i], addend: addend?[i], scale: s, width: width,
+                                                      communicator: communicator)))
+        }
         for b in layout.buckets.indices { try pending[b]!.wait(); pending[b] = nil }
-        statistics.waitSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        var result = [Tensor?](repeating: nil, count: gradients.count)
+        for (i, reduction) in sparse {
+            result[i] = try reduction.finish()
+            statistics.bytes += reduction.floatsSent * MemoryLayout<Float>.size
+            statistics.sparseRowsSent += reduction.rows.count
+            statistics.sparseRowsTotal += counts[i] / reduction.width
+        }
+        let waitEnd = DispatchTime.now().uptimeNanoseconds
+        statistics.waitSeconds += Double(waitEnd - start) / 1e9
+        if recordsRoundTimes { roundTimes.append(ReductionRoundTime(waitStart: start, waitEnd: waitEnd)) }
         statistics.buckets += layout.buckets.count
         statistics.bytes += layout.buckets.reduce(0) { $0 + $1.count } * MemoryLayout<Float>.size
-        var result = [Tensor?](repeating: nil, count: gradients.count)
         for (b, bucket) in layout.buckets.enumerated() {
             let source = buffers[b].pointer
             for (slot, p) in bucket.parameters.enumerated() {
@@ -207,7 +264,7 @@ public final class BucketedAllReduce {
         adapted = true
         var order = readinessOrder.map(Float.init)
         try communicator.broadcast(&order, root: 0)
-        let observed = order.map { Int($0) }
+        let observed = order.map { Int($0) }.filter { rowWidths[$0] == nil }
         let rebuilt = GradientBuckets(counts: counts, order: observed, capacityBytes: capacityBytes)
         guard rebuilt != layout else { return }
         layout = rebuilt

@@ -10,10 +10,15 @@ public final class Level {
     public let optimizer: any Optimizer
     public let baseLearningRate: Float
     public let schedule: LearningRateSchedule
+    /// Keys of parameters read by row lookups only (`Module.rowSparseKeys()`): data parallelism reduces
+    /// only the rows a batch touches.
+    public let rowSparseKeys: Set<String>
 
-    public init(name: String, parameters: [NamedParameter], optimizer: any Optimizer, schedule: LearningRateSchedule = .constant) {
+    public init(name: String, parameters: [NamedParameter], optimizer: any Optimizer, schedule: LearningRateSchedule = .constant,
+                rowSparseKeys: Set<String> = []) {
         self.name = name
         self.parameters = parameters
+        self.rowSparseKeys = rowSparseKeys
         self.optimizer = optimizer
         self.baseLearningRate = optimizer.learningRate
         self.schedule = schedule
@@ -21,6 +26,11 @@ public final class Level {
 
     /// The parameter tensors, in key order.
     public var tensors: [Tensor] { parameters.map(\.tensor) }
+
+    /// For each parameter, its row width (elements after the first axis) if it is row-sparse, else nil.
+    public var rowWidths: [Int?] {
+        parameters.map { rowSparseKeys.contains($0.key) && $0.tensor.shape.count >= 2 ? $0.tensor.count / $0.tensor.shape[0] : nil }
+    }
 
     /// Sets the optimizer's learning rate for `step` from the schedule.
     func applySchedule(step: Int) { optimizer.learningRate = baseLearningRate * schedule.factor(at: step) }

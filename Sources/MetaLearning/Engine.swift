@@ -47,6 +47,10 @@ public final class Engine<Program: BilevelProgram> {
         /// Data parallelism: test pending all-reduces each time a gradient is ready, so MPI progresses them
         /// while backward runs (MPI moves data only inside MPI calls).
         public var progressDuringBackward = true
+        /// Data parallelism: reduce the base level's row-sparse parameters (`Level.rowSparseKeys`, embedding
+        /// tables) by the rows some rank's gradient touches, after backward, instead of whole in the buckets.
+        /// Same result either way; fewer bytes when batches use few of the table's rows.
+        public var sparseRowReduction = true
         /// Data parallelism: compare checksums of θ, λ and optimizer state across ranks every this many base
         /// steps (nil: never). A mismatch throws `ReplicaDivergence` on every rank.
         public var replicaCheckInterval: Int? = 200
@@ -109,6 +113,7 @@ public final class Engine<Program: BilevelProgram> {
         self.communicator = communicator
         context = ForwardContext(training: true, seed: configuration.seed)
         baseReducer = BucketedAllReduce(communicator: communicator, counts: program.base.tensors.map(\.count),
+                                        rowWidths: configuration.sparseRowReduction ? program.base.rowWidths : nil,
                                         capacityBytes: configuration.bucketCapacityBytes)
         metaReducer = BucketedAllReduce(communicator: communicator, counts: program.meta.tensors.map(\.count),
                                         capacityBytes: configuration.bucketCapacityBytes)
@@ -118,6 +123,13 @@ public final class Engine<Program: BilevelProgram> {
 
     /// Time and bytes of the gradient all-reduces of base steps so far.
     public var baseCommunication: AllReduceStatistics { baseReducer.statistics }
+    /// Record when each base step's backward and gradient wait ended (`baseCommunicationRounds`; benchmarks).
+    public var recordsBaseCommunicationRounds: Bool {
+        get { baseReducer.recordsRoundTimes }
+        set { baseReducer.recordsRoundTimes = newValue }
+    }
+    /// Per base step with a gradient all-reduce, since recording was switched on.
+    public var baseCommunicationRounds: [ReductionRoundTime] { baseReducer.roundTimes }
     /// Time and bytes of the hypergradient all-reduces so far.
     public var metaCommunication: AllReduceStatistics { metaReducer.statistics }
 

@@ -30,8 +30,40 @@ import Testing
         let difference = zip(one.lambda, two[0].lambda).map { abs($0 - $1) }.max() ?? .infinity
         #expect(difference < 1e-4, "max |Δλ| \(difference)")
         #expect(abs(one.thetaNorm - two[0].thetaNorm) / one.thetaNorm < 1e-5)
-        #expect(two[0].bytesPerStep >= Double(4 * one.parameters))  // the gradient on every step, λ on meta steps
         #expect(one.bytesPerStep == 0 && one.allReduceMilliseconds == 0)
+        #expect(one.skewWaitMillisecondsPerStep == nil && one.sparseRowShare == nil)
+        let skew = try #require(two[0].skewWaitMillisecondsPerStep), data = try #require(two[0].dataWaitMillisecondsPerStep)
+        #expect(skew >= 0 && data >= 0 && abs(skew + data - two[0].waitMillisecondsPerStep) <= 1e-6 * two[0].waitMillisecondsPerStep + 1e-9,
+                "skew \(skew) + data \(data) vs waited \(two[0].waitMillisecondsPerStep)")
+    }
+
+    /// Embedding tables reduced by the rows the batches touch: the same training, bit for bit, as reducing
+    /// them whole, with fewer bytes.
+    @Test func sparseEmbeddingReductionEqualsDense() throws {
+        let dense = { var c = Self.configuration(.darts()); c.sparseRowReduction = false; return c }()
+        let sparse = Self.configuration(.darts())
+        let a = try InProcessGroup.run(size: 2) { try DataParallelBenchmark.run(dense, communicator: $0) }
+        let b = try InProcessGroup.run(size: 2) { try DataParallelBenchmark.run(sparse, communicator: $0) }
+        #expect(a[0].checksum == b[0].checksum && b[1].checksum == b[0].checksum)
+        #expect(a[0].lambda == b[0].lambda)
+        #expect(a[0].bytesPerStep >= Double(4 * a[0].parameters))  // the whole gradient every step, λ on meta steps
+        let share = try #require(b[0].sparseRowShare)
+        #expect(share > 0 && share < 0.5, "embedding rows sent: \(share)")
+        #expect(b[0].bytesPerStep < a[0].bytesPerStep * 0.8, "sparse \(b[0].bytesPerStep) vs dense \(a[0].bytesPerStep) bytes per step")
+        #expect(a[0].sparseRowShare == nil)
+    }
+
+    /// Waits split at the slowest rank's end of backward, on one machine's clock.
+    @Test func waitsSplitIntoSkewAndData() throws {
+        let rounds: [[ReductionRoundTime]] = [
+            [ReductionRoundTime(waitStart: 100, waitEnd: 150), ReductionRoundTime(waitStart: 300, waitEnd: 330)],
+            [ReductionRoundTime(waitStart: 130, waitEnd: 150), ReductionRoundTime(waitStart: 290, waitEnd: 330)],
+        ]
+        let split = try InProcessGroup.run(size: 2) { c in try DataParallelBenchmark.splitWaits(rounds[c.rank], communicator: c) }
+        // Round 1: latest end 130, skew 30 + 0, data 20 + 20. Round 2: latest 300, skew 0 + 10, data 30 + 30.
+        let root = try #require(split[0])
+        #expect(abs(root.skew - 20e-9) < 1e-15 && abs(root.data - 50e-9) < 1e-15 && abs(root.total - 70e-9) < 1e-15)
+        #expect(try DataParallelBenchmark.splitWaits(rounds[0], communicator: SingleProcessCommunicator()) == nil)
     }
 
     /// Finetune builds no meta nets (λ is empty), as the noisy-label application does.

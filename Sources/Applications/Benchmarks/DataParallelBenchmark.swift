@@ -37,6 +37,8 @@ public enum DataParallelBenchmark {
         public var progressDuringBackward = true
         /// `Engine.Configuration.perturbTouchedParametersOnly` (SAMA / SAMA-NA / DARTS).
         public var perturbTouchedOnly = false
+        /// `Engine.Configuration.sparseRowReduction`: embedding tables reduced by the rows a batch touches.
+        public var sparseRowReduction = true
         public var seed: UInt64 = 0
         public init(method: HypergradientMethod) { self.method = method }
     }
@@ -59,6 +61,14 @@ public enum DataParallelBenchmark {
         public var samplesPerSecond: Double
         /// Per timed base step: time blocked waiting for θ's gradient all-reduces after backward (not hidden).
         public var waitMillisecondsPerStep: Double
+        /// Per timed base step, the part of waited θ spent before the slowest rank had finished its backward
+        /// (waiting for that rank's computation, not for data), averaged over ranks. Nil on one rank.
+        public var skewWaitMillisecondsPerStep: Double?
+        /// Per timed base step, the part of waited θ after the slowest rank had finished its backward: the
+        /// communication not hidden by computation, averaged over ranks. Nil on one rank.
+        public var dataWaitMillisecondsPerStep: Double?
+        /// Rows of the row-sparse (embedding) parameters reduced, as a share of their rows; nil without any.
+        public var sparseRowShare: Double?
         /// Per timed base step: time blocked waiting for λ's hypergradient all-reduce (mostly waiting for the
         /// slower rank: λ is small).
         public var metaWaitMillisecondsPerStep: Double
@@ -74,9 +84,10 @@ public enum DataParallelBenchmark {
         public var lambda: [Float]
         public var thetaNorm: Double
 
-        /// 1 − waited θ / all-reduce alone: the share of the all-reduce overlapped with backward (0 on one rank).
+        /// 1 − (waited θ after the slowest rank's backward) / all-reduce alone: the share of the all-reduce
+        /// overlapped with backward (0 on one rank).
         public var hiddenShare: Double {
-            allReduceMilliseconds > 0 ? max(0, 1 - waitMillisecondsPerStep / allReduceMilliseconds) : 0
+            allReduceMilliseconds > 0 ? max(0, 1 - (dataWaitMillisecondsPerStep ?? waitMillisecondsPerStep) / allReduceMilliseconds) : 0
         }
     }
 
@@ -113,9 +124,11 @@ public enum DataParallelBenchmark {
         configuration.replicaCheckInterval = nil
         configuration.progressDuringBackward = c.progressDuringBackward
         configuration.perturbTouchedParametersOnly = c.perturbTouchedOnly
+        configuration.sparseRowReduction = c.sparseRowReduction
         let engine = Engine(program: program, configuration: configuration, communicator: communicator)
         try engine.run(steps: c.warmupSteps)
         try communicator.barrier()
+        engine.recordsBaseCommunicationRounds = true
         let base0 = engine.baseCommunication, meta0 = engine.metaCommunication
         let start = DispatchTime.now().uptimeNanoseconds
         try engine.run(steps: c.warmupSteps + c.steps)
@@ -124,25 +137,33 @@ public enum DataParallelBenchmark {
         let base = engine.baseCommunication, meta = engine.metaCommunication
         try engine.verifyReplicas()
 
-        // The same all-reduce with nothing to hide it: every bucket of a zero gradient, median of 5.
+        let waits = try splitWaits(engine.baseCommunicationRounds, communicator: communicator)
+
+        // The same all-reduce with nothing to hide it: every bucket of one base batch's gradient (so row-sparse
+        // tables send the rows a real batch touches), median of 5.
         let reducer = BucketedAllReduce(communicator: communicator, counts: program.base.tensors.map(\.count),
+                                        rowWidths: c.sparseRowReduction ? program.base.rowWidths : nil,
                                         capacityBytes: configuration.bucketCapacityBytes)
-        let zeros = program.base.tensors.map { Tensor.zeros($0.shape) }
+        let gradient = Autodiff.gradients(of: program.baseLoss(program.nextBaseBatch(), context: engine.context), wrt: program.base.tensors)
         var times: [Double] = []
         for _ in 0..<5 {
             try communicator.barrier()
             let t = DispatchTime.now().uptimeNanoseconds
-            _ = try reducer.reduce(zeros)
+            _ = try reducer.reduce(gradient)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
         }
         times.sort()
         let steps = Double(c.steps)
+        let sparseRows = base.sparseRowsTotal - base0.sparseRowsTotal
         return Result(method: c.method.name, model: c.model.rawValue, architecture: "", hidden: [],
                       parameters: program.base.tensors.reduce(0) { $0 + $1.count }, unroll: c.unroll,
                       ranks: communicator.size, batchSize: c.batchSize, metaBatchSize: c.metaBatchSize, blasThreads: BLAS.threads,
                       progressDuringBackward: c.progressDuringBackward,
                       samplesPerSecond: steps * Double(c.batchSize) / seconds,
-                      waitMillisecondsPerStep: (base.waitSeconds - base0.waitSeconds) / steps * 1000,
+                      waitMillisecondsPerStep: (waits?.total ?? (base.waitSeconds - base0.waitSeconds)) / steps * 1000,
+                      skewWaitMillisecondsPerStep: waits.map { $0.skew / steps * 1000 },
+                      dataWaitMillisecondsPerStep: waits.map { $0.data / steps * 1000 },
+                      sparseRowShare: sparseRows > 0 ? Double(base.sparseRowsSent - base0.sparseRowsSent) / Double(sparseRows) : nil,
                       metaWaitMillisecondsPerStep: (meta.waitSeconds - meta0.waitSeconds) / steps * 1000,
                       launchMillisecondsPerStep: ((base.launchSeconds - base0.launchSeconds) + (meta.launchSeconds - meta0.launchSeconds)) / steps * 1000,
                       allReduceMilliseconds: communicator.isDistributed ? times[2] * 1000 : 0,
@@ -150,5 +171,31 @@ public enum DataParallelBenchmark {
                       checksum: String(engine.replicaChecksum(), radix: 16),
                       lambda: program.meta.tensors.flatMap(\.scalars),
                       thetaNorm: program.base.tensors.reduce(0.0) { total, t in total + t.scalars.reduce(0.0) { $0 + Double($1) * Double($1) } }.squareRoot())
+    }
+
+    /// The gradient waits of `rounds` (this rank's), split into waiting for the slowest rank's backward and
+    /// waiting for data after it, in seconds summed over rounds and averaged over ranks (total = skew + data).
+    /// The ranks' clocks are compared directly, so the figures hold for ranks on one machine (as `bench ddp`
+    /// runs them). Nil on one rank; on ranks other than 0, this rank's own figures.
+    static func splitWaits(_ rounds: [ReductionRoundTime], communicator: any Communicator) throws -> (total: Double, skew: Double, data: Double)? {
+        guard communicator.isDistributed else { return nil }
+        let bytes = rounds.flatMap { [$0.waitStart, $0.waitEnd] }.withUnsafeBytes { Array($0) }
+        let all = try communicator.gather(bytes, root: 0)?.map { chunk in
+            chunk.withUnsafeBytes { Array($0.bindMemory(to: UInt64.self)) }
+        } ?? [rounds.flatMap { [$0.waitStart, $0.waitEnd] }]
+        var total = 0.0, skew = 0.0, data = 0.0
+        for k in 0..<rounds.count {
+            guard all.allSatisfy({ $0.count > 2 * k + 1 }) else { break }
+            let latest = all.map { $0[2 * k] }.max()!
+            for times in all {
+                let (start, end) = (times[2 * k], times[2 * k + 1])
+                total += Double(end - start) / 1e9
+                // A rank cannot finish waiting before the slowest one starts to (the reductions need its data).
+                skew += Double(min(latest, end) - start) / 1e9
+                data += Double(end > latest ? end - latest : 0) / 1e9
+            }
+        }
+        let ranks = Double(all.count)
+        return (total / ranks, skew / ranks, data / ranks)
     }
 }

@@ -101,7 +101,8 @@ public final class NoisyLabelProgram: BilevelProgram {
         self.model = model; self.metaNets = metaNets; self.train = train; self.clean = clean
         self.normalization = normalization
         self.rank = rank; self.worldSize = worldSize
-        base = Level(name: "base", parameters: model.namedParameters(), optimizer: baseOptimizer, schedule: baseSchedule)
+        base = Level(name: "base", parameters: model.namedParameters(), optimizer: baseOptimizer, schedule: baseSchedule,
+                     rowSparseKeys: model.rowSparseKeys())
         meta = Level(name: "meta", parameters: metaNets.namedParameters(), optimizer: metaOptimizer)
         trainSampler = EpochSampler(count: train.count, batchSize: batchSize, seed: seed)
         metaSampler = EpochSampler(count: clean.count, batchSize: metaBatchSize, seed: seed &+ 1)

@@ -11,11 +11,22 @@ public protocol Module: AnyObject {
     var localTensors: [(String, Tensor)] { get }
     /// Sub-modules, by local name.
     var children: [(String, any Module)] { get }
+    /// Local names of tensors read by row lookups only (embedding tables): a batch's gradient is nonzero in
+    /// the rows it looks up, so data parallelism reduces only those rows.
+    var rowSparseTensorNames: [String] { get }
 }
 
 extension Module {
     public var localTensors: [(String, Tensor)] { [] }
     public var children: [(String, any Module)] { [] }
+    public var rowSparseTensorNames: [String] { [] }
+
+    /// Dotted keys of the row-sparse tensors (`rowSparseTensorNames`) of this module and its sub-modules.
+    public func rowSparseKeys() -> Set<String> {
+        var keys = Set(rowSparseTensorNames)
+        for (name, child) in children { keys.formUnion(child.rowSparseKeys().map { name + "." + $0 }) }
+        return keys
+    }
 
     /// Every tensor (parameters and buffers) under its dotted key, sorted by key.
     public func namedTensors() -> [(key: String, tensor: Tensor)] {

@@ -29,6 +29,7 @@ public final class Embedding: Module {
     }
 
     public var localTensors: [(String, Tensor)] { [("weight", weight)] }
+    public var rowSparseTensorNames: [String] { ["weight"] }
 
     /// Rows for integer ids; the result has shape `shape + [dimension]`.
     public func callAsFunction(_ ids: [Int], shape: [Int]) -> Tensor {
