@@ -61,6 +61,14 @@ public final class Engine<Program: BilevelProgram> {
         /// matter. With Adam's adaptation, rows that are rarely updated have ∂u/∂g up to lr/ε' and would
         /// otherwise dominate v.
         public var perturbTouchedParametersOnly = false
+        /// SAMA / SAMA-NA / DARTS: both perturbed passes feed the meta nets the inputs recorded at θ, in one
+        /// more forward of the base batch (`ForwardContext.metaInput`). Meta-net inputs are detached from θ, so the exact mixed product
+        /// ∂²L_base/∂λ∂θ·v (what Neumann and CG compute) has no term for how they move with θ; a difference
+        /// that recomputes them in each pass, as the paper's implementation does and this engine does by
+        /// default, adds one (for Meta-Weight-Net: how the weight function's slope changes, times each
+        /// sample's loss, times ∇ℓ·v). Measured on `bench meta`'s quality problem (BENCHMARKS.md), freezing
+        /// leaves SAMA where it was and makes SAMA-NA and DARTS worse, so the default stays the paper's.
+        public var freezeMetaInputs = false
 
         public init(method: HypergradientMethod, unroll: Int = 1, warmupSteps: Int = 0, gradientAccumulation: Int = 1,
                     clipNorm: Float? = nil, seed: UInt64 = 0, evaluationInterval: Int? = nil, checkpointInterval: Int? = nil) {
@@ -236,11 +244,14 @@ public final class Engine<Program: BilevelProgram> {
         case .finetune:
             return MetaStepResult(hypergradient: program.meta.tensors.map { Tensor.zeros($0.shape) }, metaLoss: .nan, epsilon: nil, reduced: true)
         case let .sama(alpha, along):
-            return try FiniteDifferenceHypergradient(adapt: true, alpha: alpha, baseUpdateAlongV: along).compute(passes)
+            return try FiniteDifferenceHypergradient(adapt: true, alpha: alpha, baseUpdateAlongV: along,
+                                                     freezeMetaInputs: configuration.freezeMetaInputs).compute(passes)
         case let .samaNA(alpha, along):
-            return try FiniteDifferenceHypergradient(adapt: false, alpha: alpha, baseUpdateAlongV: along).compute(passes)
+            return try FiniteDifferenceHypergradient(adapt: false, alpha: alpha, baseUpdateAlongV: along,
+                                                     freezeMetaInputs: configuration.freezeMetaInputs).compute(passes)
         case let .darts(alpha):
-            return try FiniteDifferenceHypergradient(adapt: false, alpha: alpha, baseUpdateAlongV: false).compute(passes)
+            return try FiniteDifferenceHypergradient(adapt: false, alpha: alpha, baseUpdateAlongV: false,
+                                                     freezeMetaInputs: configuration.freezeMetaInputs).compute(passes)
         case let .neumann(iterations, alpha):
             return ImplicitHypergradient(solver: .neumann(iterations: iterations, alpha: alpha)).compute(passes)
         case let .cg(iterations):

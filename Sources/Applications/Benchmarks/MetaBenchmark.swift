@@ -20,6 +20,8 @@ public enum MetaBenchmark {
         public var measureQuality = false
         /// SAMA / SAMA-NA / DARTS: perturb only parameters the last base gradient touched (nonzero entries).
         public var perturbTouchedOnly = false
+        /// `Engine.Configuration.freezeMetaInputs`.
+        public var freezeMetaInputs = false
 
         public init(method: HypergradientMethod) { self.method = method }
     }
@@ -55,6 +57,7 @@ public enum MetaBenchmark {
         program.uniformWeights = c.method == .finetune
         var engineConfiguration = Engine<DenseReweightingProgram>.Configuration(method: c.method, unroll: c.unroll, seed: c.seed &+ 3)
         engineConfiguration.perturbTouchedParametersOnly = c.perturbTouchedOnly
+        engineConfiguration.freezeMetaInputs = c.freezeMetaInputs
         let engine = Engine(program: program, configuration: engineConfiguration)
 
         // The cost of the passes every method is made of, on this model and batch size.

@@ -115,12 +115,14 @@ public final class NoisyLabelProgram: BilevelProgram {
         let (tokens, weak) = train.rows(batch.indices)
         let (feature, logits) = model.features(tokens, context)
         let observed = Loss.crossEntropy(logits, targets: weak)
-        let losses = metaNets.labelNet.map { Loss.crossEntropy(logits, targets: $0(features: feature, weakLabels: weak)) } ?? observed
+        let losses = metaNets.labelNet.map {
+            Loss.crossEntropy(logits, targets: $0(features: context.metaInput(feature), weakLabels: weak))
+        } ?? observed
         guard let weightNet = metaNets.weightNet else {
             lastWeights = nil
             return losses.mean()
         }
-        let weights = weightNet(observed.reshaped([batch.indices.count, 1]))
+        let weights = weightNet(context.metaInput(observed.reshaped([batch.indices.count, 1])))
         lastWeights = (batch.indices, weights.scalars)
         return normalization.combine(losses: losses, weights: weights)
     }

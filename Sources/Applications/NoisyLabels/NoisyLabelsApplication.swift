@@ -94,6 +94,9 @@ public struct NoisyLabelsApplication: WinnowApplication {
         /// SAMA / SAMA-NA / DARTS: perturb only the parameters the last base batch touched (see
         /// `Engine.Configuration.perturbTouchedParametersOnly`; matters for embedding models).
         public var perturbTouchedOnly = true
+        /// SAMA / SAMA-NA / DARTS: feed the meta nets the same inputs (those at θ) in both perturbed passes (see
+        /// `Engine.Configuration.freezeMetaInputs`); off, as in the paper's implementation.
+        public var freezeMetaInputs = false
         /// Neumann / CG iterations, and the Neumann step size.
         public var iterations = 1
         public var neumannAlpha: Float = 1

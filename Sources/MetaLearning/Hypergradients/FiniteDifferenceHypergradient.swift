@@ -11,6 +11,10 @@ struct FiniteDifferenceHypergradient {
     var alpha: Float
     /// Leave θ at θ − εv afterwards (the paper's SAMA; computed as θ + εv − 2εv); otherwise θ is restored exactly.
     var baseUpdateAlongV: Bool
+    /// Feed the meta nets the same inputs in both passes (those at θ, from one more forward), so the difference sees
+    /// them detached from θ as the exact mixed product does; otherwise each pass recomputes them and the
+    /// difference also picks up how the inputs move along v (`Engine.Configuration.freezeMetaInputs`).
+    var freezeMetaInputs: Bool = false
 
     ///
     /// With several ranks (`passes.lambdaReducer` set), the meta batch is the same on every rank, so g_meta,
@@ -39,18 +43,26 @@ struct FiniteDifferenceHypergradient {
         // A copy of θ only when it must be restored exactly: with the base update along v, θ goes from θ + εv
         // to θ − εv (up to rounding) in place, which saves a parameter-sized buffer and a pass over it.
         let original = baseUpdateAlongV ? nil : theta.map { $0.storage }
+        // Frozen meta inputs are recorded at θ by one more forward (inputs from the θ + εv pass would put an
+        // O(ε) error into the difference).
+        let metaInputs = freezeMetaInputs ? MetaInputRecording() : nil
+        if let metaInputs {
+            withoutGrad { _ = passes.replayedBaseLoss(metaInputs: metaInputs) }
+            metaInputs.startReplay()
+        }
         ParameterVectors.addScaled(theta, epsilon, v)
-        let gPlus = passes.baseGradientForMeta()
+        let gPlus = passes.baseGradientForMeta(metaInputs: metaInputs)
+        metaInputs?.startReplay()
         ParameterVectors.addScaled(theta, -2 * epsilon, v)
         if let reducer = passes.lambdaReducer {
             let addend = withoutGrad { zip(direct, gPlus).map { d, p in d * (2 * epsilon) - p } }
             reducer.begin(scale: 1 / (2 * epsilon), addend: addend)
-            let gMinus = passes.baseGradientForMeta(onGradientReady: reducer.gradientReady)
+            let gMinus = passes.baseGradientForMeta(metaInputs: metaInputs, onGradientReady: reducer.gradientReady)
             if let original { for (t, saved) in zip(theta, original) { t.assign(saved) } }
             let hypergradient = try reducer.finish(like: gMinus)
             return MetaStepResult(hypergradient: hypergradient, metaLoss: metaLoss, epsilon: epsilon, reduced: true)
         }
-        let gMinus = passes.baseGradientForMeta()
+        let gMinus = passes.baseGradientForMeta(metaInputs: metaInputs)
         if let original { for (t, saved) in zip(theta, original) { t.assign(saved) } }
         let hypergradient = withoutGrad {
             zip(direct, zip(gMinus, gPlus)).map { d, pair in d + (pair.0 - pair.1) * (1 / (2 * epsilon)) }

@@ -25,19 +25,21 @@ struct MetaStepPasses<Program: BilevelProgram> {
         return (Array(grads[..<thetaCount]), Array(grads[thetaCount...]), loss.item)
     }
 
-    /// L_base on the last base batch with the replayed context (same dropout masks every call).
-    func replayedBaseLoss() -> Tensor {
+    /// L_base on the last base batch with the replayed context (same dropout masks every call), recording or
+    /// replaying the meta nets' inputs in `metaInputs` if given.
+    func replayedBaseLoss(metaInputs: MetaInputRecording? = nil) -> Tensor {
         let context = ForwardContext(training: replayContext.training, updatesRunningStatistics: false)
         context.rng = replayContext.rng
+        context.metaInputs = metaInputs
         return program.baseLoss(lastBatch, context: context)
     }
 
     /// ∂L_base/∂λ at the current θ, with θ treated as a constant (nothing of the base model is recorded).
-    func baseGradientForMeta(onGradientReady: ((Int, Tensor) -> Void)? = nil) -> [Tensor] {
+    func baseGradientForMeta(metaInputs: MetaInputRecording? = nil, onGradientReady: ((Int, Tensor) -> Void)? = nil) -> [Tensor] {
         let theta = program.base.tensors
         let saved = theta.map(\.requiresGrad)
         for t in theta { t.requiresGrad = false }
         defer { for (t, flag) in zip(theta, saved) { t.requiresGrad = flag } }
-        return Autodiff.gradients(of: replayedBaseLoss(), wrt: program.meta.tensors, onGradientReady: onGradientReady)
+        return Autodiff.gradients(of: replayedBaseLoss(metaInputs: metaInputs), wrt: program.meta.tensors, onGradientReady: onGradientReady)
     }
 }

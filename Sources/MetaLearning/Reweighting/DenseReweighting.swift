@@ -70,7 +70,7 @@ public final class DenseReweightingProgram: BilevelProgram {
         let (x, labels) = train.rows(batch.indices)
         let losses = Loss.crossEntropy(model(x, context), labels: labels)
         if uniformWeights { return losses.mean() }
-        let weights = weightNet(losses.reshaped([labels.count, 1]))
+        let weights = weightNet(context.metaInput(losses.reshaped([labels.count, 1])))
         return normalization.combine(losses: losses, weights: weights)
     }
 
