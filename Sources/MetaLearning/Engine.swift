@@ -155,11 +155,37 @@ public final class Engine<Program: BilevelProgram> {
     /// One base step (one micro-batch), followed by a meta step, an evaluation and a checkpoint when due.
     /// Throws when a loss is not finite (before any parameter is updated with it) or a checkpoint fails.
     public func step() throws {
-        let base = program.base
         let batch = program.nextBaseBatch()
         let replayState = context.rng
+        let loss = try baseUpdate(batch)
+        let accumulation = configuration.gradientAccumulation
+        emit(.baseStep(step: baseStep, loss: loss, learningRate: program.base.optimizer.learningRate))
+        if configuration.method != .finetune, baseStep > configuration.warmupSteps,
+           baseStep % (configuration.unroll * accumulation) == 0 {
+            let replay = ForwardContext(training: context.training, updatesRunningStatistics: false)
+            replay.rng = replayState
+            try metaUpdate(lastBatch: batch, replayContext: replay, releasingAdaptationState: true)
+        }
+        if let evaluate, let interval = configuration.evaluationInterval, baseStep % interval == 0 {
+            emit(.evaluation(step: baseStep, metrics: evaluate(baseStep)))
+        }
+        if let checkpoint, let interval = configuration.checkpointInterval, baseStep % interval == 0 {
+            emit(.checkpoint(step: baseStep, path: try checkpoint(baseStep)))
+        }
+        if communicator.isDistributed, let interval = configuration.replicaCheckInterval, baseStep % interval == 0 {
+            try verifyReplicas()
+        }
+    }
+
+    /// The base part of `step()`: forward, backward and (at the end of an accumulation window) the optimizer
+    /// step; returns the loss. The forward graph is freed on return, before a meta step allocates its own.
+    private func baseUpdate(_ batch: Program.Batch) throws -> Float {
+        let base = program.base
         let loss = program.baseLoss(batch, context: context)
         guard loss.item.isFinite else { throw EngineError.nonFiniteLoss(which: "base", step: baseStep + 1, value: loss.item) }
+        // A of the last optimizer step is needed only by a meta step right after it: this step's optimizer step
+        // replaces it, so free it (Adam: the last gradient) before backward allocates the new gradients.
+        base.optimizer.releaseUpdateDerivativeState(base.parameters)
         baseStep += 1
         let accumulation = configuration.gradientAccumulation
         if baseStep % accumulation == 0 {
@@ -185,31 +211,25 @@ public final class Engine<Program: BilevelProgram> {
             let grads = Autodiff.gradients(of: loss, wrt: base.tensors)
             accumulatedGradients = accumulatedGradients.map { sum in withoutGrad { zip(sum, grads).map { $0 + $1 } } } ?? grads
         }
-        emit(.baseStep(step: baseStep, loss: loss.item, learningRate: base.optimizer.learningRate))
-        if configuration.method != .finetune, baseStep > configuration.warmupSteps,
-           baseStep % (configuration.unroll * accumulation) == 0 {
-            let replay = ForwardContext(training: context.training, updatesRunningStatistics: false)
-            replay.rng = replayState
-            try metaUpdate(lastBatch: batch, replayContext: replay)
-        }
-        if let evaluate, let interval = configuration.evaluationInterval, baseStep % interval == 0 {
-            emit(.evaluation(step: baseStep, metrics: evaluate(baseStep)))
-        }
-        if let checkpoint, let interval = configuration.checkpointInterval, baseStep % interval == 0 {
-            emit(.checkpoint(step: baseStep, path: try checkpoint(baseStep)))
-        }
-        if communicator.isDistributed, let interval = configuration.replicaCheckInterval, baseStep % interval == 0 {
-            try verifyReplicas()
-        }
+        return loss.item
     }
 
     /// Computes the hypergradient on `lastBatch` and updates λ with the meta optimizer.
     /// Throws, leaving λ untouched, when the meta loss or the hypergradient is not finite.
     @discardableResult
     public func metaUpdate(lastBatch: Program.Batch, replayContext: ForwardContext) throws -> MetaStepResult {
+        try metaUpdate(lastBatch: lastBatch, replayContext: replayContext, releasingAdaptationState: false)
+    }
+
+    /// `releasingAdaptationState`: free the base optimizer's state for A (Adam: its last gradient) as soon as
+    /// the method no longer needs it, as `step()` does; a second meta step before the next base step then
+    /// cannot use A.
+    private func metaUpdate(lastBatch: Program.Batch, replayContext: ForwardContext,
+                            releasingAdaptationState: Bool) throws -> MetaStepResult {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { metaSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-        let result = try hypergradient(lastBatch: lastBatch, replayContext: replayContext)
+        let result = try hypergradient(lastBatch: lastBatch, replayContext: replayContext,
+                                       releasingAdaptationState: releasingAdaptationState)
         let norm = Float(ParameterVectors.norm(result.hypergradient))
         guard configuration.method == .finetune || (result.metaLoss.isFinite && norm.isFinite) else {
             throw EngineError.nonFiniteLoss(which: "meta", step: baseStep, value: result.metaLoss.isFinite ? norm : result.metaLoss)
@@ -226,7 +246,13 @@ public final class Engine<Program: BilevelProgram> {
 
     /// The hypergradient dL_meta/dλ of the configured method (averaged over ranks), without updating λ.
     public func hypergradient(lastBatch: Program.Batch, replayContext: ForwardContext) throws -> MetaStepResult {
-        var result = try localHypergradient(lastBatch: lastBatch, replayContext: replayContext)
+        try hypergradient(lastBatch: lastBatch, replayContext: replayContext, releasingAdaptationState: false)
+    }
+
+    private func hypergradient(lastBatch: Program.Batch, replayContext: ForwardContext,
+                               releasingAdaptationState: Bool) throws -> MetaStepResult {
+        var result = try localHypergradient(lastBatch: lastBatch, replayContext: replayContext,
+                                            releasingAdaptationState: releasingAdaptationState)
         if communicator.isDistributed && !result.reduced {
             result.hypergradient = try metaReducer.reduce(result.hypergradient)
             result.reduced = true
@@ -234,7 +260,12 @@ public final class Engine<Program: BilevelProgram> {
         return result
     }
 
-    private func localHypergradient(lastBatch: Program.Batch, replayContext: ForwardContext) throws -> MetaStepResult {
+    private func localHypergradient(lastBatch: Program.Batch, replayContext: ForwardContext,
+                                    releasingAdaptationState: Bool) throws -> MetaStepResult {
+        // Only SAMA uses A: the other methods free its state before their passes (SAMA frees it as it goes).
+        if releasingAdaptationState, !configuration.method.usesAdaptation {
+            program.base.optimizer.releaseUpdateDerivativeState(program.base.parameters)
+        }
         let metaContext = ForwardContext(training: context.training, updatesRunningStatistics: false,
                                          seed: configuration.seed &+ UInt64(metaStep) &+ 0x5A4D)
         let passes = MetaStepPasses(program: program, lastBatch: lastBatch, replayContext: replayContext, metaContext: metaContext,
@@ -245,7 +276,8 @@ public final class Engine<Program: BilevelProgram> {
             return MetaStepResult(hypergradient: program.meta.tensors.map { Tensor.zeros($0.shape) }, metaLoss: .nan, epsilon: nil, reduced: true)
         case let .sama(alpha, along):
             return try FiniteDifferenceHypergradient(adapt: true, alpha: alpha, baseUpdateAlongV: along,
-                                                     freezeMetaInputs: configuration.freezeMetaInputs).compute(passes)
+                                                     freezeMetaInputs: configuration.freezeMetaInputs,
+                                                     releasesAdaptationState: releasingAdaptationState).compute(passes)
         case let .samaNA(alpha, along):
             return try FiniteDifferenceHypergradient(adapt: false, alpha: alpha, baseUpdateAlongV: along,
                                                      freezeMetaInputs: configuration.freezeMetaInputs).compute(passes)

@@ -21,6 +21,11 @@ public protocol Optimizer: AnyObject {
     /// computed in x's own buffer. Optimizers may do it in one pass without materialising A; the default
     /// multiplies by `updateDerivative`.
     func adaptInPlace(_ vectors: [Tensor], parameters: [NamedParameter])
+    /// Frees what `updateDerivative` and `adaptInPlace` keep from the last step for these parameters (Adam: the
+    /// step's gradient, a parameter-sized buffer) once A of that step is no longer needed. Until the next step,
+    /// asking for A of a released parameter is a precondition failure. Optimizers that keep nothing for A do
+    /// nothing (the default).
+    func releaseUpdateDerivativeState(_ parameters: [NamedParameter])
     /// The optimizer state as tensors keyed `<parameter key>.<slot>` plus `__step`.
     func stateDictionary() -> [String: Tensor]
     /// Restores state written by `stateDictionary()`; throws when a slot is missing or has the wrong shape.
@@ -50,6 +55,8 @@ extension Optimizer {
             x.withUnsafeMutableBufferPointer { x in a.withUnsafeBufferPointer { a in for i in 0..<x.count { x[i] *= a[i] } } }
         }
     }
+
+    public func releaseUpdateDerivativeState(_ parameters: [NamedParameter]) {}
 
     /// Steps using each parameter's accumulated `.grad` (parameters without one are skipped), then clears them.
     public func step(accumulatedGradientsOf parameters: [NamedParameter]) {

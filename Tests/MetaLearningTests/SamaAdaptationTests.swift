@@ -47,14 +47,32 @@ import Tensors
         }
     }
 
-    @Test func repeatedGradientObjectsAreCopiedBeforeInPlaceUpdates() {
-        let a = Tensor([1, 2, 3]), b = Tensor([4])
-        let distinct = FiniteDifferenceHypergradient.distinctObjects([a, a, b])
-        #expect(distinct[0] === a && distinct[2] === b && distinct[1] !== a)
-        #expect(distinct[1].scalars == a.scalars)
-        let sgd = SGD(learningRate: 2), parameters: [NamedParameter] = [("a", a), ("a2", a), ("b", b)]
-        sgd.step(parameters, gradients: [Tensor([0, 0, 0]), Tensor([0, 0, 0]), Tensor([0])])
-        sgd.adaptInPlace(distinct, parameters: parameters)
-        #expect(a.scalars == [2, 4, 6], "the shared tensor is scaled once")
+    /// The engine's meta step frees Adam's last gradient as v is formed (the next base step replaces it);
+    /// the hypergradient is bit-identical to the one computed while keeping it.
+    @Test func metaStepFreesTheLastGradientWithTheSameResult() throws {
+        let kept = program(), freed = program()
+        let keeping = Engine(program: kept, configuration: .init(method: .sama(alpha: 1, baseUpdateAlongV: true), unroll: 1_000))
+        let freeing = Engine(program: freed, configuration: .init(method: .sama(alpha: 1, baseUpdateAlongV: true), unroll: 5))
+        for _ in 0..<4 { try keeping.step(); try freeing.step() }
+        try keeping.step()
+        let expected = try keeping.hypergradient(lastBatch: (), replayContext: .init(training: false))
+        #expect(kept.base.optimizer.stateDictionary()["w.last_grad"] != nil, "hypergradient() keeps A's state")
+        try freeing.step()  // the meta step is due
+        #expect(freed.base.optimizer.stateDictionary()["w.last_grad"] == nil)
+        #expect(freeing.lastResult?.hypergradient.map(\.scalars) == expected.hypergradient.map(\.scalars))
+        #expect(freeing.lastResult?.epsilon == expected.epsilon)
+        #expect(freed.w.scalars == kept.w.scalars)
+    }
+
+    /// Methods that do not adapt free the base optimizer's state for A before their passes; the next base
+    /// step brings it back.
+    @Test(arguments: [HypergradientMethod.samaNA(), .darts(), .neumann(), .cg()])
+    func otherMethodsFreeTheLastGradient(_ method: HypergradientMethod) throws {
+        let program = program()
+        let engine = Engine(program: program, configuration: .init(method: method, unroll: 2))
+        try engine.step()
+        #expect(program.base.optimizer.stateDictionary()["w.last_grad"] != nil)
+        try engine.step()
+        #expect(program.base.optimizer.stateDictionary()["w.last_grad"] == nil)
     }
 }

@@ -98,3 +98,41 @@ import WinnowTestSupport
         #expect(!report.passed)
     }
 }
+
+/// `exclusiveGradients`: the callback may overwrite each gradient in place while backward goes on.
+@Suite struct ExclusiveGradientTests {
+    /// Zeroes every gradient in the callback and returns the values seen there.
+    func zeroingPass(_ output: Tensor, _ targets: [Tensor]) -> (seen: [[Float]], returned: [Tensor]) {
+        var seen = [[Float]](repeating: [], count: targets.count)
+        let returned = Autodiff.gradients(of: output, wrt: targets, onGradientReady: { index, gradient in
+            seen[index] = gradient.scalars
+            gradient.withUnsafeMutableBufferPointer { for i in 0..<$0.count { $0[i] = 0 } }
+        }, exclusiveGradients: true)
+        return (seen, returned)
+    }
+
+    func leaf(_ shape: [Int], seed: UInt64) -> Tensor {
+        let t = randomTensor(shape, seed: seed)
+        t.requiresGrad = true
+        return t
+    }
+
+    @Test func gradientObjectsSharedByInputsAreCopied() {
+        // add hands the same gradient object to both inputs, and to the intermediate h that backward continues through.
+        let a = leaf([3, 4], seed: 1), b = leaf([3, 4], seed: 2), p = leaf([3, 4], seed: 3)
+        func loss() -> Tensor { let h = a * a; return ((a + b) * 2 + h + p).sum() }
+        let expected = Autodiff.gradients(of: loss(), wrt: [a, b, p]).map(\.scalars)
+        let (seen, returned) = zeroingPass(loss(), [a, b, p])
+        #expect(seen == expected)
+        #expect(returned.allSatisfy { $0.scalars.allSatisfy { $0 == 0 } }, "the returned tensors are the callback's")
+    }
+
+    @Test func intermediateTargetsGetACopy() {
+        let x = leaf([5], seed: 4)
+        let y = x * x
+        let expected = Autodiff.gradients(of: (y * 3).sum(), wrt: [y, x]).map(\.scalars)
+        let y2 = x * x
+        let (seen, _) = zeroingPass((y2 * 3).sum(), [y2, x])
+        #expect(seen == expected, "x's gradient flows through y's, which the callback zeroed in its copy")
+    }
+}

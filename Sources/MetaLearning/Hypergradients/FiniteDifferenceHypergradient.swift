@@ -15,6 +15,9 @@ struct FiniteDifferenceHypergradient {
     /// them detached from θ as the exact mixed product does; otherwise each pass recomputes them and the
     /// difference also picks up how the inputs move along v (`Engine.Configuration.freezeMetaInputs`).
     var freezeMetaInputs: Bool = false
+    /// With `adapt`: free the base optimizer's state for A of each parameter once its part of v is computed
+    /// (Adam's last gradient). The engine's meta step sets it: the next base step replaces that state.
+    var releasesAdaptationState = false
 
     ///
     /// With several ranks (`passes.lambdaReducer` set), the meta batch is the same on every rank, so g_meta,
@@ -24,13 +27,20 @@ struct FiniteDifferenceHypergradient {
     /// the global batch and is the same on every rank; θ − εv is bit-identical on every rank because v is.
     func compute<Program: BilevelProgram>(_ passes: MetaStepPasses<Program>) throws -> MetaStepResult {
         let base = passes.program.base
-        var (gMeta, direct, metaLoss) = passes.metaGradients()
-        // v = A ⊙ g_meta, in g_meta's buffers (g_meta is not needed afterwards). Backward may hand the same
-        // tensor object to two parameters; those get their own copy first so nothing is scaled twice.
-        if adapt {
-            gMeta = Self.distinctObjects(gMeta)
-            base.optimizer.adaptInPlace(gMeta, parameters: base.parameters)
+        // v = A ⊙ g_meta, in g_meta's buffers (g_meta is not needed afterwards), each parameter as soon as
+        // backward completes its gradient (the pass hands over tensors nothing else reads). Each parameter's
+        // state for A can then be freed before the next, larger gradients are allocated: at most one
+        // parameter's g_meta lives next to all of the optimizer's last gradient.
+        let parameters = base.parameters, optimizer = base.optimizer, release = releasesAdaptationState
+        var adapted = [Bool](repeating: false, count: parameters.count)
+        func adaptOne(_ index: Int, _ gradient: Tensor) {
+            optimizer.adaptInPlace([gradient], parameters: [parameters[index]])
+            if release { optimizer.releaseUpdateDerivativeState([parameters[index]]) }
+            adapted[index] = true
         }
+        let (gMeta, direct, metaLoss) = passes.metaGradients(onThetaGradientReady: adapt ? adaptOne : nil)
+        // Parameters the meta loss does not reach get fresh zeros from backward, without a call.
+        for index in gMeta.indices where adapt && !adapted[index] { adaptOne(index, gMeta[index]) }
         var v = gMeta
         if let touched = passes.touchedBy { v = zip(v, touched).map { Self.masked($0, where: $1) } }
         let norm = ParameterVectors.norm(v)
@@ -68,12 +78,6 @@ struct FiniteDifferenceHypergradient {
             zip(direct, zip(gMinus, gPlus)).map { d, pair in d + (pair.0 - pair.1) * (1 / (2 * epsilon)) }
         }
         return MetaStepResult(hypergradient: hypergradient, metaLoss: metaLoss, epsilon: epsilon)
-    }
-
-    /// The tensors with every repeated object replaced by a copy, so in-place updates touch each entry once.
-    static func distinctObjects(_ tensors: [Tensor]) -> [Tensor] {
-        var seen = Set<ObjectIdentifier>()
-        return tensors.map { seen.insert(ObjectIdentifier($0)).inserted ? $0 : $0.copy() }
     }
 
     /// `values` with zeros wherever `mask` is exactly zero.

@@ -19,6 +19,12 @@ public enum HypergradientMethod: Codable, Sendable, Equatable {
     /// Conjugate gradient on H·x = g_meta with exact Hessian-vector products (double backward).
     case cg(iterations: Int = 1)
 
+    /// Whether the hypergradient uses the base optimizer's adaptation A = ∂u/∂g (SAMA only).
+    public var usesAdaptation: Bool {
+        if case .sama = self { return true }
+        return false
+    }
+
     /// A short name for reports and the result store.
     public var name: String {
         switch self {

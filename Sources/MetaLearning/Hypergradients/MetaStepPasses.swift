@@ -17,11 +17,16 @@ struct MetaStepPasses<Program: BilevelProgram> {
     var touchedBy: [Tensor]? = nil
 
     /// ∂L_meta/∂θ and the direct term ∂L_meta/∂λ, on a fresh meta batch.
-    func metaGradients() -> (theta: [Tensor], direct: [Tensor], loss: Float) {
+    ///
+    /// - Parameter onThetaGradientReady: called during backward with each θ gradient as soon as it is complete
+    ///   (θ's index, a tensor nothing else reads, which the call may overwrite in place and which is returned).
+    func metaGradients(onThetaGradientReady: ((Int, Tensor) -> Void)? = nil) -> (theta: [Tensor], direct: [Tensor], loss: Float) {
         let batch = program.nextMetaBatch()
         let loss = program.metaLoss(batch, context: metaContext)
         let thetaCount = program.base.parameters.count
-        let grads = Autodiff.gradients(of: loss, wrt: program.base.tensors + program.meta.tensors)
+        let ready = onThetaGradientReady.map { ready in { (index: Int, gradient: Tensor) in if index < thetaCount { ready(index, gradient) } } }
+        let grads = Autodiff.gradients(of: loss, wrt: program.base.tensors + program.meta.tensors,
+                                       onGradientReady: ready, exclusiveGradients: ready != nil)
         return (Array(grads[..<thetaCount]), Array(grads[thetaCount...]), loss.item)
     }
 

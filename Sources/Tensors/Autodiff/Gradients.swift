@@ -8,10 +8,16 @@ public enum Autodiff {
     ///     again (Hessian-vector and mixed products). Off by default: first-order gradients record nothing.
     ///   - onGradientReady: called once per target, as soon as its gradient is complete during the
     ///     backward pass (before the pass ends), with the target's index; used to overlap communication.
+    ///   - exclusiveGradients: hand `onGradientReady` tensors that nothing else in the pass reads, so it may
+    ///     overwrite them in place while backward goes on (the same objects are returned). A gradient object
+    ///     a backward function passed to several inputs, or one of a target that is itself an intermediate
+    ///     result, is copied first. Only without `createGraph`.
     /// - Returns: one gradient per target, zeros for targets the output does not depend on.
     public static func gradients(of output: Tensor, wrt targets: [Tensor], seed: Tensor? = nil,
                                  createGraph: Bool = false,
-                                 onGradientReady: ((Int, Tensor) -> Void)? = nil) -> [Tensor] {
+                                 onGradientReady: ((Int, Tensor) -> Void)? = nil,
+                                 exclusiveGradients: Bool = false) -> [Tensor] {
+        precondition(!(exclusiveGradients && createGraph), "exclusiveGradients needs createGraph == false")
         if seed == nil {
             precondition(output.count == 1, "gradients(of:) needs a scalar output or a seed; output shape is \(output.shape)")
         }
@@ -31,8 +37,18 @@ public enum Autodiff {
         let rootSeed = seed ?? Tensor.ones(output.shape)
         grads[ObjectIdentifier(output)] = rootSeed
 
-        func finish(_ tensor: Tensor, _ grad: Tensor) {
-            if let index = targetIndex[ObjectIdentifier(tensor)], results[index] == nil {
+        func finish(_ tensor: Tensor, _ grad: Tensor, siblings: [Tensor?] = []) {
+            let id = ObjectIdentifier(tensor)
+            if let index = targetIndex[id], results[index] == nil {
+                var grad = grad
+                // A copy for the callback (the pass keeps reading the original) when the pass may read it again.
+                if exclusiveGradients, onGradientReady != nil,
+                   tensor.node != nil || grad === rootSeed
+                    || siblings.filter({ $0 === grad }).count > 1
+                    || results.contains(where: { $0 === grad })
+                    || grads.contains(where: { $0.key != id && $0.value === grad }) {
+                    grad = grad.copy()
+                }
                 results[index] = grad
                 onGradientReady?(index, grad)
             }
@@ -63,7 +79,7 @@ public enum Autodiff {
                     }
                     pending[inputID, default: 1] -= 1
                     if pending[inputID] == 0, targetIndex[inputID] != nil {
-                        finish(input, grads[inputID] ?? Tensor.zeros(input.shape))
+                        finish(input, grads[inputID] ?? Tensor.zeros(input.shape), siblings: inputGrads)
                     }
                 }
             }
