@@ -26,27 +26,33 @@ final class SparseRowReduction {
         self.width = width
         shape = gradient.shape
         let rowCount = gradient.count / width
-        var values = [Float](repeating: 0, count: gradient.count)
+        // Mark the rows where scale · (g + addend) has a nonzero entry, then pack just those rows: the whole
+        // table is read once and never copied.
+        func value(_ g: UnsafeBufferPointer<Float>, _ a: UnsafeBufferPointer<Float>?, _ i: Int) -> Float {
+            if let a { scale * (g[i] + a[i]) } else { scale * g[i] }
+        }
         var mask = [Float](repeating: 0, count: rowCount)
-        gradient.withUnsafeBufferPointer { g in
-            values.withUnsafeMutableBufferPointer { v in
-                if let addend {
-                    addend.withUnsafeBufferPointer { a in for i in 0..<g.count { v[i] = scale * (g[i] + a[i]) } }
-                } else {
-                    for i in 0..<g.count { v[i] = scale * g[i] }
-                }
+        func withAddend<R>(_ body: (UnsafeBufferPointer<Float>?) -> R) -> R {
+            guard let addend else { return body(nil) }
+            return addend.withUnsafeBufferPointer { body($0) }
+        }
+        withAddend { a in
+            gradient.withUnsafeBufferPointer { g in
                 for row in 0..<rowCount {
                     let start = row * width
-                    for i in start..<(start + width) where v[i] != 0 { mask[row] = 1; break }
+                    for i in start..<(start + width) where value(g, a, i) != 0 { mask[row] = 1; break }
                 }
             }
         }
         try communicator.allReduce(&mask, .max)
         let rows = mask.indices.filter { mask[$0] != 0 }
         let packed = ReductionBuffer(count: rows.count * width)
-        values.withUnsafeBufferPointer { v in
-            for (slot, row) in rows.enumerated() {
-                (packed.pointer + slot * width).update(from: v.baseAddress! + row * width, count: width)
+        withAddend { a in
+            gradient.withUnsafeBufferPointer { g in
+                for (slot, row) in rows.enumerated() {
+                    let destination = packed.pointer + slot * width
+                    for j in 0..<width { destination[j] = value(g, a, row * width + j) }
+                }
             }
         }
         self.rows = rows

@@ -49,8 +49,11 @@ public final class Engine<Program: BilevelProgram> {
         public var progressDuringBackward = true
         /// Data parallelism: reduce the base level's row-sparse parameters (`Level.rowSparseKeys`, embedding
         /// tables) by the rows some rank's gradient touches, after backward, instead of whole in the buckets.
-        /// Same result either way; fewer bytes when batches use few of the table's rows.
-        public var sparseRowReduction = true
+        /// Same result either way; fewer bytes when batches use few of the table's rows (half the bytes on
+        /// the noisy-label transformer), but the exchange cannot start before backward ends, so on one
+        /// machine, where bytes are cheap, the dense buckets hide more of it (`bench ddp`, BENCHMARKS.md).
+        /// Off by default; turn it on where the network is the bottleneck.
+        public var sparseRowReduction = false
         /// Data parallelism: compare checksums of θ, λ and optimizer state across ranks every this many base
         /// steps (nil: never). A mismatch throws `ReplicaDivergence` on every rank.
         public var replicaCheckInterval: Int? = 200

@@ -28,7 +28,7 @@ struct BenchDDPCommand: ParsableCommand {
     var progress = true
     @Option(help: "SAMA finite-difference radius α.") var alpha: Float = 1
     @Flag(help: "Perturb only the parameters the last base gradient touched (SAMA, SAMA-NA, DARTS).") var touchedOnly = false
-    @Flag(help: "Reduce embedding tables whole in the buckets instead of by the rows a batch touches.") var denseEmbeddings = false
+    @Flag(help: "Reduce embedding tables by the rows a batch touches, after backward, instead of whole in the buckets.") var sparseEmbeddings = false
     @Flag(help: "Small correctness run: 1 rank vs --ranks ranks must agree; exits non-zero otherwise.") var check = false
     @Flag(help: "Run one configuration in this process (under mpirun: as one rank) and print JSON (used by the parent).") var single = false
 
@@ -77,7 +77,7 @@ struct BenchDDPCommand: ParsableCommand {
             c.bucketMegabytes = bucketMb
             c.progressDuringBackward = progress
             c.perturbTouchedOnly = touchedOnly
-            c.sparseRowReduction = !denseEmbeddings
+            c.sparseRowReduction = sparseEmbeddings
             if check { try CollectiveSelfTest.run(World.communicator) }
             let result = try DataParallelBenchmark.run(c, communicator: World.communicator)
             if World.communicator.isRoot { print(try encodeJSON(result)) }
@@ -85,7 +85,7 @@ struct BenchDDPCommand: ParsableCommand {
         }
         if check { return try runCheck() }
         print("Buckets \(bucketMb) MB, MPI_Test from the gradient-ready hook \(progress ? "on" : "off"), "
-            + "embedding tables reduced \(denseEmbeddings ? "whole" : "by the rows a batch touches"), 1 BLAS thread per rank.\n")
+            + "embedding tables reduced \(sparseEmbeddings ? "by the rows a batch touches" : "whole"), 1 BLAS thread per rank.\n")
         if model == .textTransformer { print("Meta batch \(resolvedMetaBatchSize), dropout 0, \(text.archive).") }
         print("| method | model (params) | unroll | ranks | global batch | samples/s | speed-up | all-reduce alone ms | waited θ ms/step | for the slower rank | for data | hidden | launch ms/step | waited λ ms/step | MB/step | embedding rows sent |")
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -129,7 +129,7 @@ struct BenchDDPCommand: ParsableCommand {
     private func child(method: String, unroll: String, ranks: Int, extra: [String]? = nil) throws -> DataParallelBenchmark.Result {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let arguments = ["bench", "ddp", "--single", "--methods", method, "--unrolls", unroll, "--alpha", String(alpha)]
-            + (touchedOnly ? ["--touched-only"] : []) + (denseEmbeddings ? ["--dense-embeddings"] : [])
+            + (touchedOnly ? ["--touched-only"] : []) + (sparseEmbeddings ? ["--sparse-embeddings"] : [])
             + (extra ?? problemArguments + ["--steps", String(steps), "--batch-size", String(batchSize), "--bucket-mb", String(bucketMb),
                                             progress ? "--progress" : "--no-progress"])
         let process = Process()

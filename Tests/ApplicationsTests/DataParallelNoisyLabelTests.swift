@@ -37,6 +37,24 @@ import Testing
         #expect(abs(lossA - lossB) < 1e-3)
     }
 
+    /// `training.sparse_embedding_reduction`: the embedding bag's table reduced by the rows the batches touch
+    /// trains exactly as the dense reduction does.
+    @Test func sparseEmbeddingReductionTrainsLikeTheDenseOne() throws {
+        let directory = try NoisyLabelApplicationTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let archive = directory.appendingPathComponent("toy.tar.gz").path
+        try NoisyLabelApplicationTests.writeArchive(to: archive)
+        func run(_ sparse: Bool) throws -> [String: Double] {
+            let db = directory.appendingPathComponent("\(sparse).sqlite").path
+            return try Self.runOnRanks(2, ["meta.method=sama", "training.sparse_embedding_reduction=\(sparse)"],
+                                       archive: archive, directory: directory, db: db)[0].summary.metrics
+        }
+        let dense = try run(false), sparse = try run(true)
+        for key in ["test_accuracy", "test_loss", "weight_auc"] {
+            #expect(dense[key] != nil && dense[key] == sparse[key], "\(key): dense \(dense[key] ?? .nan), sparse \(sparse[key] ?? .nan)")
+        }
+    }
+
     /// SAMA reweight + correct on two ranks: every training sample's weight and corrected label reaches
     /// rank 0's store, keyed by the dataset's ids; rank 1 writes nothing to disk.
     @Test func samaOnTwoRanksRecordsEverySampleOnRankZero() throws {

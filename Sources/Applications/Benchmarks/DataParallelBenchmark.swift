@@ -38,7 +38,7 @@ public enum DataParallelBenchmark {
         /// `Engine.Configuration.perturbTouchedParametersOnly` (SAMA / SAMA-NA / DARTS).
         public var perturbTouchedOnly = false
         /// `Engine.Configuration.sparseRowReduction`: embedding tables reduced by the rows a batch touches.
-        public var sparseRowReduction = true
+        public var sparseRowReduction = false
         public var seed: UInt64 = 0
         public init(method: HypergradientMethod) { self.method = method }
     }

@@ -46,6 +46,7 @@ struct NoisyLabelRun {
             clipNorm: t.clipNorm > 0 ? t.clipNorm : nil, seed: seed &+ 13)
         engineConfiguration.perturbTouchedParametersOnly = config.meta.perturbTouchedOnly
         engineConfiguration.freezeMetaInputs = config.meta.freezeMetaInputs
+        engineConfiguration.sparseRowReduction = config.training.sparseEmbeddingReduction
         let engine = Engine(program: program, configuration: engineConfiguration, communicator: context.communicator)
 
         var epochLoss = 0.0, epochSteps = 0, epochMetaLoss = 0.0, epochMetaSteps = 0

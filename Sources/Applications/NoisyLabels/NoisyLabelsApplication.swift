@@ -76,6 +76,10 @@ public struct NoisyLabelsApplication: WinnowApplication {
         public var warmupFraction = 0.06
         /// Global gradient-norm clipping; 0 turns it off.
         public var clipNorm: Float = 0
+        /// Under mpirun: reduce the embedding tables by the rows the batches touch, after backward, instead
+        /// of whole and overlapped with it (`Engine.Configuration.sparseRowReduction`). Fewer bytes (half on
+        /// the transformer); worth it where the network, not the CPU, is the bottleneck.
+        public var sparseEmbeddingReduction = false
         public init() {}
     }
 
