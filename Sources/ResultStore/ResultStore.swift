@@ -65,6 +65,10 @@ public final class ResultStore {
 
     // MARK: Transactions
 
+    /// Outermost transactions committed through `transaction` on this store object (bulk writes must take one,
+    /// not one per row; tests check it instead of timing them).
+    public private(set) var committedTransactions = 0
+
     /// Runs `body` in one transaction (a savepoint when nested): all of its writes land, or none do.
     /// The outermost level takes the write lock up front (`BEGIN IMMEDIATE`) so a busy database fails
     /// before any work, not at commit.
@@ -81,6 +85,7 @@ public final class ResultStore {
             transactionDepth -= 1
             if depth == 0 {
                 try connection.execute("COMMIT")
+                committedTransactions += 1
             } else {
                 try connection.execute("RELEASE winnow_\(depth)")
             }

@@ -76,20 +76,21 @@ import Testing
         }
     }
 
-    /// Measures bulk insert throughput (see docs/benchmarks-store.md). The bound is far below the measured
-    /// figure so a loaded CI machine passes, yet a per-row-transaction regression (~100× slower) fails.
+    /// A million weights go in as one transaction (a per-row transaction would be ~100× slower); prints the
+    /// throughput, whose figures live in docs/benchmarks-store.md, without asserting a time.
     @Test func bulkInsertThroughput() throws {
         let dir = try TemporaryDirectory()
         let store = try ResultStore(path: dir.path("w.sqlite"))
         let recorder = try makeRun(store)
         let weights = (0..<Self.million).map { Float($0 % 1000) / 1000 }
         let clock = ContinuousClock()
+        let transactions = store.committedTransactions
         let elapsed = try clock.measure { try recorder.recordWeights(weights, step: 0) }
+        #expect(store.committedTransactions == transactions + 1)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         let rate = Double(Self.million) / seconds
         print("bulk insert: \(Self.million) weight rows in \(String(format: "%.3f", seconds)) s = \(Int(rate)) rows/s")
         #expect(try store.count(table: "sample_weights") == Self.million)
-        #expect(rate > 100_000)
         var start = clock.now
         let top = try store.topWeights(run: recorder.runID, count: 10)
         print("query top 10 over 1M rows: \(clock.now - start)")
