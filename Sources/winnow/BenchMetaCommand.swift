@@ -25,6 +25,8 @@ struct BenchMetaCommand: ParsableCommand {
     var touchedOnly = false
     @Flag(inversion: .prefixedNo, help: "SAMA / SAMA-NA / DARTS: feed the meta net the same inputs in both perturbed passes (detached from θ, as the exact mixed product sees them); off: each pass recomputes them, as in the paper's implementation.")
     var freezeMetaInputs = false
+    @Option(help: "Base steps before the first meta step.") var warmup = 0
+    @Option(help: "Seed of the data, the models and the engine.") var seed: UInt64 = 0
     @Flag(help: "Only the quality runs (skip the speed grid).") var skipSpeed = false
     @Flag(help: "Run one configuration in this process and print it as JSON (used by the parent).") var single = false
     @Flag(help: "With --single: also measure test accuracy and weights.") var quality = false
@@ -57,6 +59,8 @@ struct BenchMetaCommand: ParsableCommand {
             c.measureQuality = quality
             c.perturbTouchedOnly = touchedOnly
             c.freezeMetaInputs = freezeMetaInputs
+            c.warmupSteps = warmup
+            c.seed = seed
             print(try encodeJSON(try MetaBenchmark.run(c)))
             return
         }
@@ -76,7 +80,7 @@ struct BenchMetaCommand: ParsableCommand {
         }
         if !skipSpeed { printSpeed(rows) }
         guard qualitySteps > 0, let small = modelList.first else { return }
-        print("\nQuality after \(qualitySteps) base steps (model \(small), unroll \(qualityUnroll), 1 BLAS thread, normalisation \(normalization), α = \(alpha), base update along v \(baseUpdate ? "on" : "off")\(touchedOnly ? ", touched-only perturbation" : ""), meta inputs \(freezeMetaInputs ? "frozen" : "recomputed") in the ± passes):\n")
+        print("\nQuality after \(qualitySteps) base steps (model \(small), unroll \(qualityUnroll), 1 BLAS thread, normalisation \(normalization), α = \(alpha), base update along v \(baseUpdate ? "on" : "off")\(touchedOnly ? ", touched-only perturbation" : ""), meta inputs \(freezeMetaInputs ? "frozen" : "recomputed") in the ± passes, warm-up \(warmup) base steps, seed \(seed)):\n")
         print("| method | test accuracy | mean weight clean | mean weight corrupted |")
         print("|---|---:|---:|---:|")
         for method in methods.split(separator: ",") {
@@ -99,7 +103,7 @@ struct BenchMetaCommand: ParsableCommand {
         process.arguments = ["bench", "meta", "--single", "--methods", method, "--unrolls", unroll, "--models", model,
                              "--steps", String(steps), "--alpha", String(alpha), "--normalization", normalization,
                              baseUpdate ? "--base-update" : "--no-base-update"] + (quality ? ["--quality"] : [])
-            + (touchedOnly ? ["--touched-only"] : []) + [freezeMetaInputs ? "--freeze-meta-inputs" : "--no-freeze-meta-inputs"]
+            + (touchedOnly ? ["--touched-only"] : []) + [freezeMetaInputs ? "--freeze-meta-inputs" : "--no-freeze-meta-inputs", "--warmup", String(warmup), "--seed", String(seed)]
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = threads
         process.environment = environment

@@ -22,6 +22,8 @@ public enum MetaBenchmark {
         public var perturbTouchedOnly = false
         /// `Engine.Configuration.freezeMetaInputs`.
         public var freezeMetaInputs = false
+        /// Base steps before the first meta step.
+        public var warmupSteps = 0
 
         public init(method: HypergradientMethod) { self.method = method }
     }
@@ -55,7 +57,8 @@ public enum MetaBenchmark {
                                               baseOptimizer: Adam(learningRate: 1e-3), metaOptimizer: Adam(learningRate: 1e-3),
                                               batchSize: c.batchSize, metaBatchSize: c.batchSize, normalization: c.normalization, seed: c.seed &+ 2)
         program.uniformWeights = c.method == .finetune
-        var engineConfiguration = Engine<DenseReweightingProgram>.Configuration(method: c.method, unroll: c.unroll, seed: c.seed &+ 3)
+        var engineConfiguration = Engine<DenseReweightingProgram>.Configuration(method: c.method, unroll: c.unroll,
+                                                                                  warmupSteps: c.warmupSteps, seed: c.seed &+ 3)
         engineConfiguration.perturbTouchedParametersOnly = c.perturbTouchedOnly
         engineConfiguration.freezeMetaInputs = c.freezeMetaInputs
         let engine = Engine(program: program, configuration: engineConfiguration)
