@@ -102,8 +102,8 @@ public struct ReductionRoundTime: Sendable, Equatable, Codable {
 /// nothing is copied: `finish` returns the gradients (scaled and summed with the addend, if any).
 ///
 /// Parameters given a row width (embedding tables) stay out of the buckets: after backward, only the rows
-/// some rank's gradient touches are reduced (`SparseRowReduction`), with the same result as the dense
-/// reduction.
+/// some rank's gradient touches are reduced (`SparseRowReduction`): the same sums as the dense reduction,
+/// identical on every rank.
 public final class BucketedAllReduce {
     public let communicator: any Communicator
     public private(set) var layout: GradientBuckets
@@ -149,8 +149,11 @@ public final class BucketedAllReduce {
             if let width { precondition(width > 0 && counts[i] % width == 0, "parameter \(i): \(counts[i]) elements are not rows of \(width)") }
         }
         self.rowWidths = rowWidths
-        layout = GradientBuckets(counts: counts, order: counts.indices.reversed().filter { rowWidths[$0] == nil },
-                                 capacityBytes: capacityBytes)
+        let layout = GradientBuckets(counts: counts, order: counts.indices.reversed().filter { rowWidths[$0] == nil },
+                                     capacityBytes: capacityBytes)
+        precondition(layout.location.indices.allSatisfy { (layout.location[$0] != nil) != (rowWidths[$0] != nil) },
+                     "BucketedAllReduce: every parameter must be bucketed or row-sparse, not both")
+        self.layout = layout
         buffers = communicator.isDistributed ? layout.buckets.map { ReductionBuffer(count: $0.count) } : []
         filled = [Int](repeating: 0, count: layout.buckets.count)
         pending = [(any PendingReduction)?](repeating: nil, count: layout.buckets.count)
@@ -216,6 +219,7 @@ public final class BucketedAllReduce {
     /// gradients shaped like `gradients`.
     public func finish(like gradients: [Tensor]) throws -> [Tensor] {
         precondition(active, "finish without begin")
+        defer { addend = nil }  // the accumulated gradients are not needed after the round
         precondition(gradients.count == reported.count, "finish: \(gradients.count) gradients for \(reported.count) parameters")
         for i in reported.indices where !reported[i] { gradientReady(i, gradients[i]) }
         active = false
@@ -225,15 +229,14 @@ public final class BucketedAllReduce {
             let addend = self.addend, s = scale
             return withoutGrad { gradients.enumerated().map { i, g in (addend.map { g + $0[i] } ?? g) * s } }
         }
-        let start = DispatchTime.now().uptimeNanoseconds
-        // Row-sparse parameters, in key order (the same collectives in the same order on every rank).
+        // Row-sparse parameters: mark their touched rows (local work) before the wait starts, then exchange in
+        // key order (the same collectives in the same order on every rank).
         let s = scale / Float(communicator.size)
-        var sparse: [(index: Int, reduction: SparseRowReduction)] = []
-        for (i, width) in rowWidths.enumerated() {
-            guard let width else { continue }
-            sparse.append((i, try SparseRowReduction(gradient: gradients[i], addend: addend?[i], scale: s, width: width,
-                                                      communicator: communicator)))
+        let sparse = rowWidths.indices.compactMap { i in
+            rowWidths[i].map { (index: i, reduction: SparseRowReduction(gradient: gradients[i], addend: addend?[i], scale: s, width: $0)) }
         }
+        let start = DispatchTime.now().uptimeNanoseconds
+        for (_, reduction) in sparse { try reduction.start(communicator: communicator) }
         for b in layout.buckets.indices { try pending[b]!.wait(); pending[b] = nil }
         var result = [Tensor?](repeating: nil, count: gradients.count)
         for (i, reduction) in sparse {

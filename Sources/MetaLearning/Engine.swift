@@ -19,11 +19,18 @@ public enum EngineEvent: Sendable {
 public enum EngineError: Error, LocalizedError, Equatable {
     /// The base loss (or the meta loss of a meta step) was NaN or infinite.
     case nonFiniteLoss(which: String, step: Int, value: Float)
+    /// `hypergradient` / `metaUpdate` with an adapting method (SAMA) after the base optimizer's state for A was
+    /// freed: by a meta step of `step()`, or at an accumulation micro-step.
+    case adaptationStateReleased(step: Int)
 
     public var errorDescription: String? {
         switch self {
         case let .nonFiniteLoss(which, step, value):
             "\(which) loss is \(value) at base step \(step): training diverged or the data hold non-finite values"
+        case let .adaptationStateReleased(step):
+            "the base optimizer's ∂u/∂g of its last step is no longer available at base step \(step) (freed by a meta "
+                + "step or at an accumulation micro-step): call hypergradient / metaUpdate right after a base step that "
+                + "ends an accumulation window, before step() runs a meta step"
         }
     }
 }
@@ -98,7 +105,7 @@ public final class Engine<Program: BilevelProgram> {
     /// The most recent meta step's result.
     public private(set) var lastResult: MetaStepResult?
     /// The gradient of the last optimizer step (kept only for `perturbTouchedParametersOnly`).
-    private var lastBaseGradients: [Tensor]?
+    private var lastTouched: [TouchedMask]?
     /// Forward context of the base steps: its generator drives dropout.
     public let context: ForwardContext
     private var observers: [(EngineEvent) -> Void] = []
@@ -207,7 +214,9 @@ public final class Engine<Program: BilevelProgram> {
             if let clip = configuration.clipNorm { clipGradients(mean, maxNorm: clip) }
             base.applySchedule(step: baseStep - 1)
             base.optimizer.step(base.parameters, gradients: mean)
-            lastBaseGradients = configuration.perturbTouchedParametersOnly ? mean : nil
+            // A byte per entry, not the gradient itself, which the optimizer may be holding (Adam, for A):
+            // freeing that must free the memory.
+            lastTouched = configuration.perturbTouchedParametersOnly ? mean.map(TouchedMask.init) : nil
             accumulatedGradients = nil
         } else {
             // Accumulation micro-step: no communication.
@@ -221,7 +230,8 @@ public final class Engine<Program: BilevelProgram> {
     /// Throws, leaving λ untouched, when the meta loss or the hypergradient is not finite.
     @discardableResult
     public func metaUpdate(lastBatch: Program.Batch, replayContext: ForwardContext) throws -> MetaStepResult {
-        try metaUpdate(lastBatch: lastBatch, replayContext: replayContext, releasingAdaptationState: false)
+        try requireAdaptationState()
+        return try metaUpdate(lastBatch: lastBatch, replayContext: replayContext, releasingAdaptationState: false)
     }
 
     /// `releasingAdaptationState`: free the base optimizer's state for A (Adam: its last gradient) as soon as
@@ -249,7 +259,14 @@ public final class Engine<Program: BilevelProgram> {
 
     /// The hypergradient dL_meta/dλ of the configured method (averaged over ranks), without updating λ.
     public func hypergradient(lastBatch: Program.Batch, replayContext: ForwardContext) throws -> MetaStepResult {
-        try hypergradient(lastBatch: lastBatch, replayContext: replayContext, releasingAdaptationState: false)
+        try requireAdaptationState()
+        return try hypergradient(lastBatch: lastBatch, replayContext: replayContext, releasingAdaptationState: false)
+    }
+
+    /// Throws `adaptationStateReleased` when the method needs A and the base optimizer has freed it.
+    private func requireAdaptationState() throws {
+        guard configuration.method.usesAdaptation, !program.base.optimizer.hasUpdateDerivativeState(program.base.parameters) else { return }
+        throw EngineError.adaptationStateReleased(step: baseStep)
     }
 
     private func hypergradient(lastBatch: Program.Batch, replayContext: ForwardContext,
@@ -273,7 +290,7 @@ public final class Engine<Program: BilevelProgram> {
                                          seed: configuration.seed &+ UInt64(metaStep) &+ 0x5A4D)
         let passes = MetaStepPasses(program: program, lastBatch: lastBatch, replayContext: replayContext, metaContext: metaContext,
                                     lambdaReducer: communicator.isDistributed ? metaReducer : nil,
-                                    touchedBy: lastBaseGradients)
+                                    touchedBy: lastTouched)
         switch configuration.method {
         case .finetune:
             return MetaStepResult(hypergradient: program.meta.tensors.map { Tensor.zeros($0.shape) }, metaLoss: .nan, epsilon: nil, reduced: true)

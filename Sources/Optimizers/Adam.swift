@@ -111,6 +111,10 @@ public final class Adam: Optimizer {
         }
     }
 
+    public func hasUpdateDerivativeState(_ parameters: [NamedParameter]) -> Bool {
+        parameters.allSatisfy { !releasedKeys.contains($0.key) }
+    }
+
     /// Drops the last gradients of these parameters (the only state kept just for A).
     public func releaseUpdateDerivativeState(_ parameters: [NamedParameter]) {
         for (key, _) in parameters where lastGradients.removeValue(forKey: key) != nil { releasedKeys.insert(key) }

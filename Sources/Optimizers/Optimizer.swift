@@ -26,6 +26,8 @@ public protocol Optimizer: AnyObject {
     /// asking for A of a released parameter is a precondition failure. Optimizers that keep nothing for A do
     /// nothing (the default).
     func releaseUpdateDerivativeState(_ parameters: [NamedParameter])
+    /// Whether A of the last step can still be computed for all of `parameters` (false after a release).
+    func hasUpdateDerivativeState(_ parameters: [NamedParameter]) -> Bool
     /// The optimizer state as tensors keyed `<parameter key>.<slot>` plus `__step`.
     func stateDictionary() -> [String: Tensor]
     /// Restores state written by `stateDictionary()`; throws when a slot is missing or has the wrong shape.
@@ -57,6 +59,7 @@ extension Optimizer {
     }
 
     public func releaseUpdateDerivativeState(_ parameters: [NamedParameter]) {}
+    public func hasUpdateDerivativeState(_ parameters: [NamedParameter]) -> Bool { true }
 
     /// Steps using each parameter's accumulated `.grad` (parameters without one are skipped), then clears them.
     public func step(accumulatedGradientsOf parameters: [NamedParameter]) {

@@ -33,8 +33,7 @@ import Testing
         #expect(one.bytesPerStep == 0 && one.allReduceMilliseconds == 0)
         #expect(one.skewWaitMillisecondsPerStep == nil && one.sparseRowShare == nil)
         let skew = try #require(two[0].skewWaitMillisecondsPerStep), data = try #require(two[0].dataWaitMillisecondsPerStep)
-        #expect(skew >= 0 && data >= 0 && abs(skew + data - two[0].waitMillisecondsPerStep) <= 1e-6 * two[0].waitMillisecondsPerStep + 1e-9,
-                "skew \(skew) + data \(data) vs waited \(two[0].waitMillisecondsPerStep)")
+        #expect(skew >= 0 && data >= 0 && two[0].waitMillisecondsPerStep > 0)  // the split itself: waitsSplitIntoSkewAndData
     }
 
     /// Embedding tables reduced by the rows the batches touch: the same training, bit for bit, as reducing
@@ -60,7 +59,7 @@ import Testing
             [ReductionRoundTime(waitStart: 130, waitEnd: 150), ReductionRoundTime(waitStart: 290, waitEnd: 330)],
         ]
         let split = try InProcessGroup.run(size: 2) { c in try DataParallelBenchmark.splitWaits(rounds[c.rank], communicator: c) }
-        // Round 1: latest end 130, skew 30 + 0, data 20 + 20. Round 2: latest 300, skew 0 + 10, data 30 + 30.
+        // Round 1: latest wait start 130, skew 30 + 0, data 20 + 20. Round 2: latest 300, skew 0 + 10, data 30 + 30.
         let root = try #require(split[0])
         #expect(abs(root.skew - 20e-9) < 1e-15 && abs(root.data - 50e-9) < 1e-15 && abs(root.total - 70e-9) < 1e-15)
         #expect(try DataParallelBenchmark.splitWaits(rounds[0], communicator: SingleProcessCommunicator()) == nil)

@@ -42,6 +42,30 @@ import Tensors
         #expect(results[0].1[0][8..<12].allSatisfy { $0 == 0 })
     }
 
+    /// After the first round the buckets are rebuilt in readiness order, still without the row-sparse table;
+    /// later rounds give the dense result and send the same bytes.
+    @Test func laterRoundsKeepTheTableOutOfTheBuckets() throws {
+        let results = try InProcessGroup.run(size: 2) { c -> (Bool, [[Float]], [[Float]], [Int]) in
+            let dense = BucketedAllReduce(communicator: c, counts: [40, 5], capacityBytes: 16)
+            let sparse = BucketedAllReduce(communicator: c, counts: [40, 5], rowWidths: [4, nil], capacityBytes: 16)
+            let g = Self.gradients(rank: c.rank)
+            var bytes: [Int] = []
+            var last: ([[Float]], [[Float]]) = ([], [])
+            for _ in 0..<3 {
+                let before = sparse.statistics.bytes
+                last = (try dense.reduce(g).map(\.scalars), try sparse.reduce(g).map(\.scalars))
+                bytes.append(sparse.statistics.bytes - before)
+            }
+            let bucketed = Set(sparse.layout.buckets.flatMap(\.parameters))
+            return (bucketed == [1] && sparse.layout.location[0] == nil, last.0, last.1, bytes)
+        }
+        for (layoutExcludesTable, dense, sparse, bytes) in results {
+            #expect(layoutExcludesTable)
+            #expect(dense == sparse)
+            #expect(Set(bytes).count == 1, "bytes per round \(bytes)")
+        }
+    }
+
     /// A table whose gradient is dense (every row nonzero) is sent whole and still reduced correctly.
     @Test func aDenseGradientMarkedSparseIsReducedWhole() throws {
         let results = try InProcessGroup.run(size: 2) { c -> ([Float], Int) in

@@ -64,6 +64,26 @@ import Tensors
         #expect(freed.w.scalars == kept.w.scalars)
     }
 
+    /// The public hypergradient with SAMA after the state for A was freed (by a meta step, or at an accumulation
+    /// micro-step) throws a clear error instead of failing a precondition; after the next full step it works.
+    @Test func hypergradientAfterTheStateWasFreedThrows() throws {
+        let program = program()
+        let engine = Engine(program: program, configuration: .init(method: .sama(alpha: 1, baseUpdateAlongV: false), unroll: 5))
+        for _ in 0..<5 { try engine.step() }  // the fifth runs a meta step, which frees Adam's last gradient
+        #expect(throws: EngineError.adaptationStateReleased(step: 5)) {
+            try engine.hypergradient(lastBatch: (), replayContext: .init(training: false))
+        }
+        try engine.step()
+        _ = try engine.hypergradient(lastBatch: (), replayContext: .init(training: false))
+
+        let accumulating = Engine(program: self.program(),
+                                  configuration: .init(method: .sama(alpha: 1, baseUpdateAlongV: false), unroll: 1_000, gradientAccumulation: 2))
+        for _ in 0..<3 { try accumulating.step() }  // step 3 is a micro-step: no optimizer step brings A back
+        #expect(throws: EngineError.adaptationStateReleased(step: 3)) {
+            try accumulating.metaUpdate(lastBatch: (), replayContext: .init(training: false))
+        }
+    }
+
     /// Methods that do not adapt free the base optimizer's state for A before their passes; the next base
     /// step brings it back.
     @Test(arguments: [HypergradientMethod.samaNA(), .darts(), .neumann(), .cg()])

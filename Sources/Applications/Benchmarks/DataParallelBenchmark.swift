@@ -115,7 +115,7 @@ public enum DataParallelBenchmark {
     }
 
     /// Trains `program` for `c.warmupSteps` untimed and `c.steps` timed base steps, verifies the replicas
-    /// agree, and times one all-reduce of a zero gradient with nothing to overlap it. The model fields of the
+    /// agree, and times one all-reduce of one base batch's gradient with nothing to overlap it. The model fields of the
     /// result (`architecture`, `hidden`, `parameters`) are left for the caller.
     static func measure<P: BilevelProgram>(_ program: P, _ c: Configuration, communicator: any Communicator) throws -> Result {
         try Sharding.checkEqualShards(batchSize: c.batchSize, ranks: communicator.size)
@@ -176,7 +176,8 @@ public enum DataParallelBenchmark {
     /// The gradient waits of `rounds` (this rank's), split into waiting for the slowest rank's backward and
     /// waiting for data after it, in seconds summed over rounds and averaged over ranks (total = skew + data).
     /// The ranks' clocks are compared directly, so the figures hold for ranks on one machine (as `bench ddp`
-    /// runs them). Nil on one rank; on ranks other than 0, this rank's own figures.
+    /// runs them). Nil on one rank. Only rank 0 sees every rank's times; the other ranks compare their own with
+    /// themselves (skew 0, data = their whole wait), figures nobody reports.
     static func splitWaits(_ rounds: [ReductionRoundTime], communicator: any Communicator) throws -> (total: Double, skew: Double, data: Double)? {
         guard communicator.isDistributed else { return nil }
         let bytes = rounds.flatMap { [$0.waitStart, $0.waitEnd] }.withUnsafeBytes { Array($0) }

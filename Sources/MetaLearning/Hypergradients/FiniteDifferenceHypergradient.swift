@@ -80,13 +80,22 @@ struct FiniteDifferenceHypergradient {
         return MetaStepResult(hypergradient: hypergradient, metaLoss: metaLoss, epsilon: epsilon)
     }
 
-    /// `values` with zeros wherever `mask` is exactly zero.
-    static func masked(_ values: Tensor, where mask: Tensor) -> Tensor {
-        Tensor(shape: values.shape, storage: [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
-            values.withUnsafeBufferPointer { v in mask.withUnsafeBufferPointer { m in
+    /// `values` with zeros wherever `mask` says the last base gradient was exactly zero.
+    static func masked(_ values: Tensor, where mask: TouchedMask) -> Tensor {
+        precondition(mask.touched.count == values.count, "touched mask of \(mask.touched.count) entries for \(values.count) values")
+        return Tensor(shape: values.shape, storage: [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
+            values.withUnsafeBufferPointer { v in mask.touched.withUnsafeBufferPointer { m in
                 for i in 0..<v.count { out[i] = m[i] != 0 ? v[i] : 0 }
             } }
             initialized = values.count
         })
+    }
+}
+
+/// Which entries of a parameter the last base gradient touched (nonzero), one byte each.
+struct TouchedMask {
+    let touched: [UInt8]
+    init(_ gradient: Tensor) {
+        touched = gradient.withUnsafeBufferPointer { g in g.map { $0 != 0 ? 1 : 0 } }
     }
 }

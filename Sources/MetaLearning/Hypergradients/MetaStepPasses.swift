@@ -14,7 +14,7 @@ struct MetaStepPasses<Program: BilevelProgram> {
     /// With several ranks: the mean all-reduce a method may feed from its last λ backward (overlap).
     var lambdaReducer: BucketedAllReduce? = nil
     /// The last base gradient, when perturbations are restricted to the parameters it touches.
-    var touchedBy: [Tensor]? = nil
+    var touchedBy: [TouchedMask]? = nil
 
     /// ∂L_meta/∂θ and the direct term ∂L_meta/∂λ, on a fresh meta batch.
     ///
