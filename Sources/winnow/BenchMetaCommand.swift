@@ -47,6 +47,7 @@ struct BenchMetaCommand: ParsableCommand {
         for m in methods.split(separator: ",") { _ = try parsedMethod(String(m)) }
         guard ["mean", "weight-sum"].contains(normalization) else { throw ValidationError("--normalization must be mean or weight-sum") }
         guard steps >= 10 else { throw ValidationError("--steps must be at least 10") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
     }
 
     func run() throws {

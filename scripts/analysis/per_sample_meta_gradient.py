@@ -24,8 +24,13 @@ from scipy.stats import rankdata
 def splits(archive):
     with tarfile.open(archive) as tar:
         def load(name):
-            member = next(m for m in tar.getmembers() if m.name.endswith(f"/{name}.json"))
-            data = json.load(tar.extractfile(member))
+            member = next((m for m in tar.getmembers() if m.name.endswith(f"/{name}.json")), None)
+            if member is None:
+                sys.exit(f"error: {archive}: no */{name}.json member (a WRENCH-layout archive is expected)")
+            try:
+                data = json.load(tar.extractfile(member))
+            except json.JSONDecodeError as error:
+                sys.exit(f"error: {archive}:{member.name}: malformed JSON at line {error.lineno}: {error.msg}")
             return [data[key] for key in data]
         return load("train"), load("valid"), load("test")
 
@@ -50,7 +55,10 @@ def main(archive, cache, steps=3000, lr=1e-2, batch=32, seed=0):
     for text in (r["data"]["text"] for r in train + valid + test):  # the cache's row order: distinct texts
         rows.setdefault(text, len(rows))
     table = np.fromfile(cache, dtype=np.float32)
-    assert table.size == len(rows) * 384, f"{cache}: {table.size} floats for {len(rows)} texts"
+    if table.size != len(rows) * 384:
+        sys.exit(f"error: {cache}: {table.size} floats, expected {len(rows)} texts × 384 (a cache of another dataset, or truncated)")
+    if not np.isfinite(table).all():
+        sys.exit(f"error: {cache}: non-finite values")
     table = table.reshape(-1, 384)
     features = lambda records: np.stack([table[rows[r["data"]["text"]]] for r in records])
     kept = [r for r in train if majority(r) is not None]
@@ -94,4 +102,9 @@ def main(archive, cache, steps=3000, lr=1e-2, batch=32, seed=0):
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])
+    try:
+        main(sys.argv[1], sys.argv[2])
+    except (tarfile.TarError, EOFError) as error:
+        sys.exit(f"error: {sys.argv[1]}: unreadable archive ({error})")
+    except (OSError, KeyError) as error:
+        sys.exit(f"error: {error}")
