@@ -16,8 +16,6 @@ public final class Adam: Optimizer {
     /// The (weight-decay-adjusted) gradient of the last step, needed by `updateDerivative`. Without L2
     /// weight decay it is the caller's gradient tensor itself (kept by reference, not copied).
     private var lastGradients: [String: Tensor] = [:]
-    /// Parameters whose last gradient `releaseUpdateDerivativeState` freed: no A until their next step.
-    private var releasedKeys: Set<String> = []
 
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
                 weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
@@ -66,7 +64,6 @@ public final class Adam: Optimizer {
             store.slots["\(key).exp_avg"] = m
             store.slots["\(key).exp_avg_sq"] = s
             lastGradients[key] = keepsEffective ? Tensor(shape: param.shape, storage: effective) : grad
-            releasedKeys.remove(key)
         }
     }
 
@@ -112,12 +109,18 @@ public final class Adam: Optimizer {
     }
 
     public func hasUpdateDerivativeState(_ parameters: [NamedParameter]) -> Bool {
-        parameters.allSatisfy { !releasedKeys.contains($0.key) }
+        parameters.allSatisfy { !isReleased($0.key) }
     }
 
     /// Drops the last gradients of these parameters (the only state kept just for A).
     public func releaseUpdateDerivativeState(_ parameters: [NamedParameter]) {
-        for (key, _) in parameters where lastGradients.removeValue(forKey: key) != nil { releasedKeys.insert(key) }
+        for (key, _) in parameters { lastGradients[key] = nil }
+    }
+
+    /// Whether the last gradient of a stepped parameter was released: every step records one next to the
+    /// moments, so moments without it mean a release (no A until the parameter's next step).
+    private func isReleased(_ key: String) -> Bool {
+        lastGradients[key] == nil && store.slots["\(key).exp_avg"] != nil
     }
 
     /// k = γ·√(1−β2ᵗ)/(1−β1ᵗ) and ε' = ε·√(1−β2ᵗ) of the last step.
@@ -132,7 +135,7 @@ public final class Adam: Optimizer {
 
     /// The last (effective) gradient and the moments of a parameter, or nil if it was never stepped.
     private func lastStepState(_ key: String) -> (Tensor, [Float], [Float])? {
-        precondition(!releasedKeys.contains(key), "Adam: the last gradient of \(key) was released; ∂u/∂g needs a new step")
+        precondition(!isReleased(key), "Adam: the last gradient of \(key) was released; ∂u/∂g needs a new step")
         guard let g = lastGradients[key], let m = store.slots["\(key).exp_avg"], let s = store.slots["\(key).exp_avg_sq"] else { return nil }
         return (g, m, s)
     }
@@ -149,12 +152,11 @@ public final class Adam: Optimizer {
         let count = Int(step.item)
         store = try SlotStore.restore(state, parameters: parameters, slotNames: count > 0 ? ["exp_avg", "exp_avg_sq"] : [])
         lastGradients = [:]
-        releasedKeys = []
         for (key, tensor) in parameters {
             shapes["\(key).exp_avg"] = tensor.shape
             shapes["\(key).exp_avg_sq"] = tensor.shape
-            // After a step every parameter has moments; one without its last gradient had it released.
-            if let g = state["\(key).last_grad"] { lastGradients[key] = g.detached() } else if count > 0 { releasedKeys.insert(key) }
+            // A parameter with moments but without its last gradient had it released (`isReleased`).
+            if let g = state["\(key).last_grad"] { lastGradients[key] = g.detached() }
         }
         stepCount = count
     }

@@ -49,6 +49,11 @@ import Testing
             return try Self.runOnRanks(2, ["meta.method=sama", "training.sparse_embedding_reduction=\(sparse)"],
                                        archive: archive, directory: directory, db: db)[0].summary.metrics
         }
+        var config = NoisyLabelsApplication.Config()
+        #expect(!config.engineConfiguration(seed: 0).sparseRowReduction && !config.engineConfiguration(seed: 0).freezeMetaInputs)
+        config.training.sparseEmbeddingReduction = true
+        config.meta.freezeMetaInputs = true
+        #expect(config.engineConfiguration(seed: 0).sparseRowReduction && config.engineConfiguration(seed: 0).freezeMetaInputs)
         let dense = try run(false), sparse = try run(true)
         for key in ["test_accuracy", "test_loss", "weight_auc"] {
             #expect(dense[key] != nil && dense[key] == sparse[key], "\(key): dense \(dense[key] ?? .nan), sparse \(sparse[key] ?? .nan)")

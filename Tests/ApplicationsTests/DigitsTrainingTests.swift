@@ -9,6 +9,13 @@ func bundledDataset(_ name: String) -> String {
         .appendingPathComponent("Datasets").appendingPathComponent(name).path
 }
 
+/// A new empty directory under the system's temporary directory, named `<prefix>-<UUID>`.
+func makeTemporaryDirectory(prefix: String) throws -> URL {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory
+}
+
 @Suite struct DigitsTrainingTests {
     static func digits() throws -> LabeledFeatures {
         let options = DatasetOptions(jsonl: JSONLOptions(featuresField: "pixels"))

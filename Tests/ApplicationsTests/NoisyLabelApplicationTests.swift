@@ -51,11 +51,7 @@ import ResultStore
          "training.batch_size=16", "training.epochs=3", "training.learning_rate=0.01", "meta.batch_size=16", "meta.unroll=2"]
     }
 
-    static func temporaryDirectory() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-noisy-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory
-    }
+    static func temporaryDirectory() throws -> URL { try makeTemporaryDirectory(prefix: "winnow-noisy") }
 
     @Test func samaReweightAndCorrectRecordsEverything() throws {
         let directory = try Self.temporaryDirectory()

@@ -16,11 +16,7 @@ import Testing
         try WordPieceTokenizer(vocabularyFile: PretrainedBert.miniLMDirectory().appendingPathComponent("vocab.txt"))
     }
 
-    static func temporaryDirectory() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-pretrained-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory
-    }
+    static func temporaryDirectory() throws -> URL { try makeTemporaryDirectory(prefix: "winnow-pretrained") }
 
     // MARK: Tokenizer
 

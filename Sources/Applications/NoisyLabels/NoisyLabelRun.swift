@@ -41,13 +41,7 @@ struct NoisyLabelRun {
             metaBatchSize: config.meta.batchSize,
             normalization: config.meta.normalization == .mean ? .mean : .weightSum, seed: seed &+ 12,
             rank: context.rank, worldSize: context.size)
-        var engineConfiguration = Engine<NoisyLabelProgram>.Configuration(
-            method: config.hypergradientMethod, unroll: config.meta.unroll, warmupSteps: config.meta.warmupSteps,
-            clipNorm: t.clipNorm > 0 ? t.clipNorm : nil, seed: seed &+ 13)
-        engineConfiguration.perturbTouchedParametersOnly = config.meta.perturbTouchedOnly
-        engineConfiguration.freezeMetaInputs = config.meta.freezeMetaInputs
-        engineConfiguration.sparseRowReduction = config.training.sparseEmbeddingReduction
-        let engine = Engine(program: program, configuration: engineConfiguration, communicator: context.communicator)
+        let engine = Engine(program: program, configuration: config.engineConfiguration(seed: seed), communicator: context.communicator)
 
         var epochLoss = 0.0, epochSteps = 0, epochMetaLoss = 0.0, epochMetaSteps = 0
         var weightSums = [Double](repeating: 0, count: data.train.count)

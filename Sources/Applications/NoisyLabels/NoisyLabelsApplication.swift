@@ -164,6 +164,17 @@ public struct NoisyLabelsApplication: WinnowApplication {
             }
         }
 
+        /// The engine's settings for a run seeded with `seed`.
+        func engineConfiguration(seed: UInt64) -> Engine<NoisyLabelProgram>.Configuration {
+            var c = Engine<NoisyLabelProgram>.Configuration(
+                method: hypergradientMethod, unroll: meta.unroll, warmupSteps: meta.warmupSteps,
+                clipNorm: training.clipNorm > 0 ? training.clipNorm : nil, seed: seed &+ 13)
+            c.perturbTouchedParametersOnly = meta.perturbTouchedOnly
+            c.freezeMetaInputs = meta.freezeMetaInputs
+            c.sparseRowReduction = training.sparseEmbeddingReduction
+            return c
+        }
+
         /// Meta nets are built only when meta learning runs.
         var learnsWeights: Bool { meta.method != .finetune && meta.reweight }
         var learnsLabels: Bool { meta.method != .finetune && meta.correct }

@@ -42,7 +42,11 @@ struct FiniteDifferenceHypergradient {
         // Parameters the meta loss does not reach get fresh zeros from backward, without a call.
         for index in gMeta.indices where adapt && !adapted[index] { adaptOne(index, gMeta[index]) }
         var v = gMeta
-        if let touched = passes.touchedBy { v = zip(v, touched).map { Self.masked($0, where: $1) } }
+        if let touched = passes.touchedBy {
+            // The adapted buffers are v's own (handed over exclusively): zero them in place. Without adaptation
+            // backward may share tensor objects, so masked copies are made.
+            if adapt { for (x, mask) in zip(v, touched) { Self.zero(x, where: mask) } } else { v = zip(v, touched).map { Self.masked($0, where: $1) } }
+        }
         let norm = ParameterVectors.norm(v)
         guard norm > 0, norm.isFinite else {
             // Identical on every rank (direct comes from the shared meta batch): nothing to reduce.
@@ -78,6 +82,14 @@ struct FiniteDifferenceHypergradient {
             zip(direct, zip(gMinus, gPlus)).map { d, pair in d + (pair.0 - pair.1) * (1 / (2 * epsilon)) }
         }
         return MetaStepResult(hypergradient: hypergradient, metaLoss: metaLoss, epsilon: epsilon)
+    }
+
+    /// Zeros `values` in place wherever `mask` says the last base gradient was exactly zero.
+    static func zero(_ values: Tensor, where mask: TouchedMask) {
+        precondition(mask.touched.count == values.count, "touched mask of \(mask.touched.count) entries for \(values.count) values")
+        values.withUnsafeMutableBufferPointer { v in mask.touched.withUnsafeBufferPointer { m in
+            for i in 0..<v.count where m[i] == 0 { v[i] = 0 }
+        } }
     }
 
     /// `values` with zeros wherever `mask` says the last base gradient was exactly zero.
