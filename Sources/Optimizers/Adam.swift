@@ -108,6 +108,35 @@ public final class Adam: Optimizer {
         }
     }
 
+    /// Adapts each block with the same kernel as `adaptInPlace`. With `releasingState`, v is written into the
+    /// last gradient's own buffer when Adam holds the only reference to it (each entry's A is computed before
+    /// the entry is overwritten), so building v allocates nothing parameter-sized.
+    public func adaptedVectorBuilder(for parameter: NamedParameter, releasingState: Bool) -> AdaptedVectorBuilder {
+        let key = parameter.key
+        let (k, epsPrime) = derivativeConstants()
+        let (beta1, beta2) = (self.beta1, self.beta2)
+        // The gradient object may be reused only if nothing outside Adam refers to it.
+        var reusable = false
+        if releasingState, var held = lastGradients.removeValue(forKey: key) {
+            reusable = isKnownUniquelyReferenced(&held)
+            lastGradients[key] = held
+        }
+        guard let (g, m, s) = lastStepState(key) else {
+            let untouched = untouchedDerivative(k: k, epsPrime: epsPrime)
+            return AdaptedVectorBuilder(destination: Tensor.zeros(parameter.tensor.shape), adaptBlock: { block, _ in
+                for i in block.indices { block[i] *= untouched }
+            }) { [self] _ in if releasingState { releaseUpdateDerivativeState([parameter]) } }
+        }
+        let destination = reusable && g.shape == parameter.tensor.shape ? g : Tensor.zeros(parameter.tensor.shape)
+        return AdaptedVectorBuilder(destination: destination, adaptBlock: { block, offset in
+            guard block.count > 0 else { return }
+            g.withUnsafeBufferPointer { g in m.withUnsafeBufferPointer { m in s.withUnsafeBufferPointer { s in
+                winnow_adam_adapt_in_place(block.baseAddress!, g.baseAddress! + offset, m.baseAddress! + offset, s.baseAddress! + offset,
+                                           block.count, k, beta1, beta2, epsPrime)
+            } } }
+        }) { [self] _ in if releasingState { releaseUpdateDerivativeState([parameter]) } }
+    }
+
     public func hasUpdateDerivativeState(_ parameters: [NamedParameter]) -> Bool {
         parameters.allSatisfy { !isReleased($0.key) }
     }

@@ -28,6 +28,10 @@ public protocol Optimizer: AnyObject {
     func releaseUpdateDerivativeState(_ parameters: [NamedParameter])
     /// Whether A of the last step can still be computed for all of `parameters` (false after a release).
     func hasUpdateDerivativeState(_ parameters: [NamedParameter]) -> Bool
+    /// A builder for A ⊙ x of one parameter from blocks of x in order (`AdaptedVectorBuilder`); with
+    /// `releasingState` the parameter's state for A is freed when the builder finishes, and the optimizer
+    /// may lend that state's buffer as the builder's destination.
+    func adaptedVectorBuilder(for parameter: NamedParameter, releasingState: Bool) -> AdaptedVectorBuilder
     /// The optimizer state as tensors keyed `<parameter key>.<slot>` plus `__step`.
     func stateDictionary() -> [String: Tensor]
     /// Restores state written by `stateDictionary()`; throws when a slot is missing or has the wrong shape.

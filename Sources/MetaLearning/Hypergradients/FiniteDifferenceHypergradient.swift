@@ -27,24 +27,24 @@ struct FiniteDifferenceHypergradient {
     /// the global batch and is the same on every rank; θ − εv is bit-identical on every rank because v is.
     func compute<Program: BilevelProgram>(_ passes: MetaStepPasses<Program>) throws -> MetaStepResult {
         let base = passes.program.base
-        // v = A ⊙ g_meta, in g_meta's buffers (g_meta is not needed afterwards), each parameter as soon as
-        // backward completes its gradient (the pass hands over tensors nothing else reads). Each parameter's
-        // state for A can then be freed before the next, larger gradients are allocated: at most one
-        // parameter's g_meta lives next to all of the optimizer's last gradient.
-        let parameters = base.parameters, optimizer = base.optimizer, release = releasesAdaptationState
-        var adapted = [Bool](repeating: false, count: parameters.count)
-        func adaptOne(_ index: Int, _ gradient: Tensor) {
-            optimizer.adaptInPlace([gradient], parameters: [parameters[index]])
-            if release { optimizer.releaseUpdateDerivativeState([parameters[index]]) }
-            adapted[index] = true
+        var v: [Tensor]
+        let metaLoss: Float, direct: [Tensor]
+        if adapt {
+            // v = A ⊙ g_meta built block by block as the meta backward streams g_meta: a linear layer's weight
+            // gradient is computed a few rows at a time and folded straight into v, and with
+            // `releasesAdaptationState` v takes over the buffer of Adam's last gradient (A of each entry is read
+            // before the entry is overwritten), so g_meta never exists whole next to that gradient.
+            let adapted = AdaptedMetaGradient(parameters: base.parameters, optimizer: base.optimizer,
+                                              releasingState: releasesAdaptationState)
+            (direct, metaLoss) = passes.metaGradients(streamingTheta: adapted.consume)
+            v = adapted.vectors()
+        } else {
+            let gradients = passes.metaGradients()
+            (v, direct, metaLoss) = (gradients.theta, gradients.direct, gradients.loss)
         }
-        let (gMeta, direct, metaLoss) = passes.metaGradients(onThetaGradientReady: adapt ? adaptOne : nil)
-        // Parameters the meta loss does not reach get fresh zeros from backward, without a call.
-        for index in gMeta.indices where adapt && !adapted[index] { adaptOne(index, gMeta[index]) }
-        var v = gMeta
         if let touched = passes.touchedBy {
-            // The adapted buffers are v's own (handed over exclusively): zero them in place. Without adaptation
-            // backward may share tensor objects, so masked copies are made.
+            // The adapted vectors are v's own buffers: zero them in place. Without adaptation backward may share
+            // tensor objects, so masked copies are made.
             if adapt { for (x, mask) in zip(v, touched) { Self.zero(x, where: mask) } } else { v = zip(v, touched).map { Self.masked($0, where: $1) } }
         }
         let norm = ParameterVectors.norm(v)
@@ -101,6 +101,45 @@ struct FiniteDifferenceHypergradient {
             } }
             initialized = values.count
         })
+    }
+}
+
+/// SAMA's v = A ⊙ ∂L_meta/∂θ assembled from the row blocks of a streamed meta backward, one
+/// `AdaptedVectorBuilder` per parameter while its blocks arrive.
+final class AdaptedMetaGradient {
+    private let parameters: [NamedParameter]
+    private let optimizer: any Optimizer
+    private let releasingState: Bool
+    private var builders: [AdaptedVectorBuilder?]
+    private var results: [Tensor?]
+
+    init(parameters: [NamedParameter], optimizer: any Optimizer, releasingState: Bool) {
+        self.parameters = parameters
+        self.optimizer = optimizer
+        self.releasingState = releasingState
+        builders = Array(repeating: nil, count: parameters.count)
+        results = Array(repeating: nil, count: parameters.count)
+    }
+
+    /// Takes the next block of parameter `index`'s meta gradient (rows of its first axis, in order).
+    func consume(_ index: Int, _ rows: Range<Int>, _ values: UnsafeMutableBufferPointer<Float>) {
+        precondition(results[index] == nil, "meta gradient of \(parameters[index].key) streamed twice")
+        let builder = builders[index] ?? optimizer.adaptedVectorBuilder(for: parameters[index], releasingState: releasingState)
+        builder.add(values)
+        if rows.upperBound == (parameters[index].tensor.shape.first ?? 1) {
+            results[index] = builder.finish()
+            builders[index] = nil
+        } else {
+            builders[index] = builder
+        }
+    }
+
+    /// v per parameter, once the backward has streamed every one.
+    func vectors() -> [Tensor] {
+        results.enumerated().map { index, v in
+            guard let v else { preconditionFailure("meta gradient of \(parameters[index].key) never completed") }
+            return v
+        }
     }
 }
 

@@ -17,17 +17,25 @@ struct MetaStepPasses<Program: BilevelProgram> {
     var touchedBy: [TouchedMask]? = nil
 
     /// ∂L_meta/∂θ and the direct term ∂L_meta/∂λ, on a fresh meta batch.
-    ///
-    /// - Parameter onThetaGradientReady: called during backward with each θ gradient as soon as it is complete
-    ///   (θ's index, a tensor nothing else reads, which the call may overwrite in place and which is returned).
-    func metaGradients(onThetaGradientReady: ((Int, Tensor) -> Void)? = nil) -> (theta: [Tensor], direct: [Tensor], loss: Float) {
+    func metaGradients() -> (theta: [Tensor], direct: [Tensor], loss: Float) {
         let batch = program.nextMetaBatch()
         let loss = program.metaLoss(batch, context: metaContext)
         let thetaCount = program.base.parameters.count
-        let ready = onThetaGradientReady.map { ready in { (index: Int, gradient: Tensor) in if index < thetaCount { ready(index, gradient) } } }
-        let grads = Autodiff.gradients(of: loss, wrt: program.base.tensors + program.meta.tensors,
-                                       onGradientReady: ready, exclusiveGradients: ready != nil)
+        let grads = Autodiff.gradients(of: loss, wrt: program.base.tensors + program.meta.tensors)
         return (Array(grads[..<thetaCount]), Array(grads[thetaCount...]), loss.item)
+    }
+
+    /// The direct term ∂L_meta/∂λ on a fresh meta batch, with ∂L_meta/∂θ streamed to `consumeTheta` in row
+    /// blocks (θ's index, rows, scratch values; `Autodiff.gradients(of:wrt:streaming:)`), so the meta gradient
+    /// of a large weight never exists whole.
+    func metaGradients(streamingTheta consumeTheta: @escaping (Int, Range<Int>, UnsafeMutableBufferPointer<Float>) -> Void)
+        -> (direct: [Tensor], loss: Float) {
+        let batch = program.nextMetaBatch()
+        let loss = program.metaLoss(batch, context: metaContext)
+        let thetaCount = program.base.parameters.count
+        let streaming = Autodiff.RowStreaming(targets: Set(0..<thetaCount), consume: consumeTheta)
+        let grads = Autodiff.gradients(of: loss, wrt: program.base.tensors + program.meta.tensors, streaming: streaming)
+        return (grads[thetaCount...].map { $0! }, loss.item)
     }
 
     /// L_base on the last base batch with the replayed context (same dropout masks every call), recording or

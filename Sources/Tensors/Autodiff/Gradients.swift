@@ -17,7 +17,34 @@ public enum Autodiff {
                                  createGraph: Bool = false,
                                  onGradientReady: ((Int, Tensor) -> Void)? = nil,
                                  exclusiveGradients: Bool = false) -> [Tensor] {
+        let results = gradients(of: output, wrt: targets, seed: seed, createGraph: createGraph, onGradientReady: onGradientReady,
+                                exclusiveGradients: exclusiveGradients, streaming: nil)
+        return results.enumerated().map { index, grad in grad ?? Tensor.zeros(targets[index].shape) }
+    }
+
+    /// First-order gradients of a scalar `output`, with the targets at `streaming.targets` delivered to
+    /// `streaming.consume` in blocks of whole rows instead of as tensors, so the whole gradient of a large
+    /// weight need never exist: a consumer can fold it, block by block, into storage it already has.
+    ///
+    /// A streamed target's blocks come in increasing row order and cover each row exactly once (a target the
+    /// output does not reach gets zeros); each block is scratch the consumer may overwrite and must not keep.
+    /// A target consumed once by an operation with a row-blocked backward (a matrix product: linear layers'
+    /// weights) is computed block by block into one scratch buffer of `streaming.blockElements` elements
+    /// (at least a row); any other target is computed whole and handed over as one block.
+    /// - Returns: the gradients of the other targets (zeros where the output does not reach them).
+    public static func gradients(of output: Tensor, wrt targets: [Tensor], streaming: RowStreaming) -> [Tensor?] {
+        let results = gradients(of: output, wrt: targets, seed: nil, createGraph: false, onGradientReady: nil,
+                                exclusiveGradients: true, streaming: streaming)
+        return results.enumerated().map { index, grad in
+            streaming.targets.contains(index) ? nil : grad ?? Tensor.zeros(targets[index].shape)
+        }
+    }
+
+    private static func gradients(of output: Tensor, wrt targets: [Tensor], seed: Tensor?, createGraph: Bool,
+                                  onGradientReady: ((Int, Tensor) -> Void)?, exclusiveGradients: Bool,
+                                  streaming: RowStreaming?) -> [Tensor?] {
         precondition(!(exclusiveGradients && createGraph), "exclusiveGradients needs createGraph == false")
+        precondition(streaming == nil || !createGraph, "streamed gradients are first-order only")
         if seed == nil {
             precondition(output.count == 1, "gradients(of:) needs a scalar output or a seed; output shape is \(output.shape)")
         }
@@ -37,8 +64,33 @@ public enum Autodiff {
         let rootSeed = seed ?? Tensor.ones(output.shape)
         grads[ObjectIdentifier(output)] = rootSeed
 
+        // Streamed targets that can be computed block by block: leaves consumed once, by a single input slot.
+        var streamedDone = Set<Int>()
+        var blockable = Set<ObjectIdentifier>()
+        if let streaming {
+            for index in streaming.targets where index < targets.count {
+                let target = targets[index], id = ObjectIdentifier(target)
+                if target.node == nil, pending[id] == 1 { blockable.insert(id) }
+            }
+        }
+        /// Hands a complete gradient to the streaming consumer as one block (a copy when the pass may read it again).
+        func streamWhole(_ index: Int, _ tensor: Tensor, _ grad: Tensor, exclusive: Bool) {
+            guard let streaming, streamedDone.insert(index).inserted else { return }
+            let owned = exclusive ? grad : grad.copy()
+            owned.withUnsafeMutableBufferPointer { values in
+                streaming.consume(index, 0..<(tensor.shape.first ?? 1), values)
+            }
+        }
+
         func finish(_ tensor: Tensor, _ grad: Tensor, siblings: [Tensor?] = []) {
             let id = ObjectIdentifier(tensor)
+            if let index = targetIndex[id], streaming?.targets.contains(index) == true {
+                let shared = tensor.node != nil || grad === rootSeed || siblings.filter({ $0 === grad }).count > 1
+                    || results.contains(where: { $0 === grad }) || grads.contains(where: { $0.key != id && $0.value === grad })
+                streamWhole(index, tensor, grad, exclusive: !shared)
+                if tensor.node == nil { grads[id] = nil }
+                return
+            }
             if let index = targetIndex[id], results[index] == nil {
                 var grad = grad
                 // A copy for the callback (the pass keeps reading the original) when the pass may read it again.
@@ -65,7 +117,18 @@ public enum Autodiff {
                 let inputGrads: [Tensor?]
                 if let grad = grads[id] {
                     if targetIndex[id] == nil { grads[id] = nil }  // free intermediate gradients early
-                    inputGrads = node.backward(grad, tensor)
+                    let streamedPositions = blockable.isEmpty ? [] : node.inputs.indices.filter { position in
+                        let inputID = ObjectIdentifier(node.inputs[position])
+                        return blockable.contains(inputID) && node.inputs.filter({ $0 === node.inputs[position] }).count == 1
+                    }
+                    if let streaming, !streamedPositions.isEmpty, let rowBlocked = node.rowBlockedBackward {
+                        inputGrads = rowBlocked(grad, Set(streamedPositions), streaming.blockElements) { position, rows, values in
+                            streaming.consume(targetIndex[ObjectIdentifier(node.inputs[position])]!, rows, values)
+                        }
+                        for position in streamedPositions { streamedDone.insert(targetIndex[ObjectIdentifier(node.inputs[position])]!) }
+                    } else {
+                        inputGrads = node.backward(grad, tensor)
+                    }
                 } else {
                     inputGrads = [Tensor?](repeating: nil, count: node.inputs.count)
                 }
@@ -78,16 +141,36 @@ public enum Autodiff {
                         if let existing = grads[inputID] { grads[inputID] = existing + inputGrad } else { grads[inputID] = inputGrad }
                     }
                     pending[inputID, default: 1] -= 1
-                    if pending[inputID] == 0, targetIndex[inputID] != nil {
+                    if pending[inputID] == 0, let index = targetIndex[inputID], !streamedDone.contains(index) {
                         finish(input, grads[inputID] ?? Tensor.zeros(input.shape), siblings: inputGrads)
                     }
                 }
             }
         }
-        for (index, target) in targets.enumerated() where results[index] == nil {
-            if let grad = grads[ObjectIdentifier(target)] { finish(target, grad) }
+        for (index, target) in targets.enumerated() where results[index] == nil && !streamedDone.contains(index) {
+            if let grad = grads[ObjectIdentifier(target)] {
+                finish(target, grad)
+            } else if streaming?.targets.contains(index) == true {
+                streamWhole(index, target, Tensor.zeros(target.shape), exclusive: true)
+            }
         }
-        return results.enumerated().map { index, grad in grad ?? Tensor.zeros(targets[index].shape) }
+        return results
+    }
+
+    /// Which targets `gradients(of:wrt:streaming:)` streams in row blocks, the largest block, and the consumer:
+    /// `consume(target index, rows, values)`, values row-major for those rows of the target.
+    public struct RowStreaming {
+        public var targets: Set<Int>
+        public var blockElements: Int
+        public var consume: (_ target: Int, _ rows: Range<Int>, _ values: UnsafeMutableBufferPointer<Float>) -> Void
+
+        public init(targets: Set<Int>, blockElements: Int = 1 << 18,
+                    consume: @escaping (_ target: Int, _ rows: Range<Int>, _ values: UnsafeMutableBufferPointer<Float>) -> Void) {
+            precondition(blockElements > 0, "RowStreaming needs a positive block size")
+            self.targets = targets
+            self.blockElements = blockElements
+            self.consume = consume
+        }
     }
 
     /// Tensors reachable from `output` in post-order, and the subset through which a target is reachable.

@@ -17,6 +17,15 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), 1,
                     a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n), beta, c, Int32(n))
     }
+
+    /// C = op(A)·op(B) for row-major matrices with explicit leading dimensions (submatrices), C m×n with
+    /// leading dimension n.
+    @inline(__always)
+    static func sgemm(_ a: UnsafePointer<Float>, lda: Int, transposeA: Bool, _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+                      _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int) {
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(n))
+    }
 }
 
 extension Tensor {
@@ -60,9 +69,80 @@ private func matmul2D(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bo
                        transposeA: transposeA, transposeB: transposeB)
         } }
     }
-    return c.recorded("matmul", [a, b]) { g, _ in
+    let rowBlocked: RowBlockedBackward = { g, streamed, blockElements, consume in
+        var grads = matmulGradients(g, a, b, transposeA: transposeA, transposeB: transposeB,
+                                    skipA: streamed.contains(0), skipB: streamed.contains(1))
+        for position in streamed.sorted() {
+            streamMatmulGradient(g, a, b, of: position, transposeA: transposeA, transposeB: transposeB,
+                                 blockElements: blockElements) { rows, values in consume(position, rows, values) }
+            grads[position] = nil
+        }
+        return grads
+    }
+    return c.recorded("matmul", [a, b], rowBlocked: rowBlocked) { g, _ in
         matmulGradients(g, a, b, transposeA: transposeA, transposeB: transposeB)
     }
+}
+
+/// One operand of a product as sgemm reads it: a row-major matrix with leading dimension `ld`, used as stored
+/// or transposed. Row r of the operand starts at `base + r·ld` (as stored) or `base + r` (transposed).
+private struct GEMMOperand {
+    let base: UnsafePointer<Float>
+    let ld: Int
+    let transposed: Bool
+    func rows(from r: Int) -> UnsafePointer<Float> { transposed ? base + r : base + r * ld }
+}
+
+/// The gradient of input `position` (0: a, 1: b) of C = op(A)·op(B) in its stored layout, computed in blocks
+/// of whole rows into one scratch buffer of at most `blockElements` elements (at least a row) and handed
+/// to `consume`: the same products as `matmulGradients`, restricted to rows of the result, so the whole
+/// gradient never exists at once.
+private func streamMatmulGradient(_ g: Tensor, _ a: Tensor, _ b: Tensor, of position: Int, transposeA: Bool, transposeB: Bool,
+                                  blockElements: Int, consume: (Range<Int>, UnsafeMutableBufferPointer<Float>) -> Void) {
+    let m = g.shape[0], n = g.shape[1]
+    let k = transposeA ? a.shape[0] : a.shape[1]
+    let target = position == 0 ? a : b
+    let rowCount = target.shape[0], columns = target.shape[1]
+    let rowsPerBlock = Swift.max(1, Swift.min(rowCount, blockElements / Swift.max(columns, 1)))
+    var scratch = [Float](repeating: 0, count: rowsPerBlock * columns)
+    g.withUnsafeBufferPointer { pg in a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
+        let gPlain = GEMMOperand(base: pg.baseAddress!, ld: n, transposed: false)
+        let gTransposed = GEMMOperand(base: pg.baseAddress!, ld: n, transposed: true)
+        let aLD = transposeA ? m : k, bLD = transposeB ? k : n
+        // Result rows = left's rows; inner dimension: n for dA, m for dB.
+        let left: GEMMOperand, right: GEMMOperand, inner: Int
+        if position == 0 {
+            inner = n
+            if !transposeA {  // dA = g·op(B)ᵀ
+                (left, right) = (gPlain, GEMMOperand(base: pb.baseAddress!, ld: bLD, transposed: !transposeB))
+            } else {          // dA = op(B)·gᵀ
+                (left, right) = (GEMMOperand(base: pb.baseAddress!, ld: bLD, transposed: transposeB), gTransposed)
+            }
+        } else {
+            inner = m
+            if !transposeB {  // dB = op(A)ᵀ·g
+                (left, right) = (GEMMOperand(base: pa.baseAddress!, ld: aLD, transposed: !transposeA), gPlain)
+            } else {          // dB = gᵀ·op(A)
+                (left, right) = (gTransposed, GEMMOperand(base: pa.baseAddress!, ld: aLD, transposed: transposeA))
+            }
+        }
+        scratch.withUnsafeMutableBufferPointer { out in
+            var start = 0
+            while start < rowCount {
+                let rows = Swift.min(rowsPerBlock, rowCount - start)
+                let block = UnsafeMutableBufferPointer(rebasing: out[0..<(rows * columns)])
+                if inner == 0 || columns == 0 {
+                    block.initialize(repeating: 0)
+                } else {
+                    BLAS.sgemm(left.rows(from: start), lda: left.ld, transposeA: left.transposed,
+                               right.base, ldb: right.ld, transposeB: right.transposed,
+                               block.baseAddress!, m: rows, n: columns, k: inner)
+                }
+                consume(start..<(start + rows), block)
+                start += rows
+            }
+        }
+    } } }
 }
 
 private func batchedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
@@ -87,8 +167,9 @@ private func batchedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transpose
 }
 
 /// Gradients of C = op(A)·op(B), themselves matrix products (so they are differentiable again).
-private func matmulGradients(_ g: Tensor, _ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> [Tensor?] {
-    let needA = a.requiresGrad, needB = b.requiresGrad
+private func matmulGradients(_ g: Tensor, _ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool,
+                             skipA: Bool = false, skipB: Bool = false) -> [Tensor?] {
+    let needA = a.requiresGrad && !skipA, needB = b.requiresGrad && !skipB
     switch (transposeA, transposeB) {
     case (false, false):
         return [needA ? g.matmul(b, transposeB: true) : nil, needB ? a.matmul(g, transposeA: true) : nil]
