@@ -28,7 +28,8 @@ public final class AdaptedVectorBuilder {
         self.completion = completion
     }
 
-    /// Adapts the next block of x in place (it is scratch) and stores it; blocks must come in order.
+    /// Adapts the next block of x in place (it is scratch: afterwards it holds those entries of v) and stores
+    /// it; blocks must come in order.
     public func add(_ block: UnsafeMutableBufferPointer<Float>) {
         precondition(written + block.count <= destination.count, "AdaptedVectorBuilder: \(written + block.count) entries for a parameter of \(destination.count)")
         adaptBlock(block, written)

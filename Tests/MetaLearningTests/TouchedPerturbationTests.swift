@@ -31,14 +31,17 @@ import Tensors
         }
     }
 
-    func relativeError(touchedOnly: Bool) throws -> Double {
+    /// With SAMA (v = A ⊙ g_meta, A = the SGD learning rate 0.1, streamed and masked block by block) the
+    /// mixed-product term is 2β·0.1·∂L_meta/∂w.
+    func relativeError(touchedOnly: Bool, adapted: Bool = false) throws -> Double {
         let program = Problem()
-        var configuration = Engine<Problem>.Configuration(method: .samaNA(alpha: 1, baseUpdateAlongV: false), unroll: 1_000)
+        let method: HypergradientMethod = adapted ? .sama(alpha: 1, baseUpdateAlongV: false) : .samaNA(alpha: 1, baseUpdateAlongV: false)
+        var configuration = Engine<Problem>.Configuration(method: method, unroll: 1_000)
         configuration.perturbTouchedParametersOnly = touchedOnly
         let engine = Engine(program: program, configuration: configuration)
         for _ in 0..<20 { try engine.step() }
         let gMetaW = Autodiff.gradients(of: program.metaLoss((), context: .init(training: false)), wrt: [program.problem.w])[0]
-        let exact = gMetaW.scalars.map { 2 * Double(program.problem.beta) * Double($0) }
+        let exact = gMetaW.scalars.map { 2 * Double(program.problem.beta) * Double($0) * (adapted ? 0.1 : 1) }
         let estimate = try engine.hypergradient(lastBatch: (), replayContext: .init(training: false)).hypergradient[0].scalars.map(Double.init)
         let error = zip(estimate, exact).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
         return error / exact.map { $0 * $0 }.reduce(0, +).squareRoot()
@@ -49,5 +52,12 @@ import Tensors
         print("touched-only perturbation: relative error \(masked) masked, \(plain) unmasked")
         #expect(masked < 1e-3)
         #expect(plain > 10 * masked, "the unmasked estimate should suffer from the untouched parameter's share of ‖v‖")
+    }
+
+    @Test func maskingAppliesToTheStreamedAdaptedVector() throws {
+        let masked = try relativeError(touchedOnly: true, adapted: true), plain = try relativeError(touchedOnly: false, adapted: true)
+        print("touched-only perturbation, SAMA: relative error \(masked) masked, \(plain) unmasked")
+        #expect(masked < 1e-3)
+        #expect(plain > 10 * masked)
     }
 }

@@ -28,26 +28,25 @@ struct FiniteDifferenceHypergradient {
     func compute<Program: BilevelProgram>(_ passes: MetaStepPasses<Program>) throws -> MetaStepResult {
         let base = passes.program.base
         var v: [Tensor]
-        let metaLoss: Float, direct: [Tensor]
+        let metaLoss: Float, direct: [Tensor], norm: Double
         if adapt {
             // v = A ⊙ g_meta built block by block as the meta backward streams g_meta: a linear layer's weight
             // gradient is computed a few rows at a time and folded straight into v, and with
             // `releasesAdaptationState` v takes over the buffer of Adam's last gradient (A of each entry is read
             // before the entry is overwritten), so g_meta never exists whole next to that gradient.
+            // The touched mask and ‖v‖ are applied and summed block by block too (no pass over v afterwards).
             let adapted = AdaptedMetaGradient(parameters: base.parameters, optimizer: base.optimizer,
-                                              releasingState: releasesAdaptationState)
+                                              releasingState: releasesAdaptationState, touchedBy: passes.touchedBy)
             (direct, metaLoss) = passes.metaGradients(streamingTheta: adapted.consume)
             v = adapted.vectors()
+            norm = adapted.norm
         } else {
             let gradients = passes.metaGradients()
             (v, direct, metaLoss) = (gradients.theta, gradients.direct, gradients.loss)
+            // Backward may share tensor objects between gradients, so masked copies are made.
+            if let touched = passes.touchedBy { v = zip(v, touched).map { Self.masked($0, where: $1) } }
+            norm = ParameterVectors.norm(v)
         }
-        if let touched = passes.touchedBy {
-            // The adapted vectors are v's own buffers: zero them in place. Without adaptation backward may share
-            // tensor objects, so masked copies are made.
-            if adapt { for (x, mask) in zip(v, touched) { Self.zero(x, where: mask) } } else { v = zip(v, touched).map { Self.masked($0, where: $1) } }
-        }
-        let norm = ParameterVectors.norm(v)
         guard norm > 0, norm.isFinite else {
             // Identical on every rank (direct comes from the shared meta batch): nothing to reduce.
             return MetaStepResult(hypergradient: direct, metaLoss: metaLoss, epsilon: nil, reduced: true)
@@ -84,14 +83,6 @@ struct FiniteDifferenceHypergradient {
         return MetaStepResult(hypergradient: hypergradient, metaLoss: metaLoss, epsilon: epsilon)
     }
 
-    /// Zeros `values` in place wherever `mask` says the last base gradient was exactly zero.
-    static func zero(_ values: Tensor, where mask: TouchedMask) {
-        precondition(mask.touched.count == values.count, "touched mask of \(mask.touched.count) entries for \(values.count) values")
-        values.withUnsafeMutableBufferPointer { v in mask.touched.withUnsafeBufferPointer { m in
-            for i in 0..<v.count where m[i] == 0 { v[i] = 0 }
-        } }
-    }
-
     /// `values` with zeros wherever `mask` says the last base gradient was exactly zero.
     static func masked(_ values: Tensor, where mask: TouchedMask) -> Tensor {
         precondition(mask.touched.count == values.count, "touched mask of \(mask.touched.count) entries for \(values.count) values")
@@ -110,23 +101,40 @@ final class AdaptedMetaGradient {
     private let parameters: [NamedParameter]
     private let optimizer: any Optimizer
     private let releasingState: Bool
+    /// Zero v where the last base gradient was exactly zero (`perturbTouchedParametersOnly`).
+    private let touchedBy: [TouchedMask]?
     private var builders: [AdaptedVectorBuilder?]
     private var results: [Tensor?]
+    private var sumOfSquares = 0.0
 
-    init(parameters: [NamedParameter], optimizer: any Optimizer, releasingState: Bool) {
+    init(parameters: [NamedParameter], optimizer: any Optimizer, releasingState: Bool, touchedBy: [TouchedMask]? = nil) {
+        precondition(touchedBy == nil || touchedBy!.count == parameters.count, "one touched mask per parameter")
         self.parameters = parameters
         self.optimizer = optimizer
         self.releasingState = releasingState
+        self.touchedBy = touchedBy
         builders = Array(repeating: nil, count: parameters.count)
         results = Array(repeating: nil, count: parameters.count)
     }
 
+    /// ‖v‖ over all parameters, once every one is complete.
+    var norm: Double { sumOfSquares.squareRoot() }
+
     /// Takes the next block of parameter `index`'s meta gradient (rows of its first axis, in order).
     func consume(_ index: Int, _ rows: Range<Int>, _ values: UnsafeMutableBufferPointer<Float>) {
-        precondition(results[index] == nil, "meta gradient of \(parameters[index].key) streamed twice")
-        let builder = builders[index] ?? optimizer.adaptedVectorBuilder(for: parameters[index], releasingState: releasingState)
+        let parameter = parameters[index]
+        precondition(results[index] == nil, "meta gradient of \(parameter.key) streamed twice")
+        let rowCount = parameter.tensor.shape.first ?? 1
+        if let mask = touchedBy?[index] {
+            // A ⊙ (mask ⊙ g) = mask ⊙ (A ⊙ g): masking the raw block is masking v.
+            let offset = rows.lowerBound * (parameter.tensor.count / Swift.max(rowCount, 1))
+            precondition(mask.touched.count == parameter.tensor.count, "touched mask of \(mask.touched.count) entries for \(parameter.key)")
+            mask.touched.withUnsafeBufferPointer { m in for i in values.indices where m[offset + i] == 0 { values[i] = 0 } }
+        }
+        let builder = builders[index] ?? optimizer.adaptedVectorBuilder(for: parameter, releasingState: releasingState)
         builder.add(values)
-        if rows.upperBound == (parameters[index].tensor.shape.first ?? 1) {
+        sumOfSquares += ParameterVectors.sumOfSquares(UnsafeBufferPointer(values))
+        if rows.upperBound == rowCount {
             results[index] = builder.finish()
             builders[index] = nil
         } else {

@@ -182,3 +182,14 @@ private func matmulGradients(_ g: Tensor, _ a: Tensor, _ b: Tensor, transposeA: 
                 needB ? g.matmul(a, transposeA: true, transposeB: true) : nil]
     }
 }
+
+extension Tensor {
+    /// self ← self + s·other in place, on OpenBLAS's saxpy (which uses its threads for long vectors).
+    public func addScaledInPlace(_ s: Float, _ other: Tensor) {
+        precondition(count == other.count, "addScaledInPlace: \(count) entries and \(other.count)")
+        guard count > 0 else { return }
+        other.withUnsafeBufferPointer { y in withUnsafeMutableBufferPointer { x in
+            cblas_saxpy(Int32(x.count), s, y.baseAddress!, 1, x.baseAddress!, 1)
+        } }
+    }
+}
