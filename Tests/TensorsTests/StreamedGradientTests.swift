@@ -75,10 +75,12 @@ import WinnowTestSupport
         let x = leaf([3, 4], seed: 8), w = leaf([5, 4], seed: 9), u = leaf([2, 2], seed: 10)
         func loss() -> Tensor { let y = x.matmul(w, transposeB: true); return y.sum() + (y * x.matmul(w, transposeB: true)).sum() }
         let expected = Autodiff.gradients(of: loss(), wrt: [w]).map(\.scalars)
-        let (assembled, _, blocks) = stream(loss(), [w, u], streamed: [0, 1], blockElements: 4)
+        let (assembled, _, blocks) = stream(loss(), [w, u, w], streamed: [0, 1, 2], blockElements: 4)
         #expect(assembled[0] == expected[0], "computed whole by the ordinary backward")
         #expect(blocks[0] == [20])
         #expect(assembled[1] == [0, 0, 0, 0])
+        let ordinary = Autodiff.gradients(of: loss(), wrt: [w, u, w])
+        #expect(assembled[2] == ordinary[2].scalars, "a repeated target gets what `gradients` gives it (zeros)")
     }
 
     @Test func blockedWeightGradientMatchesTheWholeProduct() {

@@ -148,9 +148,9 @@ public enum Autodiff {
             }
         }
         for (index, target) in targets.enumerated() where results[index] == nil && !streamedDone.contains(index) {
-            if let grad = grads[ObjectIdentifier(target)] {
-                finish(target, grad)
-            } else if streaming?.targets.contains(index) == true {
+            if let grad = grads[ObjectIdentifier(target)] { finish(target, grad) }
+            // Not reached, or a repeat of an earlier target (which gets the gradient, as in `gradients`): zeros.
+            if streaming?.targets.contains(index) == true, !streamedDone.contains(index) {
                 streamWhole(index, target, Tensor.zeros(target.shape), exclusive: true)
             }
         }
