@@ -77,8 +77,16 @@ public final class Engine<Program: BilevelProgram> {
         /// that recomputes them in each pass, as the paper's implementation does and this engine does by
         /// default, adds one (for Meta-Weight-Net: how the weight function's slope changes, times each
         /// sample's loss, times ∇ℓ·v). Measured on `bench meta`'s quality problem (BENCHMARKS.md), freezing
-        /// leaves SAMA where it was and makes SAMA-NA and DARTS worse, so the default stays the paper's.
+        /// brings SAMA, SAMA-NA and DARTS down to plain training's accuracy: what separates the samples there is
+        /// that added term. The default stays the paper's.
         public var freezeMetaInputs = false
+        /// SAMA: the largest row block (in floats) of a weight's meta gradient computed at once while v is
+        /// formed (`Autodiff.gradients(of:wrt:streaming:)`). Larger blocks run the block products a little
+        /// faster and cost that much more memory (`bench meta`: 2²⁰ instead of 2¹⁸ took 2 ms off a 36 ms meta
+        /// step with 2 BLAS threads and added 7 MiB).
+        public var metaGradientBlockElements = 1 << 18 {
+            didSet { precondition(metaGradientBlockElements >= 1, "metaGradientBlockElements must be ≥ 1") }
+        }
 
         public init(method: HypergradientMethod, unroll: Int = 1, warmupSteps: Int = 0, gradientAccumulation: Int = 1,
                     clipNorm: Float? = nil, seed: UInt64 = 0, evaluationInterval: Int? = nil, checkpointInterval: Int? = nil) {
@@ -290,7 +298,7 @@ public final class Engine<Program: BilevelProgram> {
                                          seed: configuration.seed &+ UInt64(metaStep) &+ 0x5A4D)
         let passes = MetaStepPasses(program: program, lastBatch: lastBatch, replayContext: replayContext, metaContext: metaContext,
                                     lambdaReducer: communicator.isDistributed ? metaReducer : nil,
-                                    touchedBy: lastTouched)
+                                    touchedBy: lastTouched, streamBlockElements: configuration.metaGradientBlockElements)
         switch configuration.method {
         case .finetune:
             return MetaStepResult(hypergradient: program.meta.tensors.map { Tensor.zeros($0.shape) }, metaLoss: .nan, epsilon: nil, reduced: true)

@@ -110,7 +110,8 @@ public final class Adam: Optimizer {
 
     /// Adapts each block with the same kernel as `adaptInPlace`. With `releasingState`, v is written into the
     /// last gradient's own buffer when Adam holds the only reference to it (each entry's A is computed before
-    /// the entry is overwritten), so building v allocates nothing parameter-sized.
+    /// the entry is overwritten), so building v allocates nothing parameter-sized (unless that buffer's
+    /// storage is shared copy-on-write with another tensor, which the first write then copies).
     public func adaptedVectorBuilder(for parameter: NamedParameter, releasingState: Bool) -> AdaptedVectorBuilder {
         let key = parameter.key
         let (k, epsPrime) = derivativeConstants()

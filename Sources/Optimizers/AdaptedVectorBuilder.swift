@@ -50,11 +50,15 @@ public final class AdaptedVectorBuilder {
 }
 
 extension Optimizer {
-    /// A builder for A ⊙ x of `parameter` fed block by block. The default collects x and adapts it with
-    /// `adaptInPlace` at the end; with `releasingState` it then frees the parameter's state for A.
+    /// A builder for A ⊙ x of `parameter` fed block by block. The default takes A from `updateDerivative`
+    /// (materialised once, a parameter-sized buffer) and multiplies each block by it as it arrives; with
+    /// `releasingState` it then frees the parameter's state for A.
     public func adaptedVectorBuilder(for parameter: NamedParameter, releasingState: Bool) -> AdaptedVectorBuilder {
-        AdaptedVectorBuilder(destination: Tensor.zeros(parameter.tensor.shape), adaptBlock: { _, _ in }) { [self] v in
-            adaptInPlace([v], parameters: [parameter])
+        let derivative = updateDerivative([parameter])[0]
+        precondition(derivative.count == parameter.tensor.count, "updateDerivative of \(parameter.key): \(derivative.count) entries for \(parameter.tensor.count)")
+        return AdaptedVectorBuilder(destination: Tensor.zeros(parameter.tensor.shape), adaptBlock: { block, offset in
+            derivative.withUnsafeBufferPointer { a in for i in block.indices { block[i] *= a[offset + i] } }
+        }) { [self] _ in
             if releasingState { releaseUpdateDerivativeState([parameter]) }
         }
     }

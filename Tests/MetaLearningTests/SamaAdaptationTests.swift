@@ -4,13 +4,13 @@ import Optimizers
 import Tensors
 @testable import MetaLearning
 
-/// SAMA's adapted direction v = A ⊙ ∂L_meta/∂θ, computed in the meta gradient's buffer by the optimizer's
-/// fused kernel, against A taken from `updateDerivative` separately. On the biased regression the mixed
+/// SAMA's adapted direction v = A ⊙ ∂L_meta/∂θ, built block by block from the streamed meta gradient by the
+/// optimizer's `adaptedVectorBuilder`, against A taken from `updateDerivative` separately. On the biased regression the mixed
 /// product is linear in θ, so the central difference is exact up to rounding: the hypergradient is 2β·v.
 @Suite struct SamaAdaptationTests {
     /// 13 base parameters: one 8-lane block and a tail in the kernels.
-    func program() -> BiasedRegression {
-        BiasedRegression(d: 13, baseOptimizer: Adam(learningRate: 0.01), metaOptimizer: SGD(learningRate: 0.1))
+    func program(_ baseOptimizer: any Optimizer = Adam(learningRate: 0.01)) -> BiasedRegression {
+        BiasedRegression(d: 13, baseOptimizer: baseOptimizer, metaOptimizer: SGD(learningRate: 0.1))
     }
 
     func expectedDirection(_ program: BiasedRegression) -> [Double] {
@@ -33,9 +33,14 @@ import Tensors
         #expect(program.w.scalars == before, "without the base update θ is restored exactly")
     }
 
-    @Test func baseUpdateMovesThetaByMinusEpsilonV() throws {
-        let program = program()
-        let engine = Engine(program: program, configuration: .init(method: .sama(alpha: 0.5, baseUpdateAlongV: true), unroll: 1_000))
+    /// With Adam, and with SGD with momentum (the optimizers' default builder, which adapts each block by A
+    /// from `updateDerivative`), in blocks of one row or of the whole vector.
+    @Test(arguments: [(false, 1 << 18), (false, 1), (true, 1 << 18), (true, 1)])
+    func baseUpdateMovesThetaByMinusEpsilonV(sgd: Bool, blockElements: Int) throws {
+        let program = program(sgd ? SGD(learningRate: 0.05, momentum: 0.9) : Adam(learningRate: 0.01))
+        var configuration = Engine<BiasedRegression>.Configuration(method: .sama(alpha: 0.5, baseUpdateAlongV: true), unroll: 1_000)
+        configuration.metaGradientBlockElements = blockElements
+        let engine = Engine(program: program, configuration: configuration)
         for _ in 0..<20 { try engine.step() }
         let v = expectedDirection(program)
         let norm = v.map { $0 * $0 }.reduce(0, +).squareRoot()

@@ -33,11 +33,12 @@ import Tensors
 
     /// With SAMA (v = A ⊙ g_meta, A = the SGD learning rate 0.1, streamed and masked block by block) the
     /// mixed-product term is 2β·0.1·∂L_meta/∂w.
-    func relativeError(touchedOnly: Bool, adapted: Bool = false) throws -> Double {
+    func relativeError(touchedOnly: Bool, adapted: Bool = false, blockElements: Int = 1 << 18) throws -> Double {
         let program = Problem()
         let method: HypergradientMethod = adapted ? .sama(alpha: 1, baseUpdateAlongV: false) : .samaNA(alpha: 1, baseUpdateAlongV: false)
         var configuration = Engine<Problem>.Configuration(method: method, unroll: 1_000)
         configuration.perturbTouchedParametersOnly = touchedOnly
+        configuration.metaGradientBlockElements = blockElements
         let engine = Engine(program: program, configuration: configuration)
         for _ in 0..<20 { try engine.step() }
         let gMetaW = Autodiff.gradients(of: program.metaLoss((), context: .init(training: false)), wrt: [program.problem.w])[0]
@@ -54,8 +55,11 @@ import Tensors
         #expect(plain > 10 * masked, "the unmasked estimate should suffer from the untouched parameter's share of ‖v‖")
     }
 
-    @Test func maskingAppliesToTheStreamedAdaptedVector() throws {
-        let masked = try relativeError(touchedOnly: true, adapted: true), plain = try relativeError(touchedOnly: false, adapted: true)
+    /// Whole vectors, and one row per block (the mask's offsets into each parameter).
+    @Test(arguments: [1 << 18, 1])
+    func maskingAppliesToTheStreamedAdaptedVector(blockElements: Int) throws {
+        let masked = try relativeError(touchedOnly: true, adapted: true, blockElements: blockElements)
+        let plain = try relativeError(touchedOnly: false, adapted: true, blockElements: blockElements)
         print("touched-only perturbation, SAMA: relative error \(masked) masked, \(plain) unmasked")
         #expect(masked < 1e-3)
         #expect(plain > 10 * masked)

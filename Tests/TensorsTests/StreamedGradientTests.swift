@@ -96,4 +96,41 @@ import WinnowTestSupport
         let worst = zip(got, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity
         #expect(worst <= 1e-5, "largest relative difference \(worst)")
     }
+
+    @Test func gradientObjectsSharedByInputsAreCopiedBeforeTheConsumerOverwritesThem() {
+        // add hands one gradient object to both inputs and to the intermediate h that backward continues
+        // through; the consumer overwrites every block with NaN.
+        let a = leaf([3, 4], seed: 1), b = leaf([3, 4], seed: 2), p = leaf([3, 4], seed: 3)
+        func loss() -> Tensor { let h = a * a; return ((a + b) * 2 + h + p).sum() }
+        let expected = Autodiff.gradients(of: loss(), wrt: [a, b, p]).map(\.scalars)
+        let (assembled, _, _) = stream(loss(), [a, b, p], streamed: [0, 1, 2], blockElements: 4)
+        for index in 0..<3 { #expect(assembled[index] == expected[index], "target \(index)") }
+    }
+
+    @Test func intermediateTargetsGetACopy() {
+        let x = leaf([5], seed: 4)
+        let expected = { () -> [[Float]] in let y = x * x; return Autodiff.gradients(of: (y * 3).sum(), wrt: [y, x]).map(\.scalars) }()
+        let y = x * x
+        let (assembled, returned, _) = stream((y * 3).sum(), [y, x], streamed: [0], blockElements: 4)
+        #expect(assembled[0] == expected[0])
+        #expect(returned[1]?.scalars == expected[1], "x's gradient flows through y's, which the consumer overwrote in its copy")
+    }
+
+    @Test func onlyTheFirstOfRepeatedTargetsGetsTheGradient() {
+        // Streaming only the repeat: the first index is returned whole, the repeat streams zeros.
+        let x = randomTensor([3, 4], seed: 13), w = leaf([5, 4], seed: 14)
+        func loss() -> Tensor { x.matmul(w, transposeB: true).tanh().sum() }
+        let expected = Autodiff.gradients(of: loss(), wrt: [w])[0].scalars
+        let (assembled, returned, _) = stream(loss(), [w, w], streamed: [1], blockElements: 4)
+        #expect(returned[0]?.scalars == expected)
+        #expect(assembled[1] == [Float](repeating: 0, count: 20))
+    }
+
+    @Test func aWeightWithoutRowsStreamsOneEmptyBlock() {
+        let x = randomTensor([3, 4], seed: 15), w = leaf([0, 4], seed: 16), u = leaf([2, 4], seed: 17)
+        func loss() -> Tensor { x.matmul(w, transposeB: true).sum() + x.matmul(u, transposeB: true).sum() }
+        let (assembled, _, blocks) = stream(loss(), [w, u], streamed: [0, 1], blockElements: 4)
+        #expect(blocks[0] == [0])
+        #expect(assembled[0] == [])
+    }
 }

@@ -15,6 +15,8 @@ struct MetaStepPasses<Program: BilevelProgram> {
     var lambdaReducer: BucketedAllReduce? = nil
     /// The last base gradient, when perturbations are restricted to the parameters it touches.
     var touchedBy: [TouchedMask]? = nil
+    /// The largest row block of a streamed meta gradient (`metaGradients(streamingTheta:)`).
+    var streamBlockElements = 1 << 18
 
     /// ∂L_meta/∂θ and the direct term ∂L_meta/∂λ, on a fresh meta batch.
     func metaGradients() -> (theta: [Tensor], direct: [Tensor], loss: Float) {
@@ -33,7 +35,7 @@ struct MetaStepPasses<Program: BilevelProgram> {
         let batch = program.nextMetaBatch()
         let loss = program.metaLoss(batch, context: metaContext)
         let thetaCount = program.base.parameters.count
-        let streaming = Autodiff.RowStreaming(targets: Set(0..<thetaCount), consume: consumeTheta)
+        let streaming = Autodiff.RowStreaming(targets: Set(0..<thetaCount), blockElements: streamBlockElements, consume: consumeTheta)
         let grads = Autodiff.gradients(of: loss, wrt: program.base.tensors + program.meta.tensors, streaming: streaming)
         return (grads[thetaCount...].map { $0! }, loss.item)
     }

@@ -8,17 +8,13 @@ public enum Autodiff {
     ///     again (Hessian-vector and mixed products). Off by default: first-order gradients record nothing.
     ///   - onGradientReady: called once per target, as soon as its gradient is complete during the
     ///     backward pass (before the pass ends), with the target's index; used to overlap communication.
-    ///   - exclusiveGradients: hand `onGradientReady` tensors that nothing else in the pass reads, so it may
-    ///     overwrite them in place while backward goes on (the same objects are returned). A gradient object
-    ///     a backward function passed to several inputs, or one of a target that is itself an intermediate
-    ///     result, is copied first. Only without `createGraph`.
+    ///     The tensor may still be read by the rest of the pass: the callback must not modify it.
     /// - Returns: one gradient per target, zeros for targets the output does not depend on.
     public static func gradients(of output: Tensor, wrt targets: [Tensor], seed: Tensor? = nil,
                                  createGraph: Bool = false,
-                                 onGradientReady: ((Int, Tensor) -> Void)? = nil,
-                                 exclusiveGradients: Bool = false) -> [Tensor] {
+                                 onGradientReady: ((Int, Tensor) -> Void)? = nil) -> [Tensor] {
         let results = gradients(of: output, wrt: targets, seed: seed, createGraph: createGraph, onGradientReady: onGradientReady,
-                                exclusiveGradients: exclusiveGradients, streaming: nil)
+                                streaming: nil)
         return results.enumerated().map { index, grad in grad ?? Tensor.zeros(targets[index].shape) }
     }
 
@@ -28,22 +24,20 @@ public enum Autodiff {
     ///
     /// A streamed target's blocks come in increasing row order and cover each row exactly once (a target the
     /// output does not reach gets zeros); each block is scratch the consumer may overwrite and must not keep.
-    /// A target consumed once by an operation with a row-blocked backward (a matrix product: linear layers'
-    /// weights) is computed block by block into one scratch buffer of `streaming.blockElements` elements
+    /// A leaf target consumed once by an operation with a row-blocked backward (a matrix product: linear
+    /// layers' weights) is computed block by block into one scratch buffer of `streaming.blockElements` elements
     /// (at least a row); any other target is computed whole and handed over as one block.
     /// - Returns: the gradients of the other targets (zeros where the output does not reach them).
     public static func gradients(of output: Tensor, wrt targets: [Tensor], streaming: RowStreaming) -> [Tensor?] {
         let results = gradients(of: output, wrt: targets, seed: nil, createGraph: false, onGradientReady: nil,
-                                exclusiveGradients: true, streaming: streaming)
+                                streaming: streaming)
         return results.enumerated().map { index, grad in
             streaming.targets.contains(index) ? nil : grad ?? Tensor.zeros(targets[index].shape)
         }
     }
 
     private static func gradients(of output: Tensor, wrt targets: [Tensor], seed: Tensor?, createGraph: Bool,
-                                  onGradientReady: ((Int, Tensor) -> Void)?, exclusiveGradients: Bool,
-                                  streaming: RowStreaming?) -> [Tensor?] {
-        precondition(!(exclusiveGradients && createGraph), "exclusiveGradients needs createGraph == false")
+                                  onGradientReady: ((Int, Tensor) -> Void)?, streaming: RowStreaming?) -> [Tensor?] {
         precondition(streaming == nil || !createGraph, "streamed gradients are first-order only")
         if seed == nil {
             precondition(output.count == 1, "gradients(of:) needs a scalar output or a seed; output shape is \(output.shape)")
@@ -70,7 +64,8 @@ public enum Autodiff {
         if let streaming {
             for index in streaming.targets where index < targets.count {
                 let target = targets[index], id = ObjectIdentifier(target)
-                if target.node == nil, pending[id] == 1 { blockable.insert(id) }
+                // Blocks go to the target's first index (a repeat gets zeros, as in `gradients`).
+                if target.node == nil, pending[id] == 1, targetIndex[id] == index { blockable.insert(id) }
             }
         }
         /// Hands a complete gradient to the streaming consumer as one block (a copy when the pass may read it again).
@@ -84,23 +79,17 @@ public enum Autodiff {
 
         func finish(_ tensor: Tensor, _ grad: Tensor, siblings: [Tensor?] = []) {
             let id = ObjectIdentifier(tensor)
-            if let index = targetIndex[id], streaming?.targets.contains(index) == true {
+            guard let index = targetIndex[id] else { return }
+            if streaming?.targets.contains(index) == true {
+                // The consumer may overwrite the block: a copy when the pass may read this gradient again (an
+                // intermediate target's flows on; a backward may hand one object to several inputs).
                 let shared = tensor.node != nil || grad === rootSeed || siblings.filter({ $0 === grad }).count > 1
                     || results.contains(where: { $0 === grad }) || grads.contains(where: { $0.key != id && $0.value === grad })
                 streamWhole(index, tensor, grad, exclusive: !shared)
                 if tensor.node == nil { grads[id] = nil }
                 return
             }
-            if let index = targetIndex[id], results[index] == nil {
-                var grad = grad
-                // A copy for the callback (the pass keeps reading the original) when the pass may read it again.
-                if exclusiveGradients, onGradientReady != nil,
-                   tensor.node != nil || grad === rootSeed
-                    || siblings.filter({ $0 === grad }).count > 1
-                    || results.contains(where: { $0 === grad })
-                    || grads.contains(where: { $0.key != id && $0.value === grad }) {
-                    grad = grad.copy()
-                }
+            if results[index] == nil {
                 results[index] = grad
                 onGradientReady?(index, grad)
             }

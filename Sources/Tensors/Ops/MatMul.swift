@@ -103,6 +103,10 @@ private func streamMatmulGradient(_ g: Tensor, _ a: Tensor, _ b: Tensor, of posi
     let k = transposeA ? a.shape[0] : a.shape[1]
     let target = position == 0 ? a : b
     let rowCount = target.shape[0], columns = target.shape[1]
+    if rowCount == 0 {
+        consume(0..<0, UnsafeMutableBufferPointer(start: nil, count: 0))
+        return
+    }
     let rowsPerBlock = Swift.max(1, Swift.min(rowCount, blockElements / Swift.max(columns, 1)))
     var scratch = [Float](repeating: 0, count: rowsPerBlock * columns)
     g.withUnsafeBufferPointer { pg in a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
