@@ -182,7 +182,7 @@ public final class Engine<Program: BilevelProgram> {
            baseStep % (configuration.unroll * accumulation) == 0 {
             let replay = ForwardContext(training: context.training, updatesRunningStatistics: false)
             replay.rng = replayState
-            try metaUpdate(lastBatch: batch, replayContext: replay, releasingAdaptationState: true)
+            _ = try metaUpdate(lastBatch: batch, replayContext: replay, releasingAdaptationState: true)
         }
         if let evaluate, let interval = configuration.evaluationInterval, baseStep % interval == 0 {
             emit(.evaluation(step: baseStep, metrics: evaluate(baseStep)))
