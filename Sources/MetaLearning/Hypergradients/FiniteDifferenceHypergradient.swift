@@ -19,6 +19,7 @@ struct FiniteDifferenceHypergradient {
     /// (Adam's last gradient). The engine's meta step sets it: the next base step replaces that state.
     var releasesAdaptationState = false
 
+    /// The hypergradient on the last base batch (θ left at θ − εv with `baseUpdateAlongV`, else restored).
     ///
     /// With several ranks (`passes.lambdaReducer` set), the meta batch is the same on every rank, so g_meta,
     /// v and ε are identical without communication; g± come from this rank's shard of B. The g⁻ backward feeds
