@@ -96,6 +96,13 @@ struct BenchMetaCommand: ParsableCommand {
         for r in rows {
             print("| \(r.method) | \(r.hidden.map(String.init).joined(separator: "-")) (\(r.parameters)) | \(r.unroll) | \(r.blasThreads) | \(fmt(r.baseSamplesPerSecond)) | \(r.metaStepMilliseconds.map(fmt) ?? "–") | \(fmt(r.forwardMilliseconds)) | \(fmt(r.forwardBackwardMilliseconds)) | \(fmt(r.peakResidentMiB)) | \(fmt(r.trainingMiB)) |")
         }
+        // Neumann and CG run with their default single iteration here (`parsedMethod`).
+        let checks = MetaBenchmark.targetChecks(rows, freezeMetaInputs: freezeMetaInputs)
+        guard !checks.isEmpty else { return }
+        print("\nTargets (memory: added by training; passes: meta fwd+bwd and two base forwards for the finite-difference methods, six fwd+bwd for Neumann and CG):\n")
+        print("| target | configuration | measured | verdict |")
+        print("|---|---|---|---|")
+        for c in checks { print("| \(c.target) | \(c.configuration) | \(c.measured) | \(c.met ? "met" : "**missed**") |") }
     }
 
     private func child(method: String, unroll: String, model: String, threads: String, steps: Int, quality: Bool) throws -> MetaBenchmark.Result {
