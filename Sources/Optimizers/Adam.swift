@@ -128,13 +128,23 @@ public final class Adam: Optimizer {
                 for i in block.indices { block[i] *= untouched }
             }) { [self] _ in if releasingState { releaseUpdateDerivativeState([parameter]) } }
         }
-        let destination = reusable && g.shape == parameter.tensor.shape ? g : Tensor.zeros(parameter.tensor.shape)
-        return AdaptedVectorBuilder(destination: destination, adaptBlock: { block, offset in
+        guard reusable, g.shape == parameter.tensor.shape else {
+            return AdaptedVectorBuilder(destination: Tensor.zeros(parameter.tensor.shape), adaptBlock: { block, offset in
+                guard block.count > 0 else { return }
+                g.withUnsafeBufferPointer { g in m.withUnsafeBufferPointer { m in s.withUnsafeBufferPointer { s in
+                    winnow_adam_adapt_in_place(block.baseAddress!, g.baseAddress! + offset, m.baseAddress! + offset,
+                                               s.baseAddress! + offset, block.count, k, beta1, beta2, epsPrime)
+                } } }
+            }) { [self] _ in if releasingState { releaseUpdateDerivativeState([parameter]) } }
+        }
+        // v overwrites the last gradient entry by entry, through the destination's pointer (the same storage
+        // as `g`, which is not read separately): no copy.
+        return AdaptedVectorBuilder(destination: g, write: { block, offset, out in
             guard block.count > 0 else { return }
-            g.withUnsafeBufferPointer { g in m.withUnsafeBufferPointer { m in s.withUnsafeBufferPointer { s in
-                winnow_adam_adapt_in_place(block.baseAddress!, g.baseAddress! + offset, m.baseAddress! + offset, s.baseAddress! + offset,
-                                           block.count, k, beta1, beta2, epsPrime)
-            } } }
+            m.withUnsafeBufferPointer { m in s.withUnsafeBufferPointer { s in
+                winnow_adam_adapt_over_gradient(out.baseAddress! + offset, block.baseAddress!, m.baseAddress! + offset,
+                                                s.baseAddress! + offset, block.count, k, beta1, beta2, epsPrime)
+            } }
         }) { [self] _ in if releasingState { releaseUpdateDerivativeState([parameter]) } }
     }
 

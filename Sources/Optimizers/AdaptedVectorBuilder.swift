@@ -3,42 +3,54 @@ import Tensors
 /// Builds SAMA's adapted vector v = A ⊙ x of one parameter from blocks of x that arrive in order (a streamed
 /// meta backward, `Autodiff.gradients(of:wrt:streaming:)`), so x itself never exists whole.
 ///
-/// Each block is adapted in place and copied into `destination`, a parameter-sized buffer. An optimizer that
+/// Each block's A ⊙ x is written into `destination`, a parameter-sized buffer. An optimizer that
 /// keeps a parameter-sized state only for A (Adam: the last gradient) may hand that buffer over as
 /// `destination` when the state is to be released anyway: A of an entry is read before the entry is
 /// overwritten, so v then costs no memory beyond what the optimizer already held.
 public final class AdaptedVectorBuilder {
+    /// Writes v for the entries of the block (x, scratch the closure may overwrite) starting at the offset into
+    /// the destination buffer (the whole of it; entries not yet written still hold what they held).
+    public typealias Write = (_ block: UnsafeMutableBufferPointer<Float>, _ offset: Int,
+                              _ destination: UnsafeMutableBufferPointer<Float>) -> Void
+
     /// Where v is written; returned by `finish()`.
     private let destination: Tensor
-    /// Multiplies a block of x, starting at the given element offset of the parameter, by A in place.
-    private let adaptBlock: (UnsafeMutableBufferPointer<Float>, Int) -> Void
-    /// Runs once every entry is written (adapts there if the blocks were copied raw; frees the optimizer state).
+    private let write: Write
+    /// Runs once every entry is written (frees the optimizer's state for A if asked to).
     private let completion: (Tensor) -> Void
     private var written = 0
 
     /// - Parameters:
-    ///   - destination: the buffer v is written into (its previous contents may be read by `adaptBlock`
-    ///     for entries not yet written).
-    ///   - adaptBlock: A ⊙ block in place for the entries starting at the offset.
+    ///   - destination: the buffer v is written into.
+    ///   - write: writes A ⊙ block into `destination` at the block's offset.
     ///   - completion: called with `destination` when it is complete.
-    public init(destination: Tensor, adaptBlock: @escaping (UnsafeMutableBufferPointer<Float>, Int) -> Void,
-                completion: @escaping (Tensor) -> Void) {
+    public init(destination: Tensor, write: @escaping Write, completion: @escaping (Tensor) -> Void) {
         self.destination = destination
-        self.adaptBlock = adaptBlock
+        self.write = write
         self.completion = completion
     }
 
-    /// Adapts the next block of x in place (it is scratch: afterwards it holds those entries of v) and stores
-    /// it; blocks must come in order.
-    public func add(_ block: UnsafeMutableBufferPointer<Float>) {
-        precondition(written + block.count <= destination.count, "AdaptedVectorBuilder: \(written + block.count) entries for a parameter of \(destination.count)")
-        adaptBlock(block, written)
-        let offset = written
-        destination.withUnsafeMutableBufferPointer { out in
+    /// A builder that adapts each block in place with `adaptBlock` (A ⊙ block, given the block's offset) and
+    /// copies it into `destination`.
+    public convenience init(destination: Tensor, adaptBlock: @escaping (UnsafeMutableBufferPointer<Float>, Int) -> Void,
+                            completion: @escaping (Tensor) -> Void) {
+        self.init(destination: destination, write: { block, offset, out in
+            adaptBlock(block, offset)
             guard let source = block.baseAddress, block.count > 0 else { return }
             (out.baseAddress! + offset).update(from: source, count: block.count)
+        }, completion: completion)
+    }
+
+    /// Adds the next block of x (scratch: its contents afterwards are unspecified); blocks must come in
+    /// order. `observe` sees the entries of v just written, e.g. to accumulate ‖v‖².
+    public func add(_ block: UnsafeMutableBufferPointer<Float>, observe: ((UnsafeBufferPointer<Float>) -> Void)? = nil) {
+        precondition(written + block.count <= destination.count, "AdaptedVectorBuilder: \(written + block.count) entries for a parameter of \(destination.count)")
+        let offset = written, count = block.count
+        destination.withUnsafeMutableBufferPointer { out in
+            write(block, offset, out)
+            observe?(UnsafeBufferPointer(rebasing: out[offset..<(offset + count)]))
         }
-        written += block.count
+        written += count
     }
 
     /// v, once every entry has been added.

@@ -133,8 +133,7 @@ final class AdaptedMetaGradient {
             mask.touched.withUnsafeBufferPointer { m in for i in values.indices where m[offset + i] == 0 { values[i] = 0 } }
         }
         let builder = builders[index] ?? optimizer.adaptedVectorBuilder(for: parameter, releasingState: releasingState)
-        builder.add(values)
-        sumOfSquares += ParameterVectors.sumOfSquares(UnsafeBufferPointer(values))
+        builder.add(values) { v in self.sumOfSquares += ParameterVectors.sumOfSquares(v) }
         if rows.upperBound == rowCount {
             results[index] = builder.finish()
             builders[index] = nil
