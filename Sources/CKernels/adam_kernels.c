@@ -42,12 +42,6 @@ void winnow_adam_derivative(float *restrict out, const float *restrict g, const 
 }
 
 WINNOW_CLONES
-void winnow_adam_adapt_in_place(float *restrict x, const float *restrict g, const float *restrict m,
-                                const float *restrict s, long count, float k, float b1, float b2, float eps_prime) {
-    for (long i = 0; i < count; i++) x[i] = derivative(g[i], m[i], s[i], k, b1, b2, eps_prime) * x[i];
-}
-
-WINNOW_CLONES
 void winnow_adam_adapt_over_gradient(float *restrict g, const float *restrict x, const float *restrict m,
                                      const float *restrict s, long count, float k, float b1, float b2, float eps_prime) {
     for (long i = 0; i < count; i++) g[i] = derivative(g[i], m[i], s[i], k, b1, b2, eps_prime) * x[i];

@@ -88,34 +88,16 @@ public final class Adam: Optimizer {
         }
     }
 
-    /// x ← (∂u/∂g) ⊙ x in one pass per parameter, without materialising ∂u/∂g.
-    public func adaptInPlace(_ vectors: [Tensor], parameters: [NamedParameter]) {
-        precondition(parameters.count == vectors.count, "Adam: \(parameters.count) parameters, \(vectors.count) vectors")
-        let (k, epsPrime) = derivativeConstants()
-        for ((key, tensor), x) in zip(parameters, vectors) {
-            precondition(x.shape == tensor.shape, "Adam: vector \(x.shape) for parameter \(key) \(tensor.shape)")
-            guard let (g, m, s) = lastStepState(key) else {
-                let untouched = untouchedDerivative(k: k, epsPrime: epsPrime)
-                x.withUnsafeMutableBufferPointer { x in for i in 0..<x.count { x[i] *= untouched } }
-                continue
-            }
-            x.withUnsafeMutableBufferPointer { x in
-                g.withUnsafeBufferPointer { g in m.withUnsafeBufferPointer { m in s.withUnsafeBufferPointer { s in
-                    winnow_adam_adapt_in_place(x.baseAddress!, g.baseAddress!, m.baseAddress!, s.baseAddress!, x.count,
-                                               k, beta1, beta2, epsPrime)
-                } } }
-            }
-        }
-    }
-
-    /// Adapts each block with the same kernel as `adaptInPlace`. With `releasingState`, v is written into the
-    /// last gradient's own buffer when Adam holds the only reference to it (each entry's A is computed before
-    /// the entry is overwritten), so building v allocates nothing parameter-sized (unless that buffer's
-    /// storage is shared copy-on-write with another tensor, which the first write then copies).
+    /// A ⊙ x in one pass per block, without materialising A: each entry's A is computed from the last
+    /// gradient's entry and written over it (`winnow_adam_adapt_over_gradient`). With `releasingState` and no
+    /// other reference to that gradient, v is built in its own buffer, so building v allocates nothing
+    /// parameter-sized (unless the buffer's storage is shared copy-on-write with another tensor, which the first
+    /// write then copies); otherwise v goes into a copy of it and the gradient stays intact.
     public func adaptedVectorBuilder(for parameter: NamedParameter, releasingState: Bool) -> AdaptedVectorBuilder {
         let key = parameter.key
         let (k, epsPrime) = derivativeConstants()
         let (beta1, beta2) = (self.beta1, self.beta2)
+        let release: (Tensor) -> Void = { [self] _ in if releasingState { releaseUpdateDerivativeState([parameter]) } }
         // The gradient object may be reused only if nothing outside Adam refers to it.
         var reusable = false
         if releasingState, var held = lastGradients.removeValue(forKey: key) {
@@ -126,26 +108,16 @@ public final class Adam: Optimizer {
             let untouched = untouchedDerivative(k: k, epsPrime: epsPrime)
             return AdaptedVectorBuilder(destination: Tensor.zeros(parameter.tensor.shape), adaptBlock: { block, _ in
                 for i in block.indices { block[i] *= untouched }
-            }) { [self] _ in if releasingState { releaseUpdateDerivativeState([parameter]) } }
+            }, completion: release)
         }
-        guard reusable, g.shape == parameter.tensor.shape else {
-            return AdaptedVectorBuilder(destination: Tensor.zeros(parameter.tensor.shape), adaptBlock: { block, offset in
-                guard block.count > 0 else { return }
-                g.withUnsafeBufferPointer { g in m.withUnsafeBufferPointer { m in s.withUnsafeBufferPointer { s in
-                    winnow_adam_adapt_in_place(block.baseAddress!, g.baseAddress! + offset, m.baseAddress! + offset,
-                                               s.baseAddress! + offset, block.count, k, beta1, beta2, epsPrime)
-                } } }
-            }) { [self] _ in if releasingState { releaseUpdateDerivativeState([parameter]) } }
-        }
-        // v overwrites the last gradient entry by entry, through the destination's pointer (the same storage
-        // as `g`, which is not read separately): no copy.
-        return AdaptedVectorBuilder(destination: g, write: { block, offset, out in
+        // A copy shares g's storage until the first block is written, which then copies it.
+        return AdaptedVectorBuilder(destination: reusable ? g : g.copy(), write: { block, offset, out in
             guard block.count > 0 else { return }
             m.withUnsafeBufferPointer { m in s.withUnsafeBufferPointer { s in
                 winnow_adam_adapt_over_gradient(out.baseAddress! + offset, block.baseAddress!, m.baseAddress! + offset,
                                                 s.baseAddress! + offset, block.count, k, beta1, beta2, epsPrime)
             } }
-        }) { [self] _ in if releasingState { releaseUpdateDerivativeState([parameter]) } }
+        }, completion: release)
     }
 
     public func hasUpdateDerivativeState(_ parameters: [NamedParameter]) -> Bool {

@@ -17,11 +17,7 @@ public protocol Optimizer: AnyObject {
     func step(_ parameters: [NamedParameter], gradients: [Tensor])
     /// A = ∂u/∂g for each parameter, for the last step taken (precondition: a step was taken).
     func updateDerivative(_ parameters: [NamedParameter]) -> [Tensor]
-    /// Replaces each vector x by A ⊙ x (same order and shapes as `parameters`): SAMA's adapted meta gradient,
-    /// computed in x's own buffer. Optimizers may do it in one pass without materialising A; the default
-    /// multiplies by `updateDerivative`.
-    func adaptInPlace(_ vectors: [Tensor], parameters: [NamedParameter])
-    /// Frees what `updateDerivative` and `adaptInPlace` keep from the last step for these parameters (Adam: the
+    /// Frees what `updateDerivative` and `adaptedVectorBuilder` keep from the last step for these parameters (Adam: the
     /// step's gradient, a parameter-sized buffer) once A of that step is no longer needed. Until the next step,
     /// asking for A of a released parameter is a precondition failure. Optimizers that keep nothing for A do
     /// nothing (the default).
@@ -54,14 +50,6 @@ extension OptimizerError: CustomStringConvertible {
 }
 
 extension Optimizer {
-    public func adaptInPlace(_ vectors: [Tensor], parameters: [NamedParameter]) {
-        precondition(parameters.count == vectors.count, "adaptInPlace: \(parameters.count) parameters, \(vectors.count) vectors")
-        for (x, a) in zip(vectors, updateDerivative(parameters)) {
-            precondition(x.shape == a.shape, "adaptInPlace: vector \(x.shape) for a parameter of shape \(a.shape)")
-            x.withUnsafeMutableBufferPointer { x in a.withUnsafeBufferPointer { a in for i in 0..<x.count { x[i] *= a[i] } } }
-        }
-    }
-
     public func releaseUpdateDerivativeState(_ parameters: [NamedParameter]) {}
     public func hasUpdateDerivativeState(_ parameters: [NamedParameter]) -> Bool { true }
 

@@ -96,11 +96,11 @@ struct BenchDDPCommand: ParsableCommand {
                 let many = try child(method: String(name), unroll: String(unroll), ranks: ranks)
                 for r in [one, many] {
                     print("| \(r.method) | \(r.architecture) (\(r.parameters)) | \(r.unroll) | \(r.ranks) | \(r.batchSize) | "
-                        + "\(fmt(r.samplesPerSecond)) | \(r.ranks == 1 ? "1" : fmt(r.samplesPerSecond / one.samplesPerSecond))× | "
+                        + "\(benchmarkFigure(r.samplesPerSecond)) | \(r.ranks == 1 ? "1" : benchmarkFigure(r.samplesPerSecond / one.samplesPerSecond))× | "
                         + (r.ranks == 1 ? "– | – | – | – | – | – | – | – | – |"
-                           : "\(fmt(r.allReduceMilliseconds)) | \(fmt(r.waitMillisecondsPerStep)) | \(r.skewWaitMillisecondsPerStep.map(fmt) ?? "–") | "
-                             + "\(r.dataWaitMillisecondsPerStep.map(fmt) ?? "–") | \(fmt(100 * r.hiddenShare))% | \(fmt(r.launchMillisecondsPerStep)) | "
-                             + "\(fmt(r.metaWaitMillisecondsPerStep)) | \(fmt(r.bytesPerStep / 1e6)) | \(r.sparseRowShare.map { fmt(100 * $0) + "%" } ?? "–") |"))
+                           : "\(benchmarkFigure(r.allReduceMilliseconds)) | \(benchmarkFigure(r.waitMillisecondsPerStep)) | \(r.skewWaitMillisecondsPerStep.map(benchmarkFigure) ?? "–") | "
+                             + "\(r.dataWaitMillisecondsPerStep.map(benchmarkFigure) ?? "–") | \(benchmarkFigure(100 * r.hiddenShare))% | \(benchmarkFigure(r.launchMillisecondsPerStep)) | "
+                             + "\(benchmarkFigure(r.metaWaitMillisecondsPerStep)) | \(benchmarkFigure(r.bytesPerStep / 1e6)) | \(r.sparseRowShare.map { benchmarkFigure(100 * $0) + "%" } ?? "–") |"))
                 }
             }
         }
@@ -153,7 +153,7 @@ struct BenchDDPCommand: ParsableCommand {
             throw ValidationError("bench ddp child (\(method), \(ranks) rank\(ranks == 1 ? "" : "s")) exited with status \(process.terminationStatus)")
         }
         let result = try JSONDecoder().decode(DataParallelBenchmark.Result.self, from: Data(line.utf8))
-        FileHandle.standardError.write(Data("  \(method) unroll \(unroll) ranks \(ranks): \(fmt(result.samplesPerSecond)) samples/s\n".utf8))
+        FileHandle.standardError.write(Data("  \(method) unroll \(unroll) ranks \(ranks): \(benchmarkFigure(result.samplesPerSecond)) samples/s\n".utf8))
         return result
     }
 }

@@ -86,7 +86,7 @@ struct BenchMetaCommand: ParsableCommand {
         print("|---|---:|---:|---:|")
         for method in methods.split(separator: ",") {
             let r = try child(method: String(method), unroll: String(qualityUnroll), model: small, threads: "1", steps: qualitySteps, quality: true)
-            print("| \(r.method) | \(fmt(100 * (r.testAccuracy ?? 0)))% | \(fmt(r.cleanWeight ?? 0)) | \(fmt(r.corruptedWeight ?? 0)) |")
+            print("| \(r.method) | \(benchmarkFigure(100 * (r.testAccuracy ?? 0)))% | \(benchmarkFigure(r.cleanWeight ?? 0)) | \(benchmarkFigure(r.corruptedWeight ?? 0)) |")
         }
     }
 
@@ -94,7 +94,7 @@ struct BenchMetaCommand: ParsableCommand {
         print("| method | model (params) | unroll | BLAS threads | base samples/s | meta step ms | fwd ms | fwd+bwd ms | peak RSS MiB | added by training MiB |")
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in rows {
-            print("| \(r.method) | \(r.hidden.map(String.init).joined(separator: "-")) (\(r.parameters)) | \(r.unroll) | \(r.blasThreads) | \(fmt(r.baseSamplesPerSecond)) | \(r.metaStepMilliseconds.map(fmt) ?? "–") | \(fmt(r.forwardMilliseconds)) | \(fmt(r.forwardBackwardMilliseconds)) | \(fmt(r.peakResidentMiB)) | \(fmt(r.trainingMiB)) |")
+            print("| \(r.method) | \(r.hidden.map(String.init).joined(separator: "-")) (\(r.parameters)) | \(r.unroll) | \(r.blasThreads) | \(benchmarkFigure(r.baseSamplesPerSecond)) | \(r.metaStepMilliseconds.map(benchmarkFigure) ?? "–") | \(benchmarkFigure(r.forwardMilliseconds)) | \(benchmarkFigure(r.forwardBackwardMilliseconds)) | \(benchmarkFigure(r.peakResidentMiB)) | \(benchmarkFigure(r.trainingMiB)) |")
         }
         // Neumann and CG run with their default single iteration here (`parsedMethod`).
         let checks = MetaBenchmark.targetChecks(rows, freezeMetaInputs: freezeMetaInputs)
@@ -127,8 +127,7 @@ struct BenchMetaCommand: ParsableCommand {
     }
 
     private func describe(_ r: MetaBenchmark.Result) -> String {
-        "\(r.method) unroll \(r.unroll) threads \(r.blasThreads) model \(r.hidden): \(fmt(r.baseSamplesPerSecond)) samples/s, meta step \(r.metaStepMilliseconds.map(fmt) ?? "–") ms, \(fmt(r.peakResidentMiB)) MiB"
+        "\(r.method) unroll \(r.unroll) threads \(r.blasThreads) model \(r.hidden): \(benchmarkFigure(r.baseSamplesPerSecond)) samples/s, meta step \(r.metaStepMilliseconds.map(benchmarkFigure) ?? "–") ms, \(benchmarkFigure(r.peakResidentMiB)) MiB"
     }
 }
 
-func fmt(_ x: Double) -> String { x >= 100 ? String(format: "%.0f", x) : String(format: "%.3g", x) }

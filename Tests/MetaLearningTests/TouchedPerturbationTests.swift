@@ -64,4 +64,21 @@ import Tensors
         #expect(masked < 1e-3)
         #expect(plain > 10 * masked)
     }
+
+    /// The mask is applied at each block's offset in the parameter: rows touched in different entries.
+    @Test func streamedBlocksAreMaskedAtTheirOwnRows() {
+        let sgd = SGD(learningRate: 0.5)
+        let parameter: NamedParameter = ("w", Tensor(shape: [3, 2], storage: [1, 1, 1, 1, 1, 1]))
+        sgd.step([parameter], gradients: [Tensor(shape: [3, 2], storage: [0.1, 0, 0, 0.2, 0, 0])])
+        let mask = TouchedMask(Tensor(shape: [3, 2], storage: [0.1, 0, 0, 0.2, 0, 0]))
+        let adapted = AdaptedMetaGradient(parameters: [parameter], optimizer: sgd, releasingState: false, touchedBy: [mask])
+        var x: [Float] = [1, 2, 3, 4, 5, 6]
+        for row in 0..<3 {
+            x.withUnsafeMutableBufferPointer { all in
+                adapted.consume(0, row..<(row + 1), UnsafeMutableBufferPointer(rebasing: all[(2 * row)..<(2 * row + 2)]))
+            }
+        }
+        #expect(adapted.vectors()[0].scalars == [0.5, 0, 0, 2, 0, 0], "v = lr · x where the last gradient touched")
+        #expect(abs(adapted.norm - (0.25 + 4.0).squareRoot()) < 1e-12)
+    }
 }

@@ -42,7 +42,7 @@ import Tensors
         #expect(derivative.allSatisfy { $0.isFinite && $0 > 0 })
         // The fused in-place A ⊙ x equals A times x, entry for entry.
         let x = Self.values(2.9), adapted = Tensor(x)
-        whole.adaptInPlace([adapted], parameters: [("theta", theta)])
+        whole.adaptWhole([adapted], parameters: [("theta", theta)])
         #expect(adapted.scalars == zip(derivative, x).map { $0 * $1 })
     }
 
@@ -55,7 +55,7 @@ import Tensors
         let derivative = adam.updateDerivative(parameters)
         let x = [Self.values(2.9), [0.5, 0.25, -1]]
         let adapted = x.map { Tensor($0) }
-        adam.adaptInPlace(adapted, parameters: parameters)
+        adam.adaptWhole(adapted, parameters: parameters)
         for i in 0..<2 {
             #expect(adapted[i].scalars == zip(derivative[i].scalars, x[i]).map { $0 * $1 })
         }
@@ -66,7 +66,7 @@ import Tensors
         let theta = Tensor([1, 2, 3], requiresGrad: true)
         sgd.step([("theta", theta)], gradients: [Tensor([0.1, 0.2, 0.3])])
         let x = Tensor([1, -1, 2])
-        sgd.adaptInPlace([x], parameters: [("theta", theta)])
+        sgd.adaptWhole([x], parameters: [("theta", theta)])
         #expect(x.scalars == [0.19, -0.19, 0.38].map { Float($0) })
     }
 }

@@ -70,8 +70,11 @@ public struct BenchmarkReport: Codable, Sendable {
     public var markdown: String {
         var lines = ["| figure | value | unit | note |", "|---|---:|---|---|"]
         for f in figures {
-            lines.append("| \(f.name) | \(String(format: f.value >= 100 ? "%.0f" : "%.3g", f.value)) | \(f.unit) | \(f.note) |")
+            lines.append("| \(f.name) | \(benchmarkFigure(f.value)) | \(f.unit) | \(f.note) |")
         }
         return lines.joined(separator: "\n")
     }
 }
+
+/// A benchmark figure as the tables print it: three significant figures below 100, whole numbers above.
+public func benchmarkFigure(_ x: Double) -> String { x >= 100 ? String(format: "%.0f", x) : String(format: "%.3g", x) }

@@ -45,11 +45,11 @@ extension MetaBenchmark {
                 guard let other = find(baseline, like: sama), other.baseSamplesPerSecond > 0, other.trainingMiB > 0 else { continue }
                 let speed = sama.baseSamplesPerSecond / other.baseSamplesPerSecond
                 checks.append(TargetCheck(target: "SAMA ≥ 1.7× \(baseline) throughput", configuration: describe(sama),
-                                          measured: "\(fmtNumber(sama.baseSamplesPerSecond)) / \(fmtNumber(other.baseSamplesPerSecond)) samples/s = \(ratio(speed))",
+                                          measured: "\(benchmarkFigure(sama.baseSamplesPerSecond)) / \(benchmarkFigure(other.baseSamplesPerSecond)) samples/s = \(ratio(speed))",
                                           met: speed >= 1.7))
                 let memory = sama.trainingMiB / other.trainingMiB
                 checks.append(TargetCheck(target: "SAMA ≤ 0.5× \(baseline) memory", configuration: describe(sama),
-                                          measured: "\(fmtNumber(sama.trainingMiB)) / \(fmtNumber(other.trainingMiB)) MiB added = \(ratio(memory))",
+                                          measured: "\(benchmarkFigure(sama.trainingMiB)) / \(benchmarkFigure(other.trainingMiB)) MiB added = \(ratio(memory))",
                                           met: memory <= 0.5))
             }
         }
@@ -57,7 +57,7 @@ extension MetaBenchmark {
             guard let finetune = find("finetune", like: sama), finetune.baseSamplesPerSecond > 0 else { continue }
             let speed = sama.baseSamplesPerSecond / finetune.baseSamplesPerSecond
             checks.append(TargetCheck(target: "SAMA at unroll 10 ≥ 0.9× finetune throughput", configuration: describe(sama),
-                                      measured: "\(fmtNumber(sama.baseSamplesPerSecond)) / \(fmtNumber(finetune.baseSamplesPerSecond)) samples/s = \(ratio(speed))",
+                                      measured: "\(benchmarkFigure(sama.baseSamplesPerSecond)) / \(benchmarkFigure(finetune.baseSamplesPerSecond)) samples/s = \(ratio(speed))",
                                       met: speed >= 0.9))
         }
         for r in rows where r.unroll == 1 {
@@ -65,12 +65,9 @@ extension MetaBenchmark {
                   let passes = passMilliseconds(r, freezeMetaInputs: freezeMetaInputs, implicitIterations: implicitIterations), passes > 0 else { continue }
             let excess = step / passes - 1
             checks.append(TargetCheck(target: "\(r.method) step within 15% of its passes", configuration: describe(r),
-                                      measured: "\(fmtNumber(step)) vs \(fmtNumber(passes)) ms = \(excess >= 0 ? "+" : "")\(String(format: "%.0f", 100 * excess))%",
+                                      measured: "\(benchmarkFigure(step)) vs \(benchmarkFigure(passes)) ms = \(excess >= 0 ? "+" : "")\(String(format: "%.0f", 100 * excess))%",
                                       met: excess <= 0.15))
         }
         return checks
     }
-
-    /// Three significant figures below 100, whole numbers above.
-    static func fmtNumber(_ x: Double) -> String { x >= 100 ? String(format: "%.0f", x) : String(format: "%.3g", x) }
 }

@@ -12,11 +12,8 @@ void winnow_adam_step(float *p, const float *g, float *m, float *s, long count, 
 void winnow_adam_derivative(float *out, const float *g, const float *m, const float *s, long count, float k,
                             float b1, float b2, float eps_prime);
 
-/* x ← (∂u/∂g) ⊙ x in one pass (SAMA's v = A ⊙ ∂L_meta/∂θ, in the meta gradient's own buffer). */
-void winnow_adam_adapt_in_place(float *x, const float *g, const float *m, const float *s, long count, float k,
-                                float b1, float b2, float eps_prime);
-/* g ← (∂u/∂g)(g, m, s) ⊙ x: the same values as winnow_adam_adapt_in_place, written over the last gradient they
-   are computed from (SAMA's v in the buffer of Adam's last gradient, without a copy). */
+/* g ← (∂u/∂g)(g, m, s) ⊙ x in one pass, written over the last gradient it is computed from (SAMA's v = A ⊙ x in
+   the buffer of Adam's last gradient, without materialising A or copying). */
 void winnow_adam_adapt_over_gradient(float *g, const float *x, const float *m, const float *s, long count, float k,
                                      float b1, float b2, float eps_prime);
 #endif

@@ -20,8 +20,7 @@ struct MetaStepPasses<Program: BilevelProgram> {
 
     /// ∂L_meta/∂θ and the direct term ∂L_meta/∂λ, on a fresh meta batch.
     func metaGradients() -> (theta: [Tensor], direct: [Tensor], loss: Float) {
-        let batch = program.nextMetaBatch()
-        let loss = program.metaLoss(batch, context: metaContext)
+        let loss = freshMetaLoss()
         let thetaCount = program.base.parameters.count
         let grads = Autodiff.gradients(of: loss, wrt: program.base.tensors + program.meta.tensors)
         return (Array(grads[..<thetaCount]), Array(grads[thetaCount...]), loss.item)
@@ -32,13 +31,15 @@ struct MetaStepPasses<Program: BilevelProgram> {
     /// of a large weight never exists whole.
     func metaGradients(streamingTheta consumeTheta: @escaping (Int, Range<Int>, UnsafeMutableBufferPointer<Float>) -> Void)
         -> (direct: [Tensor], loss: Float) {
-        let batch = program.nextMetaBatch()
-        let loss = program.metaLoss(batch, context: metaContext)
+        let loss = freshMetaLoss()
         let thetaCount = program.base.parameters.count
         let streaming = Autodiff.RowStreaming(targets: Set(0..<thetaCount), blockElements: streamBlockElements, consume: consumeTheta)
         let grads = Autodiff.gradients(of: loss, wrt: program.base.tensors + program.meta.tensors, streaming: streaming)
         return (grads[thetaCount...].map { $0! }, loss.item)
     }
+
+    /// L_meta on the next meta batch, recorded for backward.
+    private func freshMetaLoss() -> Tensor { program.metaLoss(program.nextMetaBatch(), context: metaContext) }
 
     /// L_base on the last base batch with the replayed context (same dropout masks every call), recording or
     /// replaying the meta nets' inputs in `metaInputs` if given.
