@@ -22,6 +22,9 @@ public enum EngineError: Error, LocalizedError, Equatable {
     /// `hypergradient` / `metaUpdate` with an adapting method (SAMA) after the base optimizer's state for A was
     /// freed: by a meta step of `step()`, or at an accumulation micro-step.
     case adaptationStateReleased(step: Int)
+    /// The direction v of a finite-difference meta step (the meta gradient, adapted for SAMA) was NaN or infinite
+    /// although the meta loss was finite.
+    case nonFiniteMetaDirection(step: Int, norm: Double)
 
     public var errorDescription: String? {
         switch self {
@@ -31,6 +34,9 @@ public enum EngineError: Error, LocalizedError, Equatable {
             "the base optimizer's ∂u/∂g of its last step is no longer available at base step \(step) (freed by a meta "
                 + "step or at an accumulation micro-step): call hypergradient / metaUpdate right after a base step that "
                 + "ends an accumulation window, before step() runs a meta step"
+        case let .nonFiniteMetaDirection(step, norm):
+            "the meta gradient's direction v has norm \(norm) at base step \(step) although the meta loss is finite: "
+                + "the meta loss is not differentiable at the current parameters (e.g. a square root at 0) or overflows"
         }
     }
 }
@@ -298,7 +304,8 @@ public final class Engine<Program: BilevelProgram> {
                                          seed: configuration.seed &+ UInt64(metaStep) &+ 0x5A4D)
         let passes = MetaStepPasses(program: program, lastBatch: lastBatch, replayContext: replayContext, metaContext: metaContext,
                                     lambdaReducer: communicator.isDistributed ? metaReducer : nil,
-                                    touchedBy: lastTouched, streamBlockElements: configuration.metaGradientBlockElements)
+                                    touchedBy: lastTouched, streamBlockElements: configuration.metaGradientBlockElements,
+                                    baseStep: baseStep)
         switch configuration.method {
         case .finetune:
             return MetaStepResult(hypergradient: program.meta.tensors.map { Tensor.zeros($0.shape) }, metaLoss: .nan, epsilon: nil, reduced: true)

@@ -45,4 +45,31 @@ import Tensors
         #expect(engine.program.meta.tensors.flatMap(\.scalars) == lambdaBefore)
         #expect(engine.metaStep == 0)
     }
+
+    /// L_base = (w − λ)², L_meta = (w − 1)² + √u with u = 0 never moved by the base loss: the meta loss is finite,
+    /// its gradient in u is infinite, and every finite-difference method stops with an error naming the step.
+    final class SquareRootAtZero: BilevelProgram {
+        let w = Tensor([0.5], requiresGrad: true), u = Tensor([0], requiresGrad: true), lambda = Tensor([2], requiresGrad: true)
+        lazy var base = Level(name: "base", parameters: [("u", u), ("w", w)], optimizer: SGD(learningRate: 0.1))
+        lazy var meta = Level(name: "meta", parameters: [("lambda", lambda)], optimizer: SGD(learningRate: 0.1))
+        func nextBaseBatch() {}
+        func nextMetaBatch() {}
+        func baseLoss(_ batch: Void, context: ForwardContext) -> Tensor { let d = w - lambda; return (d * d).sum() }
+        func metaLoss(_ batch: Void, context: ForwardContext) -> Tensor { let d = w - 1; return (d * d).sum() + u.sqrt().sum() }
+    }
+
+    @Test(arguments: [HypergradientMethod.sama(alpha: 0.1), .samaNA(alpha: 0.1), .darts()])
+    func nonFiniteMetaDirectionStopsTheMetaStep(_ method: HypergradientMethod) throws {
+        let program = SquareRootAtZero()
+        let engine = Engine(program: program, configuration: .init(method: method, unroll: 2))
+        try engine.step()
+        let before = (program.w.scalars, program.lambda.scalars)
+        #expect { try engine.step() } throws: { error in
+            guard case let .nonFiniteMetaDirection(step, norm) = error as? EngineError else { return false }
+            return step == 2 && !norm.isFinite
+        }
+        #expect(program.lambda.scalars == before.1, "λ untouched")
+        #expect(program.w.scalars.allSatisfy { $0.isFinite }, "θ never moved along a non-finite v")
+        #expect(engine.metaStep == 0)
+    }
 }

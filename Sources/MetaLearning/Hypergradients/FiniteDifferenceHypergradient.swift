@@ -48,6 +48,9 @@ struct FiniteDifferenceHypergradient {
             if let touched = passes.touchedBy { v = zip(v, touched).map { Self.masked($0, where: $1) } }
             norm = ParameterVectors.norm(v)
         }
+        // Before θ is perturbed and λ updated. A non-finite meta loss is reported as such by the engine (from the
+        // early return below); with a finite one, nothing else would show the non-finite direction.
+        if !norm.isFinite && metaLoss.isFinite { throw EngineError.nonFiniteMetaDirection(step: passes.baseStep, norm: norm) }
         guard norm > 0, norm.isFinite else {
             // Identical on every rank (direct comes from the shared meta batch): nothing to reduce.
             return MetaStepResult(hypergradient: direct, metaLoss: metaLoss, epsilon: nil, reduced: true)

@@ -17,6 +17,8 @@ struct MetaStepPasses<Program: BilevelProgram> {
     var touchedBy: [TouchedMask]? = nil
     /// The largest row block of a streamed meta gradient (`metaGradients(streamingTheta:)`).
     var streamBlockElements = 1 << 18
+    /// The base step the meta step follows (for errors).
+    var baseStep = 0
 
     /// ∂L_meta/∂θ and the direct term ∂L_meta/∂λ, on a fresh meta batch.
     func metaGradients() -> (theta: [Tensor], direct: [Tensor], loss: Float) {
