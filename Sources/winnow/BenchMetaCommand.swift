@@ -27,6 +27,7 @@ struct BenchMetaCommand: ParsableCommand {
     var freezeMetaInputs = false
     @Option(help: "Base steps before the first meta step.") var warmup = 0
     @Option(help: "Seed of the data, the models and the engine.") var seed: UInt64 = 0
+    @Option(help: "SAMA: floats per block of the streamed meta gradient (default: the engine's, 2^18).") var blockElements: Int?
     @Flag(help: "Only the quality runs (skip the speed grid).") var skipSpeed = false
     @Flag(help: "Run one configuration in this process and print it as JSON (used by the parent).") var single = false
     @Flag(help: "With --single: also measure test accuracy and weights.") var quality = false
@@ -48,6 +49,7 @@ struct BenchMetaCommand: ParsableCommand {
         guard ["mean", "weight-sum"].contains(normalization) else { throw ValidationError("--normalization must be mean or weight-sum") }
         guard steps >= 10 else { throw ValidationError("--steps must be at least 10") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
+        if let blockElements, blockElements < 1 { throw ValidationError("--block-elements must be at least 1, got \(blockElements)") }
     }
 
     func run() throws {
@@ -62,6 +64,7 @@ struct BenchMetaCommand: ParsableCommand {
             c.freezeMetaInputs = freezeMetaInputs
             c.warmupSteps = warmup
             c.seed = seed
+            c.metaGradientBlockElements = blockElements
             print(try encodeJSON(try MetaBenchmark.run(c)))
             return
         }
@@ -108,10 +111,14 @@ struct BenchMetaCommand: ParsableCommand {
     private func child(method: String, unroll: String, model: String, threads: String, steps: Int, quality: Bool) throws -> MetaBenchmark.Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["bench", "meta", "--single", "--methods", method, "--unrolls", unroll, "--models", model,
-                             "--steps", String(steps), "--alpha", String(alpha), "--normalization", normalization,
-                             baseUpdate ? "--base-update" : "--no-base-update"] + (quality ? ["--quality"] : [])
-            + (touchedOnly ? ["--touched-only"] : []) + [freezeMetaInputs ? "--freeze-meta-inputs" : "--no-freeze-meta-inputs", "--warmup", String(warmup), "--seed", String(seed)]
+        var arguments = ["bench", "meta", "--single", "--methods", method, "--unrolls", unroll, "--models", model,
+                         "--steps", String(steps), "--alpha", String(alpha), "--normalization", normalization,
+                         baseUpdate ? "--base-update" : "--no-base-update"]
+        if quality { arguments.append("--quality") }
+        if touchedOnly { arguments.append("--touched-only") }
+        arguments += [freezeMetaInputs ? "--freeze-meta-inputs" : "--no-freeze-meta-inputs", "--warmup", String(warmup), "--seed", String(seed)]
+        if let blockElements { arguments += ["--block-elements", String(blockElements)] }
+        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = threads
         process.environment = environment

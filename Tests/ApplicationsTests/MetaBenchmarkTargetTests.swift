@@ -6,6 +6,7 @@ import Testing
     func row(_ method: String, unroll: Int = 1, threads: Int = 1, samples: Double, step: Double? = nil, mib: Double,
              fwd: Double = 10, fwdBwd: Double = 30) -> MetaBenchmark.Result {
         MetaBenchmark.Result(method: method, hidden: [2048, 2048], parameters: 5_824_522, unroll: unroll, blasThreads: threads, steps: 120,
+                             metaGradientBlockElements: 1 << 18,
                              baseSamplesPerSecond: samples, metaStepMilliseconds: step, forwardMilliseconds: fwd,
                              forwardBackwardMilliseconds: fwdBwd, peakResidentMiB: 200, trainingMiB: mib,
                              testAccuracy: nil, cleanWeight: nil, corruptedWeight: nil)

@@ -24,6 +24,8 @@ public enum MetaBenchmark {
         public var freezeMetaInputs = false
         /// Base steps before the first meta step.
         public var warmupSteps = 0
+        /// `Engine.Configuration.metaGradientBlockElements` (nil: the engine's default).
+        public var metaGradientBlockElements: Int?
 
         public init(method: HypergradientMethod) { self.method = method }
     }
@@ -35,6 +37,8 @@ public enum MetaBenchmark {
         public var unroll: Int
         public var blasThreads: Int
         public var steps: Int
+        /// The engine's `metaGradientBlockElements` in this run.
+        public var metaGradientBlockElements: Int
         public var baseSamplesPerSecond: Double
         public var metaStepMilliseconds: Double?
         public var forwardMilliseconds: Double
@@ -61,6 +65,7 @@ public enum MetaBenchmark {
                                                                                   warmupSteps: c.warmupSteps, seed: c.seed &+ 3)
         engineConfiguration.perturbTouchedParametersOnly = c.perturbTouchedOnly
         engineConfiguration.freezeMetaInputs = c.freezeMetaInputs
+        if let block = c.metaGradientBlockElements { engineConfiguration.metaGradientBlockElements = block }
         let engine = Engine(program: program, configuration: engineConfiguration)
 
         // The cost of the passes every method is made of, on this model and batch size.
@@ -78,6 +83,7 @@ public enum MetaBenchmark {
         let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var result = Result(method: c.method.name, hidden: c.hidden, parameters: model.parameterCount, unroll: c.unroll,
                             blasThreads: BLAS.threads, steps: c.steps,
+                            metaGradientBlockElements: engineConfiguration.metaGradientBlockElements,
                             baseSamplesPerSecond: Double(c.steps * c.batchSize) / total,
                             metaStepMilliseconds: engine.metaStep > 0 ? engine.metaSeconds / Double(engine.metaStep) * 1000 : nil,
                             forwardMilliseconds: forward * 1000, forwardBackwardMilliseconds: forwardBackward * 1000,
