@@ -7,6 +7,9 @@ all-abstain samples dropped), and at a few steps computes each training sample's
 signal s_i = <grad l_i, grad L_meta> against the clean `valid` split. Gradient descent on a per-sample weight
 w_i raises it where s_i > 0, so s_i is what any meta net, whatever its inputs, is trained towards. Prints the
 ROC-AUC of the loss and of s_i for flagging wrong weak labels (gold labels used only here), and corr(s_i, loss).
+It also sums s_i every 10 steps over the whole run, plainly and with Adam's adaptation (the meta gradient
+divided by sqrt(s_hat) + eps, as SAMA's v): the total a free per-sample weight would have received from
+first-order meta learning over the run, and prints that total's ROC-AUC too.
 
 Usage: python3 scripts/analysis/per_sample_meta_gradient.py Datasets/rt-sentiment-weak.tar.gz CACHE.f32
 (needs numpy and scipy; the cache comes from e.g.
@@ -78,6 +81,7 @@ def main(archive, cache, steps=3000, lr=1e-2, batch=32, seed=0):
     w, b = np.zeros((x.shape[1], classes)), np.zeros(classes)
     state = [np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b)]
     print(f"{len(y)} training samples, {wrong.mean():.1%} with a wrong majority vote")
+    total, adapted_total = np.zeros(len(y)), np.zeros(len(y))
     for t in range(1, steps + 1):
         pick = rng.integers(0, len(y), batch)
         d = softmax(x[pick] @ w + b) - targets[pick]
@@ -86,18 +90,23 @@ def main(archive, cache, steps=3000, lr=1e-2, batch=32, seed=0):
             m[...] = 0.9 * m + 0.1 * grad
             s[...] = 0.999 * s + 0.001 * grad * grad
             param -= lr * (m / (1 - 0.9 ** t)) / (np.sqrt(s / (1 - 0.999 ** t)) + 1e-8)
-        if t in (30, 300, steps):
+        if t % 10 == 0 or t in (30, 300, steps):
             p = softmax(x @ w + b)
-            loss = -np.log(p[np.arange(len(y)), y])
             dv = softmax(xv @ w + b) - valid_targets
             meta_w, meta_b = xv.T @ dv / len(yv), dv.mean(0)
             d = p - targets
             signal = ((x @ meta_w) * d).sum(1) + (d * meta_b).sum(1)
+        if t % 10 == 0:
+            root = [np.sqrt(state[k] / (1 - 0.999 ** t)) + 1e-8 for k in (1, 3)]
+            total += signal
+            adapted_total += ((x @ (meta_w / root[0])) * d).sum(1) + (d * (meta_b / root[1])).sum(1)
+        if t in (30, 300, steps):
+            loss = -np.log(p[np.arange(len(y)), y])
             accuracy = (softmax(xt @ w + b).argmax(1) == yt).mean()
             print(f"step {t}: test accuracy {accuracy:.3f}, loss AUC {auc_low_means_wrong(-loss):.3f}, "
                   f"meta-gradient signal AUC {auc_low_means_wrong(signal):.3f}, corr(signal, loss) "
-                  f"{np.corrcoef(signal, loss)[0, 1]:+.2f}")
-
+                  f"{np.corrcoef(signal, loss)[0, 1]:+.2f}, signal summed so far AUC {auc_low_means_wrong(total):.3f} "
+                  f"(Adam-adapted {auc_low_means_wrong(adapted_total):.3f})")
 
 if __name__ == "__main__":
     if len(sys.argv) != 3:
