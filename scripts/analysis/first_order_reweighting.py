@@ -41,6 +41,7 @@ p.add_argument("--meta-batch", type=int, default=100)
 p.add_argument("--difference", choices=["exact", "frozen", "recomputed"], default="exact",
                help="exact products, or SAMA's central difference with the weight net's input frozen at theta or recomputed at theta +- eps v")
 p.add_argument("--alpha", type=float, default=0.1)
+p.add_argument("--base-update", action="store_true", help="with --difference: leave theta at theta - eps x (the paper's SAMA)")
 p.add_argument("--hidden", type=int, nargs="+", default=[512, 512])
 args = p.parse_args()
 
@@ -210,6 +211,9 @@ for step in range(1, args.steps + 1):
                 dw = l / len(y)
             return mwn_backward(lam, cache, dw.astype(np.float32))
         gp, gm = lam_grad(1), lam_grad(-1)
+        if args.base_update:
+            for q, v in zip(theta, x_vec):
+                q -= eps * v
         meta_grad = [(b - a_) / (2 * eps) for a_, b in zip(gp, gm)]
     meta_opt.step(lam, meta_grad)
     if step % 500 == 0:
