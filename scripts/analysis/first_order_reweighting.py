@@ -17,14 +17,15 @@ where A is Adam's diagonal adaptation (ALGORITHMS.md section 3). For the base lo
 -(a_j - sum_i w_i a_i / sum w) / sum w with a_j = <grad l_j, x>, computed per layer as delta_j^T X h_j.
 
 --difference frozen | recomputed [--alpha A]: SAMA's central difference instead, (g- - g+)/(2 eps) with
-eps = A/||x|| and theta restored afterwards (Winnow's `--no-base-update`), the weight net reading the loss
+eps = A/||x|| and theta restored afterwards (Winnow's `--no-base-update`; `--base-update` leaves it at
+theta - eps x), the weight net reading the loss
 at theta (`--freeze-meta-inputs`) or recomputing it at theta +- eps x (the default of Winnow and the paper).
 
 Prints test accuracy and the mean weight of clean and corrupted samples every 500 steps.
 
 Usage: python3 scripts/analysis/first_order_reweighting.py --method darts|sama|finetune [--seed S]
        [--steps N] [--norm weightSum|mean] [--meta-batch M] [--difference exact|frozen|recomputed]
-       [--alpha A]                                     (needs numpy; 20-80 s per run with one BLAS thread)
+       [--alpha A] [--base-update]                     (needs numpy; 20-80 s per run with one BLAS thread)
 """
 import argparse
 import time
