@@ -89,7 +89,7 @@ public final class Engine<Program: BilevelProgram> {
         /// SAMA: the largest row block (in floats) of a weight's meta gradient computed at once while v is
         /// formed (`Autodiff.gradients(of:wrt:streaming:)`). Larger blocks cost that much more memory and, on
         /// the measured machine, no measurable time (`winnow bench meta --block-elements`: 2²⁰ instead of 2¹⁸
-        /// added 7.4 MiB to a 5.8M-parameter MLP's run, and its 35–38 ms meta step with 2 BLAS threads stayed
+        /// added 7.4 MiB to a 5.8M-parameter MLP's run, and its 35–39 ms meta step with 2 BLAS threads stayed
         /// within the run-to-run spread; see BENCHMARKS.md).
         public var metaGradientBlockElements = 1 << 18 {
             didSet { precondition(metaGradientBlockElements >= 1, "metaGradientBlockElements must be ≥ 1") }

@@ -99,6 +99,9 @@ struct BenchMetaCommand: ParsableCommand {
         for r in rows {
             print("| \(r.method) | \(r.hidden.map(String.init).joined(separator: "-")) (\(r.parameters)) | \(r.unroll) | \(r.blasThreads) | \(benchmarkFigure(r.baseSamplesPerSecond)) | \(r.metaStepMilliseconds.map(benchmarkFigure) ?? "–") | \(benchmarkFigure(r.forwardMilliseconds)) | \(benchmarkFigure(r.forwardBackwardMilliseconds)) | \(benchmarkFigure(r.peakResidentMiB)) | \(benchmarkFigure(r.trainingMiB)) |")
         }
+        // As the children report it, so a table always says which block size SAMA's rows ran with.
+        let blocks = Set(rows.filter { $0.method == "sama" }.map(\.metaGradientBlockElements)).sorted()
+        if !blocks.isEmpty { print("\nSAMA's streamed meta gradient: blocks of \(blocks.map(String.init).joined(separator: ", ")) floats.") }
         // Neumann and CG run with their default single iteration here (`parsedMethod`).
         let checks = MetaBenchmark.targetChecks(rows, freezeMetaInputs: freezeMetaInputs)
         guard !checks.isEmpty else { return }

@@ -22,6 +22,14 @@ import Testing
         #expect(byDefault?["metaGradientBlockElements"] as? Int == 1 << 18)
     }
 
+    /// The parent passes the option to its child processes and prints the size they report.
+    @Test func theParentHandsBlockElementsToItsChildren() throws {
+        let result = try WinnowBinary.run(["bench", "meta", "--methods", "sama", "--models", "16", "--unrolls", "2", "--threads", "1",
+                                           "--steps", "10", "--quality-steps", "0", "--block-elements", "7"], in: Self.root)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("SAMA's streamed meta gradient: blocks of 7 floats."), "\(result.stdout)")
+    }
+
     @Test func badSettingsFailWithAMessage() throws {
         let cases: [([String], String)] = [
             (["--block-elements", "0"], "--block-elements must be at least 1, got 0"),

@@ -21,11 +21,12 @@ eps = A/||x|| and theta restored afterwards (Winnow's `--no-base-update`; `--bas
 theta - eps x), the weight net reading the loss
 at theta (`--freeze-meta-inputs`) or recomputing it at theta +- eps x (the default of Winnow and the paper).
 
-Prints test accuracy and the mean weight of clean and corrupted samples every 500 steps.
+Prints test accuracy and the mean weight of clean and corrupted samples every 500 steps (--report-every).
 
 Usage: python3 scripts/analysis/first_order_reweighting.py --method darts|sama|finetune [--seed S]
        [--steps N] [--norm weightSum|mean] [--meta-batch M] [--difference exact|frozen|recomputed]
-       [--alpha A] [--base-update]                     (needs numpy; 20-80 s per run with one BLAS thread)
+       [--alpha A] [--base-update] [--darts-scale S] [--report-every K]
+                                                       (needs numpy; 20-80 s per run with one BLAS thread, more with two)
 """
 import argparse
 import time
@@ -42,6 +43,9 @@ p.add_argument("--meta-batch", type=int, default=100)
 p.add_argument("--difference", choices=["exact", "frozen", "recomputed"], default="exact",
                help="exact products, or SAMA's central difference with the weight net's input frozen at theta or recomputed at theta +- eps v")
 p.add_argument("--alpha", type=float, default=0.1)
+p.add_argument("--darts-scale", type=float, default=1e-3,
+               help="darts: x = scale * g_meta (1e-3, the base learning rate, as a one-step look-ahead would; the scale only matters through meta Adam's eps)")
+p.add_argument("--report-every", type=int, default=500)
 p.add_argument("--base-update", action="store_true", help="with --difference: leave theta at theta - eps x (the paper's SAMA)")
 p.add_argument("--hidden", type=int, nargs="+", default=[512, 512])
 args = p.parse_args()
@@ -177,7 +181,9 @@ for step in range(1, args.steps + 1):
     hm, zm = forward(theta, Xm[mi])
     _, dm = softmax_ce(hm[-1], ym[mi])
     _, gmeta = backward(theta, hm, zm, dm / len(mi))
-    x_vec = base_opt.adapt(gmeta) if args.method == "sama" else [g * 1e-3 for g in gmeta]
+    x_vec = base_opt.adapt(gmeta) if args.method == "sama" else [g * args.darts_scale for g in gmeta]
+    if not any(v.any() for v in x_vec):  # Adam's adaptation is zero after its first step: nothing to learn from
+        continue
     if args.difference == "exact":
         # per-sample a_j = grad l_j(theta) . x on the last base batch, at the current theta
         hs, zs = forward(theta, x)
@@ -198,8 +204,6 @@ for step in range(1, args.steps + 1):
         meta_grad = mwn_backward(lam, cache, dw.astype(np.float32))
     else:
         norm = np.sqrt(sum(float((v.astype(np.float64) ** 2).sum()) for v in x_vec))
-        if norm == 0:  # Adam's adaptation is zero after its first step (no second-moment history yet)
-            continue
         eps = args.alpha / norm
         l0 = softmax_ce(forward(theta, x)[0][-1], y)[0]
         def lam_grad(sign):
@@ -217,7 +221,7 @@ for step in range(1, args.steps + 1):
                 q -= eps * v
         meta_grad = [(b - a_) / (2 * eps) for a_, b in zip(gp, gm)]
     meta_opt.step(lam, meta_grad)
-    if step % 500 == 0:
+    if step % args.report_every == 0:
         wa = weights_all()
         print(f"step {step}: test {accuracy(Xte, yte):.4f}  w clean {wa[~corrupt].mean():.4f}  corrupt {wa[corrupt].mean():.4f}  ({time.time()-t0:.0f}s)", flush=True)
 

@@ -7,8 +7,8 @@ all-abstain samples dropped), and at a few steps computes each training sample's
 signal s_i = <grad l_i, grad L_meta> against the clean `valid` split. Gradient descent on a per-sample weight
 w_i raises it where s_i > 0, so s_i is what any meta net, whatever its inputs, is trained towards. Prints the
 ROC-AUC of the loss and of s_i for flagging wrong weak labels (gold labels used only here), and corr(s_i, loss).
-It also sums s_i every 10 steps over the whole run, plainly and with Adam's adaptation (the meta gradient
-divided by sqrt(s_hat) + eps, as SAMA's v): the total a free per-sample weight would have received from
+It also sums s_i every 10 steps over the whole run, plainly and with Adam's adaptation (<grad l_i, A grad L_meta>
+with A = du/dg of the step just taken, ALGORITHMS.md section 3, as in SAMA's v): the total a free per-sample weight would have received from
 first-order meta learning over the run, and prints that total's ROC-AUC too.
 
 Usage: python3 scripts/analysis/per_sample_meta_gradient.py Datasets/rt-sentiment-weak.tar.gz CACHE.f32
@@ -85,8 +85,14 @@ def main(archive, cache, steps=3000, lr=1e-2, batch=32, seed=0):
     for t in range(1, steps + 1):
         pick = rng.integers(0, len(y), batch)
         d = softmax(x[pick] @ w + b) - targets[pick]
+        adaptation = []
         for i, (param, grad) in enumerate([(w, x[pick].T @ d / batch), (b, d.mean(0))]):
             m, s = state[2 * i], state[2 * i + 1]
+            # A = du/dg of this step (ALGORITHMS.md section 3), from the state before it and its gradient
+            eps_prime = 1e-8 * np.sqrt(1 - 0.999 ** t)
+            s_after = 0.999 * s + 0.001 * grad * grad
+            adaptation.append(lr * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
+                              * (0.1 * 0.999 * s - 0.9 * 0.001 * grad * m) / (np.sqrt(s_after) + eps_prime) ** 3)
             m[...] = 0.9 * m + 0.1 * grad
             s[...] = 0.999 * s + 0.001 * grad * grad
             param -= lr * (m / (1 - 0.9 ** t)) / (np.sqrt(s / (1 - 0.999 ** t)) + 1e-8)
@@ -97,9 +103,8 @@ def main(archive, cache, steps=3000, lr=1e-2, batch=32, seed=0):
             d = p - targets
             signal = ((x @ meta_w) * d).sum(1) + (d * meta_b).sum(1)
         if t % 10 == 0:
-            root = [np.sqrt(state[k] / (1 - 0.999 ** t)) + 1e-8 for k in (1, 3)]
             total += signal
-            adapted_total += ((x @ (meta_w / root[0])) * d).sum(1) + (d * (meta_b / root[1])).sum(1)
+            adapted_total += ((x @ (meta_w * adaptation[0])) * d).sum(1) + (d * (meta_b * adaptation[1])).sum(1)
         if t in (30, 300, steps):
             loss = -np.log(p[np.arange(len(y)), y])
             accuracy = (softmax(xt @ w + b).argmax(1) == yt).mean()
