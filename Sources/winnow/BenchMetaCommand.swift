@@ -29,6 +29,8 @@ struct BenchMetaCommand: ParsableCommand {
     @Option(help: "Seed of the data, the models and the engine.") var seed: UInt64 = 0
     @Option(help: "SAMA: floats per block of the streamed meta gradient (default: the engine's, 2^18).") var blockElements: Int?
     @Flag(help: "Only the quality runs (skip the speed grid).") var skipSpeed = false
+    @Option(help: "Write the quality run's data, initial parameters and first --quality-steps batches to this folder as raw float32 files (for scripts/analysis/first_order_reweighting.py --from-dump), then stop.")
+    var dumpProblem: String?
     @Flag(help: "Run one configuration in this process and print it as JSON (used by the parent).") var single = false
     @Flag(help: "With --single: also measure test accuracy and weights.") var quality = false
 
@@ -68,8 +70,9 @@ struct BenchMetaCommand: ParsableCommand {
             print(try encodeJSON(try MetaBenchmark.run(c)))
             return
         }
-        var rows: [MetaBenchmark.Result] = []
         let modelList = models.split(separator: ";").map(String.init)
+        if let dumpProblem { return try dump(to: dumpProblem, model: modelList.first ?? "512,512") }
+        var rows: [MetaBenchmark.Result] = []
         for model in skipSpeed ? [] : modelList {
             for threadCount in threads.split(separator: ",") {
                 for unroll in unrolls.split(separator: ",") {
@@ -91,6 +94,25 @@ struct BenchMetaCommand: ParsableCommand {
             let r = try child(method: String(method), unroll: String(qualityUnroll), model: small, threads: "1", steps: qualitySteps, quality: true)
             print("| \(r.method) | \(benchmarkFigure(100 * (r.testAccuracy ?? 0)))% | \(benchmarkFigure(r.cleanWeight ?? 0)) | \(benchmarkFigure(r.corruptedWeight ?? 0)) |")
         }
+    }
+
+    private func dump(to path: String, model: String) throws {
+        let directory = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw ValidationError("--dump-problem \(path): exists and is not a folder")
+        }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ValidationError("--dump-problem \(path): cannot create the folder (\(error.localizedDescription))")
+        }
+        var c = MetaBenchmark.Configuration(method: .finetune)
+        c.hidden = model.split(separator: ",").compactMap { Int($0) }
+        c.seed = seed
+        let files = try MetaBenchmark.dumpProblem(c, steps: max(qualitySteps, 1), to: directory)
+        print("Wrote \(files.count) files to \(path) (seed \(seed), model 784-\(c.hidden.map(String.init).joined(separator: "-"))-10, \(max(qualitySteps, 1)) batches).")
+        print("Replay it: python3 scripts/analysis/first_order_reweighting.py --from-dump \(path) --hidden \(c.hidden.map(String.init).joined(separator: " ")) --method darts --difference frozen --alpha 0.01")
     }
 
     private func printSpeed(_ rows: [MetaBenchmark.Result]) {

@@ -30,6 +30,40 @@ import Testing
         #expect(result.stdout.contains("SAMA's streamed meta gradient: blocks of 7 floats."), "\(result.stdout)")
     }
 
+    /// `--dump-problem` writes what a run starts from, in the sizes the reference script reads.
+    @Test func dumpProblemWritesTheRunsStartingPoint() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-dump-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try WinnowBinary.run(["bench", "meta", "--dump-problem", folder.path, "--models", "16", "--quality-steps", "3",
+                                           "--seed", "4"], in: Self.root)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Wrote 17 files"), "\(result.stdout)")
+        func floats(_ name: String) throws -> [Float] {
+            let data = try Data(contentsOf: folder.appendingPathComponent("\(name).f32"))
+            return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        }
+        #expect(try floats("trainX").count == 20_000 * 784 && floats("trainY").count == 20_000)
+        #expect(try floats("corrupted").filter { $0 == 1 }.count > 7_000)   // 40% of 20,000 flipped
+        #expect(try floats("metaX").count == 1_000 * 784 && floats("testY").count == 5_000)
+        #expect(try floats("theta.layers.0.weight").count == 16 * 784 && floats("theta.layers.1.bias").count == 10)
+        #expect(try floats("lambda.net.layers.0.weight").count == 100)
+        let batches = try floats("batches").map(Int.init), metaBatches = try floats("metaBatches").map(Int.init)
+        #expect(batches.count == 300 && Set(batches).count == 300 && batches.allSatisfy { (0..<20_000).contains($0) })
+        #expect(metaBatches.count == 300 && metaBatches.allSatisfy { (0..<1_000).contains($0) })
+
+        // Deterministic from the seed: a second dump is byte for byte the same; another seed is not.
+        let again = folder.appendingPathComponent("again"), other = folder.appendingPathComponent("other")
+        _ = try WinnowBinary.run(["bench", "meta", "--dump-problem", again.path, "--models", "16", "--quality-steps", "3", "--seed", "4"], in: Self.root)
+        _ = try WinnowBinary.run(["bench", "meta", "--dump-problem", other.path, "--models", "16", "--quality-steps", "3", "--seed", "5"], in: Self.root)
+        let first = try Data(contentsOf: folder.appendingPathComponent("batches.f32"))
+        #expect(try Data(contentsOf: again.appendingPathComponent("batches.f32")) == first)
+        #expect(try Data(contentsOf: other.appendingPathComponent("batches.f32")) != first)
+
+        let file = folder.appendingPathComponent("trainX.f32").path
+        let clash = try WinnowBinary.run(["bench", "meta", "--dump-problem", file], in: Self.root)
+        #expect(clash.status != 0 && clash.stderr.contains("--dump-problem \(file): exists and is not a folder"), "\(clash.stderr)")
+    }
+
     @Test func badSettingsFailWithAMessage() throws {
         let cases: [([String], String)] = [
             (["--block-elements", "0"], "--block-elements must be at least 1, got 0"),

@@ -23,12 +23,17 @@ at theta (`--freeze-meta-inputs`) or recomputing it at theta +- eps x (the defau
 
 Prints test accuracy and the mean weight of clean and corrupted samples every 500 steps (--report-every).
 
+--from-dump DIR replays Winnow's own draws instead of the script's (data, initial parameters, batch order,
+from `winnow bench meta --dump-problem DIR --seed S`): the two then follow the same trajectory up to rounding.
+
 Usage: python3 scripts/analysis/first_order_reweighting.py --method darts|sama|finetune [--seed S]
        [--steps N] [--norm weightSum|mean] [--meta-batch M] [--difference exact|frozen|recomputed]
-       [--alpha A] [--base-update] [--darts-scale S] [--report-every K]
+       [--alpha A] [--base-update] [--darts-scale S] [--report-every K] [--from-dump DIR]
                                                        (needs numpy; 20-80 s per run with one BLAS thread, more with two)
 """
 import argparse
+import os
+import sys
 import time
 
 import numpy as np
@@ -46,6 +51,9 @@ p.add_argument("--alpha", type=float, default=0.1)
 p.add_argument("--darts-scale", type=float, default=1e-3,
                help="darts: x = scale * g_meta (1e-3, the base learning rate, as a one-step look-ahead would; the scale only matters through meta Adam's eps)")
 p.add_argument("--report-every", type=int, default=500)
+p.add_argument("--from-dump", metavar="DIR",
+               help="replay Winnow's own draws: the data, initial parameters and batch order written by "
+                    "`winnow bench meta --dump-problem DIR` (same --seed and --hidden there)")
 p.add_argument("--base-update", action="store_true", help="with --difference: leave theta at theta - eps x (the paper's SAMA)")
 p.add_argument("--hidden", type=int, nargs="+", default=[512, 512])
 args = p.parse_args()
@@ -70,6 +78,31 @@ def linear_init(fan_in, fan_out):
 widths = [D] + args.hidden + [C]
 theta = sum((linear_init(a, b) for a, b in zip(widths[:-1], widths[1:])), [])
 lam = linear_init(1, 100) + linear_init(100, 1)
+if args.from_dump:
+    def raw(name, shape):
+        path = os.path.join(args.from_dump, name + ".f32")
+        try:
+            a = np.fromfile(path, dtype="<f4")
+        except OSError as error:
+            sys.exit(f"error: {path}: {error.strerror} (write the folder with `winnow bench meta --dump-problem`)")
+        expected = int(np.prod([n for n in shape if n != -1]))
+        if a.size == 0 or a.size % expected != 0 or (-1 not in shape and a.size != expected):
+            sys.exit(f"error: {path}: {a.size} floats, expected shape {shape} (another --hidden or a truncated file?)")
+        return a.reshape(shape)
+
+    Xtr, ytr = raw("trainX", (-1, D)), raw("trainY", (-1,)).astype(int)
+    corrupt = raw("corrupted", (-1,)) > 0
+    Xm, ym = raw("metaX", (-1, D)), raw("metaY", (-1,)).astype(int)
+    Xte, yte = raw("testX", (-1, D)), raw("testY", (-1,)).astype(int)
+    theta = []  # Winnow stores weights as [out, in]
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        theta += [raw(f"theta.layers.{i}.weight", (b, a)).T.copy(), raw(f"theta.layers.{i}.bias", (b,)).copy()]
+    lam = [raw("lambda.net.layers.0.weight", (100, 1)).T.copy(), raw("lambda.net.layers.0.bias", (100,)).copy(),
+           raw("lambda.net.layers.1.weight", (1, 100)).T.copy(), raw("lambda.net.layers.1.bias", (1,)).copy()]
+    dumped_batches = raw("batches", (-1, 100)).astype(int)
+    dumped_meta_batches = raw("metaBatches", (-1, args.meta_batch)).astype(int)
+    if len(dumped_batches) < args.steps:
+        sys.exit(f"error: {args.from_dump}: {len(dumped_batches)} batches for --steps {args.steps} (dump with --quality-steps {args.steps})")
 
 def forward(params, x):
     hs, zs = [x], []
@@ -148,6 +181,8 @@ def batches(n, bs, seed):
         for i in range(0, n - bs + 1, bs):
             yield perm[i:i + bs]
 tr_it = batches(20000, 100, args.seed + 2); me_it = batches(1000, args.meta_batch, args.seed + 3)
+if args.from_dump:
+    tr_it, me_it = iter(dumped_batches), iter(dumped_meta_batches)
 
 def accuracy(X, y):
     hs, _ = forward(theta, X)

@@ -53,7 +53,8 @@ public enum MetaBenchmark {
         public var corruptedWeight: Double?
     }
 
-    public static func run(_ c: Configuration) throws -> Result {
+    /// The problem, the base model and the reweighting program as every run of configuration `c` starts.
+    static func makeProgram(_ c: Configuration) -> (data: SyntheticNoisyLabels, model: MLP, program: DenseReweightingProgram) {
         let data = SyntheticNoisyLabels(seed: c.seed)
         var rng = RandomGenerator(seed: c.seed &+ 1)
         let model = MLP(widths: [784] + c.hidden + [10], rng: &rng)
@@ -61,6 +62,44 @@ public enum MetaBenchmark {
                                               baseOptimizer: Adam(learningRate: 1e-3), metaOptimizer: Adam(learningRate: 1e-3),
                                               batchSize: c.batchSize, metaBatchSize: c.batchSize, normalization: c.normalization, seed: c.seed &+ 2)
         program.uniformWeights = c.method == .finetune
+        return (data, model, program)
+    }
+
+    /// Writes what a run of configuration `c` starts from into `directory`, as raw little-endian float32 files,
+    /// so another implementation can replay it exactly (`scripts/analysis/first_order_reweighting.py
+    /// --from-dump`): `trainX` [N, 784], `trainY`, `corrupted` (1 = flipped), `metaX`, `metaY`, `testX`, `testY`,
+    /// `theta.<key>` and `lambda.<key>` (the initial base model and weight net, weights [out, in]), and
+    /// `batches` / `metaBatches`: the sample indices of the first `steps` base and meta batches, in order.
+    /// Returns the names of the files written.
+    public static func dumpProblem(_ c: Configuration, steps: Int, to directory: URL) throws -> [String] {
+        let (data, model, program) = makeProgram(c)
+        var written: [String] = []
+        func write(_ name: String, _ values: [Float]) throws {
+            let url = directory.appendingPathComponent("\(name).f32")
+            do {
+                try values.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: url, options: .atomic)
+            } catch {
+                throw ApplicationError.unwritable(path: url.path, reason: error.localizedDescription)
+            }
+            written.append(url.lastPathComponent)
+        }
+        try write("trainX", data.train.features.scalars)
+        try write("trainY", data.train.labels.map(Float.init))
+        try write("corrupted", data.corrupted.map { $0 ? 1 : 0 })
+        try write("metaX", data.meta.features.scalars)
+        try write("metaY", data.meta.labels.map(Float.init))
+        try write("testX", data.test.features.scalars)
+        try write("testY", data.test.labels.map(Float.init))
+        for (key, tensor) in model.namedParameters() { try write("theta.\(key)", tensor.scalars) }
+        for (key, tensor) in program.weightNet.namedParameters() { try write("lambda.\(key)", tensor.scalars) }
+        var train = program.trainSampler, meta = program.metaSampler
+        try write("batches", (0..<steps).flatMap { _ in train.next() }.map(Float.init))
+        try write("metaBatches", (0..<steps).flatMap { _ in meta.next() }.map(Float.init))
+        return written
+    }
+
+    public static func run(_ c: Configuration) throws -> Result {
+        let (data, model, program) = makeProgram(c)
         var engineConfiguration = Engine<DenseReweightingProgram>.Configuration(method: c.method, unroll: c.unroll,
                                                                                   warmupSteps: c.warmupSteps, seed: c.seed &+ 3)
         engineConfiguration.perturbTouchedParametersOnly = c.perturbTouchedOnly
