@@ -52,6 +52,16 @@ struct BenchMetaCommand: ParsableCommand {
         guard steps >= 10 else { throw ValidationError("--steps must be at least 10") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
         if let blockElements, blockElements < 1 { throw ValidationError("--block-elements must be at least 1, got \(blockElements)") }
+        for model in models.split(separator: ";") {
+            let widths = model.split(separator: ",", omittingEmptySubsequences: false)
+            guard !widths.isEmpty, widths.allSatisfy({ Int($0).map { $0 > 0 } ?? false }) else {
+                throw ValidationError("--models: '\(model)' must be positive hidden widths separated by ',' (models separated by ';')")
+            }
+        }
+        if dumpProblem != nil {
+            guard !single else { throw ValidationError("--dump-problem writes files and stops: it does not combine with --single") }
+            guard qualitySteps >= 1 else { throw ValidationError("--dump-problem writes the first --quality-steps batches: give at least 1") }
+        }
     }
 
     func run() throws {
@@ -110,9 +120,11 @@ struct BenchMetaCommand: ParsableCommand {
         var c = MetaBenchmark.Configuration(method: .finetune)
         c.hidden = model.split(separator: ",").compactMap { Int($0) }
         c.seed = seed
-        let files = try MetaBenchmark.dumpProblem(c, steps: max(qualitySteps, 1), to: directory)
-        print("Wrote \(files.count) files to \(path) (seed \(seed), model 784-\(c.hidden.map(String.init).joined(separator: "-"))-10, \(max(qualitySteps, 1)) batches).")
-        print("Replay it: python3 scripts/analysis/first_order_reweighting.py --from-dump \(path) --hidden \(c.hidden.map(String.init).joined(separator: " ")) --method darts --difference frozen --alpha 0.01")
+        let files = try MetaBenchmark.dumpProblem(c, steps: qualitySteps, to: directory)
+        print("Wrote \(files.count) files to \(path) (seed \(seed), model 784-\(c.hidden.map(String.init).joined(separator: "-"))-10, \(qualitySteps) batches).")
+        print("Replay it (DARTS with frozen inputs, as `--freeze-meta-inputs --methods darts --quality-steps \(qualitySteps)`): "
+              + "python3 scripts/analysis/first_order_reweighting.py --from-dump \(path) --hidden \(c.hidden.map(String.init).joined(separator: " ")) "
+              + "--steps \(qualitySteps) --method darts --difference frozen --alpha 0.01 --darts-scale 1")
     }
 
     private func printSpeed(_ rows: [MetaBenchmark.Result]) {

@@ -70,6 +70,10 @@ import Testing
             (["--methods", "sama,bogus"], "unknown method 'bogus'"),
             (["--warmup=-1"], "--warmup must be at least 0, got -1"),
             (["--normalization", "max"], "--normalization must be mean or weight-sum"),
+            (["--models", "512,x"], "--models: '512,x' must be positive hidden widths"),
+            (["--models", "512;0"], "--models: '0' must be positive hidden widths"),
+            (["--dump-problem", "/tmp/unused", "--single"], "does not combine with --single"),
+            (["--dump-problem", "/tmp/unused", "--quality-steps", "0"], "give at least 1"),
         ]
         for (arguments, message) in cases {
             let result = try WinnowBinary.run(["bench", "meta"] + arguments, in: Self.root)

@@ -24,7 +24,8 @@ at theta (`--freeze-meta-inputs`) or recomputing it at theta +- eps x (the defau
 Prints test accuracy and the mean weight of clean and corrupted samples every 500 steps (--report-every).
 
 --from-dump DIR replays Winnow's own draws instead of the script's (data, initial parameters, batch order,
-from `winnow bench meta --dump-problem DIR --seed S`): the two then follow the same trajectory up to rounding.
+from `winnow bench meta --dump-problem DIR --seed S`), so the two start from the same point and see the same
+batches; they then differ only by rounding, which this unstable problem can amplify over a run.
 
 Usage: python3 scripts/analysis/first_order_reweighting.py --method darts|sama|finetune [--seed S]
        [--steps N] [--norm weightSum|mean] [--meta-batch M] [--difference exact|frozen|recomputed]
@@ -99,10 +100,13 @@ if args.from_dump:
         theta += [raw(f"theta.layers.{i}.weight", (b, a)).T.copy(), raw(f"theta.layers.{i}.bias", (b,)).copy()]
     lam = [raw("lambda.net.layers.0.weight", (100, 1)).T.copy(), raw("lambda.net.layers.0.bias", (100,)).copy(),
            raw("lambda.net.layers.1.weight", (1, 100)).T.copy(), raw("lambda.net.layers.1.bias", (1,)).copy()]
+    if args.meta_batch != 100:
+        sys.exit(f"error: --from-dump replays Winnow's meta batches of 100; --meta-batch {args.meta_batch} does not apply")
     dumped_batches = raw("batches", (-1, 100)).astype(int)
-    dumped_meta_batches = raw("metaBatches", (-1, args.meta_batch)).astype(int)
-    if len(dumped_batches) < args.steps:
-        sys.exit(f"error: {args.from_dump}: {len(dumped_batches)} batches for --steps {args.steps} (dump with --quality-steps {args.steps})")
+    dumped_meta_batches = raw("metaBatches", (-1, 100)).astype(int)
+    for name, table in (("base", dumped_batches), ("meta", dumped_meta_batches)):
+        if len(table) < args.steps:
+            sys.exit(f"error: {args.from_dump}: {len(table)} {name} batches for --steps {args.steps} (dump with --quality-steps {args.steps})")
 
 def forward(params, x):
     hs, zs = [x], []
@@ -261,4 +265,4 @@ for step in range(1, args.steps + 1):
         print(f"step {step}: test {accuracy(Xte, yte):.4f}  w clean {wa[~corrupt].mean():.4f}  corrupt {wa[corrupt].mean():.4f}  ({time.time()-t0:.0f}s)", flush=True)
 
 wa = weights_all()
-print(f"{args.method} seed {args.seed}: test {accuracy(Xte, yte):.4f} w clean {wa[~corrupt].mean():.4f} corrupt {wa[corrupt].mean():.4f}")
+print(f"{args.method} {('dump ' + args.from_dump) if args.from_dump else 'seed ' + str(args.seed)}: test {accuracy(Xte, yte):.4f} w clean {wa[~corrupt].mean():.4f} corrupt {wa[corrupt].mean():.4f}")
