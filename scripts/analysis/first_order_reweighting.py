@@ -29,7 +29,7 @@ batches; they then differ only by rounding, which this unstable problem can ampl
 
 Usage: python3 scripts/analysis/first_order_reweighting.py --method darts|sama|finetune [--seed S]
        [--steps N] [--norm weightSum|mean] [--meta-batch M] [--difference exact|frozen|recomputed]
-       [--alpha A] [--base-update] [--darts-scale S] [--report-every K] [--from-dump DIR]
+       [--alpha A] [--base-update] [--darts-scale S] [--report-every K] [--from-dump DIR] [--base-order FILE]
                                                        (needs numpy; 20-80 s per run with one BLAS thread, more with two)
 """
 import argparse
@@ -52,6 +52,9 @@ p.add_argument("--alpha", type=float, default=0.1)
 p.add_argument("--darts-scale", type=float, default=1e-3,
                help="darts: x = scale * g_meta (1e-3, the base learning rate, as a one-step look-ahead would; the scale only matters through meta Adam's eps)")
 p.add_argument("--report-every", type=int, default=500)
+p.add_argument("--base-order", metavar="FILE",
+               help="base batches from this file of float32 sample indices (scripts/analysis/sampler_orders.py), "
+                    "in place of the script's own or the dump's order")
 p.add_argument("--from-dump", metavar="DIR",
                help="replay Winnow's own draws: the data, initial parameters and batch order written by "
                     "`winnow bench meta --dump-problem DIR` (same --seed and --hidden there)")
@@ -187,6 +190,15 @@ def batches(n, bs, seed):
 tr_it = batches(20000, 100, args.seed + 2); me_it = batches(1000, args.meta_batch, args.seed + 3)
 if args.from_dump:
     tr_it, me_it = iter(dumped_batches), iter(dumped_meta_batches)
+if args.base_order:
+    try:
+        order = np.fromfile(args.base_order, dtype="<f4").astype(int)
+    except OSError as error:
+        sys.exit(f"error: {args.base_order}: {error.strerror}")
+    if len(order) < 100 * args.steps or order.min() < 0 or order.max() >= len(Xtr):
+        sys.exit(f"error: {args.base_order}: {len(order)} indices in [{order.min()}, {order.max()}]; "
+                 f"need {100 * args.steps} in [0, {len(Xtr)})")
+    tr_it = iter(order[:100 * args.steps].reshape(-1, 100))
 
 def accuracy(X, y):
     hs, _ = forward(theta, X)
