@@ -64,6 +64,17 @@ import Testing
         #expect(clash.status != 0 && clash.stderr.contains("--dump-problem \(file): exists and is not a folder"), "\(clash.stderr)")
     }
 
+    /// A file that cannot be written stops the dump with its name, and the files written before it are removed.
+    @Test func aFailedDumpLeavesNothingHalfWritten() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-dump-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // A non-empty folder where testX.f32 (the sixth file) should go.
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("testX.f32/inner"), withIntermediateDirectories: true)
+        let result = try WinnowBinary.run(["bench", "meta", "--dump-problem", folder.path, "--models", "16", "--quality-steps", "2"], in: Self.root)
+        #expect(result.status != 0 && result.stderr.contains("testX.f32: cannot write"), "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["testX.f32"])
+    }
+
     @Test func badSettingsFailWithAMessage() throws {
         let cases: [([String], String)] = [
             (["--block-elements", "0"], "--block-elements must be at least 1, got 0"),

@@ -92,12 +92,18 @@ if args.from_dump:
         expected = int(np.prod([n for n in shape if n != -1]))
         if a.size == 0 or a.size % expected != 0 or (-1 not in shape and a.size != expected):
             sys.exit(f"error: {path}: {a.size} floats, expected shape {shape} (another --hidden or a truncated file?)")
+        if not np.isfinite(a).all():
+            sys.exit(f"error: {path}: non-finite value at float {int(np.flatnonzero(~np.isfinite(a))[0])}")
         return a.reshape(shape)
 
     Xtr, ytr = raw("trainX", (-1, D)), raw("trainY", (-1,)).astype(int)
     corrupt = raw("corrupted", (-1,)) > 0
     Xm, ym = raw("metaX", (-1, D)), raw("metaY", (-1,)).astype(int)
     Xte, yte = raw("testX", (-1, D)), raw("testY", (-1,)).astype(int)
+    for name, rows, labels in (("train", Xtr, ytr), ("corrupted", Xtr, corrupt), ("meta", Xm, ym), ("test", Xte, yte)):
+        if len(rows) != len(labels):
+            sys.exit(f"error: {args.from_dump}: {len(rows)} {name if name != 'corrupted' else 'train'} samples but "
+                     f"{len(labels)} entries in {name if name == 'corrupted' else name + 'Y'}.f32 (a truncated file?)")
     theta = []  # Winnow stores weights as [out, in]
     for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
         theta += [raw(f"theta.layers.{i}.weight", (b, a)).T.copy(), raw(f"theta.layers.{i}.bias", (b,)).copy()]

@@ -70,7 +70,7 @@ public enum MetaBenchmark {
     /// --from-dump`): `trainX` [N, 784], `trainY`, `corrupted` (1 = flipped), `metaX`, `metaY`, `testX`, `testY`,
     /// `theta.<key>` and `lambda.<key>` (the initial base model and weight net, weights [out, in]), and
     /// `batches` / `metaBatches`: the sample indices of the first `steps` base and meta batches, in order.
-    /// Returns the names of the files written.
+    /// Returns the names of the files written; when a write fails, the files already written are removed.
     public static func dumpProblem(_ c: Configuration, steps: Int, to directory: URL) throws -> [String] {
         let (data, model, program) = makeProgram(c)
         var written: [String] = []
@@ -79,6 +79,7 @@ public enum MetaBenchmark {
             do {
                 try values.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: url, options: .atomic)
             } catch {
+                for file in written { try? FileManager.default.removeItem(at: directory.appendingPathComponent(file)) }
                 throw ApplicationError.unwritable(path: url.path, reason: error.localizedDescription)
             }
             written.append(url.lastPathComponent)
