@@ -83,8 +83,8 @@ public final class Engine<Program: BilevelProgram> {
         /// that recomputes them in each pass, as the paper's implementation does and this engine does by
         /// default, adds one (for Meta-Weight-Net: how the weight function's slope changes, times each
         /// sample's loss, times ∇ℓ·v). Measured on `bench meta`'s quality problem (BENCHMARKS.md), freezing
-        /// brings SAMA, SAMA-NA and DARTS down to plain training's accuracy: what separates the samples there is
-        /// that added term. The default stays the paper's.
+        /// makes SAMA, SAMA-NA and DARTS unstable there: they separate the samples for a few hundred steps and
+        /// then, in about half the runs, end at plain training's accuracy. The default stays the paper's.
         public var freezeMetaInputs = false
         /// SAMA: the largest row block (in floats) of a weight's meta gradient computed at once while v is
         /// formed (`Autodiff.gradients(of:wrt:streaming:)`). Larger blocks cost that much more memory and, on

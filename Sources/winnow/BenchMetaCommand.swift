@@ -52,11 +52,8 @@ struct BenchMetaCommand: ParsableCommand {
         guard steps >= 10 else { throw ValidationError("--steps must be at least 10") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
         if let blockElements, blockElements < 1 { throw ValidationError("--block-elements must be at least 1, got \(blockElements)") }
-        for model in models.split(separator: ";") {
-            let widths = model.split(separator: ",", omittingEmptySubsequences: false)
-            guard !widths.isEmpty, widths.allSatisfy({ Int($0).map { $0 > 0 } ?? false }) else {
-                throw ValidationError("--models: '\(model)' must be positive hidden widths separated by ',' (models separated by ';')")
-            }
+        for model in models.split(separator: ";") where Self.widths(String(model)).isEmpty {
+            throw ValidationError("--models: '\(model)' must be positive hidden widths separated by ',' (models separated by ';')")
         }
         if dumpProblem != nil {
             guard !single else { throw ValidationError("--dump-problem writes files and stops: it does not combine with --single") }
@@ -68,7 +65,7 @@ struct BenchMetaCommand: ParsableCommand {
         if single {
             var c = MetaBenchmark.Configuration(method: try parsedMethod(methods))
             c.unroll = Int(unrolls) ?? 1
-            c.hidden = models.split(separator: ",").compactMap { Int($0) }
+            c.hidden = Self.widths(models)
             c.steps = steps
             c.normalization = normalization == "mean" ? .mean : .weightSum
             c.measureQuality = quality
@@ -106,6 +103,12 @@ struct BenchMetaCommand: ParsableCommand {
         }
     }
 
+    /// The hidden widths of one model of `--models` ("512,512"), or [] unless every one is a positive integer.
+    static func widths(_ model: String) -> [Int] {
+        let widths = model.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) ?? 0 }
+        return widths.allSatisfy { $0 > 0 } ? widths : []
+    }
+
     private func dump(to path: String, model: String) throws {
         let directory = URL(fileURLWithPath: path)
         var isDirectory: ObjCBool = false
@@ -118,7 +121,7 @@ struct BenchMetaCommand: ParsableCommand {
             throw ValidationError("--dump-problem \(path): cannot create the folder (\(error.localizedDescription))")
         }
         var c = MetaBenchmark.Configuration(method: .finetune)
-        c.hidden = model.split(separator: ",").compactMap { Int($0) }
+        c.hidden = Self.widths(model)
         c.seed = seed
         let files = try MetaBenchmark.dumpProblem(c, steps: qualitySteps, to: directory)
         print("Wrote \(files.count) files to \(path) (seed \(seed), model 784-\(c.hidden.map(String.init).joined(separator: "-"))-10, \(qualitySteps) batches).")

@@ -90,12 +90,9 @@ struct FiniteDifferenceHypergradient {
     /// `values` with zeros wherever `mask` says the last base gradient was exactly zero.
     static func masked(_ values: Tensor, where mask: TouchedMask) -> Tensor {
         precondition(mask.touched.count == values.count, "touched mask of \(mask.touched.count) entries for \(values.count) values")
-        return Tensor(shape: values.shape, storage: [Float](unsafeUninitializedCapacity: values.count) { out, initialized in
-            values.withUnsafeBufferPointer { v in mask.touched.withUnsafeBufferPointer { m in
-                for i in 0..<v.count { out[i] = m[i] != 0 ? v[i] : 0 }
-            } }
-            initialized = values.count
-        })
+        let copy = values.detached()  // copy-on-write: the first write copies the storage
+        copy.withUnsafeMutableBufferPointer { mask.zeroUntouched($0, from: 0) }
+        return copy
     }
 }
 
@@ -131,9 +128,8 @@ final class AdaptedMetaGradient {
         let rowCount = parameter.tensor.shape.first ?? 1
         if let mask = touchedBy?[index] {
             // A ⊙ (mask ⊙ g) = mask ⊙ (A ⊙ g): masking the raw block is masking v.
-            let offset = rows.lowerBound * (parameter.tensor.count / Swift.max(rowCount, 1))
             precondition(mask.touched.count == parameter.tensor.count, "touched mask of \(mask.touched.count) entries for \(parameter.key)")
-            mask.touched.withUnsafeBufferPointer { m in for i in values.indices where m[offset + i] == 0 { values[i] = 0 } }
+            mask.zeroUntouched(values, from: rows.lowerBound * (parameter.tensor.count / Swift.max(rowCount, 1)))
         }
         let builder = builders[index] ?? optimizer.adaptedVectorBuilder(for: parameter, releasingState: releasingState)
         builder.add(values) { v in self.sumOfSquares += ParameterVectors.sumOfSquares(v) }
@@ -159,5 +155,11 @@ struct TouchedMask {
     let touched: [UInt8]
     init(_ gradient: Tensor) {
         touched = gradient.withUnsafeBufferPointer { g in g.map { $0 != 0 ? 1 : 0 } }
+    }
+
+    /// Zeroes the entries of `values` (the parameter's entries from `offset` on) that the gradient did not touch.
+    func zeroUntouched(_ values: UnsafeMutableBufferPointer<Float>, from offset: Int) {
+        precondition(offset + values.count <= touched.count, "touched mask of \(touched.count) entries for entries up to \(offset + values.count)")
+        touched.withUnsafeBufferPointer { m in for i in values.indices where m[offset + i] == 0 { values[i] = 0 } }
     }
 }

@@ -13,18 +13,17 @@ public enum BLAS {
     @inline(__always)
     static func sgemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                       m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, beta: Float = 0) {
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), 1,
-                    a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n), beta, c, Int32(n))
+        sgemm(a, lda: transposeA ? m : k, transposeA: transposeA, b, ldb: transposeB ? k : n, transposeB: transposeB,
+              c, m: m, n: n, k: k, beta: beta)
     }
 
-    /// C = op(A)·op(B) for row-major matrices with explicit leading dimensions (submatrices), C m×n with
-    /// leading dimension n.
+    /// C = op(A)·op(B) (+ beta·C) for row-major matrices with explicit leading dimensions (submatrices), C m×n
+    /// with leading dimension n.
     @inline(__always)
     static func sgemm(_ a: UnsafePointer<Float>, lda: Int, transposeA: Bool, _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
-                      _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int) {
+                      _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, beta: Float = 0) {
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(n))
+                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
     }
 }
 
