@@ -47,7 +47,7 @@ extension DataParallelBenchmark {
         let (data, tokenizer) = try NoisyLabelData.load(dataset, model: settings, seed: c.seed)
 
         var rng = RandomGenerator(seed: c.seed &+ 1)
-        let model = settings.makeClassifier(tokenizer: tokenizer, classes: data.train.classCount, rng: &rng)
+        let model = try settings.makeClassifier(tokenizer: tokenizer, classes: data.train.classCount, rng: &rng)
         let learns = c.method != .finetune
         let metaNets = NoisyLabelMetaNets(reweight: learns, correct: learns && t.labelCorrection, gated: true,
                                           featureWidth: model.featureWidth, classes: data.train.classCount, rng: &rng)

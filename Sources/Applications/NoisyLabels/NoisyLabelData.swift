@@ -64,6 +64,7 @@ struct NoisyLabelData {
         case .sentenceEmbedding:
             try SentenceFeatureTable.build(texts: [trainSplit, metaSplit, testSplit].flatMap { $0.records.map { $0.text ?? "" } },
                                            maxLength: model.maxLength, cacheDirectory: cacheDirectory, log: log)
+        case .pretrainedTransformer: try PretrainedTextClassifier.miniLMTokenizer(maxLength: model.maxLength)
         }
         let classes = dataset.classCount
         var keys: [String] = [], tokens: [[Int]] = [], targets: [Float] = [], weak: [Int?] = [], gold: [Int?] = []

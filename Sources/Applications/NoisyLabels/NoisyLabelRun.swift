@@ -24,7 +24,7 @@ struct NoisyLabelRun {
         try context.recorder.registerSamples(keys: data.train.keys, split: config.dataset.trainSplit)
 
         var rng = RandomGenerator(seed: seed &+ 11)
-        let model = config.model.makeClassifier(tokenizer: tokenizer, classes: data.train.classCount, rng: &rng)
+        let model = try config.model.makeClassifier(tokenizer: tokenizer, classes: data.train.classCount, rng: &rng)
         let metaNets = NoisyLabelMetaNets(reweight: config.learnsWeights, correct: config.learnsLabels, gated: config.meta.gate,
                                           featureWidth: model.featureWidth, classes: data.train.classCount, rng: &rng)
         let t = config.training

@@ -17,7 +17,8 @@ public struct NoisyLabelsApplication: WinnowApplication {
     public enum TrainLabels: String, RecipeChoice { case weak, gold }
     public enum TieChoice: String, RecipeChoice { case uniformSoft = "uniform_soft", abstain, random }
     public enum WeakTargets: String, RecipeChoice { case majority, voteShare = "vote_share" }
-    public enum ModelKind: String, RecipeChoice { case embeddingBag = "embedding_bag", transformer, sentenceEmbedding = "sentence_embedding" }
+    public enum ModelKind: String, RecipeChoice { case embeddingBag = "embedding_bag", transformer, sentenceEmbedding = "sentence_embedding",
+        pretrainedTransformer = "pretrained_transformer" }
     public enum Method: String, RecipeChoice { case finetune, sama, samaNA = "sama-na", darts, neumann, cg }
     public enum Normalization: String, RecipeChoice { case mean, weightSum = "weight_sum" }
 
@@ -64,6 +65,8 @@ public struct NoisyLabelsApplication: WinnowApplication {
         public var vocabularySize = 8_000
         // Sentence embedding: frozen all-MiniLM-L6-v2 sentence embeddings (384 wide, computed once per dataset
         // and cached next to the database) → dropout → hidden ReLU layer (`hidden_width`) → logits.
+        // Pretrained transformer: the all-MiniLM-L6-v2 encoder and its WordPiece vocabulary, fine-tuned whole,
+        // masked mean pooling → dropout → linear head; `dropout` replaces the checkpoint's dropout.
         public init() {}
     }
 
@@ -188,7 +191,7 @@ public struct NoisyLabelsApplication: WinnowApplication {
 extension NoisyLabelsApplication.ModelSettings {
     /// The classifier these settings describe, over a tokenizer's vocabulary (for the sentence embedding,
     /// the tokenizer is the feature table built by `NoisyLabelData.load`).
-    func makeClassifier(tokenizer: any TextTokenizer, classes: Int, rng: inout RandomGenerator) -> any TextClassifier {
+    func makeClassifier(tokenizer: any TextTokenizer, classes: Int, rng: inout RandomGenerator) throws -> any TextClassifier {
         switch kind {
         case .embeddingBag:
             return EmbeddingBagClassifier(vocabularySize: tokenizer.vocabularySize, embeddingWidth: embeddingWidth,
@@ -202,6 +205,8 @@ extension NoisyLabelsApplication.ModelSettings {
                 preconditionFailure("model.kind sentence_embedding needs the SentenceFeatureTable from NoisyLabelData.load")
             }
             return FeatureTableClassifier(table: table.tensor, hiddenWidth: hiddenWidth, classes: classes, dropout: dropout, rng: &rng)
+        case .pretrainedTransformer:
+            return try PretrainedTextClassifier.miniLM(tokenizer: tokenizer, maxLength: maxLength, classes: classes, dropout: dropout, rng: &rng)
         }
     }
 }
