@@ -53,6 +53,15 @@ import ResultStore
 
     static func temporaryDirectory() throws -> URL { try makeTemporaryDirectory(prefix: "winnow-noisy") }
 
+    /// Runs `body` with the path of a fresh toy archive and its temporary directory, removed afterwards.
+    static func withToyArchive<T>(_ body: (_ archive: String, _ directory: URL) throws -> T) throws -> T {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let archive = directory.appendingPathComponent("toy.tar.gz").path
+        try writeArchive(to: archive)
+        return try body(archive, directory)
+    }
+
     @Test func samaReweightAndCorrectRecordsEverything() throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -33,30 +33,23 @@ import Testing
     }
 
     @Test func samaRunRecordsWeightsAndLabels() throws {
-        let directory = try Toy.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let archive = directory.appendingPathComponent("toy.tar.gz").path
-        try Toy.writeArchive(to: archive)
-
-        let (outcome, store) = try Toy.run(Self.overrides, archive: archive, directory: directory)
-        let m = outcome.summary.metrics
-        for key in ["test_accuracy", "valid_accuracy", "weight_auc", "labels_fixed", "loss_auc"] {
-            let value = try #require(m[key], "missing \(key)")
-            #expect(value.isFinite && value >= 0 && value <= 1, "\(key) = \(value)")
+        try Toy.withToyArchive { archive, directory in
+            let (outcome, store) = try Toy.run(Self.overrides, archive: archive, directory: directory)
+            let m = outcome.summary.metrics
+            for key in ["test_accuracy", "valid_accuracy", "weight_auc", "labels_fixed", "loss_auc"] {
+                let value = try #require(m[key], "missing \(key)")
+                #expect(value.isFinite && value >= 0 && value <= 1, "\(key) = \(value)")
+            }
+            #expect(m["meta_steps"] == 22, "one meta step every 2 of the 15 base steps per epoch, 3 epochs")
+            #expect(try store.weights(run: outcome.runID, step: 3).count == 240)
+            // The toy texts are sentiment words among neutral ones: the pretrained encoder learns them in 45 steps.
+            #expect(try #require(m["test_accuracy"]) >= 0.9)
         }
-        #expect(m["meta_steps"] == 22, "one meta step every 2 of the 15 base steps per epoch, 3 epochs")
-        #expect(try store.weights(run: outcome.runID, step: 3).count == 240)
-        // The toy texts are sentiment words among neutral ones: the pretrained encoder learns them in 45 steps.
-        #expect(try #require(m["test_accuracy"]) >= 0.9)
     }
 
     @Test func maxLengthBeyondTheEncodersPositionsIsRejected() throws {
-        let directory = try Toy.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let archive = directory.appendingPathComponent("toy.tar.gz").path
-        try Toy.writeArchive(to: archive)
         do {
-            _ = try Toy.run(["model.kind=pretrained_transformer", "model.max_length=600"], archive: archive, directory: directory)
+            _ = try Toy.withToyArchive { try Toy.run(["model.kind=pretrained_transformer", "model.max_length=600"], archive: $0, directory: $1) }
             Issue.record("a max_length of 600 ran")
         } catch {
             let message = error.localizedDescription

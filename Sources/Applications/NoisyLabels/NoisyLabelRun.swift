@@ -122,10 +122,13 @@ struct NoisyLabelRun {
         metrics["meta_steps"] = Double(engine.metaStep)
         metrics["meta_seconds"] = engine.metaSeconds
         var notes: [String] = []
-        // Corrected labels: each rank decides a block of the training set, rank 0 gathers them in order.
-        let block = Sharding.block(count: data.train.count, rank: context.rank, size: context.size)
-        let gathered = try program.currentDecisions(rows: block).corrected.flatMap {
-            try context.communicator.gather($0, root: 0)
+        // Corrected labels: each rank decides a block of the training set, rank 0 gathers them in order. (The
+        // weights reported are the last epoch's means, so without a label net there is nothing to compute.)
+        var gathered: [[Float]]?
+        if program.metaNets.labelNet != nil {
+            context.progress.log("noisy-labels: correcting the labels of \(data.train.count) training samples")
+            let block = Sharding.block(count: data.train.count, rank: context.rank, size: context.size)
+            gathered = try program.currentDecisions(rows: block).corrected.flatMap { try context.communicator.gather($0, root: 0) }
         }
         guard context.isRoot else { return RunSummary(metrics: metrics, notes: []) }
         let decisions = (weights: weights, corrected: gathered.map { Array($0.joined()) })
