@@ -18,7 +18,8 @@ enum PretrainedTextClassifier {
 
     /// The encoder of `config.json` + `model.safetensors` (dropout replaced by `dropout`) and a freshly
     /// initialised head over `classes`, drawn from `rng`.
-    /// - Throws: ``InvalidSetting`` when `maxLength` (`model.max_length`) exceeds the encoder's positions; ``PretrainedModelError`` naming a missing or bad file or key;
+    /// - Throws: ``InvalidSetting`` when `maxLength` (`model.max_length`) exceeds the encoder's positions;
+    ///   ``PretrainedModelError`` naming a missing or bad file or key;
     ///   ``SentenceEmbedderError/vocabularyMismatch(vocabulary:tokens:configuration:vocabSize:)`` when the
     ///   tokenizer has ids the encoder has no embedding for.
     static func miniLM(tokenizer: any TextTokenizer, maxLength: Int, classes: Int, dropout: Float,
