@@ -33,15 +33,28 @@ public final class SentenceEmbedder {
     /// Loads `directory/vocab.txt`, `directory/config.json` and `directory/model.safetensors`.
     public convenience init(directory: URL) throws {
         let encoder = try PretrainedBert.loadEncoder(directory: directory)
+        let tokenizer = try Self.tokenizer(directory: directory, maxLength: encoder.configuration.maxPositions)
+        try Self.checkVocabulary(tokenizer, fits: encoder.configuration, directory: directory)
+        self.init(tokenizer: tokenizer, encoder: encoder)
+    }
+
+    /// The WordPiece tokenizer of `directory/vocab.txt`, cutting texts to `maxLength` ids by default.
+    /// - Throws: ``PretrainedModelError/fileNotFound(path:)`` without the file; ``WordPieceError`` on a bad one.
+    public static func tokenizer(directory: URL, maxLength: Int) throws -> WordPieceTokenizer {
         let vocabulary = directory.appendingPathComponent("vocab.txt")
         guard FileManager.default.fileExists(atPath: vocabulary.path) else { throw PretrainedModelError.fileNotFound(path: vocabulary.path) }
-        let tokenizer = try WordPieceTokenizer(vocabularyFile: vocabulary, defaultMaxLength: encoder.configuration.maxPositions)
-        guard tokenizer.vocabularySize <= encoder.configuration.vocabularySize else {
-            throw SentenceEmbedderError.vocabularyMismatch(vocabulary: vocabulary.path, tokens: tokenizer.vocabularySize,
+        return try WordPieceTokenizer(vocabularyFile: vocabulary, defaultMaxLength: maxLength)
+    }
+
+    /// Throws ``SentenceEmbedderError/vocabularyMismatch(vocabulary:tokens:configuration:vocabSize:)`` unless
+    /// every id of `tokenizer` has a word embedding in an encoder of `configuration` (both from `directory`).
+    public static func checkVocabulary(_ tokenizer: any TextTokenizer, fits configuration: BertConfiguration, directory: URL) throws {
+        guard tokenizer.vocabularySize <= configuration.vocabularySize else {
+            throw SentenceEmbedderError.vocabularyMismatch(vocabulary: directory.appendingPathComponent("vocab.txt").path,
+                                                           tokens: tokenizer.vocabularySize,
                                                            configuration: directory.appendingPathComponent("config.json").path,
-                                                           vocabSize: encoder.configuration.vocabularySize)
+                                                           vocabSize: configuration.vocabularySize)
         }
-        self.init(tokenizer: tokenizer, encoder: encoder)
     }
 
     /// all-MiniLM-L6-v2 from `$WINNOW_MINILM_DIR` or the default directory (`bash scripts/install-minilm.sh` installs it).

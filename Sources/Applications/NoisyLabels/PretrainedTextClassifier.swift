@@ -10,10 +10,7 @@ import Tensors
 enum PretrainedTextClassifier {
     /// The model's WordPiece tokenizer, cutting texts to `maxLength` ids (`[CLS]` and `[SEP]` included).
     static func miniLMTokenizer(maxLength: Int) throws -> WordPieceTokenizer {
-        let directory = try PretrainedBert.miniLMDirectory()
-        let vocabulary = directory.appendingPathComponent("vocab.txt")
-        guard FileManager.default.fileExists(atPath: vocabulary.path) else { throw PretrainedModelError.fileNotFound(path: vocabulary.path) }
-        return try WordPieceTokenizer(vocabularyFile: vocabulary, defaultMaxLength: maxLength)
+        try SentenceEmbedder.tokenizer(directory: PretrainedBert.miniLMDirectory(), maxLength: maxLength)
     }
 
     /// The encoder of `config.json` + `model.safetensors` (dropout replaced by `dropout`) and a freshly
@@ -27,11 +24,7 @@ enum PretrainedTextClassifier {
         let directory = try PretrainedBert.miniLMDirectory()
         let configurationFile = directory.appendingPathComponent("config.json")
         var configuration = try PretrainedBert.configuration(from: configurationFile)
-        guard tokenizer.vocabularySize <= configuration.vocabularySize else {
-            throw SentenceEmbedderError.vocabularyMismatch(vocabulary: directory.appendingPathComponent("vocab.txt").path,
-                                                           tokens: tokenizer.vocabularySize, configuration: configurationFile.path,
-                                                           vocabSize: configuration.vocabularySize)
-        }
+        try SentenceEmbedder.checkVocabulary(tokenizer, fits: configuration, directory: directory)
         guard maxLength <= configuration.maxPositions else {
             throw InvalidSetting("model.max_length", "must be at most the encoder's \(configuration.maxPositions) positions (\(configurationFile.path)), got \(maxLength)")
         }
