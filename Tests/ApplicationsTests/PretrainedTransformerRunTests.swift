@@ -56,4 +56,15 @@ import Testing
             #expect(message.contains("model.max_length") && message.contains("512") && message.contains("600"), "\(message)")
         }
     }
+
+    /// A negative or NaN clip norm would silently turn clipping off, which the fine-tuning recipe relies on.
+    @Test(arguments: ["-1", "nan"])
+    func clipNormMustBeANonNegativeNumber(_ value: String) throws {
+        do {
+            _ = try Toy.withToyArchive { try Toy.run(["meta.method=finetune", "training.clip_norm=\(value)"], archive: $0, directory: $1) }
+            Issue.record("a clip_norm of \(value) ran")
+        } catch {
+            #expect(error.localizedDescription.contains("training.clip_norm"), "\(error.localizedDescription)")
+        }
+    }
 }

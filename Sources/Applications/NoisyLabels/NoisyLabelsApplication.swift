@@ -149,6 +149,9 @@ public struct NoisyLabelsApplication: WinnowApplication {
             guard training.warmupFraction >= 0, training.warmupFraction < 1 else {
                 throw InvalidSetting("training.warmup_fraction", "must be in [0, 1), got \(training.warmupFraction)")
             }
+            guard training.clipNorm.isFinite, training.clipNorm >= 0 else {
+                throw InvalidSetting("training.clip_norm", "must be ≥ 0 (0 turns clipping off), got \(training.clipNorm)")
+            }
             guard meta.warmupSteps >= 0 else { throw InvalidSetting("meta.warmup_steps", "must be ≥ 0, got \(meta.warmupSteps)") }
             if meta.method != .finetune, !meta.reweight, !meta.correct {
                 throw InvalidSetting("meta.method", "'\(meta.method.rawValue)' needs something to learn: set meta.reweight or meta.correct to true")
