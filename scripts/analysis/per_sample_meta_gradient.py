@@ -11,6 +11,12 @@ It also sums s_i every 10 steps over the whole run, plainly and with Adam's adap
 with A = du/dg of the step just taken, ALGORITHMS.md section 3, as in SAMA's v): the total a free per-sample weight would have received from
 first-order meta learning over the run, and prints that total's ROC-AUC too.
 
+Last, the exact long-horizon version: at the minimiser of the (L2-damped) weak-label loss, found by Newton's
+method, the implicit-function hypergradient of a per-sample weight is dL_meta/dw_i = -<grad l_i, H^-1 grad L_meta>/N,
+so s_i = <grad l_i, H^-1 grad L_meta> (an influence function) is what an exact hypergradient method pushes a free
+weight towards. It prints s_i's ROC-AUC and that of its mean over each decile of the loss: the best that a weight
+computed from the loss alone can be pushed towards.
+
 Usage: python3 scripts/analysis/per_sample_meta_gradient.py Datasets/rt-sentiment-weak.tar.gz CACHE.f32
 (needs numpy and scipy; the cache comes from e.g.
  `winnow run Recipes/noisy-labels/minilm-finetune-weak.yaml --db /tmp/mini/w.sqlite`).
@@ -52,7 +58,9 @@ def softmax(z):
     return e / e.sum(1, keepdims=True)
 
 
-def main(archive, cache, steps=3000, lr=1e-2, batch=32, seed=0):
+def load_embedded_splits(archive, cache):
+    """Cached embeddings of the decisively voted training samples, their majority votes and whether each is
+    wrong, and the embeddings and gold labels of the valid and test splits."""
     train, valid, test = splits(archive)
     rows = {}
     for text in (r["data"]["text"] for r in train + valid + test):  # the cache's row order: distinct texts
@@ -62,13 +70,17 @@ def main(archive, cache, steps=3000, lr=1e-2, batch=32, seed=0):
         sys.exit(f"error: {cache}: {table.size} floats, expected {len(rows)} texts × 384 (a cache of another dataset, or truncated)")
     if not np.isfinite(table).all():
         sys.exit(f"error: {cache}: non-finite values")
-    table = table.reshape(-1, 384)
+    table = table.reshape(-1, 384).astype(np.float64)
     features = lambda records: np.stack([table[rows[r["data"]["text"]]] for r in records])
     kept = [r for r in train if majority(r) is not None]
-    x, y = features(kept), np.array([majority(r) for r in kept])
+    y = np.array([majority(r) for r in kept])
     wrong = y != np.array([r["label"] for r in kept])
-    xv, yv = features(valid), np.array([r["label"] for r in valid])
-    xt, yt = features(test), np.array([r["label"] for r in test])
+    return (features(kept), y, wrong, features(valid), np.array([r["label"] for r in valid]),
+            features(test), np.array([r["label"] for r in test]))
+
+
+def main(archive, cache, steps=3000, lr=1e-2, batch=32, seed=0):
+    x, y, wrong, xv, yv, xt, yt = load_embedded_splits(archive, cache)
     classes = int(max(y.max(), yv.max())) + 1
     targets, valid_targets = np.eye(classes)[y], np.eye(classes)[yv]
 
@@ -112,6 +124,40 @@ def main(archive, cache, steps=3000, lr=1e-2, batch=32, seed=0):
                   f"meta-gradient signal AUC {auc_low_means_wrong(signal):.3f}, corr(signal, loss) "
                   f"{np.corrcoef(signal, loss)[0, 1]:+.2f}, signal summed so far AUC {auc_low_means_wrong(total):.3f} "
                   f"(Adam-adapted {auc_low_means_wrong(adapted_total):.3f})")
+
+    influence_bound(x, targets, xv, valid_targets, auc_low_means_wrong)
+
+
+def influence_bound(x, targets, xv, valid_targets, auc_low_means_wrong, damping=1e-3):
+    """Exact implicit hypergradients of per-sample weights at the damped weak-label optimum (see the docstring)."""
+    n, classes = targets.shape
+    xa, xva = np.hstack([x, np.ones((n, 1))]), np.hstack([xv, np.ones((len(xv), 1))])
+    d = xa.shape[1]
+    theta = np.zeros((d, classes))
+    for _ in range(25):  # Newton's method on the convex softmax regression
+        p = softmax(xa @ theta)
+        gradient = (xa.T @ (p - targets) / n + damping * theta).reshape(-1, order="F")
+        hessian = np.empty((d * classes, d * classes))
+        for c in range(classes):
+            for e in range(classes):
+                curvature = p[:, c] * ((c == e) - p[:, e])
+                hessian[c * d:(c + 1) * d, e * d:(e + 1) * d] = (xa * curvature[:, None]).T @ xa / n
+        hessian += damping * np.eye(d * classes)
+        step = np.linalg.solve(hessian, gradient)
+        theta -= step.reshape((d, classes), order="F")
+        if np.abs(step).max() < 1e-9:
+            break
+    p = softmax(xa @ theta)
+    meta = (xva.T @ (softmax(xva @ theta) - valid_targets) / len(xva)).reshape(-1, order="F")
+    direction = np.linalg.solve(hessian, meta).reshape((d, classes), order="F")
+    signal = ((xa @ direction) * (p - targets)).sum(1)
+    loss = -np.log((p * targets).sum(1))
+    deciles = np.minimum((rankdata(loss, method="ordinal") - 1) * 10 // n, 9)
+    by_loss = np.array([signal[deciles == k].mean() for k in range(10)])
+    print(f"at the weak-label optimum (damping {damping:g}): loss AUC {auc_low_means_wrong(-loss):.3f}, exact "
+          f"hypergradient signal AUC {auc_low_means_wrong(signal):.3f}, its mean per loss decile (lowest loss first) "
+          f"{' '.join(f'{v:+.2g}' for v in by_loss)}, AUC of that mean {auc_low_means_wrong(by_loss[deciles]):.3f}")
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 3:
