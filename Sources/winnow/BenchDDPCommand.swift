@@ -144,15 +144,8 @@ struct BenchDDPCommand: ParsableCommand {
         environment["OPENBLAS_NUM_THREADS"] = "1"
         for key in environment.keys where key.hasPrefix("OMPI_") || key.hasPrefix("PMIX_") { environment[key] = nil }
         process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let line = String(decoding: output, as: UTF8.self).split(separator: "\n").last else {
-            throw ValidationError("bench ddp child (\(method), \(ranks) rank\(ranks == 1 ? "" : "s")) exited with status \(process.terminationStatus)")
-        }
-        let result = try JSONDecoder().decode(DataParallelBenchmark.Result.self, from: Data(line.utf8))
+        let result = try runBenchmarkChild(process, what: "bench ddp child (\(method), \(ranks) rank\(ranks == 1 ? "" : "s"))",
+                                           as: DataParallelBenchmark.Result.self)
         FileHandle.standardError.write(Data("  \(method) unroll \(unroll) ranks \(ranks): \(benchmarkFigure(result.samplesPerSecond)) samples/s\n".utf8))
         return result
     }

@@ -162,15 +162,7 @@ struct BenchMetaCommand: ParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = threads
         process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let line = String(decoding: output, as: UTF8.self).split(separator: "\n").last else {
-            throw ValidationError("benchmark child for \(method) exited with status \(process.terminationStatus)")
-        }
-        return try JSONDecoder().decode(MetaBenchmark.Result.self, from: Data(line.utf8))
+        return try runBenchmarkChild(process, what: "benchmark child for \(method)", as: MetaBenchmark.Result.self)
     }
 
     private func describe(_ r: MetaBenchmark.Result) -> String {
