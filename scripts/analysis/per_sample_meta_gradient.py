@@ -79,6 +79,14 @@ def load_embedded_splits(archive, cache):
             features(test), np.array([r["label"] for r in test]))
 
 
+def vote_margins(archive):
+    """For the decisively voted training samples (the order of `load_embedded_splits`): votes for the majority
+    label minus the other non-abstaining votes."""
+    train = splits(archive)[0]
+    return np.array([2 * r["weak_labels"].count(majority(r)) - sum(v >= 0 for v in r["weak_labels"])
+                     for r in train if majority(r) is not None])
+
+
 def main(archive, cache, steps=3000, lr=1e-2, batch=32, seed=0):
     x, y, wrong, xv, yv, xt, yt = load_embedded_splits(archive, cache)
     classes = int(max(y.max(), yv.max())) + 1
@@ -125,10 +133,10 @@ def main(archive, cache, steps=3000, lr=1e-2, batch=32, seed=0):
                   f"{np.corrcoef(signal, loss)[0, 1]:+.2f}, signal summed so far AUC {auc_low_means_wrong(total):.3f} "
                   f"(Adam-adapted {auc_low_means_wrong(adapted_total):.3f})")
 
-    influence_bound(x, targets, xv, valid_targets, auc_low_means_wrong)
+    influence_bound(x, targets, xv, valid_targets, auc_low_means_wrong, vote_margins(archive))
 
 
-def influence_bound(x, targets, xv, valid_targets, auc_low_means_wrong, damping=1e-3):
+def influence_bound(x, targets, xv, valid_targets, auc_low_means_wrong, margins, damping=1e-3):
     """Exact implicit hypergradients of per-sample weights at the damped weak-label optimum (see the docstring)."""
     n, classes = targets.shape
     xa, xva = np.hstack([x, np.ones((n, 1))]), np.hstack([xv, np.ones((len(xv), 1))])
@@ -157,6 +165,10 @@ def influence_bound(x, targets, xv, valid_targets, auc_low_means_wrong, damping=
     print(f"at the weak-label optimum (damping {damping:g}): loss AUC {auc_low_means_wrong(-loss):.3f}, exact "
           f"hypergradient signal AUC {auc_low_means_wrong(signal):.3f}, its mean per loss decile (lowest loss first) "
           f"{' '.join(f'{v:+.2g}' for v in by_loss)}, AUC of that mean {auc_low_means_wrong(by_loss[deciles]):.3f}")
+    cells = deciles * 100 + np.clip(margins, 0, 99)  # a weight net on the loss and the labeling functions' vote margin
+    cell_mean = {cell: signal[cells == cell].mean() for cell in np.unique(cells)}
+    print(f"  its mean per (loss decile, vote margin) cell: AUC {auc_low_means_wrong(np.array([cell_mean[c] for c in cells])):.3f} "
+          f"(vote margin alone {auc_low_means_wrong(margins):.3f})")
 
 
 if __name__ == "__main__":
