@@ -22,6 +22,7 @@ Usage: python3 scripts/analysis/per_sample_meta_gradient.py Datasets/rt-sentimen
  `winnow run Recipes/noisy-labels/minilm-finetune-weak.yaml --db /tmp/mini/w.sqlite`).
 """
 import collections
+import functools
 import json
 import sys
 import tarfile
@@ -30,6 +31,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 
+@functools.lru_cache(maxsize=None)
 def splits(archive):
     with tarfile.open(archive) as tar:
         def load(name):
@@ -56,6 +58,26 @@ def softmax(z):
     z = z - z.max(1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(1, keepdims=True)
+
+
+def auc_low_means_wrong(score, wrong):
+    """ROC-AUC of `score` ranking the right weak labels above the `wrong` ones (average ranks for ties)."""
+    ranks = rankdata(score)
+    nw, nr = wrong.sum(), (~wrong).sum()
+    return 1 - (ranks[wrong].sum() - nw * (nw + 1) / 2) / (nw * nr)
+
+
+def adam_step(param, grad, m, s, t, lr):
+    """Adam's step t (β 0.9 / 0.999, ε 1e-8) on `param`, moments `m` and `s` updated in place. Returns
+    A = du/dg of this step (ALGORITHMS.md section 3), from the state before it and its gradient."""
+    eps_prime = 1e-8 * np.sqrt(1 - 0.999 ** t)
+    s_after = 0.999 * s + 0.001 * grad * grad
+    adaptation = (lr * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
+                  * (0.1 * 0.999 * s - 0.9 * 0.001 * grad * m) / (np.sqrt(s_after) + eps_prime) ** 3)
+    m[...] = 0.9 * m + 0.1 * grad
+    s[...] = s_after
+    param -= lr * (m / (1 - 0.9 ** t)) / (np.sqrt(s / (1 - 0.999 ** t)) + 1e-8)
+    return adaptation
 
 
 def load_embedded_splits(archive, cache):
@@ -91,11 +113,7 @@ def main(archive, cache, steps=3000, lr=1e-2, batch=32, seed=0):
     x, y, wrong, xv, yv, xt, yt = load_embedded_splits(archive, cache)
     classes = int(max(y.max(), yv.max())) + 1
     targets, valid_targets = np.eye(classes)[y], np.eye(classes)[yv]
-
-    def auc_low_means_wrong(score):
-        ranks = rankdata(score)
-        nw, nr = wrong.sum(), (~wrong).sum()
-        return 1 - (ranks[wrong].sum() - nw * (nw + 1) / 2) / (nw * nr)
+    auc = functools.partial(auc_low_means_wrong, wrong=wrong)
 
     rng = np.random.default_rng(seed)
     w, b = np.zeros((x.shape[1], classes)), np.zeros(classes)
@@ -105,17 +123,8 @@ def main(archive, cache, steps=3000, lr=1e-2, batch=32, seed=0):
     for t in range(1, steps + 1):
         pick = rng.integers(0, len(y), batch)
         d = softmax(x[pick] @ w + b) - targets[pick]
-        adaptation = []
-        for i, (param, grad) in enumerate([(w, x[pick].T @ d / batch), (b, d.mean(0))]):
-            m, s = state[2 * i], state[2 * i + 1]
-            # A = du/dg of this step (ALGORITHMS.md section 3), from the state before it and its gradient
-            eps_prime = 1e-8 * np.sqrt(1 - 0.999 ** t)
-            s_after = 0.999 * s + 0.001 * grad * grad
-            adaptation.append(lr * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
-                              * (0.1 * 0.999 * s - 0.9 * 0.001 * grad * m) / (np.sqrt(s_after) + eps_prime) ** 3)
-            m[...] = 0.9 * m + 0.1 * grad
-            s[...] = 0.999 * s + 0.001 * grad * grad
-            param -= lr * (m / (1 - 0.9 ** t)) / (np.sqrt(s / (1 - 0.999 ** t)) + 1e-8)
+        adaptation = [adam_step(param, grad, state[2 * i], state[2 * i + 1], t, lr)
+                      for i, (param, grad) in enumerate([(w, x[pick].T @ d / batch), (b, d.mean(0))])]
         if t % 10 == 0 or t in (30, 300, steps):
             p = softmax(x @ w + b)
             dv = softmax(xv @ w + b) - valid_targets
@@ -128,16 +137,17 @@ def main(archive, cache, steps=3000, lr=1e-2, batch=32, seed=0):
         if t in (30, 300, steps):
             loss = -np.log(p[np.arange(len(y)), y])
             accuracy = (softmax(xt @ w + b).argmax(1) == yt).mean()
-            print(f"step {t}: test accuracy {accuracy:.3f}, loss AUC {auc_low_means_wrong(-loss):.3f}, "
-                  f"meta-gradient signal AUC {auc_low_means_wrong(signal):.3f}, corr(signal, loss) "
-                  f"{np.corrcoef(signal, loss)[0, 1]:+.2f}, signal summed so far AUC {auc_low_means_wrong(total):.3f} "
-                  f"(Adam-adapted {auc_low_means_wrong(adapted_total):.3f})")
+            print(f"step {t}: test accuracy {accuracy:.3f}, loss AUC {auc(-loss):.3f}, "
+                  f"meta-gradient signal AUC {auc(signal):.3f}, corr(signal, loss) "
+                  f"{np.corrcoef(signal, loss)[0, 1]:+.2f}, signal summed so far AUC {auc(total):.3f} "
+                  f"(Adam-adapted {auc(adapted_total):.3f})")
 
-    influence_bound(x, targets, xv, valid_targets, auc_low_means_wrong, vote_margins(archive))
+    influence_bound(x, targets, xv, valid_targets, wrong, vote_margins(archive))
 
 
-def influence_bound(x, targets, xv, valid_targets, auc_low_means_wrong, margins, damping=1e-3):
+def influence_bound(x, targets, xv, valid_targets, wrong, margins, damping=1e-3):
     """Exact implicit hypergradients of per-sample weights at the damped weak-label optimum (see the docstring)."""
+    auc = functools.partial(auc_low_means_wrong, wrong=wrong)
     n, classes = targets.shape
     xa, xva = np.hstack([x, np.ones((n, 1))]), np.hstack([xv, np.ones((len(xv), 1))])
     d = xa.shape[1]
@@ -162,13 +172,13 @@ def influence_bound(x, targets, xv, valid_targets, auc_low_means_wrong, margins,
     loss = -np.log((p * targets).sum(1))
     deciles = np.minimum((rankdata(loss, method="ordinal") - 1) * 10 // n, 9)
     by_loss = np.array([signal[deciles == k].mean() for k in range(10)])
-    print(f"at the weak-label optimum (damping {damping:g}): loss AUC {auc_low_means_wrong(-loss):.3f}, exact "
-          f"hypergradient signal AUC {auc_low_means_wrong(signal):.3f}, its mean per loss decile (lowest loss first) "
-          f"{' '.join(f'{v:+.2g}' for v in by_loss)}, AUC of that mean {auc_low_means_wrong(by_loss[deciles]):.3f}")
+    print(f"at the weak-label optimum (damping {damping:g}): loss AUC {auc(-loss):.3f}, exact "
+          f"hypergradient signal AUC {auc(signal):.3f}, its mean per loss decile (lowest loss first) "
+          f"{' '.join(f'{v:+.2g}' for v in by_loss)}, AUC of that mean {auc(by_loss[deciles]):.3f}")
     cells = deciles * 100 + np.clip(margins, 0, 99)  # a weight net on the loss and the labeling functions' vote margin
     cell_mean = {cell: signal[cells == cell].mean() for cell in np.unique(cells)}
-    print(f"  its mean per (loss decile, vote margin) cell: AUC {auc_low_means_wrong(np.array([cell_mean[c] for c in cells])):.3f} "
-          f"(vote margin alone {auc_low_means_wrong(margins):.3f})")
+    print(f"  its mean per (loss decile, vote margin) cell: AUC {auc(np.array([cell_mean[c] for c in cells])):.3f} "
+          f"(vote margin alone {auc(margins):.3f})")
 
 
 if __name__ == "__main__":

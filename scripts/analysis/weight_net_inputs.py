@@ -21,9 +21,8 @@ import argparse
 import tarfile
 
 import numpy as np
-from scipy.stats import rankdata
 
-from per_sample_meta_gradient import load_embedded_splits
+from per_sample_meta_gradient import adam_step, auc_low_means_wrong, load_embedded_splits
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("archive"), parser.add_argument("cache")
@@ -67,11 +66,7 @@ for step in range(1, args.steps + 1):
     w, loss = weights(rows, p)
     per_sample = X[rows] * (p - t[rows])[:, None]
     g = (w[:, None] * per_sample).sum(0) / w.sum()
-    v_after = 0.999 * v + 0.001 * g * g
-    adaptation = (lr * np.sqrt(1 - 0.999 ** step) / (1 - 0.9 ** step)
-                  * (0.1 * 0.999 * v - 0.9 * 0.001 * g * m) / (np.sqrt(v_after) + 1e-8) ** 3)
-    m, v = 0.9 * m + 0.1 * g, v_after
-    theta -= lr * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
+    adaptation = adam_step(theta, g, m, v, step, lr)
     if step % args.unroll:
         continue
     clean = rng.integers(0, len(yv), args.meta_batch)
@@ -87,11 +82,9 @@ for step in range(1, args.steps + 1):
     grad = np.array([d_logit @ loss, d_logit.sum()])
     if feature_net:
         grad = np.concatenate([X[rows].T @ (d_logit * (2 * t[rows] - 1)), grad])
-    k = step // args.unroll
-    lam_m, lam_v = 0.9 * lam_m + 0.1 * grad, 0.999 * lam_v + 0.001 * grad * grad
-    lam -= args.meta_lr * (lam_m / (1 - 0.9 ** k)) / (np.sqrt(lam_v / (1 - 0.999 ** k)) + 1e-8)
+    adam_step(lam, grad, lam_m, lam_v, step // args.unroll, args.meta_lr)
 
 w, loss = weights(np.arange(len(t)), sigmoid(X @ theta))
-auc = lambda score: 1 - (rankdata(score)[wrong].sum() - wrong.sum() * (wrong.sum() + 1) / 2) / (wrong.sum() * (~wrong).sum())
+auc = lambda score: auc_low_means_wrong(score, wrong)
 print(f"{args.inputs} seed {args.seed}: test accuracy {((XT @ theta > 0) == yt).mean():.3f}, loss AUC {auc(-loss):.3f}, "
       f"weight AUC {auc(w):.3f}, mean weight wrong {w[wrong].mean():.3f} / right {w[~wrong].mean():.3f}")
