@@ -41,9 +41,31 @@ def splits(archive):
             try:
                 data = json.load(tar.extractfile(member))
             except json.JSONDecodeError as error:
-                sys.exit(f"error: {archive}:{member.name}: malformed JSON at line {error.lineno}: {error.msg}")
+                sys.exit(f"error: {archive}:{member.name}: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}")
+            if not isinstance(data, dict):
+                sys.exit(f"error: {archive}:{member.name}: expected an object keyed by sample id")
+            for key, record in data.items():
+                problem = record_problem(record)
+                if problem:
+                    sys.exit(f"error: {archive}:{member.name}: sample {key!r}: {problem}")
             return [data[key] for key in data]
         return load("train"), load("valid"), load("test")
+
+
+def record_problem(record):
+    """What is wrong with a WRENCH record (None if nothing): a gold `label` ≥ 0, `weak_labels` of integers ≥ -1
+    (-1: abstain), and `data.text`."""
+    is_int = lambda v: isinstance(v, int) and not isinstance(v, bool)
+    if not isinstance(record, dict):
+        return "not an object"
+    if not is_int(record.get("label")) or record["label"] < 0:
+        return f"'label' must be a class index ≥ 0, got {record.get('label')!r}"
+    votes = record.get("weak_labels")
+    if not isinstance(votes, list) or not all(is_int(v) and v >= -1 for v in votes):
+        return f"'weak_labels' must be a list of class indices or -1, got {votes!r}"
+    if not isinstance(record.get("data"), dict) or not isinstance(record["data"].get("text"), str):
+        return "'data.text' must be a string"
+    return None
 
 
 def majority(record):

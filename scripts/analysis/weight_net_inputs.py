@@ -34,6 +34,12 @@ parser.add_argument("--unroll", type=int, default=10)
 parser.add_argument("--meta-batch", type=int, default=32)
 parser.add_argument("--exact-inverse", type=float, default=None, metavar="DAMPING")
 args = parser.parse_args()
+for option, value in [("--steps", args.steps), ("--unroll", args.unroll), ("--meta-batch", args.meta_batch)]:
+    if value < 1:
+        parser.error(f"{option} must be at least 1, got {value}")
+for option, value in [("--meta-lr", args.meta_lr), ("--exact-inverse", args.exact_inverse)]:
+    if value is not None and not (np.isfinite(value) and value > 0):
+        parser.error(f"{option} must be a positive number, got {value}")
 
 try:
     x, y, wrong, xv, yv, xt, yt = load_embedded_splits(args.archive, args.cache)
