@@ -13,7 +13,7 @@ per-sample loss) taken at theta and detached:
     dL_meta/dw_j = -(d/dw_j) <grad_theta L_base(theta, w), x>,   x = g_meta          (--method darts)
                                                                   x = A (.) g_meta    (--method sama)
 
-where A is Adam's diagonal adaptation (ALGORITHMS.md section 3). For the base loss sum(w l)/sum(w) that is
+where A is Adam's diagonal adaptation (docs/ALGORITHMS.md section 3). For the base loss sum(w l)/sum(w) that is
 -(a_j - sum_i w_i a_i / sum w) / sum w with a_j = <grad l_j, x>, computed per layer as delta_j^T X h_j.
 
 --difference frozen | recomputed [--alpha A]: SAMA's central difference instead, (g- - g+)/(2 eps) with

@@ -8,7 +8,7 @@ signal s_i = <grad l_i, grad L_meta> against the clean `valid` split. Gradient d
 w_i raises it where s_i > 0, so s_i is what any meta net, whatever its inputs, is trained towards. Prints the
 ROC-AUC of the loss and of s_i for flagging wrong weak labels (gold labels used only here), and corr(s_i, loss).
 It also sums s_i every 10 steps over the whole run, plainly and with Adam's adaptation (<grad l_i, A grad L_meta>
-with A = du/dg of the step just taken, ALGORITHMS.md section 3, as in SAMA's v): the total a free per-sample weight would have received from
+with A = du/dg of the step just taken, docs/ALGORITHMS.md section 3, as in SAMA's v): the total a free per-sample weight would have received from
 first-order meta learning over the run, and prints that total's ROC-AUC too.
 
 Last, the exact long-horizon version: at the minimiser of the (L2-damped) weak-label loss, found by Newton's
@@ -91,7 +91,7 @@ def auc_low_means_wrong(score, wrong):
 
 def adam_step(param, grad, m, s, t, lr):
     """Adam's step t (β 0.9 / 0.999, ε 1e-8) on `param`, moments `m` and `s` updated in place. Returns
-    A = du/dg of this step (ALGORITHMS.md section 3), from the state before it and its gradient."""
+    A = du/dg of this step (docs/ALGORITHMS.md section 3), from the state before it and its gradient."""
     eps_prime = 1e-8 * np.sqrt(1 - 0.999 ** t)
     s_after = 0.999 * s + 0.001 * grad * grad
     adaptation = (lr * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)

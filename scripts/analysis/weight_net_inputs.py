@@ -5,7 +5,7 @@ A NumPy model of SAMA-style reweighting on the frozen all-MiniLM-L6-v2 embedding
 noisy-labels run caches: a logistic-regression head (two classes) trained with Adam on the weak majority votes
 (ties and all-abstain samples dropped), its loss Σ wᵢℓᵢ / Σ wᵢ, and every `--unroll` steps one Adam step on the
 weight net with the first-order hypergradient dL_meta/dwᵢ = −⟨∇ℓᵢ, A·∇L_meta⟩ (A: Adam's adaptation of the
-step just taken, ALGORITHMS.md section 3; with `--exact-inverse D`, (H + D·I)⁻¹ of the whole weak-label loss
+step just taken, docs/ALGORITHMS.md section 3; with `--exact-inverse D`, (H + D·I)⁻¹ of the whole weak-label loss
 instead) on a clean batch of the `valid` split. Weight nets:
   loss                 w = σ(a·ℓ + b)
   loss_feature_label   w = σ(s(ỹ)·(u·x + c) + a·ℓ + b), s(ỹ) = ±1 by the weak class: for a linear head
