@@ -39,28 +39,46 @@ let package = Package(
         .target(name: "DataIO", dependencies: ["CArchive"]),
         .target(name: "ResultStore", dependencies: ["CSQLite"]),
 
-        // Applications and the command line.
-        .target(name: "Applications", dependencies: [
-            "CRuntime", "Tensors", "NeuralNetworks", "Optimizers", "MetaLearning", "Distributed", "DataIO", "ResultStore",
-            .product(name: "Yams", package: "Yams"),
+        // Recipes, the runtime every application shares, the applications, and the benchmarks.
+        .target(name: "Recipes", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Runtime", dependencies: [
+            "Recipes", "MetaLearning", "Distributed", "DataIO", "ResultStore",
         ]),
+        .target(name: "NoisyLabels", dependencies: [
+            "Runtime", "Recipes", "MetaLearning", "Distributed", "DataIO", "ResultStore", "NeuralNetworks", "Optimizers", "Tensors",
+        ]),
+        .target(name: "Classification", dependencies: [
+            "Runtime", "Recipes", "Distributed", "DataIO", "NeuralNetworks", "Optimizers", "Tensors",
+        ]),
+        .target(name: "Benchmarks", dependencies: [
+            "NoisyLabels", "Runtime", "MetaLearning", "Distributed", "DataIO", "NeuralNetworks", "Optimizers", "Tensors", "CRuntime",
+        ]),
+        // The command line and the registry of built-in applications.
         .executableTarget(name: "winnow", dependencies: [
-            "CRuntime", "Applications", "MetaLearning", "Distributed", "DistributedMPI", "Tensors", "NeuralNetworks", "Optimizers", "DataIO", "ResultStore",
+            "Runtime", "Recipes", "NoisyLabels", "Classification", "Benchmarks", "MetaLearning", "Distributed", "DistributedMPI",
+            "Tensors", "NeuralNetworks", "DataIO", "ResultStore", "CRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Tests.
-        .target(name: "WinnowTestSupport", dependencies: ["Tensors"], path: "Tests/Support"),
+        .target(name: "WinnowTestSupport", dependencies: ["Tensors", "NeuralNetworks"], path: "Tests/Support"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "WinnowTestSupport", "CRuntime"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "Tensors", "WinnowTestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NeuralNetworks", "Tensors"],
                     exclude: ["reference_optimizers.py"]),
-        .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "Optimizers", "NeuralNetworks", "Tensors", "Distributed"]),
+        .testTarget(name: "MetaLearningTests", dependencies: [
+            "MetaLearning", "Optimizers", "NeuralNetworks", "Tensors", "WinnowTestSupport",
+        ]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "MetaLearning", "Optimizers", "NeuralNetworks", "Tensors"]),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO"]),
-        .testTarget(name: "ApplicationsTests", dependencies: ["Applications", "MetaLearning", "Distributed", "DataIO", "NeuralNetworks", "Optimizers", "Tensors"]),
+        .testTarget(name: "ApplicationsTests", dependencies: [
+            "Runtime", "Recipes", "NoisyLabels", "Classification", "Benchmarks", "MetaLearning", "Distributed", "DataIO",
+            "NeuralNetworks", "ResultStore", "Tensors", "WinnowTestSupport",
+        ]),
         .testTarget(name: "ResultStoreTests", dependencies: ["ResultStore"]),
-        .testTarget(name: "WinnowCLITests", dependencies: ["Applications", "DataIO", "ResultStore", "NeuralNetworks", "Optimizers", "Tensors"]),
+        .testTarget(name: "WinnowCLITests", dependencies: [
+            "Runtime", "Recipes", "DataIO", "ResultStore", "WinnowTestSupport",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -90,7 +90,7 @@ public struct ReductionRoundTime: Sendable, Equatable, Codable {
     public init(waitStart: UInt64, waitEnd: UInt64) { self.waitStart = waitStart; self.waitEnd = waitEnd }
 }
 
-/// Mean all-reduce of a gradient list in buckets started during backward (ALGORITHMS.md §9).
+/// Mean all-reduce of a gradient list in buckets started during backward (docs/ALGORITHMS.md §9).
 ///
 ///     let reducer = BucketedAllReduce(communicator: c, counts: parameters.map(\.count))
 ///     reducer.begin()

@@ -61,7 +61,7 @@ public enum CommunicatorError: Error, Equatable, LocalizedError {
     }
 }
 
-/// The collective operations data-parallel training needs (ALGORITHMS.md §9).
+/// The collective operations data-parallel training needs (docs/ALGORITHMS.md §9).
 ///
 /// Every rank must call the collectives in the same order with matching sizes. Implementations: one
 /// process (`SingleProcessCommunicator`, the default, where every call is a no-op or a copy), ranks on threads

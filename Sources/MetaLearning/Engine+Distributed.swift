@@ -2,7 +2,7 @@ import Distributed
 import Optimizers
 import Tensors
 
-// Data parallelism in the engine (ALGORITHMS.md §9), with a communicator of more than one rank:
+// Data parallelism in the engine (docs/ALGORITHMS.md §9), with a communicator of more than one rank:
 //
 // - Base steps: each rank's `nextBaseBatch()` is its shard of the global batch; the per-rank mean gradient is
 //   mean-all-reduced in buckets (`Configuration.bucketCapacityBytes`, sorted dotted-key order, filled in

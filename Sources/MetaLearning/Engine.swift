@@ -42,10 +42,11 @@ public enum EngineError: Error, LocalizedError, Equatable {
 }
 
 /// Runs a bilevel program: base steps with gradient accumulation and LR schedules, and a meta step every
-/// `unroll × gradientAccumulation` base steps once `warmupSteps` have passed (ALGORITHMS.md §1).
+/// `unroll × gradientAccumulation` base steps once `warmupSteps` have passed (docs/ALGORITHMS.md §1).
 public final class Engine<Program: BilevelProgram> {
-    public struct Configuration: Sendable, Equatable {
-        public var method: HypergradientMethod
+    public struct Configuration: Sendable {
+        /// How meta steps compute dL_meta/dλ (`SAMA`, `DARTS`, …; `Finetune` runs none).
+        public var method: any Hypergradient
         public var unroll: Int
         public var warmupSteps: Int
         public var gradientAccumulation: Int
@@ -77,15 +78,6 @@ public final class Engine<Program: BilevelProgram> {
         /// matter. With Adam's adaptation, rows that are rarely updated have ∂u/∂g up to lr/ε' and would
         /// otherwise dominate v.
         public var perturbTouchedParametersOnly = false
-        /// SAMA / SAMA-NA / DARTS: both perturbed passes feed the meta nets the inputs recorded at θ, in one
-        /// more forward of the base batch (`ForwardContext.metaInput`). Meta-net inputs are detached from θ, so the exact mixed product
-        /// ∂²L_base/∂λ∂θ·v (what Neumann and CG compute) has no term for how they move with θ; a difference
-        /// that recomputes them in each pass, as the paper's implementation does and this engine does by
-        /// default, adds one (for Meta-Weight-Net: how the weight function's slope changes, times each
-        /// sample's loss, times ∇ℓ·v). Measured on `bench meta`'s quality problem (BENCHMARKS.md), freezing
-        /// makes SAMA, SAMA-NA and DARTS unstable there: they separate the samples for a few hundred steps and
-        /// then, in about half the runs, end at plain training's accuracy. The default stays the paper's.
-        public var freezeMetaInputs = false
         /// SAMA: the largest row block (in floats) of a weight's meta gradient computed at once while v is
         /// formed (`Autodiff.gradients(of:wrt:streaming:)`). Larger blocks cost that much more memory and, on
         /// the measured machine, no measurable time (`winnow bench meta --block-elements`: 2²⁰ instead of 2¹⁸
@@ -95,7 +87,7 @@ public final class Engine<Program: BilevelProgram> {
             didSet { precondition(metaGradientBlockElements >= 1, "metaGradientBlockElements must be ≥ 1") }
         }
 
-        public init(method: HypergradientMethod, unroll: Int = 1, warmupSteps: Int = 0, gradientAccumulation: Int = 1,
+        public init(method: some Hypergradient, unroll: Int = 1, warmupSteps: Int = 0, gradientAccumulation: Int = 1,
                     clipNorm: Float? = nil, seed: UInt64 = 0, evaluationInterval: Int? = nil, checkpointInterval: Int? = nil) {
             precondition(evaluationInterval.map { $0 >= 1 } ?? true, "evaluationInterval must be ≥ 1")
             precondition(checkpointInterval.map { $0 >= 1 } ?? true, "checkpointInterval must be ≥ 1")
@@ -185,11 +177,12 @@ public final class Engine<Program: BilevelProgram> {
         let loss = try baseUpdate(batch)
         let accumulation = configuration.gradientAccumulation
         emit(.baseStep(step: baseStep, loss: loss, learningRate: program.base.optimizer.learningRate))
-        if configuration.method != .finetune, baseStep > configuration.warmupSteps,
+        if configuration.method.learnsMeta, baseStep > configuration.warmupSteps,
            baseStep % (configuration.unroll * accumulation) == 0 {
             let replay = ForwardContext(training: context.training, updatesRunningStatistics: false)
             replay.rng = replayState
-            _ = try metaUpdate(lastBatch: batch, replayContext: replay, releasingAdaptationState: true)
+            // The next base step replaces the optimizer's state for A, so the method may free it as it goes.
+            _ = try metaUpdate(passes(lastBatch: batch, replayContext: replay, releasingAdaptationState: true))
         }
         if let evaluate, let interval = configuration.evaluationInterval, baseStep % interval == 0 {
             emit(.evaluation(step: baseStep, metrics: evaluate(baseStep)))
@@ -246,20 +239,15 @@ public final class Engine<Program: BilevelProgram> {
     @discardableResult
     public func metaUpdate(lastBatch: Program.Batch, replayContext: ForwardContext) throws -> MetaStepResult {
         try requireAdaptationState()
-        return try metaUpdate(lastBatch: lastBatch, replayContext: replayContext, releasingAdaptationState: false)
+        return try metaUpdate(passes(lastBatch: lastBatch, replayContext: replayContext, releasingAdaptationState: false))
     }
 
-    /// `releasingAdaptationState`: free the base optimizer's state for A (Adam: its last gradient) as soon as
-    /// the method no longer needs it, as `step()` does; a second meta step before the next base step then
-    /// cannot use A.
-    private func metaUpdate(lastBatch: Program.Batch, replayContext: ForwardContext,
-                            releasingAdaptationState: Bool) throws -> MetaStepResult {
+    private func metaUpdate(_ passes: MetaStepPasses<Program>) throws -> MetaStepResult {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { metaSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-        let result = try hypergradient(lastBatch: lastBatch, replayContext: replayContext,
-                                       releasingAdaptationState: releasingAdaptationState)
+        let result = try hypergradient(passes)
         let norm = Float(ParameterVectors.norm(result.hypergradient))
-        guard configuration.method == .finetune || (result.metaLoss.isFinite && norm.isFinite) else {
+        guard !configuration.method.learnsMeta || (result.metaLoss.isFinite && norm.isFinite) else {
             throw EngineError.nonFiniteLoss(which: "meta", step: baseStep, value: result.metaLoss.isFinite ? norm : result.metaLoss)
         }
         let meta = program.meta
@@ -275,56 +263,39 @@ public final class Engine<Program: BilevelProgram> {
     /// The hypergradient dL_meta/dλ of the configured method (averaged over ranks), without updating λ.
     public func hypergradient(lastBatch: Program.Batch, replayContext: ForwardContext) throws -> MetaStepResult {
         try requireAdaptationState()
-        return try hypergradient(lastBatch: lastBatch, replayContext: replayContext, releasingAdaptationState: false)
+        return try hypergradient(passes(lastBatch: lastBatch, replayContext: replayContext, releasingAdaptationState: false))
     }
 
     /// Throws `adaptationStateReleased` when the method needs A and the base optimizer has freed it.
     private func requireAdaptationState() throws {
-        guard configuration.method.usesAdaptation, !program.base.optimizer.hasUpdateDerivativeState(program.base.parameters) else { return }
+        guard configuration.method.usesAdaptation,
+              !program.base.optimizer.hasUpdateDerivativeState(program.base.parameters) else { return }
         throw EngineError.adaptationStateReleased(step: baseStep)
     }
 
-    private func hypergradient(lastBatch: Program.Batch, replayContext: ForwardContext,
-                               releasingAdaptationState: Bool) throws -> MetaStepResult {
-        var result = try localHypergradient(lastBatch: lastBatch, replayContext: replayContext,
-                                            releasingAdaptationState: releasingAdaptationState)
-        if communicator.isDistributed && !result.reduced {
-            result.hypergradient = try metaReducer.reduce(result.hypergradient)
-            result.reduced = true
-        }
-        return result
-    }
-
-    private func localHypergradient(lastBatch: Program.Batch, replayContext: ForwardContext,
-                                    releasingAdaptationState: Bool) throws -> MetaStepResult {
-        // Only SAMA uses A: the other methods free its state before their passes (SAMA frees it as it goes).
+    /// The passes of a meta step after the base step on `lastBatch`. `releasingAdaptationState`: the base
+    /// optimizer's state for A may be freed as soon as the method is done with it (at once if it uses none).
+    private func passes(lastBatch: Program.Batch, replayContext: ForwardContext,
+                        releasingAdaptationState: Bool) -> MetaStepPasses<Program> {
         if releasingAdaptationState, !configuration.method.usesAdaptation {
             program.base.optimizer.releaseUpdateDerivativeState(program.base.parameters)
         }
         let metaContext = ForwardContext(training: context.training, updatesRunningStatistics: false,
                                          seed: configuration.seed &+ UInt64(metaStep) &+ 0x5A4D)
-        let passes = MetaStepPasses(program: program, lastBatch: lastBatch, replayContext: replayContext, metaContext: metaContext,
-                                    lambdaReducer: communicator.isDistributed ? metaReducer : nil,
-                                    touchedBy: lastTouched, streamBlockElements: configuration.metaGradientBlockElements,
-                                    baseStep: baseStep)
-        switch configuration.method {
-        case .finetune:
-            return MetaStepResult(hypergradient: program.meta.tensors.map { Tensor.zeros($0.shape) }, metaLoss: .nan, epsilon: nil, reduced: true)
-        case let .sama(alpha, along):
-            return try FiniteDifferenceHypergradient(adapt: true, alpha: alpha, baseUpdateAlongV: along,
-                                                     freezeMetaInputs: configuration.freezeMetaInputs,
-                                                     releasesAdaptationState: releasingAdaptationState).compute(passes)
-        case let .samaNA(alpha, along):
-            return try FiniteDifferenceHypergradient(adapt: false, alpha: alpha, baseUpdateAlongV: along,
-                                                     freezeMetaInputs: configuration.freezeMetaInputs).compute(passes)
-        case let .darts(alpha):
-            return try FiniteDifferenceHypergradient(adapt: false, alpha: alpha, baseUpdateAlongV: false,
-                                                     freezeMetaInputs: configuration.freezeMetaInputs).compute(passes)
-        case let .neumann(iterations, alpha):
-            return ImplicitHypergradient(solver: .neumann(iterations: iterations, alpha: alpha)).compute(passes)
-        case let .cg(iterations):
-            return ImplicitHypergradient(solver: .conjugateGradient(iterations: iterations)).compute(passes)
+        return MetaStepPasses(program: program, lastBatch: lastBatch, replayContext: replayContext, metaContext: metaContext,
+                              lambdaReducer: communicator.isDistributed ? metaReducer : nil,
+                              touchedBy: lastTouched, streamBlockElements: configuration.metaGradientBlockElements,
+                              baseStep: baseStep, releasesAdaptationState: releasingAdaptationState)
+    }
+
+    /// The method's hypergradient, averaged over ranks if the method did not already do so.
+    private func hypergradient(_ passes: MetaStepPasses<Program>) throws -> MetaStepResult {
+        var result = try configuration.method.compute(passes)
+        if communicator.isDistributed && !result.reduced {
+            result.hypergradient = try metaReducer.reduce(result.hypergradient)
+            result.reduced = true
         }
+        return result
     }
 
     /// Sets the counters and the generator (checkpoint restore).

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import Tensors
 
@@ -59,4 +60,43 @@ extension EpochSampler {
         guard samplers.count == 2 else { throw ProgramCheckpointError.mismatch("data state", "expected two samplers") }
         return (samplers[0], samplers[1])
     }
+}
+
+/// The two batch streams of a program that reweights training samples against a meta set: every rank's
+/// strided shard of each global base batch, and whole meta batches (the same on every rank). Its state is
+/// the program's data position in checkpoints.
+public struct BatchStreams: Sendable, Equatable {
+    public var train: EpochSampler
+    public var meta: EpochSampler
+    /// This process's rank and the number of ranks sharing each global base batch.
+    public private(set) var rank = 0
+    public private(set) var worldSize = 1
+
+    /// Base batches from `trainCount` samples (seeded with `seed`), meta batches from `metaCount` (`seed + 1`).
+    public init(trainCount: Int, batchSize: Int, metaCount: Int, metaBatchSize: Int, seed: UInt64, rank: Int = 0, worldSize: Int = 1) {
+        train = EpochSampler(count: trainCount, batchSize: batchSize, seed: seed)
+        meta = EpochSampler(count: metaCount, batchSize: metaBatchSize, seed: seed &+ 1)
+        self.rank = rank
+        self.worldSize = worldSize
+    }
+
+    /// Trains as rank `rank` of `size`. Throws `ShardingError` unless the global batch splits into equal shards
+    /// (then the mean over ranks of the shard gradients is the global batch's gradient).
+    public mutating func shard(rank: Int, of size: Int) throws {
+        precondition(rank >= 0 && rank < size, "rank \(rank) outside 0..<\(size)")
+        try Sharding.checkEqualShards(batchSize: train.batchSize, ranks: size)
+        self.rank = rank
+        worldSize = size
+    }
+
+    /// This rank's shard of the next global base batch.
+    public mutating func nextBase() -> [Int] { train.next(rank: rank, worldSize: worldSize) }
+    /// The next meta batch, whole.
+    public mutating func nextMeta() -> [Int] { meta.next() }
+
+    /// The position of both streams (`ResumableProgram.dataState`).
+    public func state() throws -> Data { try EpochSampler.encodeState(train: train, meta: meta) }
+
+    /// Moves both streams to a position written by `state()`.
+    public mutating func restore(_ data: Data) throws { (train, meta) = try EpochSampler.decodeState(data) }
 }

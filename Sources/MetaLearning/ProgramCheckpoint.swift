@@ -44,7 +44,7 @@ extension Engine where Program: ResumableProgram {
             "format": Self.formatVersion,
             "base_step": String(baseStep), "meta_step": String(metaStep),
             "rng": context.rng.state.map(String.init).joined(separator: ","),
-            "method": program.base.name + "/" + configuration.method.name,
+            "method": program.base.name + "/" + configuration.method.description,
             "data": String(decoding: try program.dataState(), as: UTF8.self),
         ]
         try SafeTensors.write(.init(tensors: tensors, metadata: metadata), to: url)

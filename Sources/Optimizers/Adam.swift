@@ -70,7 +70,7 @@ public final class Adam: Optimizer {
     /// The exact diagonal ∂u/∂g of the last step. With ε' = ε·√(1−β2ᵗ) and k = γ·√(1−β2ᵗ)/(1−β1ᵗ),
     /// u = k·m/(√s + ε') and
     ///     ∂u/∂g = k·[(1−β1)·(√s + ε') − m·(1−β2)·g/√s] / (√s + ε')².
-    /// For ε → 0 this is k·[(1−β1)·β2·s' − β1·(1−β2)·g·m'] / (√s)³, the formula of ALGORITHMS.md §3
+    /// For ε → 0 this is k·[(1−β1)·β2·s' − β1·(1−β2)·g·m'] / (√s)³, the formula of docs/ALGORITHMS.md §3
     /// (primes: state before the step). Unlike Betty, the bias-correction factor is included.
     public func updateDerivative(_ parameters: [NamedParameter]) -> [Tensor] {
         let (k, epsPrime) = derivativeConstants()

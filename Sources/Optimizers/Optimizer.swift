@@ -7,7 +7,7 @@ public typealias NamedParameter = (key: String, tensor: Tensor)
 ///
 /// Every optimizer also exposes the diagonal derivative of its last update with respect to the gradient,
 /// A = ∂u/∂g, evaluated with its state after that step and the current learning rate. SAMA uses it to
-/// adapt the meta gradient to the base optimizer (ALGORITHMS.md §3).
+/// adapt the meta gradient to the base optimizer (docs/ALGORITHMS.md §3).
 public protocol Optimizer: AnyObject {
     /// The learning rate used by the next step (schedules set it before each step).
     var learningRate: Float { get set }

@@ -1,5 +1,9 @@
 import ArgumentParser
-import Applications
+import Benchmarks
+import Classification
+import NoisyLabels
+import Recipes
+import Runtime
 import DataIO
 import Foundation
 import MetaLearning

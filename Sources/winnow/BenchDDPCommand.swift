@@ -1,4 +1,8 @@
-import Applications
+import Benchmarks
+import Classification
+import NoisyLabels
+import Recipes
+import Runtime
 import ArgumentParser
 import Distributed
 import Foundation
@@ -26,29 +30,25 @@ struct BenchDDPCommand: ParsableCommand {
     @Option(help: "All-reduce bucket size in MB.") var bucketMb: Double = 4
     @Flag(inversion: .prefixedNo, help: "Test pending all-reduces each time a gradient is ready (MPI progresses only inside MPI calls).")
     var progress = true
-    @Option(help: "SAMA finite-difference radius α.") var alpha: Float = 1
-    @Flag(help: "Perturb only the parameters the last base gradient touched (SAMA, SAMA-NA, DARTS).") var touchedOnly = false
+    @OptionGroup(title: "Meta learning") var meta: MetaOptions
     @Flag(help: "Reduce embedding tables by the rows a batch touches, after backward, instead of whole in the buckets.") var sparseEmbeddings = false
     @Flag(help: "Small correctness run: 1 rank vs --ranks ranks must agree; exits non-zero otherwise.") var check = false
-    @Flag(help: "Run one configuration in this process (under mpirun: as one rank) and print JSON (used by the parent).") var single = false
-
-    func method(_ name: String) throws -> HypergradientMethod {
-        switch name {
-        case "finetune": .finetune
-        case "sama": .sama(alpha: alpha)
-        case "sama-na": .samaNA(alpha: alpha)
-        case "darts": .darts()
-        case "neumann": .neumann()
-        case "cg": .cg()
-        default: throw ValidationError("unknown method '\(name)' (finetune, sama, sama-na, darts, neumann, cg)")
-        }
-    }
+    @Flag(help: "Run one configuration (the first of --methods and --unrolls) in this process (under mpirun: as one rank) and print JSON.")
+    var single = false
+    @Option(help: ArgumentHelp("With --single: the whole configuration as JSON (how the parent starts its children).",
+                               visibility: .hidden))
+    var config: String?
 
     func validate() throws {
-        for m in methods.split(separator: ",") { _ = try method(String(m)) }
+        _ = try parseMethods(methods)
+        _ = try parsePositiveIntegers(unrolls, option: "--unrolls")
+        if config != nil, !single { throw ValidationError("--config goes with --single") }
+        guard (1...1_024).contains(ranks) else { throw ValidationError("--ranks must be in 1…1024, got \(ranks)") }
+        guard (1...1_000_000).contains(batchSize) else { throw ValidationError("--batch-size must be in 1…1000000, got \(batchSize)") }
+        guard bucketMb.isFinite, bucketMb > 0, bucketMb <= 4_096 else { throw ValidationError("--bucket-mb must be in (0, 4096]") }
         guard ranks >= 1, batchSize % ranks == 0 else { throw ValidationError("--batch-size \(batchSize) must be a multiple of --ranks \(ranks)") }
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
-        guard metaBatchSize ?? 1 >= 1 else { throw ValidationError("--meta-batch-size must be at least 1") }
+        guard (1...10_000_000).contains(steps) else { throw ValidationError("--steps must be in 1…10000000, got \(steps)") }
+        guard (1...1_000_000).contains(metaBatchSize ?? 1) else { throw ValidationError("--meta-batch-size must be in 1…1000000") }
         guard !hidden.split(separator: ",").contains(where: { (Int($0) ?? 0) < 1 }) else {
             throw ValidationError("--hidden must be positive integers separated by commas, got '\(hidden)'")
         }
@@ -57,27 +57,28 @@ struct BenchDDPCommand: ParsableCommand {
         }
     }
 
-    /// The arguments that describe the problem, passed on to the child processes.
-    private var problemArguments: [String] {
-        ["--model", model.rawValue, "--hidden", hidden, "--meta-batch-size", String(resolvedMetaBatchSize)] + text.arguments
-    }
-
     private var resolvedMetaBatchSize: Int { metaBatchSize ?? (model == .mlp ? 100 : 32) }
+
+    /// The configuration of one child run: this command's problem and options for `method` at `unroll`.
+    private func configuration(_ method: MetaMethod, unroll: Int) -> DataParallelBenchmark.Configuration {
+        var meta = meta.settings(method, unroll: unroll, defaults: DataParallelBenchmark.defaultMeta)
+        meta.batchSize = resolvedMetaBatchSize
+        var c = DataParallelBenchmark.Configuration(meta: meta)
+        c.model = model
+        c.hidden = hidden.split(separator: ",").compactMap { Int($0) }
+        c.text = text.settings
+        c.steps = steps
+        c.batchSize = batchSize
+        c.bucketMegabytes = bucketMb
+        c.progressDuringBackward = progress
+        c.sparseRowReduction = sparseEmbeddings
+        return c
+    }
 
     func run() throws {
         if single {
-            var c = DataParallelBenchmark.Configuration(method: try method(methods))
-            c.model = model
-            c.hidden = hidden.split(separator: ",").compactMap { Int($0) }
-            c.text = text.settings
-            c.unroll = Int(unrolls) ?? 1
-            c.steps = steps
-            c.batchSize = batchSize
-            c.metaBatchSize = resolvedMetaBatchSize
-            c.bucketMegabytes = bucketMb
-            c.progressDuringBackward = progress
-            c.perturbTouchedOnly = touchedOnly
-            c.sparseRowReduction = sparseEmbeddings
+            let c = try config.map { try decodeChildConfiguration($0, as: DataParallelBenchmark.Configuration.self) }
+                ?? configuration(try parseMethods(methods)[0], unroll: parsePositiveIntegers(unrolls, option: "--unrolls")[0])
             if check { try CollectiveSelfTest.run(World.communicator) }
             let result = try DataParallelBenchmark.run(c, communicator: World.communicator)
             if World.communicator.isRoot { print(try encodeJSON(result)) }
@@ -89,11 +90,12 @@ struct BenchDDPCommand: ParsableCommand {
         if model == .textTransformer { print("Meta batch \(resolvedMetaBatchSize), dropout 0, \(text.archive).") }
         print("| method | model (params) | unroll | ranks | global batch | samples/s | speed-up | all-reduce alone ms | waited θ ms/step | for the slower rank | for data | hidden | launch ms/step | waited λ ms/step | MB/step | embedding rows sent |")
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for name in methods.split(separator: ",") {
-            for unroll in unrolls.split(separator: ",") {
-                if name == "finetune" && unroll != unrolls.split(separator: ",").first { continue }
-                let one = try child(method: String(name), unroll: String(unroll), ranks: 1)
-                let many = try child(method: String(name), unroll: String(unroll), ranks: ranks)
+        let unrollList = try parsePositiveIntegers(unrolls, option: "--unrolls")
+        for method in try parseMethods(methods) {
+            for unroll in unrollList {
+                if method == .finetune && unroll != unrollList.first { continue }
+                let one = try child(configuration(method, unroll: unroll), ranks: 1)
+                let many = try child(configuration(method, unroll: unroll), ranks: ranks)
                 for r in [one, many] {
                     print("| \(r.method) | \(r.architecture) (\(r.parameters)) | \(r.unroll) | \(r.ranks) | \(r.batchSize) | "
                         + "\(benchmarkFigure(r.samplesPerSecond)) | \(r.ranks == 1 ? "1" : benchmarkFigure(r.samplesPerSecond / one.samplesPerSecond))× | "
@@ -111,27 +113,33 @@ struct BenchDDPCommand: ParsableCommand {
     /// rounding on rarely updated embedding rows into sign flips of λ's Adam steps (|Δλ| ~ 2e-3 after one meta
     /// step with a 2,000-word vocabulary, < 1e-6 with 10 words), while DARTS agrees to 2e-6 with MLC.
     private func runCheck() throws {
-        let checkMethod = model == .mlp ? "sama" : "darts"
-        let small = model == .mlp ? ["--hidden", "256"]
-            : ["--layers", "1", "--width", "32", "--heads", "2", "--intermediate", "64", "--max-length", "24", "--vocabulary", "2000",
-               "--archive", text.archive]
-        let arguments = ["--model", model.rawValue, "--steps", "12", "--batch-size", String(16 * ranks), "--meta-batch-size", "32", "--check"] + small
-        let one = try child(method: checkMethod, unroll: "2", ranks: 1, extra: arguments)
-        let many = try child(method: checkMethod, unroll: "2", ranks: ranks, extra: arguments)
+        let checkMethod: MetaMethod = model == .mlp ? .sama : .darts
+        var c = configuration(checkMethod, unroll: 2)
+        c.steps = 12
+        c.batchSize = 16 * ranks
+        c.meta.batchSize = 32
+        if model == .mlp {
+            c.hidden = [256]
+        } else {
+            c.text.layers = 1; c.text.width = 32; c.text.heads = 2; c.text.intermediate = 64; c.text.maxLength = 24
+            c.text.vocabularySize = 2_000
+        }
+        let one = try child(c, ranks: 1, check: true)
+        let many = try child(c, ranks: ranks, check: true)
         let lambdaDifference = zip(one.lambda, many.lambda).map { abs($0 - $1) }.max() ?? .infinity
         let normDifference = abs(one.thetaNorm - many.thetaNorm) / one.thetaNorm
-        print("ddp check (\(model.rawValue), \(checkMethod)): collectives self-test passed; \(ranks) ranks vs 1: max |Δλ| \(lambdaDifference), relative Δ‖θ‖ \(normDifference); replicas verified identical (checksum \(many.checksum))")
+        print("ddp check (\(model.rawValue), \(checkMethod.rawValue)): collectives self-test passed; \(ranks) ranks vs 1: max |Δλ| \(lambdaDifference), relative Δ‖θ‖ \(normDifference); replicas verified identical (checksum \(many.checksum))")
         guard one.lambda.count == many.lambda.count, lambdaDifference < 1e-4, normDifference < 1e-5 else {
             throw ValidationError("ddp check failed: \(ranks) ranks differ from one process (max |Δλ| \(lambdaDifference), relative Δ‖θ‖ \(normDifference))")
         }
     }
 
-    private func child(method: String, unroll: String, ranks: Int, extra: [String]? = nil) throws -> DataParallelBenchmark.Result {
+    /// Runs `c` on `ranks` ranks (`mpirun` for more than one); each child gets the configuration as one JSON
+    /// argument.
+    private func child(_ c: DataParallelBenchmark.Configuration, ranks: Int, check: Bool = false) throws -> DataParallelBenchmark.Result {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let arguments = ["bench", "ddp", "--single", "--methods", method, "--unrolls", unroll, "--alpha", String(alpha)]
-            + (touchedOnly ? ["--touched-only"] : []) + (sparseEmbeddings ? ["--sparse-embeddings"] : [])
-            + (extra ?? problemArguments + ["--steps", String(steps), "--batch-size", String(batchSize), "--bucket-mb", String(bucketMb),
-                                            progress ? "--progress" : "--no-progress"])
+        let arguments = ["bench", "ddp", "--single", "--config", try encodeJSON(c)] + (check ? ["--check"] : [])
+        let (method, unroll) = (c.meta.method.rawValue, c.meta.unroll)
         let process = Process()
         if ranks == 1 {
             process.executableURL = URL(fileURLWithPath: executable)

@@ -1,4 +1,8 @@
-import Applications
+import Benchmarks
+import Classification
+import NoisyLabels
+import Recipes
+import Runtime
 import ArgumentParser
 import Foundation
 import ResultStore

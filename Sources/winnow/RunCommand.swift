@@ -1,4 +1,8 @@
-import Applications
+import Benchmarks
+import Classification
+import NoisyLabels
+import Recipes
+import Runtime
 import ArgumentParser
 import ResultStore
 
@@ -45,7 +49,7 @@ struct RunCommand: ParsableCommand {
         defer { interrupts.disarm() }
         let outcome: RunOutcome
         do {
-            outcome = try ApplicationRunner.run(request)
+            outcome = try ApplicationRunner.run(request, registry: .builtIn)
         } catch let failure as ApplicationFailure {
             if store.json && World.communicator.isRoot { printOut(RunReport.json(failure: failure) + "\n") }
             throw failure

@@ -1,7 +1,11 @@
 import DataIO
 import Foundation
 import Testing
-@testable import Applications
+@testable import Benchmarks
+@testable import Classification
+@testable import NoisyLabels
+@testable import Recipes
+@testable import Runtime
 
 @Suite struct ClassifyBadInputTests {
     @Test func nanFeatureStopsTrainingNamingTheBatch() {

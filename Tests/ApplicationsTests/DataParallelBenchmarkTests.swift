@@ -2,25 +2,35 @@ import Distributed
 import Foundation
 import MetaLearning
 import Testing
-@testable import Applications
+import WinnowTestSupport
+@testable import Benchmarks
+@testable import Classification
+@testable import NoisyLabels
+@testable import Recipes
+@testable import Runtime
 
 /// `bench ddp --model text-transformer` on ranks on threads: the noisy-label transformer with MWN + MLC on the
 /// bundled reviews, sharded over 2 ranks, against one process.
-@Suite struct DataParallelBenchmarkTests {
-    static func configuration(_ method: HypergradientMethod) -> DataParallelBenchmark.Configuration {
-        var c = DataParallelBenchmark.Configuration(method: method)
+@Suite(.tags(.slow), .slowTier) struct DataParallelBenchmarkTests {
+    static func configuration(_ method: MetaMethod) -> DataParallelBenchmark.Configuration {
+        var meta = DataParallelBenchmark.defaultMeta
+        meta.method = method
+        meta.alpha = 0.01
+        meta.unroll = 2
+        meta.batchSize = 16
+        var c = DataParallelBenchmark.Configuration(meta: meta)
         c.model = .textTransformer
         c.text.archive = bundledDataset("rt-sentiment-weak.tar.gz")
         c.text.layers = 1; c.text.width = 16; c.text.heads = 2; c.text.intermediate = 32
         c.text.maxLength = 16; c.text.vocabularySize = 500
-        c.unroll = 2; c.steps = 4; c.warmupSteps = 1
-        c.batchSize = 16; c.metaBatchSize = 16
+        c.steps = 4; c.warmupSteps = 1
+        c.batchSize = 16
         return c
     }
 
     /// DARTS (exact under sharding, unlike SAMA with Adam on sparse embedding rows: see `bench ddp --check`).
     @Test func twoRanksMatchOneProcess() throws {
-        let c = Self.configuration(.darts())
+        let c = Self.configuration(.darts)
         let one = try DataParallelBenchmark.run(c, communicator: SingleProcessCommunicator())
         let two = try InProcessGroup.run(size: 2) { try DataParallelBenchmark.run(c, communicator: $0) }
         #expect(one.model == "text-transformer" && one.architecture.hasPrefix("transformer L1-H16-h2-I32-T16-V500"))
@@ -39,8 +49,8 @@ import Testing
     /// Embedding tables reduced by the rows the batches touch: the same training, bit for bit, as reducing
     /// them whole, with fewer bytes.
     @Test func sparseEmbeddingReductionEqualsDense() throws {
-        let dense = Self.configuration(.darts())
-        let sparse = { var c = Self.configuration(.darts()); c.sparseRowReduction = true; return c }()
+        let dense = Self.configuration(.darts)
+        let sparse = { var c = Self.configuration(.darts); c.sparseRowReduction = true; return c }()
         let a = try InProcessGroup.run(size: 2) { try DataParallelBenchmark.run(dense, communicator: $0) }
         let b = try InProcessGroup.run(size: 2) { try DataParallelBenchmark.run(sparse, communicator: $0) }
         #expect(a[0].checksum == b[0].checksum && b[1].checksum == b[0].checksum)

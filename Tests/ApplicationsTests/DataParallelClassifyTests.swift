@@ -2,7 +2,11 @@ import Distributed
 import Foundation
 import NeuralNetworks
 import Testing
-@testable import Applications
+@testable import Benchmarks
+@testable import Classification
+@testable import NoisyLabels
+@testable import Recipes
+@testable import Runtime
 
 /// `classify` on ranks on threads against one process: same batches, gradients averaged by shard size.
 @Suite struct DataParallelClassifyTests {

@@ -2,7 +2,12 @@ import Distributed
 import Foundation
 import ResultStore
 import Testing
-@testable import Applications
+@testable import Benchmarks
+@testable import Classification
+@testable import NoisyLabels
+@testable import Recipes
+@testable import Runtime
+import MetaLearning
 
 /// The noisy-label application on two ranks on threads: rank 0 records the gathered per-sample results of
 /// both ranks, and training matches one process where the mathematics is shard-independent.
@@ -15,7 +20,7 @@ import Testing
             var request = RunRequest(recipePath: recipe, overrides: base + overrides, databasePath: db)
             request.progress = .silent
             request.communicator = communicator
-            return try ApplicationRunner.run(request)
+            return try ApplicationRunner.run(request, registry: .builtIn)
         }
     }
 
@@ -50,10 +55,10 @@ import Testing
                                        archive: archive, directory: directory, db: db)[0].summary.metrics
         }
         var config = NoisyLabelsApplication.Config()
-        #expect(!config.engineConfiguration(seed: 0).sparseRowReduction && !config.engineConfiguration(seed: 0).freezeMetaInputs)
+        #expect(!config.engineConfiguration(seed: 0).sparseRowReduction && !(config.engineConfiguration(seed: 0).method as! SAMA).freezeMetaInputs)
         config.training.sparseEmbeddingReduction = true
         config.meta.freezeMetaInputs = true
-        #expect(config.engineConfiguration(seed: 0).sparseRowReduction && config.engineConfiguration(seed: 0).freezeMetaInputs)
+        #expect(config.engineConfiguration(seed: 0).sparseRowReduction && (config.engineConfiguration(seed: 0).method as! SAMA).freezeMetaInputs)
         let dense = try run(false), sparse = try run(true)
         for key in ["test_accuracy", "test_loss", "weight_auc"] {
             #expect(dense[key] != nil && dense[key] == sparse[key], "\(key): dense \(dense[key] ?? .nan), sparse \(sparse[key] ?? .nan)")

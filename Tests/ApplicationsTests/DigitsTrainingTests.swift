@@ -1,7 +1,11 @@
 import DataIO
 import Foundation
 import Testing
-@testable import Applications
+@testable import Benchmarks
+@testable import Classification
+@testable import NoisyLabels
+@testable import Recipes
+@testable import Runtime
 
 /// The bundled archive, found from this file's location (Tests/ApplicationsTests → repository root).
 func bundledDataset(_ name: String) -> String {

@@ -3,7 +3,11 @@ import Testing
 import MetaLearning
 import NeuralNetworks
 import Tensors
-@testable import Applications
+@testable import Benchmarks
+@testable import Classification
+@testable import NoisyLabels
+@testable import Recipes
+@testable import Runtime
 
 /// `MetaBenchmark.dumpProblem` writes exactly what a `bench meta` run starts from and consumes: the program
 /// `run` builds (same parameters), and the batches its engine draws, in order.
@@ -17,7 +21,10 @@ import Tensors
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-dump-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        var c = MetaBenchmark.Configuration(method: .darts())
+        var meta = MetaBenchmark.defaultMeta
+        meta.method = .darts
+        meta.alpha = 0.01
+        var c = MetaBenchmark.Configuration(meta: meta)
         c.hidden = [8]
         c.seed = 6
         let steps = 4

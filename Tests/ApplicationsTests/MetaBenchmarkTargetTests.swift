@@ -1,5 +1,9 @@
 import Testing
-@testable import Applications
+@testable import Benchmarks
+@testable import Classification
+@testable import NoisyLabels
+@testable import Recipes
+@testable import Runtime
 
 /// `MetaBenchmark.targetChecks`: the engine issue's speed and memory targets read off a `bench meta` grid.
 @Suite struct MetaBenchmarkTargetTests {

@@ -1,5 +1,9 @@
 import Testing
-@testable import Applications
+@testable import Benchmarks
+@testable import Classification
+@testable import NoisyLabels
+@testable import Recipes
+@testable import Runtime
 
 /// ROC-AUC and the weight / correction summaries against hand-computed answers.
 @Suite struct NoiseDetectionTests {

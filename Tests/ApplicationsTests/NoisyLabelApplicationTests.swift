@@ -2,7 +2,11 @@ import DataIO
 import Foundation
 import Testing
 import ResultStore
-@testable import Applications
+@testable import Benchmarks
+@testable import Classification
+@testable import NoisyLabels
+@testable import Recipes
+@testable import Runtime
 
 /// The noisy-label application end to end on a small synthetic WRENCH archive: what it records, the gold
 /// ceiling, and clear errors on bad data and settings.
@@ -41,7 +45,7 @@ import ResultStore
         let recipe = directory.appendingPathComponent("recipe-\(UUID()).yaml").path
         try "application: noisy-labels\nseed: 3\n".write(toFile: recipe, atomically: true, encoding: .utf8)
         let db = directory.appendingPathComponent("results.sqlite").path
-        let outcome = try ApplicationRunner.run(RunRequest(recipePath: recipe, overrides: smallRun(archive: archive) + overrides, databasePath: db))
+        let outcome = try ApplicationRunner.run(RunRequest(recipePath: recipe, overrides: smallRun(archive: archive) + overrides, databasePath: db), registry: .builtIn)
         return (outcome, try ResultStore(path: db, mode: .existing))
     }
 

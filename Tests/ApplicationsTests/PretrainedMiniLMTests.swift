@@ -3,13 +3,18 @@ import Foundation
 import NeuralNetworks
 import Tensors
 import Testing
-@testable import Applications
+import WinnowTestSupport
+@testable import Benchmarks
+@testable import Classification
+@testable import NoisyLabels
+@testable import Recipes
+@testable import Runtime
 
 /// The pretrained all-MiniLM-L6-v2 sentence encoder: WordPiece ids and cosine similarities against values from
 /// the reference implementation (Hugging Face tokenizer + sentence-transformers), tokenizer edge cases, and the
 /// loader's errors. The model must be installed (`bash scripts/install-minilm.sh`, run by scripts/setup.sh):
 /// without it these tests fail rather than skip.
-@Suite struct PretrainedMiniLMTests {
+@Suite(.tags(.miniLM), .needsMiniLM) struct PretrainedMiniLMTests {
     static let sentences = ["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium."]
 
     static func vocabulary() throws -> WordPieceTokenizer {

@@ -3,12 +3,17 @@ import Foundation
 import NeuralNetworks
 import Tensors
 import Testing
-@testable import Applications
+import WinnowTestSupport
+@testable import Benchmarks
+@testable import Classification
+@testable import NoisyLabels
+@testable import Recipes
+@testable import Runtime
 
 /// `model.kind: pretrained_transformer`: the whole all-MiniLM-L6-v2 encoder (installed by scripts/setup.sh)
 /// fine-tuned under a new head. The classifier starts from the pretrained encoder, a SAMA run on the toy
 /// archive records everything, and a `model.max_length` beyond the encoder's positions is a setting error.
-@Suite struct PretrainedTransformerRunTests {
+@Suite(.tags(.miniLM, .slow), .needsMiniLM, .slowTier) struct PretrainedTransformerRunTests {
     typealias Toy = NoisyLabelApplicationTests
     static let overrides = ["model.kind=pretrained_transformer", "model.max_length=16", "training.learning_rate=0.0001",
                             "meta.method=sama", "meta.correct=true"]

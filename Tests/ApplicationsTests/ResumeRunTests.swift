@@ -1,7 +1,11 @@
 import Foundation
 import ResultStore
 import Testing
-@testable import Applications
+@testable import Benchmarks
+@testable import Classification
+@testable import NoisyLabels
+@testable import Recipes
+@testable import Runtime
 
 /// `winnow run --resume`: a noisy-label run that fails in epoch 2 resumes from its epoch-1 checkpoint and
 /// ends exactly where an uninterrupted run ends.
@@ -18,19 +22,19 @@ import Testing
     @Test func resumedRunEqualsAnUninterruptedOne() throws {
         let directory = try NoisyLabelApplicationTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let straight = try ApplicationRunner.run(try request(directory, db: directory.appendingPathComponent("a.sqlite").path))
+        let straight = try ApplicationRunner.run(try request(directory, db: directory.appendingPathComponent("a.sqlite").path), registry: .builtIn)
 
         let db = directory.appendingPathComponent("b.sqlite").path
         var failing = try request(directory, db: db)
         failing.injectedFault = (rank: 0, step: 2)
-        #expect(throws: ApplicationFailure.self) { try ApplicationRunner.run(failing) }
+        #expect(throws: ApplicationFailure.self) { try ApplicationRunner.run(failing, registry: .builtIn) }
         let store = try ResultStore(path: db, mode: .existing)
         #expect(try store.run(1).status == .failed)
         #expect(try store.latestCheckpoint(run: 1)?.step == 1)
 
         var resume = RunRequest(recipePath: "", databasePath: db)
         resume.resumeRunID = 1
-        let resumed = try ApplicationRunner.run(resume)
+        let resumed = try ApplicationRunner.run(resume, registry: .builtIn)
         #expect(resumed.runID == 1)
         for key in ["test_accuracy", "test_loss", "weight_auc", "weight_mean_wrong", "gate", "meta_steps", "labels_fixed"] {
             #expect(resumed.summary.metrics[key] == straight.summary.metrics[key], "\(key) differs after resuming")
@@ -41,10 +45,10 @@ import Testing
         #expect(try store.weights(run: 1, step: 3).map(\.weight) == (try ResultStore(path: directory.appendingPathComponent("a.sqlite").path, mode: .existing)).weights(run: 1, step: 3).map(\.weight))
 
         // A completed run, and a resume with overrides, are refused without touching the store.
-        #expect(throws: RunNotResumable.self) { try ApplicationRunner.run(resume) }
+        #expect(throws: RunNotResumable.self) { try ApplicationRunner.run(resume, registry: .builtIn) }
         var withOverrides = resume
         withOverrides.overrides = ["training.epochs=5"]
-        #expect(throws: RunNotResumable.self) { try ApplicationRunner.run(withOverrides) }
+        #expect(throws: RunNotResumable.self) { try ApplicationRunner.run(withOverrides, registry: .builtIn) }
     }
 
     /// Fails a run at epoch 2 and returns its database and checkpoint path.
@@ -52,7 +56,7 @@ import Testing
         let db = directory.appendingPathComponent("\(name).sqlite").path
         var failing = try request(directory, db: db, overrides: ["seed=\(seed)"])
         failing.injectedFault = (rank: 0, step: 2)
-        #expect(throws: ApplicationFailure.self) { try ApplicationRunner.run(failing) }
+        #expect(throws: ApplicationFailure.self) { try ApplicationRunner.run(failing, registry: .builtIn) }
         let checkpoint = try #require(try ResultStore(path: db, mode: .existing).latestCheckpoint(run: 1)?.path)
         return (db, checkpoint)
     }
@@ -60,14 +64,14 @@ import Testing
     func resume(_ db: String) throws -> RunOutcome {
         var resume = RunRequest(recipePath: "", databasePath: db)
         resume.resumeRunID = 1
-        return try ApplicationRunner.run(resume)
+        return try ApplicationRunner.run(resume, registry: .builtIn)
     }
 
     /// The resumed run really continues from the checkpoint: given another run's checkpoint, it ends elsewhere.
     @Test func resumeContinuesFromTheCheckpointFile() throws {
         let directory = try NoisyLabelApplicationTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let straight = try ApplicationRunner.run(try request(directory, db: directory.appendingPathComponent("a.sqlite").path))
+        let straight = try ApplicationRunner.run(try request(directory, db: directory.appendingPathComponent("a.sqlite").path), registry: .builtIn)
         let mine = try failedRun(directory, name: "mine"), other = try failedRun(directory, name: "other", seed: 6)
         try FileManager.default.removeItem(atPath: mine.checkpoint)
         try FileManager.default.copyItem(atPath: other.checkpoint, toPath: mine.checkpoint)

@@ -1,10 +1,15 @@
 import Foundation
 import Testing
-@testable import Applications
+import WinnowTestSupport
+@testable import Benchmarks
+@testable import Classification
+@testable import NoisyLabels
+@testable import Recipes
+@testable import Runtime
 
 /// `model.kind: sentence_embedding`: frozen all-MiniLM-L6-v2 features (installed by scripts/setup.sh) and a
 /// trained head, on the toy WRENCH archive; the features are cached next to the database.
-@Suite struct SentenceEmbeddingRunTests {
+@Suite(.tags(.miniLM), .needsMiniLM) struct SentenceEmbeddingRunTests {
     typealias Toy = NoisyLabelApplicationTests
     static let overrides = ["model.kind=sentence_embedding", "model.max_length=32", "meta.method=sama", "meta.correct=true",
                             "meta.perturb_touched_only=false"]

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import Applications
+@testable import Benchmarks
+@testable import Classification
+@testable import NoisyLabels
+@testable import Recipes
+@testable import Runtime
 
 /// Every recipe under `Recipes/` names a built-in application, uses only its keys, and passes its checks:
 /// a typo in a shipped recipe fails here, not minutes into somebody's run.

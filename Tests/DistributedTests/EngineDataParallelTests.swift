@@ -13,14 +13,14 @@ import Tensors
     static let data = SyntheticNoisyLabels(classes: 4, dimension: 12, meanStd: 0.5, trainCount: 240, metaCount: 48,
                                            testCount: 8, noise: 0.3, seed: 1)
 
-    static func train(_ method: HypergradientMethod, communicator: any Communicator, steps: Int, unroll: Int = 1,
+    static func train(_ method: any Hypergradient, communicator: any Communicator, steps: Int, unroll: Int = 1,
                       accumulation: Int = 1, bucketBytes: Int = 256) throws -> Final {
         var rng = RandomGenerator(seed: 2)
         let program = DenseReweightingProgram(model: MLP(widths: [12, 16, 4], rng: &rng), weightNet: MetaWeightNet(hidden: 8, rng: &rng),
                                               train: data.train, clean: data.meta,
                                               baseOptimizer: Adam(learningRate: 1e-2), metaOptimizer: Adam(learningRate: 1e-2),
                                               batchSize: 24, metaBatchSize: 16, normalization: .mean, seed: 3)
-        program.uniformWeights = method == .finetune
+        program.uniformWeights = !method.learnsMeta
         try program.shard(rank: communicator.rank, of: communicator.size)
         var configuration = Engine<DenseReweightingProgram>.Configuration(method: method, unroll: unroll, gradientAccumulation: accumulation, seed: 4)
         configuration.bucketCapacityBytes = bucketBytes
@@ -40,27 +40,27 @@ import Tensors
     /// Measured maximum difference: see the printed values; 2e-4 leaves room, while a wrong scheme (e.g. a sum
     /// instead of a mean, or an unreduced g⁻) moves parameters by 1e-2 or more.
     @Test(arguments: [
-        (HypergradientMethod.sama(alpha: 0.1, baseUpdateAlongV: true), 1, 1),
-        (.sama(alpha: 0.1, baseUpdateAlongV: false), 2, 1),
-        (.samaNA(alpha: 0.1, baseUpdateAlongV: true), 1, 2),
-        (.darts(), 2, 2),
-        (.finetune, 1, 2),
-    ])
-    func dataParallelEqualsOneProcessOnTheGlobalBatch(_ method: HypergradientMethod, _ unroll: Int, _ accumulation: Int) throws {
+        (SAMA(alpha: 0.1, baseUpdateAlongV: true), 1, 1),
+        (SAMA(alpha: 0.1, baseUpdateAlongV: false), 2, 1),
+        (SAMANA(alpha: 0.1, baseUpdateAlongV: true), 1, 2),
+        (DARTS(), 2, 2),
+        (Finetune(), 1, 2),
+    ] as [(any Hypergradient, Int, Int)])
+    func dataParallelEqualsOneProcessOnTheGlobalBatch(_ method: any Hypergradient, _ unroll: Int, _ accumulation: Int) throws {
         let single = try Self.train(method, communicator: SingleProcessCommunicator(), steps: 12, unroll: unroll, accumulation: accumulation)
         for size in [2, 4] {
             let ranks = try InProcessGroup.run(size: size) { c in
                 try Self.train(method, communicator: c, steps: 12, unroll: unroll, accumulation: accumulation)
             }
             for r in ranks {
-                #expect(r.theta == ranks[0].theta && r.lambda == ranks[0].lambda, "\(method.name): replicas differ")
+                #expect(r.theta == ranks[0].theta && r.lambda == ranks[0].lambda, "\(method.description): replicas differ")
                 #expect(r.checksum == ranks[0].checksum)
             }
             let dTheta = Self.maxDifference(ranks[0].theta, single.theta), dLambda = Self.maxDifference(ranks[0].lambda, single.lambda)
-            print("ddp \(method.name) unroll \(unroll) accumulation \(accumulation) ranks \(size): max |Δθ| \(dTheta), max |Δλ| \(dLambda)")
-            #expect(dTheta < 2e-4, "\(method.name) on \(size) ranks: θ differs from one process by \(dTheta)")
-            #expect(dLambda < 2e-4, "\(method.name) on \(size) ranks: λ differs from one process by \(dLambda)")
-            if method != .finetune { #expect(Self.maxDifference(single.lambda, Self.initialLambda) > 1e-3, "λ must move for the test to mean anything") }
+            print("ddp \(method.description) unroll \(unroll) accumulation \(accumulation) ranks \(size): max |Δθ| \(dTheta), max |Δλ| \(dLambda)")
+            #expect(dTheta < 2e-4, "\(method.description) on \(size) ranks: θ differs from one process by \(dTheta)")
+            #expect(dLambda < 2e-4, "\(method.description) on \(size) ranks: λ differs from one process by \(dLambda)")
+            if method.learnsMeta { #expect(Self.maxDifference(single.lambda, Self.initialLambda) > 1e-3, "λ must move for the test to mean anything") }
             // Only the last micro-step of each window communicates.
             let parameterBytes = single.theta.reduce(0) { $0 + $1.count } * 4
             #expect(ranks[0].baseBytes == parameterBytes * 12 / accumulation)
@@ -74,8 +74,8 @@ import Tensors
     }()
 
     /// Neumann and CG average the ranks' hypergradients: λ stays identical on every rank.
-    @Test(arguments: [HypergradientMethod.neumann(), .cg()])
-    func implicitMethodsKeepReplicasIdentical(_ method: HypergradientMethod) throws {
+    @Test(arguments: [Neumann(), ConjugateGradient()] as [any Hypergradient])
+    func implicitMethodsKeepReplicasIdentical(_ method: any Hypergradient) throws {
         let ranks = try InProcessGroup.run(size: 2) { c in try Self.train(method, communicator: c, steps: 6) }
         #expect(ranks[0].lambda == ranks[1].lambda && ranks[0].theta == ranks[1].theta)
         #expect(ranks[0].metaRounds == 6)

@@ -5,7 +5,7 @@ import Tensors
 import WinnowTestSupport
 @testable import MetaLearning
 
-/// MLC (ALGORITHMS.md §6): distributions out, features detached, the gate's mixture, derivatives.
+/// MLC (docs/ALGORITHMS.md §6): distributions out, features detached, the gate's mixture, derivatives.
 @Suite struct LabelCorrectionNetTests {
     @Test func outputsDistributionsAndDetachesFeatures() {
         var rng = RandomGenerator(seed: 1)

@@ -9,7 +9,7 @@ import Tensors
     static let data = SyntheticNoisyLabels(classes: 4, dimension: 12, meanStd: 0.5, trainCount: 600, metaCount: 80, testCount: 10, noise: 0.4, seed: 3)
 
     /// A fresh program and engine; `initSeed` changes the initial weights (a resumed run must not depend on them).
-    func makeEngine(initSeed: UInt64, method: HypergradientMethod) -> (Engine<DenseReweightingProgram>, DenseReweightingProgram) {
+    func makeEngine(initSeed: UInt64, method: any Hypergradient) -> (Engine<DenseReweightingProgram>, DenseReweightingProgram) {
         var rng = RandomGenerator(seed: initSeed)
         let program = DenseReweightingProgram(model: MLP(widths: [12, 16, 4], dropout: 0.2, rng: &rng), weightNet: MetaWeightNet(hidden: 8, rng: &rng),
                                               train: Self.data.train, clean: Self.data.meta,
@@ -21,8 +21,8 @@ import Tensors
 
     func snapshot(_ p: DenseReweightingProgram) -> [Float] { (p.base.tensors + p.meta.tensors).flatMap(\.scalars) }
 
-    @Test(arguments: [HypergradientMethod.sama(alpha: 0.1), .cg(iterations: 2)])
-    func resumedRunMatchesUninterruptedRun(_ method: HypergradientMethod) throws {
+    @Test(arguments: [SAMA(alpha: 0.1), ConjugateGradient(iterations: 2)] as [any Hypergradient])
+    func resumedRunMatchesUninterruptedRun(_ method: any Hypergradient) throws {
         let (straight, straightProgram) = makeEngine(initSeed: 1, method: method)
         try straight.run(steps: 41)
 

@@ -91,8 +91,8 @@ import Tensors
 
     /// Methods that do not adapt free the base optimizer's state for A before their passes; the next base
     /// step brings it back.
-    @Test(arguments: [HypergradientMethod.samaNA(), .darts(), .neumann(), .cg()])
-    func otherMethodsFreeTheLastGradient(_ method: HypergradientMethod) throws {
+    @Test(arguments: [SAMANA(), DARTS(), Neumann(), ConjugateGradient()] as [any Hypergradient])
+    func otherMethodsFreeTheLastGradient(_ method: any Hypergradient) throws {
         let program = program()
         let engine = Engine(program: program, configuration: .init(method: method, unroll: 2))
         try engine.step()

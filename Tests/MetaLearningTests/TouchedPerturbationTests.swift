@@ -35,7 +35,7 @@ import Tensors
     /// mixed-product term is 2β·0.1·∂L_meta/∂w.
     func relativeError(touchedOnly: Bool, adapted: Bool = false, blockElements: Int = 1 << 18) throws -> Double {
         let program = Problem()
-        let method: HypergradientMethod = adapted ? .sama(alpha: 1, baseUpdateAlongV: false) : .samaNA(alpha: 1, baseUpdateAlongV: false)
+        let method: any Hypergradient = adapted ? SAMA(alpha: 1, baseUpdateAlongV: false) : SAMANA(alpha: 1, baseUpdateAlongV: false)
         var configuration = Engine<Problem>.Configuration(method: method, unroll: 1_000)
         configuration.perturbTouchedParametersOnly = touchedOnly
         configuration.metaGradientBlockElements = blockElements

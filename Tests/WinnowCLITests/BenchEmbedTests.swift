@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import WinnowTestSupport
 
 /// `winnow bench embed` through the binary: a few texts embedded with all-MiniLM-L6-v2 (which must be
 /// installed: scripts/setup.sh runs scripts/install-minilm.sh), and bad settings.
-@Suite struct BenchEmbedTests {
+@Suite(.tags(.miniLM), .needsMiniLM) struct BenchEmbedTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     @Test func embedsAFewTextsAndReportsThroughput() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import Applications
+import Recipes
+import Runtime
 import ResultStore
 
 /// Runs the built `winnow` executable. `swift test` builds it alongside the tests; it sits next to the

@@ -1,4 +1,5 @@
-import Applications
+import Recipes
+import Runtime
 import Foundation
 import ResultStore
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Applications
+@testable import Recipes
+@testable import Runtime
 
 @Suite struct RecipeTests {
     typealias Config = EchoStats.Config

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Applications
+@testable import Recipes
+@testable import Runtime
 import ResultStore
 
 /// `winnow run` end to end in-process: dispatch by `application:`, `--set`, recording and failure marking.

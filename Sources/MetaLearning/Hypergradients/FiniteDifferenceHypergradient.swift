@@ -2,22 +2,95 @@ import NeuralNetworks
 import Optimizers
 import Tensors
 
-/// SAMA, SAMA-NA and DARTS: first-order hypergradients from a central difference of ∂L_base/∂λ along
-/// v = A ⊙ ∂L_meta/∂θ (ALGORITHMS.md §2):
+/// SAMA: the base optimizer's adaptation A = ∂u/∂g, a central difference of radius ε = α/‖v‖ along
+/// v = A ⊙ ∂L_meta/∂θ (docs/ALGORITHMS.md §2). Cost: one meta forward + backward, two base forwards and two
+/// backwards through the meta nets only.
+public struct SAMA: Hypergradient {
+    /// The radius α of the central difference (ε = α/‖v‖); the paper's 1 suits BERT-size models.
+    public var alpha: Float
+    /// Leave θ at θ − εv after the meta step (the paper's choice); otherwise θ is restored exactly.
+    public var baseUpdateAlongV: Bool
+    /// Feed the meta nets, in both perturbed passes, the inputs recorded at θ (one more base forward), as
+    /// the exact mixed product sees them; off (the paper's implementation), each pass recomputes them.
+    public var freezeMetaInputs: Bool
+
+    public init(alpha: Float = 1, baseUpdateAlongV: Bool = true, freezeMetaInputs: Bool = false) {
+        self.alpha = alpha; self.baseUpdateAlongV = baseUpdateAlongV; self.freezeMetaInputs = freezeMetaInputs
+    }
+
+    public var method: MetaMethod { .sama }
+    public var usesAdaptation: Bool { true }
+    public func compute<Program: BilevelProgram>(_ passes: MetaStepPasses<Program>) throws -> MetaStepResult {
+        try FiniteDifferenceHypergradient(adapt: true, alpha: alpha, baseUpdateAlongV: baseUpdateAlongV,
+                                          freezeMetaInputs: freezeMetaInputs).compute(passes)
+    }
+}
+
+/// SAMA without adaptation (A = I): the paper's ablation.
+public struct SAMANA: Hypergradient {
+    public var alpha: Float
+    public var baseUpdateAlongV: Bool
+    public var freezeMetaInputs: Bool
+
+    public init(alpha: Float = 1, baseUpdateAlongV: Bool = true, freezeMetaInputs: Bool = false) {
+        self.alpha = alpha; self.baseUpdateAlongV = baseUpdateAlongV; self.freezeMetaInputs = freezeMetaInputs
+    }
+
+    public var method: MetaMethod { .samaNA }
+    public func compute<Program: BilevelProgram>(_ passes: MetaStepPasses<Program>) throws -> MetaStepResult {
+        try FiniteDifferenceHypergradient(adapt: false, alpha: alpha, baseUpdateAlongV: baseUpdateAlongV,
+                                          freezeMetaInputs: freezeMetaInputs).compute(passes)
+    }
+}
+
+/// DARTS' finite-difference hypergradient: A = I and θ restored after the meta step. Its radius α is the
+/// same setting as SAMA's (`meta.alpha`, `--alpha`); DARTS' paper uses 0.01.
+public struct DARTS: Hypergradient {
+    public var alpha: Float
+    public var freezeMetaInputs: Bool
+
+    public init(alpha: Float = 0.01, freezeMetaInputs: Bool = false) {
+        self.alpha = alpha; self.freezeMetaInputs = freezeMetaInputs
+    }
+
+    public var method: MetaMethod { .darts }
+    public func compute<Program: BilevelProgram>(_ passes: MetaStepPasses<Program>) throws -> MetaStepResult {
+        try FiniteDifferenceHypergradient(adapt: false, alpha: alpha, baseUpdateAlongV: false,
+                                          freezeMetaInputs: freezeMetaInputs).compute(passes)
+    }
+}
+
+extension Hypergradient where Self == SAMA {
+    /// SAMA with radius α.
+    public static func sama(alpha: Float = 1, baseUpdateAlongV: Bool = true, freezeMetaInputs: Bool = false) -> SAMA {
+        SAMA(alpha: alpha, baseUpdateAlongV: baseUpdateAlongV, freezeMetaInputs: freezeMetaInputs)
+    }
+}
+
+extension Hypergradient where Self == SAMANA {
+    /// SAMA without adaptation.
+    public static func samaNA(alpha: Float = 1, baseUpdateAlongV: Bool = true, freezeMetaInputs: Bool = false) -> SAMANA {
+        SAMANA(alpha: alpha, baseUpdateAlongV: baseUpdateAlongV, freezeMetaInputs: freezeMetaInputs)
+    }
+}
+
+extension Hypergradient where Self == DARTS {
+    /// DARTS with radius α.
+    public static func darts(alpha: Float = 0.01, freezeMetaInputs: Bool = false) -> DARTS {
+        DARTS(alpha: alpha, freezeMetaInputs: freezeMetaInputs)
+    }
+}
+
+/// The shared computation of SAMA, SAMA-NA and DARTS:
 ///     ε = α/‖v‖,  dL/dλ = ∂L_meta/∂λ + (g⁻ − g⁺)/(2ε),  g± = ∂L_base(θ ± εv, λ; B)/∂λ.
 struct FiniteDifferenceHypergradient {
     /// Use the base optimizer's ∂u/∂g as A (SAMA); identity otherwise (SAMA-NA, DARTS).
     var adapt: Bool
     var alpha: Float
-    /// Leave θ at θ − εv afterwards (the paper's SAMA; computed as θ + εv − 2εv); otherwise θ is restored exactly.
+    /// Leave θ at θ − εv afterwards (computed as θ + εv − 2εv); otherwise θ is restored exactly.
     var baseUpdateAlongV: Bool
-    /// Feed the meta nets the same inputs in both passes (those at θ, from one more forward), so the difference sees
-    /// them detached from θ as the exact mixed product does; otherwise each pass recomputes them and the
-    /// difference also picks up how the inputs move along v (`Engine.Configuration.freezeMetaInputs`).
+    /// Feed the meta nets the same inputs in both passes (those at θ, from one more forward).
     var freezeMetaInputs: Bool = false
-    /// With `adapt`: free the base optimizer's state for A of each parameter once its part of v is computed
-    /// (Adam's last gradient). The engine's meta step sets it: the next base step replaces that state.
-    var releasesAdaptationState = false
 
     /// The hypergradient on the last base batch (θ left at θ − εv with `baseUpdateAlongV`, else restored).
     ///
@@ -33,11 +106,11 @@ struct FiniteDifferenceHypergradient {
         if adapt {
             // v = A ⊙ g_meta built block by block as the meta backward streams g_meta: a linear layer's weight
             // gradient is computed a few rows at a time and folded straight into v, and with
-            // `releasesAdaptationState` v takes over the buffer of Adam's last gradient (A of each entry is read
+            // `passes.releasesAdaptationState` v takes over the buffer of Adam's last gradient (A of each entry is read
             // before the entry is overwritten), so g_meta never exists whole next to that gradient.
             // The touched mask and ‖v‖ are applied and summed block by block too (no pass over v afterwards).
             let adapted = AdaptedMetaGradient(parameters: base.parameters, optimizer: base.optimizer,
-                                              releasingState: releasesAdaptationState, touchedBy: passes.touchedBy)
+                                              releasingState: passes.releasesAdaptationState, touchedBy: passes.touchedBy)
             (direct, metaLoss) = passes.metaGradients(streamingTheta: adapted.consume)
             v = adapted.vectors()
             norm = adapted.norm

@@ -2,8 +2,44 @@ import NeuralNetworks
 import Optimizers
 import Tensors
 
-/// Neumann-series and conjugate-gradient hypergradients with exact Hessian-vector and mixed products
-/// (double backward through the base loss on the last batch), ALGORITHMS.md §4:
+/// Neumann series for x ≈ H⁻¹ ∂L_meta/∂θ with exact Hessian-vector products (double backward; Lorraine et
+/// al. 2020): p = v = g; K times v ← v − α·H·v, p ← p + v; x = α·p (docs/ALGORITHMS.md §4).
+public struct Neumann: Hypergradient {
+    public var iterations: Int
+    public var alpha: Float
+    public init(iterations: Int = 1, alpha: Float = 1) {
+        self.iterations = iterations; self.alpha = alpha
+    }
+    public var method: MetaMethod { .neumann }
+    public func compute<Program: BilevelProgram>(_ passes: MetaStepPasses<Program>) throws -> MetaStepResult {
+        ImplicitHypergradient(solver: .neumann(iterations: iterations, alpha: alpha)).compute(passes)
+    }
+}
+
+/// Conjugate gradient on H·x = ∂L_meta/∂θ from x = 0 with exact Hessian-vector products (iMAML).
+public struct ConjugateGradient: Hypergradient {
+    public var iterations: Int
+    public init(iterations: Int = 1) {
+        self.iterations = iterations
+    }
+    public var method: MetaMethod { .cg }
+    public func compute<Program: BilevelProgram>(_ passes: MetaStepPasses<Program>) throws -> MetaStepResult {
+        ImplicitHypergradient(solver: .conjugateGradient(iterations: iterations)).compute(passes)
+    }
+}
+
+extension Hypergradient where Self == Neumann {
+    /// Neumann with K iterations and step α.
+    public static func neumann(iterations: Int = 1, alpha: Float = 1) -> Neumann { Neumann(iterations: iterations, alpha: alpha) }
+}
+
+extension Hypergradient where Self == ConjugateGradient {
+    /// Conjugate gradient with K iterations.
+    public static func cg(iterations: Int = 1) -> ConjugateGradient { ConjugateGradient(iterations: iterations) }
+}
+
+/// The shared computation of Neumann and CG, with exact Hessian-vector and mixed products (double backward
+/// through the base loss on the last batch):
 ///     dL/dλ = ∂L_meta/∂λ − ∂²L_base/∂λ∂θ · x,   x ≈ H⁻¹ ∂L_meta/∂θ.
 struct ImplicitHypergradient {
     enum Solver {

@@ -4,8 +4,9 @@ import Optimizers
 import Tensors
 
 /// The passes the hypergradient methods share: the meta gradient, and base-loss evaluations on the last
-/// base batch that replay its dropout masks and leave BatchNorm statistics alone.
-struct MetaStepPasses<Program: BilevelProgram> {
+/// base batch that replay its dropout masks and leave BatchNorm statistics alone. The engine builds one per
+/// meta step and hands it to the method's `Hypergradient.compute`.
+public struct MetaStepPasses<Program: BilevelProgram> {
     let program: Program
     let lastBatch: Program.Batch
     /// The forward context of the last base step, rewound to where that step started.
@@ -19,6 +20,9 @@ struct MetaStepPasses<Program: BilevelProgram> {
     var streamBlockElements = 1 << 18
     /// The base step the meta step follows (for errors).
     var baseStep = 0
+    /// Free the base optimizer's state for A (Adam's last gradient) as soon as it is used: the engine's own
+    /// meta steps set it, since the next base step replaces that state anyway.
+    var releasesAdaptationState = false
 
     /// ∂L_meta/∂θ and the direct term ∂L_meta/∂λ, on a fresh meta batch.
     func metaGradients() -> (theta: [Tensor], direct: [Tensor], loss: Float) {

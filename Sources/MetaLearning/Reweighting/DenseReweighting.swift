@@ -36,12 +36,8 @@ public final class DenseReweightingProgram: BilevelProgram {
     public let meta: Level
     /// Plain training: every sample weighs 1 and the weight net is not used (the `finetune` baseline).
     public var uniformWeights = false
-    public var trainSampler: EpochSampler
-    public var metaSampler: EpochSampler
-    /// This process's rank and the number of ranks: base batches are this rank's strided shard of the global
-    /// batch; meta batches are whole on every rank (see `Engine+Distributed.swift`).
-    public private(set) var rank = 0
-    public private(set) var worldSize = 1
+    /// Base batches (this rank's shard of each global batch) and whole meta batches (`Engine+Distributed.swift`).
+    public var batches: BatchStreams
 
     public init(model: MLP, weightNet: MetaWeightNet, train: DenseClassificationData, clean: DenseClassificationData,
                 baseOptimizer: any Optimizer, metaOptimizer: any Optimizer, batchSize: Int, metaBatchSize: Int,
@@ -50,21 +46,15 @@ public final class DenseReweightingProgram: BilevelProgram {
         self.normalization = normalization
         base = Level(name: "base", parameters: model.namedParameters(), optimizer: baseOptimizer)
         meta = Level(name: "meta", parameters: weightNet.namedParameters(), optimizer: metaOptimizer)
-        trainSampler = EpochSampler(count: train.count, batchSize: batchSize, seed: seed)
-        metaSampler = EpochSampler(count: clean.count, batchSize: metaBatchSize, seed: seed &+ 1)
+        batches = BatchStreams(trainCount: train.count, batchSize: batchSize, metaCount: clean.count,
+                               metaBatchSize: metaBatchSize, seed: seed)
     }
 
-    /// Trains as rank `rank` of `size`. Throws `ShardingError` unless the global batch size is a multiple of
-    /// `size` (equal shards make the mean over ranks of the shard gradients the global batch's gradient).
-    public func shard(rank: Int, of size: Int) throws {
-        precondition(rank >= 0 && rank < size, "rank \(rank) outside 0..<\(size)")
-        try Sharding.checkEqualShards(batchSize: trainSampler.batchSize, ranks: size)
-        self.rank = rank
-        worldSize = size
-    }
+    /// Trains as rank `rank` of `size` (`BatchStreams.shard(rank:of:)`).
+    public func shard(rank: Int, of size: Int) throws { try batches.shard(rank: rank, of: size) }
 
-    public func nextBaseBatch() -> Batch { Batch(indices: trainSampler.next(rank: rank, worldSize: worldSize)) }
-    public func nextMetaBatch() -> Batch { Batch(indices: metaSampler.next()) }
+    public func nextBaseBatch() -> Batch { Batch(indices: batches.nextBase()) }
+    public func nextMetaBatch() -> Batch { Batch(indices: batches.nextMeta()) }
 
     public func baseLoss(_ batch: Batch, context: ForwardContext) -> Tensor {
         let (x, labels) = train.rows(batch.indices)
@@ -137,9 +127,6 @@ public final class DenseReweightingProgram: BilevelProgram {
 }
 
 extension DenseReweightingProgram: ResumableProgram {
-    public func dataState() throws -> Data { try EpochSampler.encodeState(train: trainSampler, meta: metaSampler) }
-
-    public func restoreDataState(_ data: Data) throws {
-        (trainSampler, metaSampler) = try EpochSampler.decodeState(data)
-    }
+    public func dataState() throws -> Data { try batches.state() }
+    public func restoreDataState(_ data: Data) throws { try batches.restore(data) }
 }

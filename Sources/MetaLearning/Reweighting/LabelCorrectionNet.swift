@@ -2,7 +2,7 @@ import Foundation
 import NeuralNetworks
 import Tensors
 
-/// Meta Label Correction (Zheng et al. 2021) as in ALGORITHMS.md §6: the corrected label distribution
+/// Meta Label Correction (Zheng et al. 2021) as in docs/ALGORITHMS.md §6: the corrected label distribution
 ///     ŷ = softmax(MLP([h ; E(ỹ)]))     (h: detached penultimate feature, E: learned label embedding,
 ///                                        MLP: two tanh hidden layers)
 /// with an optional learned gate a = σ(γ): ŷ ← (1 − a)·ŷ + a·ỹ, which lets the meta problem decide how much

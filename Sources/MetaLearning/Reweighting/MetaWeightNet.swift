@@ -5,7 +5,7 @@ import Tensors
 /// per-sample statistics (loss; loss and uncertainty for pruning). Keys: `layers.0.*`, `layers.1.*`.
 public final class MetaWeightNet: Module {
     public let network: MLP
-    /// Output multiplier: 1 for MWN, 2 for the auxiliary-loss weights of ALGORITHMS.md §7.
+    /// Output multiplier: 1 for MWN, 2 for the auxiliary-loss weights of docs/ALGORITHMS.md §7.
     public let scale: Float
 
     /// - Parameters:
@@ -29,13 +29,13 @@ public final class MetaWeightNet: Module {
 }
 
 /// How per-sample weights combine per-sample losses into the base loss.
-public enum WeightNormalization: String, Codable, Sendable {
+public enum WeightNormalization: String, Codable, Sendable, CaseIterable {
     /// (1/N) Σ wᵢ·ℓᵢ, the formula of the papers.
     case mean
     /// Σ wᵢ·ℓᵢ / Σ wᵢ: invariant to a uniform rescaling of the weights. With an Adam base optimizer that
     /// rescaling changes nothing in the update, so a meta gradient dominated by it separates nothing;
     /// normalising removes that direction and leaves only the relative weighting to learn.
-    case weightSum
+    case weightSum = "weight_sum"
 
     /// The base loss from per-sample losses `[N]` and weights `[N]`.
     public func combine(losses: Tensor, weights: Tensor) -> Tensor {

@@ -113,7 +113,7 @@ public final class ForwardContext: @unchecked Sendable {
     /// Where meta-net inputs are recorded or replayed (finite-difference hypergradients); nil otherwise.
     public var metaInputs: MetaInputRecording?
 
-    /// `value` as a meta net must see it: detached from θ (ALGORITHMS.md §2). A finite difference in θ would
+    /// `value` as a meta net must see it: detached from θ (docs/ALGORITHMS.md §2). A finite difference in θ would
     /// still see a detached input move with θ, which the stop-gradient excludes; so while `metaInputs` is
     /// recording, the values are kept, and while it replays, the values recorded at the same position are
     /// returned instead, so that both perturbed passes feed the meta nets the same inputs.

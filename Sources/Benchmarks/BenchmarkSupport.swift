@@ -1,0 +1,82 @@
+import CRuntime
+import Foundation
+import NoisyLabels
+import Runtime
+
+/// Timing helpers for `winnow bench`: medians of repeated runs and the process's peak memory.
+public enum BenchmarkClock {
+    /// Seconds taken by `body`, median over `repeats` runs after `warmup` untimed runs.
+    public static func median(repeats: Int, warmup: Int = 1, _ body: () -> Void) -> Double {
+        for _ in 0..<warmup { body() }
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        times.sort()
+        return times[times.count / 2]
+    }
+
+    /// Current resident set size of this process, in MiB (Linux `/proc/self/statm`; 0 elsewhere).
+    public static var currentResidentMiB: Double {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+              let pages = text.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return 0 }
+        return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
+    }
+
+    /// Starts a memory measurement window: returns free heap memory to the system (the executable keeps
+    /// freed blocks in the heap) and resets the kernel's resident high-water mark (Linux `clear_refs` 5).
+    /// Read the window's peak with `windowPeakResidentMiB`.
+    public static func startMemoryWindow() {
+        _ = winnow_release_free_memory()
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+    }
+
+    /// The resident high-water mark since `startMemoryWindow()` (VmHWM), in MiB; the process peak if the
+    /// kernel does not report it.
+    public static var windowPeakResidentMiB: Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kib = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return peakResidentMiB }
+        return kib / 1024
+    }
+
+    /// Peak resident set size of this process, in MiB.
+    public static var peakResidentMiB: Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
+    }
+}
+
+/// One line of a benchmark report.
+public struct BenchmarkFigure: Codable, Sendable {
+    public var name: String
+    public var value: Double
+    public var unit: String
+    public var note: String
+
+    public init(_ name: String, _ value: Double, _ unit: String, note: String = "") {
+        self.name = name; self.value = value; self.unit = unit; self.note = note
+    }
+}
+
+/// A benchmark's figures and the conditions they were measured under.
+public struct BenchmarkReport: Codable, Sendable {
+    public var benchmark: String
+    public var blasThreads: Int
+    public var figures: [BenchmarkFigure]
+
+    /// A Markdown table of the figures.
+    public var markdown: String {
+        var lines = ["| figure | value | unit | note |", "|---|---:|---|---|"]
+        for f in figures {
+            lines.append("| \(f.name) | \(benchmarkFigure(f.value)) | \(f.unit) | \(f.note) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A benchmark figure as the tables print it: three significant figures below 100, whole numbers above.
+public func benchmarkFigure(_ x: Double) -> String { x >= 100 ? String(format: "%.0f", x) : String(format: "%.3g", x) }

@@ -1,0 +1,88 @@
+import Foundation
+import NeuralNetworks
+import NoisyLabels
+import Optimizers
+import Runtime
+import Tensors
+
+/// `winnow bench kernels`: sgemm throughput, an MLP and a transformer-block train step as fractions of
+/// it, elementwise bandwidth, peak memory.
+public enum KernelBenchmark {
+    /// Runs every kernel benchmark; `quick` shrinks repeats (for tests of the command itself).
+    public static func run(quick: Bool = false) -> BenchmarkReport {
+        let repeats = quick ? 1 : 7
+        var figures: [BenchmarkFigure] = []
+        var rng = RandomGenerator(seed: 1)
+
+        // sgemm at the shapes the models use: (M, K, N) for [M, K]·[K, N].
+        var sgemmByShape: [String: Double] = [:]
+        for (m, k, n) in [(2048, 384, 1536), (2048, 1536, 384), (2048, 384, 384), (256, 784, 1024), (256, 1024, 1024), (256, 784, 256), (32, 256, 10)] {
+            let a = Tensor.uniform([m, k], using: &rng), b = Tensor.uniform([k, n], using: &rng)
+            let seconds = BenchmarkClock.median(repeats: repeats * 3) { _ = a.matmul(b) }
+            let gflops = 2 * Double(m * k * n) / seconds / 1e9
+            sgemmByShape["\(m)x\(k)x\(n)"] = gflops
+            figures.append(.init("sgemm \(m)×\(k)·\(k)×\(n)", gflops, "GFLOP/s"))
+        }
+
+        // MLP 784-1024-1024-10 train step, batch 256, Adam.
+        let mlp = MLP(widths: [784, 1024, 1024, 10], rng: &rng)
+        let adam = Adam(learningRate: 1e-3)
+        let x = Tensor.uniform([256, 784], using: &rng)
+        let labels = (0..<256).map { $0 % 10 }
+        let named = mlp.namedParameters()
+        let context = ForwardContext(training: true)
+        let mlpSeconds = BenchmarkClock.median(repeats: repeats * 2) {
+            let loss = Loss.meanCrossEntropy(mlp(x, context), labels: labels)
+            adam.step(named, gradients: Autodiff.gradients(of: loss, wrt: named.map(\.tensor)))
+        }
+        // Forward 2·B·Σ in·out; backward computes dW for every layer and dX for all but the first.
+        let layerSizes: [Int] = [784 * 1024, 1024 * 1024, 1024 * 10]
+        let layerFlops: [Double] = layerSizes.map { 512.0 * Double($0) }
+        let mlpFlops: Double = layerFlops.reduce(0, +) * 3 - layerFlops[0]
+        let mlpGflops = mlpFlops / mlpSeconds / 1e9
+        let mlpReference = sgemmByShape["256x1024x1024"]!
+        figures.append(.init("MLP 784-1024-1024-10 train step (B=256, Adam)", 256 / mlpSeconds, "samples/s",
+                             note: String(format: "%.1f ms/step, %.1f GFLOP/s = %.0f%% of sgemm 256×1024·1024×1024", mlpSeconds * 1000, mlpGflops, 100 * mlpGflops / mlpReference)))
+
+        // One BERT-layout encoder block: hidden 384, 12 heads, intermediate 1536, T=128, B=16, Adam.
+        let (h, inter, t, b) = (384, 1536, 128, 16)
+        let block = TransformerEncoderLayer(hidden: h, heads: 12, intermediate: inter, dropout: 0.1, rng: &rng)
+        let blockNamed = block.namedParameters()
+        let blockAdam = Adam(learningRate: 1e-4)
+        let input = Tensor.normal([b, t, h], using: &rng)
+        let mask = MultiHeadSelfAttention.maskBias(Array(repeating: Array(repeating: 1, count: t), count: b))
+        let blockSeconds = BenchmarkClock.median(repeats: repeats) {
+            let y = block(input, maskBias: mask, context)
+            let loss = (y * y).mean()
+            blockAdam.step(blockNamed, gradients: Autodiff.gradients(of: loss, wrt: blockNamed.map(\.tensor)))
+        }
+        let tokens = Double(b * t)
+        let forwardPerToken = 8.0 * Double(h * h) + 4.0 * Double(h * inter) + 4.0 * Double(t * h)
+        let blockFlops = tokens * forwardPerToken * 3
+        let blockGflops = blockFlops / blockSeconds / 1e9
+        let blockReference = sgemmByShape["2048x384x1536"]!
+        figures.append(.init("Encoder block train step (H=384, 12 heads, I=1536, T=128, B=16)", tokens / blockSeconds, "tokens/s",
+                             note: String(format: "%.1f ms/step, %.1f GFLOP/s = %.0f%% of sgemm 2048×384·384×1536", blockSeconds * 1000, blockGflops, 100 * blockGflops / blockReference)))
+
+        // Elementwise kernels on 4M floats: bytes moved per second (reads + writes).
+        let n = 1 << 22
+        let u = Tensor.uniform([n], low: -3, high: 3, using: &rng), v = Tensor.uniform([n], using: &rng)
+        let bias = Tensor.uniform([1024], using: &rng), rows = u.reshaped([n / 1024, 1024])
+        let cases: [(String, Double, () -> Void)] = [
+            ("add (same shape)", 12, { _ = u + v }),
+            ("add (row broadcast)", 8, { _ = rows + bias }),
+            ("mul", 12, { _ = u * v }),
+            ("exp", 8, { _ = u.exp() }),
+            ("gelu (erf)", 8, { _ = u.gelu() }),
+            ("tanh", 8, { _ = u.tanh() }),
+            ("softmax rows of 1024", 8, { _ = rows.softmax() }),
+            ("sum", 4, { _ = u.sum() }),
+        ]
+        for (name, bytesPerElement, body) in cases {
+            let seconds = BenchmarkClock.median(repeats: repeats * 2, body)
+            figures.append(.init("elementwise \(name), 4M floats", bytesPerElement * Double(n) / seconds / 1e9, "GB/s"))
+        }
+        figures.append(.init("peak resident memory", BenchmarkClock.peakResidentMiB, "MiB"))
+        return BenchmarkReport(benchmark: "kernels", blasThreads: BLAS.threads, figures: figures)
+    }
+}

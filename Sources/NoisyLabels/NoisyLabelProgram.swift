@@ -1,0 +1,190 @@
+import Foundation
+import MetaLearning
+import NeuralNetworks
+import Optimizers
+import Recipes
+import Runtime
+import Tensors
+
+/// Tokenized texts with target distributions: soft weak labels for training, one-hot gold labels for the
+/// clean meta set and the test set.
+public struct TextClassificationData: Sendable {
+    public var keys: [String]
+    public var tokens: [[Int]]
+    /// Row-major `[count, classCount]` target distributions.
+    public var targets: [Float]
+    public var classCount: Int
+
+    public init(keys: [String], tokens: [[Int]], targets: [Float], classCount: Int) {
+        precondition(keys.count == tokens.count && targets.count == keys.count * classCount,
+                     "TextClassificationData: \(keys.count) keys, \(tokens.count) token lists, \(targets.count) targets for \(classCount) classes")
+        self.keys = keys; self.tokens = tokens; self.targets = targets; self.classCount = classCount
+    }
+
+    public init(keys: [String], tokens: [[Int]], labels: [Int], classCount: Int) {
+        var targets = [Float](repeating: 0, count: labels.count * classCount)
+        for (i, l) in labels.enumerated() { targets[i * classCount + l] = 1 }
+        self.init(keys: keys, tokens: tokens, targets: targets, classCount: classCount)
+    }
+
+    public var count: Int { keys.count }
+
+    /// Argmax of each target (the lowest class on ties).
+    public var hardLabels: [Int] {
+        (0..<count).map { i in
+            var best = 0
+            for c in 1..<classCount where targets[i * classCount + c] > targets[i * classCount + best] { best = c }
+            return best
+        }
+    }
+
+    /// Token lists and the `[n, classCount]` targets of the rows at `indices`.
+    public func rows(_ indices: [Int]) -> (tokens: [[Int]], targets: Tensor) {
+        var t: [Float] = []
+        t.reserveCapacity(indices.count * classCount)
+        for i in indices { t += targets[(i * classCount)..<((i + 1) * classCount)] }
+        return (indices.map { tokens[$0] }, Tensor(shape: [indices.count, classCount], storage: t))
+    }
+}
+
+/// The meta nets of the noisy-label application: MWN reweighting and/or MLC label correction
+/// (keys `weight_net.*`, `label_net.*`). With neither, λ is empty (the finetune baselines).
+public final class NoisyLabelMetaNets: Module {
+    public let weightNet: MetaWeightNet?
+    public let labelNet: LabelCorrectionNet?
+
+    public init(weightNet: MetaWeightNet?, labelNet: LabelCorrectionNet?) {
+        self.weightNet = weightNet
+        self.labelNet = labelNet
+    }
+
+    /// Freshly initialised nets: MWN when `reweight`, MLC (gated if `gated`) on `featureWidth`-wide features
+    /// when `correct`.
+    public convenience init(reweight: Bool, correct: Bool, gated: Bool, featureWidth: Int, classes: Int,
+                            rng: inout RandomGenerator) {
+        self.init(weightNet: reweight ? MetaWeightNet(rng: &rng) : nil,
+                  labelNet: correct ? LabelCorrectionNet(featureWidth: featureWidth, classes: classes, gated: gated, rng: &rng) : nil)
+    }
+
+    public var children: [(String, any Module)] {
+        (weightNet.map { [("weight_net", $0 as any Module)] } ?? []) + (labelNet.map { [("label_net", $0 as any Module)] } ?? [])
+    }
+}
+
+/// Noisy-label training as a bilevel program (docs/ALGORITHMS.md §6):
+///     L_base = Σᵢ wᵢ·CE(f(xᵢ; θ), ŷᵢ) / N  (or / Σ wᵢ),   wᵢ = MWN(ℓᵢ),  ŷᵢ = MLC(hᵢ, ỹᵢ)
+///     L_meta = CE(f(x; θ), y) on a clean batch,
+/// where ℓᵢ = CE(f(xᵢ), ỹᵢ) is the detached loss against the weak label ỹᵢ and hᵢ the detached penultimate
+/// feature. Without a weight net every wᵢ = 1; without a label net ŷᵢ = ỹᵢ.
+public final class NoisyLabelProgram: BilevelProgram {
+    public struct Batch: Sendable { public var indices: [Int] }
+
+    public let model: any TextClassifier
+    public let metaNets: NoisyLabelMetaNets
+    public let train: TextClassificationData
+    public let clean: TextClassificationData
+    public let normalization: WeightNormalization
+    public let base: Level
+    public let meta: Level
+    /// Base batches (this rank's strided shard of every global batch) and whole meta batches.
+    public var batches: BatchStreams
+    /// The training-sample indices and weights of the latest `baseLoss` call. The engine emits `.baseStep`
+    /// right after the base step's loss, before any meta pass, so an observer reads the weights it applied.
+    public private(set) var lastWeights: (indices: [Int], weights: [Float])?
+
+    public init(model: any TextClassifier, metaNets: NoisyLabelMetaNets, train: TextClassificationData,
+                clean: TextClassificationData, baseOptimizer: any Optimizer, baseSchedule: LearningRateSchedule,
+                metaOptimizer: any Optimizer, batchSize: Int, metaBatchSize: Int, normalization: WeightNormalization,
+                seed: UInt64, rank: Int = 0, worldSize: Int = 1) {
+        self.model = model; self.metaNets = metaNets; self.train = train; self.clean = clean
+        self.normalization = normalization
+        base = Level(name: "base", parameters: model.namedParameters(), optimizer: baseOptimizer, schedule: baseSchedule,
+                     rowSparseKeys: model.rowSparseKeys())
+        meta = Level(name: "meta", parameters: metaNets.namedParameters(), optimizer: metaOptimizer)
+        batches = BatchStreams(trainCount: train.count, batchSize: batchSize, metaCount: clean.count,
+                               metaBatchSize: metaBatchSize, seed: seed, rank: rank, worldSize: worldSize)
+    }
+
+    public func nextBaseBatch() -> Batch { Batch(indices: batches.nextBase()) }
+    public func nextMetaBatch() -> Batch { Batch(indices: batches.nextMeta()) }
+
+    public func baseLoss(_ batch: Batch, context: ForwardContext) -> Tensor {
+        let (tokens, weak) = train.rows(batch.indices)
+        let (feature, logits) = model.features(tokens, context)
+        let observed = Loss.crossEntropy(logits, targets: weak)
+        let losses = metaNets.labelNet.map {
+            Loss.crossEntropy(logits, targets: $0(features: context.metaInput(feature), weakLabels: weak))
+        } ?? observed
+        guard let weightNet = metaNets.weightNet else {
+            lastWeights = nil
+            return losses.mean()
+        }
+        let weights = weightNet(context.metaInput(observed.reshaped([batch.indices.count, 1])))
+        lastWeights = (batch.indices, weights.scalars)
+        return normalization.combine(losses: losses, weights: weights)
+    }
+
+    public func metaLoss(_ batch: Batch, context: ForwardContext) -> Tensor {
+        let (tokens, targets) = clean.rows(batch.indices)
+        return Loss.crossEntropy(model(tokens, context), targets: targets).mean()
+    }
+
+    /// Correct predictions (against the argmax of the targets), summed cross-entropy against the targets and
+    /// the sample count over the rows `range` of `data` (evaluation mode, nothing recorded). Sharded
+    /// evaluation sums these over ranks.
+    public func evaluationSums(on data: TextClassificationData, rows range: Range<Int>? = nil,
+                               batchSize: Int = 256) -> [Double] {
+        let range = range ?? 0..<data.count
+        let labels = data.hardLabels
+        return withoutGrad {
+            var correct = 0, loss = 0.0
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: batchSize) {
+                let indices = Array(start..<min(start + batchSize, range.upperBound))
+                let (tokens, targets) = data.rows(indices)
+                let logits = model(tokens, .evaluation())
+                correct += zip(logits.argmaxLastAxis(), indices).filter { $0 == labels[$1] }.count
+                loss += Double(Loss.crossEntropy(logits, targets: targets).sum().item)
+            }
+            return [Double(correct), loss, Double(range.count)]
+        }
+    }
+
+    /// The current per-sample loss against the training targets (evaluation mode) of the training rows
+    /// `range` (all by default), for diagnostics.
+    public func currentLosses(rows range: Range<Int>? = nil, batchSize: Int = 256) -> [Float] {
+        let range = range ?? 0..<train.count
+        return withoutGrad {
+            var losses: [Float] = []
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: batchSize) {
+                let (tokens, weak) = train.rows(Array(start..<min(start + batchSize, range.upperBound)))
+                losses += Loss.crossEntropy(model(tokens, .evaluation()), targets: weak).scalars
+            }
+            return losses
+        }
+    }
+
+    /// For the training rows `range` (all by default) under the current θ and λ: each sample's weight (nil
+    /// without a weight net) and its corrected label distribution (nil without a label net), row-major
+    /// `[range.count, classCount]`.
+    public func currentDecisions(rows range: Range<Int>? = nil, batchSize: Int = 256) -> (weights: [Float]?, corrected: [Float]?) {
+        let range = range ?? 0..<train.count
+        return withoutGrad {
+            var weights: [Float] = [], corrected: [Float] = []
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: batchSize) {
+                let indices = Array(start..<min(start + batchSize, range.upperBound))
+                let (tokens, weak) = train.rows(indices)
+                let (feature, logits) = model.features(tokens, .evaluation())
+                if let weightNet = metaNets.weightNet {
+                    weights += weightNet(Loss.crossEntropy(logits, targets: weak).reshaped([indices.count, 1])).scalars
+                }
+                if let labelNet = metaNets.labelNet { corrected += labelNet(features: feature, weakLabels: weak).scalars }
+            }
+            return (metaNets.weightNet == nil ? nil : weights, metaNets.labelNet == nil ? nil : corrected)
+        }
+    }
+}
+
+extension NoisyLabelProgram: ResumableProgram {
+    public func dataState() throws -> Data { try batches.state() }
+    public func restoreDataState(_ data: Data) throws { try batches.restore(data) }
+}

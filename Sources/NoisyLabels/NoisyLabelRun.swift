@@ -1,0 +1,139 @@
+import DataIO
+import Distributed
+import Foundation
+import MetaLearning
+import NeuralNetworks
+import Optimizers
+import Recipes
+import ResultStore
+import Runtime
+import Tensors
+
+/// One run of the noisy-label application: data, model, engine, per-epoch evaluation and recording,
+/// and the final report.
+struct NoisyLabelRun {
+    let config: NoisyLabelsApplication.Config
+    let context: RunContext
+
+    func run() throws -> RunSummary {
+        let seed = context.seed
+        let (data, tokenizer) = try NoisyLabelData.load(config.dataset, model: config.model, seed: seed,
+                                                        cacheDirectory: context.cacheDirectory, log: context.progress.log)
+        let report = data.weakReport
+        context.progress.log(String(format: "noisy-labels: %d train (%@ labels, %d dropped), %d clean meta, %d test samples; weak-label coverage %.1f%%, majority-vote accuracy %.1f%%; vocabulary %d",
+                                    data.train.count, config.dataset.trainLabels.rawValue, data.droppedCount, data.clean.count,
+                                    data.test.count, report.coverage * 100, (report.accuracy ?? .nan) * 100, tokenizer.vocabularySize))
+        try context.recorder.registerSamples(keys: data.train.keys, split: config.dataset.trainSplit)
+
+        var rng = RandomGenerator(seed: seed &+ 11)
+        let model = try config.model.makeClassifier(tokenizer: tokenizer, classes: data.train.classCount, rng: &rng)
+        let metaNets = NoisyLabelMetaNets(reweight: config.learnsWeights, correct: config.learnsLabels, gated: config.meta.gate,
+                                          featureWidth: model.featureWidth, classes: data.train.classCount, rng: &rng)
+        let t = config.training
+        try Sharding.checkEqualShards(batchSize: t.batchSize, ranks: context.size)
+        if context.size > 1 { context.progress.log("noisy-labels: \(context.size) ranks, global batch \(t.batchSize)") }
+        let stepsPerEpoch = max(1, data.train.count / min(t.batchSize, data.train.count))
+        let totalSteps = t.epochs * stepsPerEpoch
+        let baseOptimizer: any Optimizer = t.weightDecay > 0
+            ? Adam.adamW(learningRate: t.learningRate, weightDecay: t.weightDecay) : Adam(learningRate: t.learningRate)
+        let program = NoisyLabelProgram(
+            model: model, metaNets: metaNets, train: data.train, clean: data.clean, baseOptimizer: baseOptimizer,
+            baseSchedule: .cosine(totalSteps: totalSteps, warmupSteps: Int(Double(totalSteps) * t.warmupFraction)),
+            metaOptimizer: Adam(learningRate: config.meta.learningRate), batchSize: t.batchSize,
+            metaBatchSize: config.meta.batchSize, normalization: config.meta.normalization, seed: seed &+ 12,
+            rank: context.rank, worldSize: context.size)
+        let loop = BilevelRun(program: program, configuration: config.engineConfiguration(seed: seed), context: context,
+                              epochs: t.epochs, stepsPerEpoch: stepsPerEpoch)
+        var weights = SampleMeans(count: data.train.count)
+        loop.engine.observe { event in
+            if case .baseStep = event, let (indices, values) = program.lastWeights { weights.add(indices: indices, values: values) }
+        }
+        var lastEpochWeights: [Float]?
+        let metrics = try loop.run(title: "\(config.meta.method.rawValue) \(config.model.kind.rawValue)") { epoch in
+            let valid = try shardedEvaluation(program, on: data.clean), test = try shardedEvaluation(program, on: data.test)
+            var metrics = ["valid_accuracy": valid.accuracy, "valid_loss": valid.loss,
+                           "test_accuracy": test.accuracy, "test_loss": test.loss]
+            // How separable wrong weak labels are by the current loss at all (the signal MWN reads).
+            if let losses = try context.gatherRows(count: data.train.count, { program.currentLosses(rows: $0) }) {
+                let lossSeparation = NoiseDetection.separation(weights: losses.map { -$0 }, weak: data.weakLabels, gold: data.goldLabels)
+                if let auc = lossSeparation.auc { metrics["loss_auc"] = auc }
+            }
+            if config.learnsWeights {
+                // Each rank saw its own shards this epoch; rank 0 gathers the union.
+                if let all = try weights.gather(context) {
+                    try context.recorder.recordWeights(all.map(\.value), step: epoch, sampleIDs: all.map(\.index))
+                    var full = [Float](repeating: .nan, count: data.train.count)
+                    for (i, w) in all { full[i] = w }
+                    let separation = NoiseDetection.separation(weights: full, weak: data.weakLabels, gold: data.goldLabels)
+                    if let auc = separation.auc, !auc.isNaN { metrics["weight_auc"] = auc }
+                    lastEpochWeights = full
+                }
+                weights.reset()
+            }
+            return metrics
+        }
+        return try summarize(program: program, engine: loop.engine, data: data, lastEpoch: metrics, weights: lastEpochWeights)
+    }
+
+    /// Accuracy and mean loss on `data`, each rank scoring a block and the sums reduced over ranks.
+    private func shardedEvaluation(_ program: NoisyLabelProgram, on data: TextClassificationData) throws -> (accuracy: Double, loss: Double) {
+        let sums = try context.shardedSum(count: data.count) { program.evaluationSums(on: data, rows: $0) }
+        return sums[2] == 0 ? (0, 0) : (sums[0] / sums[2], sums[1] / sums[2])
+    }
+
+    /// Final decisions recorded and measured against the train split's gold labels.
+    private func summarize(program: NoisyLabelProgram, engine: Engine<NoisyLabelProgram>, data: NoisyLabelData,
+                           lastEpoch: [String: Double], weights: [Float]?) throws -> RunSummary {
+        var metrics = lastEpoch
+        metrics["train_samples"] = Double(data.train.count)
+        metrics["weak_label_accuracy"] = data.weakReport.accuracy ?? .nan
+        metrics["weak_label_coverage"] = data.weakReport.coverage
+        metrics["meta_steps"] = Double(engine.metaStep)
+        metrics["meta_seconds"] = engine.metaSeconds
+        var notes: [String] = []
+        // Corrected labels: each rank decides a block of the training set, rank 0 gathers them in order. (The
+        // weights reported are the last epoch's means, so without a label net there is nothing to compute.)
+        var gathered: [[Float]]?
+        if program.metaNets.labelNet != nil {
+            context.progress.log("noisy-labels: correcting the labels of \(data.train.count) training samples")
+            let block = Sharding.block(count: data.train.count, rank: context.rank, size: context.size)
+            gathered = try program.currentDecisions(rows: block).corrected.flatMap { try context.communicator.gather($0, root: 0) }
+        }
+        guard context.isRoot else { return RunSummary(metrics: metrics, notes: []) }
+        let decisions = (weights: weights, corrected: gathered.map { Array($0.joined()) })
+        if let weights {
+            let s = NoiseDetection.separation(weights: weights, weak: data.weakLabels, gold: data.goldLabels)
+            metrics["weight_mean_wrong"] = s.meanWeightWrong
+            metrics["weight_mean_right"] = s.meanWeightRight
+            metrics["weight_auc"] = s.auc ?? .nan
+            notes.append(String(format: "weights (mean over the last epoch): wrong weak labels %.3f, right ones %.3f, ROC-AUC %.3f",
+                                s.meanWeightWrong, s.meanWeightRight, s.auc ?? .nan))
+        }
+        if let corrected = decisions.corrected {
+            let k = data.train.classCount
+            var labels: [CorrectedLabel] = []
+            var argmax: [Int] = []
+            for i in 0..<data.train.count {
+                let row = Array(corrected[(i * k)..<((i + 1) * k)])
+                let best = row.indices.max { row[$0] < row[$1] }!
+                argmax.append(best)
+                labels.append(CorrectedLabel(sampleID: i, originalLabel: data.weakLabels[i], correctedLabel: best, distribution: row))
+            }
+            try context.recorder.recordLabels(labels)
+            let c = NoiseDetection.correction(corrected: argmax, weak: data.weakLabels, gold: data.goldLabels)
+            metrics["labels_fixed"] = c.wrongCount > 0 ? Double(c.fixed) / Double(c.wrongCount) : .nan
+            metrics["labels_broken"] = c.rightCount > 0 ? Double(c.broken) / Double(c.rightCount) : .nan
+            metrics["corrected_label_accuracy"] = c.correctedAccuracy
+            if let gate = program.metaNets.labelNet?.gateValue { metrics["gate"] = Double(gate) }
+            notes.append("corrections: \(c.fixed) of \(c.wrongCount) wrong weak labels fixed, \(c.broken) of \(c.rightCount) right ones broken")
+        }
+        let db = "--db \(context.databasePath)"
+        let winnow = context.executable
+        if weights != nil {
+            notes.append("lowest weights: \(winnow) weights --run \(context.runID) --bottom 20 \(db)")
+            notes.append("keep the top 80% by weight: \(winnow) export manifest --run \(context.runID) --by weight --keep 0.8 --output Outputs/kept-\(context.runID).jsonl --archive Outputs/kept-\(context.runID).tar.gz \(db)")
+        }
+        if decisions.corrected != nil { notes.append("changed labels: \(winnow) labels --run \(context.runID) --changed \(db)") }
+        return RunSummary(metrics: metrics, notes: notes)
+    }
+}

@@ -1,0 +1,190 @@
+import DataIO
+import Foundation
+import MetaLearning
+import NeuralNetworks
+import Optimizers
+import Recipes
+import ResultStore
+import Runtime
+import Tensors
+
+/// `application: noisy-labels`: learns per-sample weights (Meta-Weight-Net) and corrected labels (MLC) for
+/// weakly labeled text, guided by the clean `valid` split, with any hypergradient method (docs/ALGORITHMS.md §6).
+/// Records per-epoch weights, corrected labels and metrics; reports test accuracy and how well the
+/// decisions find wrong weak labels (measured with train gold labels, which training never reads).
+public struct NoisyLabelsApplication: WinnowApplication {
+    public static let name = "noisy-labels"
+    public static let summary = "Reweight and correct weakly labeled text with a meta-learned guide from a small clean set."
+
+    public enum TrainLabels: String, RecipeChoice { case weak, gold }
+    public enum TieChoice: String, RecipeChoice { case uniformSoft = "uniform_soft", abstain, random }
+    public enum WeakTargets: String, RecipeChoice { case majority, voteShare = "vote_share" }
+    public enum ModelKind: String, RecipeChoice { case embeddingBag = "embedding_bag", transformer, sentenceEmbedding = "sentence_embedding",
+        pretrainedTransformer = "pretrained_transformer" }
+
+    public struct DatasetSettings: Codable, Sendable, Equatable {
+        /// A WRENCH-layout archive or directory: `{train,valid,test}.json` + `label.json`.
+        public var archive = "Datasets/rt-sentiment-weak.tar.gz"
+        /// `weak`: majority vote of the weak labels (the real setting); `gold`: the train split's gold
+        /// labels (a reference ceiling only: real users do not have them).
+        public var trainLabels = TrainLabels.weak
+        /// Majority-vote ties and all-abstain samples: uniform soft label, drop, or a seeded random pick.
+        public var tiePolicy = TieChoice.uniformSoft
+        /// Training targets from the weak labels: `majority`, the majority vote (one-hot; ties by the tie
+        /// policy), or `vote_share`, each class's share of the non-abstaining votes (a 3–1 vote gives
+        /// 0.75 / 0.25; all-abstain samples follow the tie policy). The decisive majority label stays the
+        /// "weak label" that reports and label correction compare against.
+        public var weakTargets = WeakTargets.majority
+        /// A control: also train on the clean meta split with its gold labels (keys `<split>/<id>`), to see
+        /// how much of a method's gain the clean samples alone would give.
+        public var trainOnMetaSplit = false
+        public var trainSplit = "train"
+        /// The small clean set that guides the meta problem.
+        public var metaSplit = "valid"
+        /// Evaluation only.
+        public var testSplit = "test"
+        public init() {}
+    }
+
+    public struct ModelSettings: Codable, Sendable, Equatable {
+        public var kind = ModelKind.embeddingBag
+        /// Embedding bag: hashed word n-grams (n = 1...ngrams) into `buckets` embeddings.
+        public var buckets = 1 << 16
+        public var ngrams = 2
+        public var embeddingWidth = 64
+        /// Width of the penultimate layer (embedding bag, sentence embedding).
+        public var hiddenWidth = 128
+        public var dropout: Float = 0.1
+        /// Transformer: a BERT-layout encoder over a word vocabulary built from the training texts.
+        public var layers = 2
+        public var heads = 4
+        public var width = 128
+        public var intermediate = 256
+        /// Transformer and sentence embedding: tokens per text (longer texts are cut).
+        public var maxLength = 48
+        public var vocabularySize = 8_000
+        // Sentence embedding: frozen all-MiniLM-L6-v2 sentence embeddings (384 wide, computed once per dataset
+        // and cached next to the database) → dropout → hidden ReLU layer (`hidden_width`) → logits.
+        // Pretrained transformer: the all-MiniLM-L6-v2 encoder and its WordPiece vocabulary, fine-tuned whole,
+        // masked mean pooling → dropout → linear head; `dropout` replaces the checkpoint's dropout.
+        public init() {}
+    }
+
+    public struct TrainingSettings: Codable, Sendable, Equatable {
+        public var epochs = 8
+        public var batchSize = 32
+        /// Adam (AdamW when weight_decay > 0), cosine schedule with linear warm-up.
+        public var learningRate: Float = 1e-3
+        public var weightDecay: Float = 0
+        public var warmupFraction = 0.06
+        /// Global gradient-norm clipping; 0 turns it off.
+        public var clipNorm: Float = 0
+        /// Under mpirun: reduce the embedding tables by the rows the batches touch, after backward, instead
+        /// of whole and overlapped with it (`Engine.Configuration.sparseRowReduction`). Fewer bytes (half on
+        /// the transformer); worth it where the network, not the CPU, is the bottleneck.
+        public var sparseEmbeddingReduction = false
+        public init() {}
+    }
+
+    /// The meta nets this application learns, beside the shared `MetaSettings` in the recipe's `meta:`.
+    public struct MetaNetSettings: Codable, Sendable, Equatable {
+        /// Learn per-sample weights w = MWN(ℓ).
+        public var reweight = true
+        /// Learn corrected labels ŷ = MLC(h, ỹ).
+        public var correct = false
+        /// MLC's learned gate towards the weak label.
+        public var gate = true
+        public init() {}
+    }
+
+    public struct Config: RecipeConfig, Equatable {
+        public var dataset = DatasetSettings()
+        public var model = ModelSettings()
+        public var training = TrainingSettings()
+        public var meta = MetaSection(MetaSettings(), MetaNetSettings())
+        public init() {}
+
+        /// Every numeric key has a range (docs/RECIPES.md); the model must also fit in memory.
+        public func validate() throws {
+            try SettingRange.check(training.epochs, in: 1...100_000, "training.epochs")
+            try SettingRange.check(training.batchSize, in: 1...1_000_000, "training.batch_size")
+            try SettingRange.check(training.learningRate, in: 1e-12...10, "training.learning_rate")
+            try SettingRange.check(training.weightDecay, in: 0...10, "training.weight_decay")
+            try meta.settings.validate()
+            try SettingRange.check(model.buckets, in: 1...(1 << 26), "model.buckets")
+            try SettingRange.check(model.ngrams, in: 1...8, "model.ngrams")
+            try SettingRange.check(model.embeddingWidth, in: 1...16_384, "model.embedding_width")
+            try SettingRange.check(model.hiddenWidth, in: 1...16_384, "model.hidden_width")
+            try SettingRange.check(model.layers, in: 1...48, "model.layers")
+            try SettingRange.check(model.width, in: 1...4_096, "model.width")
+            try SettingRange.check(model.intermediate, in: 1...16_384, "model.intermediate")
+            try SettingRange.check(model.vocabularySize, in: 1...1_000_000, "model.vocabulary_size")
+            try SettingRange.check(model.maxLength, in: 2...4_096, "model.max_length")
+            try ModelMemory.check(parameters: model.estimatedParameterCount, key: "model")
+            guard model.heads >= 1, model.width % model.heads == 0 else {
+                throw InvalidSetting("model.heads", "must divide model.width (\(model.width)), got \(model.heads)")
+            }
+            guard model.dropout >= 0, model.dropout < 1 else { throw InvalidSetting("model.dropout", "must be in [0, 1), got \(model.dropout)") }
+            guard training.warmupFraction >= 0, training.warmupFraction < 1 else {
+                throw InvalidSetting("training.warmup_fraction", "must be in [0, 1), got \(training.warmupFraction)")
+            }
+            guard training.clipNorm.isFinite, training.clipNorm >= 0 else {
+                throw InvalidSetting("training.clip_norm", "must be ≥ 0 (0 turns clipping off), got \(training.clipNorm)")
+            }
+            if meta.method != .finetune, !meta.reweight, !meta.correct {
+                throw InvalidSetting("meta.method", "'\(meta.method.rawValue)' needs something to learn: set meta.reweight or meta.correct to true")
+            }
+        }
+
+        /// The engine's settings for a run seeded with `seed`.
+        func engineConfiguration(seed: UInt64) -> Engine<NoisyLabelProgram>.Configuration {
+            var c = meta.settings.engineConfiguration(seed: seed &+ 13, clipNorm: training.clipNorm > 0 ? training.clipNorm : nil,
+                                                      for: NoisyLabelProgram.self)
+            c.sparseRowReduction = training.sparseEmbeddingReduction
+            return c
+        }
+
+        /// Meta nets are built only when meta learning runs.
+        var learnsWeights: Bool { meta.method != .finetune && meta.reweight }
+        var learnsLabels: Bool { meta.method != .finetune && meta.correct }
+    }
+
+    public static func run(_ config: Config, context: RunContext) throws -> RunSummary {
+        try NoisyLabelRun(config: config, context: context).run()
+    }
+}
+
+extension NoisyLabelsApplication.ModelSettings {
+    /// An upper estimate of the trainable parameters these settings ask for, before any data is read (the
+    /// pretrained encoder's size is fixed by its checkpoint and not counted).
+    var estimatedParameterCount: Int {
+        switch kind {
+        case .embeddingBag: return buckets * embeddingWidth + embeddingWidth * hiddenWidth + hiddenWidth * 64
+        case .transformer:
+            let perLayer = 4 * width * width + 2 * width * intermediate
+            return vocabularySize * width + maxLength * width + layers * perLayer
+        case .sentenceEmbedding, .pretrainedTransformer: return hiddenWidth * 512
+        }
+    }
+
+    /// The classifier these settings describe, over a tokenizer's vocabulary (for the sentence embedding,
+    /// the tokenizer is the feature table built by `NoisyLabelData.load`).
+    package func makeClassifier(tokenizer: any TextTokenizer, classes: Int, rng: inout RandomGenerator) throws -> any TextClassifier {
+        switch kind {
+        case .embeddingBag:
+            return EmbeddingBagClassifier(vocabularySize: tokenizer.vocabularySize, embeddingWidth: embeddingWidth,
+                                          hiddenWidth: hiddenWidth, classes: classes, dropout: dropout, rng: &rng)
+        case .transformer:
+            let c = BertConfiguration(layers: layers, hidden: width, heads: heads, intermediate: intermediate,
+                                      vocabularySize: tokenizer.vocabularySize, maxPositions: maxLength, dropout: dropout)
+            return TransformerTextClassifier(c, classes: classes, rng: &rng)
+        case .sentenceEmbedding:
+            guard let table = tokenizer as? SentenceFeatureTable else {
+                preconditionFailure("model.kind sentence_embedding needs the SentenceFeatureTable from NoisyLabelData.load")
+            }
+            return FeatureTableClassifier(table: table.tensor, hiddenWidth: hiddenWidth, classes: classes, dropout: dropout, rng: &rng)
+        case .pretrainedTransformer:
+            return try PretrainedTextClassifier.miniLM(tokenizer: tokenizer, maxLength: maxLength, classes: classes, dropout: dropout, rng: &rng)
+        }
+    }
+}

@@ -1,0 +1,13 @@
+import Classification
+import NoisyLabels
+import Runtime
+
+extension ApplicationRegistry {
+    /// The applications `winnow run` knows, by the recipe's `application:` value. Add new ones here (one line each).
+    static var builtIn: ApplicationRegistry {
+        ApplicationRegistry([
+            ClassifyApplication.self,
+            NoisyLabelsApplication.self,
+        ])
+    }
+}

@@ -1,0 +1,11 @@
+import Classification
+import NoisyLabels
+import Runtime
+
+extension ApplicationRegistry {
+    /// The applications the `winnow` executable registers (its `BuiltInApplications.swift`), for tests that run
+    /// recipes without the executable.
+    static var builtIn: ApplicationRegistry {
+        ApplicationRegistry([ClassifyApplication.self, NoisyLabelsApplication.self])
+    }
+}
