@@ -32,6 +32,14 @@ public final class Level {
         parameters.map { rowSparseKeys.contains($0.key) && $0.tensor.shape.count >= 2 ? $0.tensor.count / $0.tensor.shape[0] : nil }
     }
 
+    /// The optimizer as an `UpdateDerivative` (what SAMA's adaptation needs), or `EngineError.noUpdateDerivative`.
+    func updateDerivative() throws -> any UpdateDerivative {
+        guard let optimizer = optimizer as? any UpdateDerivative else {
+            throw EngineError.noUpdateDerivative(optimizer: String(describing: type(of: optimizer)))
+        }
+        return optimizer
+    }
+
     /// Sets the optimizer's learning rate for `step` from the schedule.
     func applySchedule(step: Int) { optimizer.learningRate = baseLearningRate * schedule.factor(at: step) }
 }

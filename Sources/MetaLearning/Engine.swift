@@ -22,6 +22,9 @@ public enum EngineError: Error, LocalizedError, Equatable {
     /// `hypergradient` / `metaUpdate` with an adapting method (SAMA) after the base optimizer's state for A was
     /// freed: by a meta step of `step()`, or at an accumulation micro-step.
     case adaptationStateReleased(step: Int)
+    /// The method adapts the meta gradient with the base optimizer's ∂u/∂g (SAMA), which this optimizer does not
+    /// provide (it does not conform to `UpdateDerivative`).
+    case noUpdateDerivative(optimizer: String)
     /// The direction v of a finite-difference meta step (the meta gradient, adapted for SAMA) was NaN or infinite
     /// although the meta loss was finite.
     case nonFiniteMetaDirection(step: Int, norm: Double)
@@ -34,6 +37,9 @@ public enum EngineError: Error, LocalizedError, Equatable {
             "the base optimizer's ∂u/∂g of its last step is no longer available at base step \(step) (freed by a meta "
                 + "step or at an accumulation micro-step): call hypergradient / metaUpdate right after a base step that "
                 + "ends an accumulation window, before step() runs a meta step"
+        case let .noUpdateDerivative(optimizer):
+            "SAMA needs the base optimizer's update derivative ∂u/∂g, which \(optimizer) does not provide: use Adam, "
+                + "AdamW or SGD, or a method without adaptation (sama-na, darts, neumann, cg)"
         case let .nonFiniteMetaDirection(step, norm):
             "the meta gradient's direction v has norm \(norm) at base step \(step) although the meta loss is finite: "
                 + "the meta loss is not differentiable at the current parameters (e.g. a square root at 0) or overflows"
@@ -203,7 +209,7 @@ public final class Engine<Program: BilevelProgram> {
         guard loss.item.isFinite else { throw EngineError.nonFiniteLoss(which: "base", step: baseStep + 1, value: loss.item) }
         // A of the last optimizer step is needed only by a meta step right after it: this step's optimizer step
         // replaces it, so free it (Adam: the last gradient) before backward allocates the new gradients.
-        base.optimizer.releaseUpdateDerivativeState(base.parameters)
+        (base.optimizer as? any UpdateDerivative)?.releaseUpdateDerivativeState(base.parameters)
         baseStep += 1
         let accumulation = configuration.gradientAccumulation
         if baseStep % accumulation == 0 {
@@ -268,8 +274,9 @@ public final class Engine<Program: BilevelProgram> {
 
     /// Throws `adaptationStateReleased` when the method needs A and the base optimizer has freed it.
     private func requireAdaptationState() throws {
-        guard configuration.method.usesAdaptation,
-              !program.base.optimizer.hasUpdateDerivativeState(program.base.parameters) else { return }
+        guard configuration.method.usesAdaptation else { return }
+        let optimizer = try program.base.updateDerivative()
+        guard !optimizer.hasUpdateDerivativeState(program.base.parameters) else { return }
         throw EngineError.adaptationStateReleased(step: baseStep)
     }
 
@@ -278,7 +285,7 @@ public final class Engine<Program: BilevelProgram> {
     private func passes(lastBatch: Program.Batch, replayContext: ForwardContext,
                         releasingAdaptationState: Bool) -> MetaStepPasses<Program> {
         if releasingAdaptationState, !configuration.method.usesAdaptation {
-            program.base.optimizer.releaseUpdateDerivativeState(program.base.parameters)
+            (program.base.optimizer as? any UpdateDerivative)?.releaseUpdateDerivativeState(program.base.parameters)
         }
         let metaContext = ForwardContext(training: context.training, updatesRunningStatistics: false,
                                          seed: configuration.seed &+ UInt64(metaStep) &+ 0x5A4D)

@@ -5,7 +5,7 @@ import Tensors
 /// Adam and AdamW with bias correction (PyTorch's formulas):
 /// m = β1·m + (1−β1)·g, s = β2·s + (1−β2)·g², u = γ·m̂/(√ŝ + ε), m̂ = m/(1−β1ᵗ), ŝ = s/(1−β2ᵗ).
 /// `decoupledWeightDecay` (AdamW) shrinks θ by γ·λ before the update; otherwise λ·θ is added to g (L2).
-public final class Adam: Optimizer {
+public final class Adam: UpdateDerivative {
     public var learningRate: Float
     public let beta1: Float, beta2: Float, epsilon: Float
     public let weightDecay: Float

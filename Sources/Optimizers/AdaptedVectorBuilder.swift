@@ -61,7 +61,7 @@ public final class AdaptedVectorBuilder {
     }
 }
 
-extension Optimizer {
+extension UpdateDerivative {
     /// A builder for A ⊙ x of `parameter` fed block by block. The default takes A from `updateDerivative`
     /// (materialised once, a parameter-sized buffer) and multiplies each block by it as it arrives; with
     /// `releasingState` it then frees the parameter's state for A.

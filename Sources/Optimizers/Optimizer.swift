@@ -4,10 +4,6 @@ import Tensors
 public typealias NamedParameter = (key: String, tensor: Tensor)
 
 /// A first-order optimizer: one in-place step per parameter, state keyed by the parameter's dotted key.
-///
-/// Every optimizer also exposes the diagonal derivative of its last update with respect to the gradient,
-/// A = ∂u/∂g, evaluated with its state after that step and the current learning rate. SAMA uses it to
-/// adapt the meta gradient to the base optimizer (docs/ALGORITHMS.md §3).
 public protocol Optimizer: AnyObject {
     /// The learning rate used by the next step (schedules set it before each step).
     var learningRate: Float { get set }
@@ -15,10 +11,20 @@ public protocol Optimizer: AnyObject {
     var stepCount: Int { get }
     /// Updates each parameter in place from its gradient (same order, same shapes).
     func step(_ parameters: [NamedParameter], gradients: [Tensor])
+    /// The optimizer state as tensors keyed `<parameter key>.<slot>` plus `__step`.
+    func stateDictionary() -> [String: Tensor]
+    /// Restores state written by `stateDictionary()`; throws when a slot is missing or has the wrong shape.
+    func loadState(_ state: [String: Tensor], parameters: [NamedParameter]) throws
+}
+
+/// An optimizer that exposes the diagonal derivative of its last update with respect to the gradient,
+/// A = ∂u/∂g, evaluated with its state after that step and the current learning rate. SAMA adapts the meta
+/// gradient with it (docs/ALGORITHMS.md §3); Adam, AdamW and SGD adopt it.
+public protocol UpdateDerivative: Optimizer {
     /// A = ∂u/∂g for each parameter, for the last step taken (precondition: a step was taken).
     func updateDerivative(_ parameters: [NamedParameter]) -> [Tensor]
-    /// Frees what `updateDerivative` and `adaptedVectorBuilder` keep from the last step for these parameters (Adam: the
-    /// step's gradient, a parameter-sized buffer) once A of that step is no longer needed. Until the next step,
+    /// Frees what `updateDerivative` and `adaptedVectorBuilder` keep from the last step for these parameters (Adam:
+    /// the step's gradient, a parameter-sized buffer) once A of that step is no longer needed. Until the next step,
     /// asking for A of a released parameter is a precondition failure. Optimizers that keep nothing for A do
     /// nothing (the default).
     func releaseUpdateDerivativeState(_ parameters: [NamedParameter])
@@ -28,10 +34,11 @@ public protocol Optimizer: AnyObject {
     /// `releasingState` the parameter's state for A is freed when the builder finishes, and the optimizer
     /// may lend that state's buffer as the builder's destination.
     func adaptedVectorBuilder(for parameter: NamedParameter, releasingState: Bool) -> AdaptedVectorBuilder
-    /// The optimizer state as tensors keyed `<parameter key>.<slot>` plus `__step`.
-    func stateDictionary() -> [String: Tensor]
-    /// Restores state written by `stateDictionary()`; throws when a slot is missing or has the wrong shape.
-    func loadState(_ state: [String: Tensor], parameters: [NamedParameter]) throws
+}
+
+extension UpdateDerivative {
+    public func releaseUpdateDerivativeState(_ parameters: [NamedParameter]) {}
+    public func hasUpdateDerivativeState(_ parameters: [NamedParameter]) -> Bool { true }
 }
 
 /// Errors restoring optimizer state.
@@ -50,9 +57,6 @@ extension OptimizerError: CustomStringConvertible {
 }
 
 extension Optimizer {
-    public func releaseUpdateDerivativeState(_ parameters: [NamedParameter]) {}
-    public func hasUpdateDerivativeState(_ parameters: [NamedParameter]) -> Bool { true }
-
     /// Steps using each parameter's accumulated `.grad` (parameters without one are skipped), then clears them.
     public func step(accumulatedGradientsOf parameters: [NamedParameter]) {
         let withGrad = parameters.filter { $0.tensor.grad != nil }

@@ -2,7 +2,7 @@ import Tensors
 
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay
 /// (PyTorch's conventions: buf = μ·buf + g; u = γ·(g + μ·buf) with Nesterov, else γ·buf).
-public final class SGD: Optimizer {
+public final class SGD: UpdateDerivative {
     public var learningRate: Float
     public let momentum: Float
     public let nesterov: Bool

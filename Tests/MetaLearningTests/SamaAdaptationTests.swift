@@ -15,7 +15,7 @@ import Tensors
 
     func expectedDirection(_ program: BiasedRegression) -> [Double] {
         let gMeta = Autodiff.gradients(of: program.metaLoss((), context: .init(training: false)), wrt: [program.w])[0]
-        let a = program.base.optimizer.updateDerivative(program.base.parameters)[0]
+        let a = (program.base.optimizer as! any UpdateDerivative).updateDerivative(program.base.parameters)[0]
         return zip(a.scalars, gMeta.scalars).map { Double($0) * Double($1) }
     }
 

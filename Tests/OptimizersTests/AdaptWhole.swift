@@ -1,7 +1,7 @@
 import Optimizers
 import Tensors
 
-extension Optimizer {
+extension UpdateDerivative {
     /// x ← A ⊙ x for each vector, through `adaptedVectorBuilder` fed the whole vector as one block, keeping
     /// the state for A: the reference the block-by-block tests compare with.
     func adaptWhole(_ vectors: [Tensor], parameters: [NamedParameter]) {

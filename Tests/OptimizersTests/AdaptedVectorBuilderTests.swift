@@ -35,7 +35,7 @@ import Tensors
     }
 
     /// A ⊙ x from `updateDerivative`, entry by entry (the kernels compute the same product, unfused).
-    static func expected(_ optimizer: any Optimizer, _ parameter: NamedParameter, _ x: [Float]) -> [Float] {
+    static func expected(_ optimizer: any UpdateDerivative, _ parameter: NamedParameter, _ x: [Float]) -> [Float] {
         zip(optimizer.updateDerivative([parameter])[0].scalars, x).map { $0 * $1 }
     }
 

@@ -18,7 +18,7 @@ private func referenceGradient(_ t: Int) -> Tensor {
     Tensor((0..<4).map { i in Float(Foundation.cos(1.3 * Double(i) + 0.7 * Double(t)) * (1 + 0.5 * Double(i))) })
 }
 
-private func makeOptimizer(_ name: String) -> any Optimizer {
+private func makeOptimizer(_ name: String) -> any UpdateDerivative {
     switch name {
     case "sgd": SGD(learningRate: 0.1)
     case "sgdMomentumDecay": SGD(learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)

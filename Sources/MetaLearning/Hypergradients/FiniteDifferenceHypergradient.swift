@@ -109,7 +109,7 @@ struct FiniteDifferenceHypergradient {
             // `passes.releasesAdaptationState` v takes over the buffer of Adam's last gradient (A of each entry is read
             // before the entry is overwritten), so g_meta never exists whole next to that gradient.
             // The touched mask and ‖v‖ are applied and summed block by block too (no pass over v afterwards).
-            let adapted = AdaptedMetaGradient(parameters: base.parameters, optimizer: base.optimizer,
+            let adapted = AdaptedMetaGradient(parameters: base.parameters, optimizer: try base.updateDerivative(),
                                               releasingState: passes.releasesAdaptationState, touchedBy: passes.touchedBy)
             (direct, metaLoss) = passes.metaGradients(streamingTheta: adapted.consume)
             v = adapted.vectors()
@@ -173,7 +173,7 @@ struct FiniteDifferenceHypergradient {
 /// `AdaptedVectorBuilder` per parameter while its blocks arrive.
 final class AdaptedMetaGradient {
     private let parameters: [NamedParameter]
-    private let optimizer: any Optimizer
+    private let optimizer: any UpdateDerivative
     private let releasingState: Bool
     /// Zero v where the last base gradient was exactly zero (`perturbTouchedParametersOnly`).
     private let touchedBy: [TouchedMask]?
@@ -181,7 +181,7 @@ final class AdaptedMetaGradient {
     private var results: [Tensor?]
     private var sumOfSquares = 0.0
 
-    init(parameters: [NamedParameter], optimizer: any Optimizer, releasingState: Bool, touchedBy: [TouchedMask]? = nil) {
+    init(parameters: [NamedParameter], optimizer: any UpdateDerivative, releasingState: Bool, touchedBy: [TouchedMask]? = nil) {
         precondition(touchedBy == nil || touchedBy!.count == parameters.count, "one touched mask per parameter")
         self.parameters = parameters
         self.optimizer = optimizer
