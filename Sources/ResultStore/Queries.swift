@@ -95,7 +95,8 @@ extension ResultStore {
         statement.bind(1, runID)
         statement.bind(2, step)
         guard try statement.step() else {
-            throw StoreError.noResults(path: path, runID: runID, what: "sample weights at step \(step) (its last step with weights is \(last))")
+            throw StoreError.noResults(path: path, runID: runID,
+                                       what: "sample weights at step \(step) (its last step with weights is \(last))")
         }
         return step
     }

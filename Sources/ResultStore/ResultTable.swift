@@ -92,8 +92,9 @@ extension ResultTable {
     /// With `checkpoints` (usage by run id), a `checkpoints` column: the space each run keeps in checkpoints, as
     /// text (`4.2 MB in 1 file`) in tables and CSV and as `{"bytes", "files", "orphans"}` in JSON.
     public static func runs(_ runs: [RunInfo], checkpoints: [Int64: CheckpointUsage]? = nil) -> ResultTable {
-        let extra = checkpoints == nil ? [] : ["checkpoints"]
-        return ResultTable(columns: ["id", "application", "status", "seed", "started_at", "ended_at", "code_revision"] + extra + ["metrics", "error"],
+        let columns = ["id", "application", "status", "seed", "started_at", "ended_at", "code_revision"]
+            + (checkpoints == nil ? [] : ["checkpoints"]) + ["metrics", "error"]
+        return ResultTable(columns: columns,
                            rows: runs.map { run in
                                var row: [Cell] = [
                                    .int(run.id), .text(run.application), .text(run.status.rawValue), .int(Int64(bitPattern: run.seed)),

@@ -42,8 +42,9 @@ import Testing
     @Test func missingDatabaseFolderIsNamed() throws {
         let dir = try TemporaryDirectory()
         let path = dir.path("missing/sub/w.sqlite")
-        #expect(throws: StoreError.missingFolder(path: path, folder: dir.path("missing/sub"))) { try ResultStore.requireFolder(of: path) }
-        #expect(StoreError.missingFolder(path: path, folder: dir.path("missing/sub")).localizedDescription.contains("folder \(dir.path("missing/sub"))"))
+        let missing = StoreError.missingFolder(path: path, folder: dir.path("missing/sub"))
+        #expect(throws: missing) { try ResultStore.requireFolder(of: path) }
+        #expect(missing.localizedDescription.contains("folder \(dir.path("missing/sub")) does not exist"))
         #expect(!FileManager.default.fileExists(atPath: dir.path("missing")))
         try ResultStore.requireFolder(of: dir.path("w.sqlite"))
         try Data("x".utf8).write(to: URL(fileURLWithPath: dir.path("plain")))

@@ -73,7 +73,8 @@ import Testing
         #expect(try String(contentsOfFile: dir.path("kept.tar.gz"), encoding: .utf8) == "old archive\n")
         #expect(!FileManager.default.fileExists(atPath: dir.path("new.jsonl")))
 
-        let forced = try WinnowBinary.run(export(runID, ["--output", "kept.jsonl", "--archive", "kept.tar.gz", "--force"], db: db), in: dir.url)
+        let everything = ["--output", "kept.jsonl", "--archive", "kept.tar.gz", "--force"]
+        let forced = try WinnowBinary.run(export(runID, everything, db: db), in: dir.url)
         #expect(forced.status == 0, "\(forced.stderr)")
         #expect(try String(contentsOfFile: dir.path("kept.jsonl"), encoding: .utf8).split(separator: "\n").count == 5)
         #expect(try Dataset.load(path: dir.path("kept.tar.gz"))[split: "train"]?.ids == Array(keys.suffix(5)))
@@ -127,7 +128,8 @@ import Testing
             #expect(result.status == 2, "\(arguments): \(result.stderr)")
             #expect(result.stderr.hasPrefix("error: " + message), "\(arguments): \(result.stderr)")
         }
-        let widest = try WinnowBinary.run(["weights", "--run", run, "--histogram", "--bins", "10000", "--format", "csv", "--db", db], in: dir.url)
+        let widest = try WinnowBinary.run(["weights", "--run", run, "--histogram", "--bins", "10000", "--format", "csv", "--db", db],
+                                          in: dir.url)
         #expect(widest.status == 0 && widest.stdout.split(separator: "\n").count == 10_001, "\(widest.stderr)")
         // A step past the last one recorded: an error naming the last step, not an empty table.
         for extra in [["--top", "3"], ["--bottom", "3"], ["--histogram"]] {
@@ -151,14 +153,16 @@ import Testing
             for command in commands {
                 let result = try WinnowBinary.run(command + ["--db", database], in: dir.url)
                 #expect(result.status == 1, "\(command): \(result.stderr)")
-                #expect(result.stderr == "error: result database \(database): folder \(folder) does not exist (create it first, e.g. mkdir -p \(folder))\n")
+                #expect(result.stderr
+                    == "error: result database \(database): folder \(folder) does not exist (create it first, e.g. mkdir -p \(folder))\n")
             }
         }
         #expect(!FileManager.default.fileExists(atPath: dir.path("missing")))
         #expect(!FileManager.default.fileExists(atPath: "/missing"))
         // The default database is Outputs/winnow.sqlite in the working folder: without Outputs/ it is named too.
         let noOutputs = try WinnowBinary.run(["run", "echo.yaml"], in: dir.url)
-        #expect(noOutputs.stderr.hasPrefix("error: result database Outputs/winnow.sqlite: folder Outputs does not exist"), "\(noOutputs.stderr)")
+        #expect(noOutputs.stderr.hasPrefix("error: result database Outputs/winnow.sqlite: folder Outputs does not exist"),
+                "\(noOutputs.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.path("Outputs")))
     }
 
