@@ -11,6 +11,8 @@ public final class ArchiveWriter {
         case tar
         /// gzip-compressed tar.
         case tarGz
+        /// bzip2-compressed tar.
+        case tarBz2
         /// xz-compressed tar.
         case tarXz
         /// zstd-compressed tar.
@@ -18,15 +20,45 @@ public final class ArchiveWriter {
         /// zip (deflate).
         case zip
 
-        /// Guesses the kind from a file name (`.tar.gz`/`.tgz`, `.tar.xz`, `.tar.zst`, `.zip`, `.tar`).
+        /// The file name endings ``from(path:)`` recognises (in any letter case), for error messages and help.
+        public static let supportedExtensions = [".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".tar.zst", ".tar", ".zip"]
+
+        /// The kind a file name asks for (`.tar.gz`/`.tgz`, `.tar.bz2`/`.tbz2`, `.tar.xz`, `.tar.zst`, `.zip`,
+        /// `.tar`, in any letter case), or nil for any other name: callers refuse those rather than write one
+        /// format under another format's name.
         public static func from(path: String) -> Kind? {
-            if path.hasSuffix(".tar.gz") || path.hasSuffix(".tgz") { return .tarGz }
-            if path.hasSuffix(".tar.xz") { return .tarXz }
-            if path.hasSuffix(".tar.zst") { return .tarZstd }
-            if path.hasSuffix(".zip") { return .zip }
-            if path.hasSuffix(".tar") { return .tar }
+            let name = path.lowercased()
+            if name.hasSuffix(".tar.gz") || name.hasSuffix(".tgz") { return .tarGz }
+            if name.hasSuffix(".tar.bz2") || name.hasSuffix(".tbz2") { return .tarBz2 }
+            if name.hasSuffix(".tar.xz") { return .tarXz }
+            if name.hasSuffix(".tar.zst") { return .tarZstd }
+            if name.hasSuffix(".zip") { return .zip }
+            if name.hasSuffix(".tar") { return .tar }
             return nil
         }
+
+        /// Like ``from(path:)``, but throws ``DataIOError/unsupportedArchiveName(path:supported:)`` naming the
+        /// supported endings when the name has none of them.
+        public static func required(path: String) throws -> Kind {
+            guard let kind = from(path: path) else {
+                throw DataIOError.unsupportedArchiveName(path: path, supported: supportedExtensions)
+            }
+            return kind
+        }
+    }
+
+    /// The folder (`.` for a bare name) and file name of `path`. Split on the last `/` by hand: on Linux,
+    /// Foundation's `NSString.deletingLastPathComponent` traps on a one-character path such as `z`.
+    public static func folderAndName(of path: String) -> (folder: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let folder = path[..<slash]
+        return (folder.isEmpty ? "/" : String(folder), String(path[path.index(after: slash)...]))
+    }
+
+    /// The prefix of every temporary file this process writes beside `path` (`.<name>.tmp-<pid>`); the manifest
+    /// writer uses the same convention, so an interrupted export can find and remove what it left.
+    public static func temporaryPrefix(for path: String) -> String {
+        ".\(folderAndName(of: path).name).tmp-\(getpid())"
     }
 
     /// Final destination.
@@ -38,9 +70,8 @@ public final class ArchiveWriter {
     /// Opens a temporary file beside `path` for writing an archive of the given kind.
     public init(path: String, kind: Kind) throws {
         self.path = path
-        let dir = (path as NSString).deletingLastPathComponent
-        let file = (path as NSString).lastPathComponent
-        tempPath = (dir.isEmpty ? "." : dir) + "/.\(file).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let folder = ArchiveWriter.folderAndName(of: path).folder
+        tempPath = folder + "/" + ArchiveWriter.temporaryPrefix(for: path) + "-\(UInt32.random(in: 0...UInt32.max))"
         guard let a = archive_write_new() else { throw DataIOError.writeFailed(path: path, reason: "archive_write_new failed") }
         handle = a
         var r: Int32
@@ -51,6 +82,7 @@ public final class ArchiveWriter {
         if r == ARCHIVE_OK {
             switch kind {
             case .tarGz: r = archive_write_add_filter_gzip(a)
+            case .tarBz2: r = archive_write_add_filter_bzip2(a)
             case .tarXz: r = archive_write_add_filter_xz(a)
             case .tarZstd: r = archive_write_add_filter_zstd(a)
             case .tar, .zip: r = ARCHIVE_OK
@@ -123,10 +155,7 @@ public final class ArchiveWriter {
     /// Writes `entries` to a new archive at `path` in one call (atomic; kind from the extension if nil).
     public static func write(to path: String, kind: Kind? = nil, entries: [(path: String, bytes: [UInt8])]) throws {
         for e in entries { try validate(entryPath: e.path) }
-        guard let k = kind ?? Kind.from(path: path) else {
-            throw DataIOError.writeFailed(path: path, reason: "cannot tell the archive kind from the file name")
-        }
-        let writer = try ArchiveWriter(path: path, kind: k)
+        let writer = try ArchiveWriter(path: path, kind: kind ?? Kind.required(path: path))
         for e in entries { try writer.add(path: e.path, bytes: e.bytes) }
         try writer.finish()
     }

@@ -35,6 +35,8 @@ public enum DataIOError: Error, LocalizedError, Equatable, Sendable {
     case unsafeEntryPath(path: String)
     /// Writing an output archive failed.
     case writeFailed(path: String, reason: String)
+    /// An output archive name whose ending names no format the writer can produce (`.rar`, `.7z`, none).
+    case unsupportedArchiveName(path: String, supported: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -74,6 +76,8 @@ public enum DataIOError: Error, LocalizedError, Equatable, Sendable {
             return "refusing archive entry '\(path)': absolute paths and '..' components are not allowed"
         case let .writeFailed(path, reason):
             return "\(path): write failed: \(reason)"
+        case let .unsupportedArchiveName(path, supported):
+            return "\(path): cannot write this archive format; name the output with one of \(supported.joined(separator: ", "))"
         }
     }
 }

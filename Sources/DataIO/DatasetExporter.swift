@@ -14,7 +14,8 @@ public struct ExportSummary: Sendable, Codable, Equatable {
 
 /// Writes a pruned copy of a dataset as a new archive in the source's format.
 public enum DatasetExporter {
-    /// Writes `output` (a `.tar.gz` unless the extension says `.tar`, `.tar.xz`, `.tar.zst` or `.zip`)
+    /// Writes `output` (in the format its name ends with: see ``ArchiveWriter/Kind/supportedExtensions``; any
+    /// other name is refused with ``DataIOError/unsupportedArchiveName(path:supported:)`` before anything is read)
     /// holding the source's members, with the pruned splits reduced to the records whose ids are in `kept`.
     ///
     /// - WRENCH: the pruned split files keep only kept ids (same entries, same order); `label.json`
@@ -29,6 +30,7 @@ public enum DatasetExporter {
     @discardableResult
     public static func export(_ dataset: Dataset, keeping kept: Set<String>, to output: String,
                               prunedSplits: Set<String>? = nil) throws -> ExportSummary {
+        let kind = try ArchiveWriter.Kind.required(path: output)
         let pruned = prunedSplits ?? (dataset[split: "train"] != nil ? ["train"] : Set(dataset.splitNames))
         var byMember: [String: LabeledSplit] = [:]
         var labelsMembers: [String: LabeledSplit] = [:]
@@ -45,7 +47,7 @@ public enum DatasetExporter {
 
         let source = try ArchiveSource(path: dataset.sourcePath)
         let isSingleFile = try source.isSingleFile()
-        let writer = try ArchiveWriter(path: output, kind: ArchiveWriter.Kind.from(path: output) ?? .tarGz)
+        let writer = try ArchiveWriter(path: output, kind: kind)
         var sidecarsWritten = Set<String>()
         try source.forEachMember { member, bytes in
             let file = isSingleFile ? dataset.sourcePath : "\(dataset.sourcePath):\(member)"

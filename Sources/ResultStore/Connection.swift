@@ -20,8 +20,9 @@ final class Connection {
         case .readWrite:
             if !exists { throw StoreError.notFound(path: path) }
         case .readWriteCreate:
-            let parent = (path as NSString).deletingLastPathComponent
-            if !parent.isEmpty, !fileManager.fileExists(atPath: parent) {
+            // Not NSString.deletingLastPathComponent: it traps on a one-character path such as `q`.
+            let parent = ResultStore.folder(of: path)
+            if !fileManager.fileExists(atPath: parent) {
                 do {
                     try fileManager.createDirectory(atPath: parent, withIntermediateDirectories: true)
                 } catch {

@@ -74,6 +74,7 @@ extension ResultStore {
 
 /// Writes manifests atomically: to a temporary file next to the destination, then renamed over it.
 public enum ManifestWriter {
+    /// Writes the manifest (`jsonl` or `csv`, with a `sample` field when the run registered keys) atomically.
     public static func write(_ entries: [ManifestEntry], ranking: ManifestRequest.Ranking,
                              format: ManifestRequest.Format, to path: String) throws {
         var text = ""
@@ -97,6 +98,9 @@ public enum ManifestWriter {
         try writeAtomically(text, to: path)
     }
 
+    /// Writes `text` to `.<name>.tmp-<pid>` beside `path` and renames it over `path`; on failure the temporary
+    /// file is removed and `path` is untouched. (`ArchiveWriter` names its temporaries with the same prefix, so
+    /// `export manifest` can remove both when interrupted.) The folder must exist.
     public static func writeAtomically(_ text: String, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent()

@@ -85,8 +85,25 @@ extension ResultStore {
         try rankedWeights(run: runID, count: count, step: step, descending: false)
     }
 
+    /// `step` when the run recorded weights at it; otherwise throws ``StoreError/noResults(path:runID:what:)``
+    /// naming the run's last step with weights (nil: the latest step).
+    public func requireWeightStep(run runID: Int64, _ step: Int?) throws -> Int {
+        let last = try latestWeightStep(run: runID)
+        guard let step else { return last }
+        let statement = try connection.prepare("SELECT 1 FROM weight_steps WHERE run_id = ? AND step = ?")
+        defer { statement.reset() }
+        statement.bind(1, runID)
+        statement.bind(2, step)
+        guard try statement.step() else {
+            throw StoreError.noResults(path: path, runID: runID,
+                                       what: "sample weights at step \(step) (its last step with weights is \(last))")
+        }
+        return step
+    }
+
     private func rankedWeights(run runID: Int64, count: Int, step: Int?, descending: Bool) throws -> [SampleWeight] {
-        let step = try step ?? latestWeightStep(run: runID)
+        guard count > 0 else { throw StoreError.invalidArgument("the number of weights must be positive, got \(count)") }
+        let step = try requireWeightStep(run: runID, step)
         let order = descending ? "weight DESC" : "weight ASC"
         let statement = try connection.prepare("""
             SELECT w.step, w.sample_id, w.weight, s.key FROM sample_weights w
@@ -102,7 +119,7 @@ extension ResultStore {
 
     /// Every weight at `step` (default: the latest), by sample id.
     public func weights(run runID: Int64, step: Int? = nil) throws -> [SampleWeight] {
-        let step = try step ?? latestWeightStep(run: runID)
+        let step = try requireWeightStep(run: runID, step)
         let statement = try connection.prepare("""
             SELECT w.step, w.sample_id, w.weight, s.key FROM sample_weights w
             LEFT JOIN samples s ON s.run_id = w.run_id AND s.sample_id = w.sample_id
@@ -142,8 +159,10 @@ extension ResultStore {
 
     /// Equal-width histogram of the weights at `step` (default: the latest step).
     public func weightHistogram(run runID: Int64, bins: Int = 20, step: Int? = nil) throws -> WeightHistogram {
-        guard bins > 0 else { throw StoreError.invalidArgument("histogram needs at least one bin, got \(bins)") }
-        let step = try step ?? latestWeightStep(run: runID)
+        guard bins > 0, bins <= Self.maximumHistogramBins else {
+            throw StoreError.invalidArgument("histogram bins must be 1…\(Self.maximumHistogramBins), got \(bins)")
+        }
+        let step = try requireWeightStep(run: runID, step)
         let summary = try connection.prepare(
             "SELECT count(*), min(weight), max(weight), avg(weight) FROM sample_weights WHERE run_id = ? AND step = ?")
         summary.bind(1, runID)

@@ -9,6 +9,34 @@ import Foundation
 public final class ResultStore {
     public static let defaultPath = "Outputs/winnow.sqlite"
 
+    /// The most bins ``weightHistogram(run:bins:step:)`` draws (the command line's `--bins` bound).
+    public static let maximumHistogramBins = 10_000
+
+    /// The folder holding `path`, as written (`.` for a bare file name, `/` for a file in the root).
+    public static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Throws ``StoreError/missingFolder(path:folder:)`` unless the folder that holds (or would hold) the
+    /// database at `path` exists, and ``StoreError/unreadable(path:reason:)`` when it is a file. The command
+    /// line calls this before opening or creating a database, so a mistyped `--db` folder is reported rather
+    /// than created; ``OpenMode/create`` itself still creates missing folders for programs that want that.
+    public static func requireFolder(of path: String) throws {
+        let folder = folder(of: path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
+            throw StoreError.missingFolder(path: path, folder: folder)
+        }
+        guard isDirectory.boolValue else { throw StoreError.unreadable(path: path, reason: "\(folder) is a file, not a folder") }
+    }
+
+    /// The files that make up the database on disk: the file itself and SQLite's `-wal`, `-shm` and `-journal`
+    /// companions (exports refuse to write over any of them).
+    public static func databaseFiles(of path: String) -> [String] {
+        [path, path + "-wal", path + "-shm", path + "-journal"]
+    }
+
     public enum OpenMode: Sendable {
         /// Create the file (and its parent folders) when it does not exist: for recording runs.
         case create

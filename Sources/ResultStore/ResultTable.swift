@@ -89,15 +89,47 @@ public struct ResultTable: Sendable, Equatable {
 }
 
 extension ResultTable {
-    public static func runs(_ runs: [RunInfo]) -> ResultTable {
-        ResultTable(columns: ["id", "application", "status", "seed", "started_at", "ended_at", "code_revision", "metrics", "error"],
-                    rows: runs.map { run in
-                        [.int(run.id), .text(run.application), .text(run.status.rawValue), .int(Int64(bitPattern: run.seed)),
-                         .text(run.startedAt), run.endedAt.map(Cell.text) ?? .null, .text(run.codeRevision),
-                         .structured(json: JSONText.object(run.metrics),
-                                     plain: run.metrics.keys.sorted().map { "\($0)=\(Cell.double(run.metrics[$0]!).plain)" }.joined(separator: " ")),
-                         run.error.map(Cell.text) ?? .null]
-                    })
+    /// With `checkpoints` (usage by run id), a `checkpoints` column: the space each run keeps in checkpoints, as
+    /// text (`4.2 MB in 1 file`) in tables and CSV and as `{"bytes", "files", "orphans"}` in JSON.
+    public static func runs(_ runs: [RunInfo], checkpoints: [Int64: CheckpointUsage]? = nil) -> ResultTable {
+        let columns = ["id", "application", "status", "seed", "started_at", "ended_at", "code_revision"]
+            + (checkpoints == nil ? [] : ["checkpoints"]) + ["metrics", "error"]
+        return ResultTable(columns: columns,
+                           rows: runs.map { run in
+                               var row: [Cell] = [
+                                   .int(run.id), .text(run.application), .text(run.status.rawValue), .int(Int64(bitPattern: run.seed)),
+                                   .text(run.startedAt), run.endedAt.map(Cell.text) ?? .null, .text(run.codeRevision),
+                               ]
+                               if let checkpoints { row.append(checkpoints[run.id].map(checkpointCell) ?? .null) }
+                               return row + [
+                                   .structured(json: JSONText.object(run.metrics),
+                                               plain: run.metrics.keys.sorted().map { "\($0)=\(Cell.double(run.metrics[$0]!).plain)" }
+                                                   .joined(separator: " ")),
+                                   run.error.map(Cell.text) ?? .null,
+                               ]
+                           })
+    }
+
+    static func checkpointCell(_ usage: CheckpointUsage) -> Cell {
+        let files = usage.files.count, orphans = usage.orphans.count
+        let json = "{\"bytes\": \(usage.totalBytes), \"files\": \(files), \"orphans\": \(orphans)}"
+        guard usage.totalBytes > 0 || files > 0 else { return .structured(json: json, plain: "none") }
+        var plain = byteText(usage.totalBytes)
+        if files > 0 { plain += " in \(files) file\(files == 1 ? "" : "s")" }
+        if usage.storedBytes > 0 { plain += files > 0 ? " and the database" : " in the database" }
+        if orphans > 0 { plain += " (\(orphans) orphan\(orphans == 1 ? "" : "s"))" }
+        return .structured(json: json, plain: plain)
+    }
+
+    /// `512 B`, `4.2 kB`, `12.3 MB`, `1.5 GB` (powers of 1000).
+    static func byteText(_ bytes: Int) -> String {
+        guard bytes >= 1000 else { return "\(bytes) B" }
+        var value = Double(bytes) / 1000
+        for unit in ["kB", "MB", "GB"] {
+            if value < 1000 || unit == "GB" { return String(format: "%.1f", value) + " " + unit }
+            value /= 1000
+        }
+        return "\(bytes) B"
     }
 
     /// The `sample` column: the registered key, or the integer id when the run registered no samples.

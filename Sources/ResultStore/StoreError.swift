@@ -7,6 +7,8 @@ public enum StoreError: Error, LocalizedError, Equatable, Sendable {
     case notFound(path: String)
     /// The file cannot be opened or created (permissions, a directory in the way, a missing parent).
     case unreadable(path: String, reason: String)
+    /// The folder that should hold the database does not exist (the command line never creates it).
+    case missingFolder(path: String, folder: String)
     /// Another process holds a lock longer than the busy timeout.
     case locked(path: String)
     /// The file is not a SQLite database, or its pages are damaged.
@@ -34,6 +36,8 @@ public enum StoreError: Error, LocalizedError, Equatable, Sendable {
             return "no result database at \(path) (runs are recorded by `winnow run`; pass --db to choose another file)"
         case .unreadable(let path, let reason):
             return "cannot open result database \(path): \(reason)"
+        case .missingFolder(let path, let folder):
+            return "result database \(path): folder \(folder) does not exist (create it first, e.g. mkdir -p \(folder))"
         case .locked(let path):
             return "result database \(path) is locked by another process (timed out waiting); try again when it finishes"
         case .corrupt(let path, let reason):

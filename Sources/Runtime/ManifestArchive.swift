@@ -79,14 +79,44 @@ public enum ManifestArchive {
         try DatasetExporter.export(plan.dataset, keeping: plan.keptKeys, to: plan.output, prunedSplits: plan.prunedSplits)
     }
 
-    /// True when both paths name the same file (or `b` does not exist yet but resolves to `a`'s path).
+    /// True when both paths name the same file: the same device and inode when both exist (hard links and
+    /// symlinks included), else the same path once `.`, `..` and symlinked folders are resolved.
     package static func sameFile(_ a: String, _ b: String) -> Bool {
-        func resolved(_ path: String) -> String {
-            let url = URL(fileURLWithPath: path).standardizedFileURL
-            if FileManager.default.fileExists(atPath: url.path) { return url.resolvingSymlinksInPath().path }
-            return url.deletingLastPathComponent().resolvingSymlinksInPath().appendingPathComponent(url.lastPathComponent).path
-        }
+        var first = stat(), second = stat()
+        if stat(a, &first) == 0, stat(b, &second) == 0 { return first.st_dev == second.st_dev && first.st_ino == second.st_ino }
         return resolved(a) == resolved(b)
+    }
+
+    private static func resolved(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        if FileManager.default.fileExists(atPath: url.path) { return url.resolvingSymlinksInPath().path }
+        return url.deletingLastPathComponent().resolvingSymlinksInPath().appendingPathComponent(url.lastPathComponent).path
+    }
+
+    /// Throws unless an export may write `output` (given as `option`). Checked before anything is written:
+    /// - never over the result database or its `-wal`, `-shm`, `-journal` files, nor over (or into) the run's
+    ///   source dataset, `force` or not;
+    /// - never over an existing file unless `force`, and never over a folder;
+    /// - the output's folder must exist.
+    public static func checkOutput(option: String, output: String, database: String, source: String?, force: Bool) throws {
+        guard !output.isEmpty else { throw ManifestArchiveError.emptyOutput(option: option) }
+        let folder = ArchiveWriter.folderAndName(of: output).folder
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ManifestArchiveError.missingOutputFolder(option: option, output: output, folder: folder)
+        }
+        if ResultStore.databaseFiles(of: database).contains(where: { sameFile($0, output) }) {
+            throw ManifestArchiveError.wouldOverwriteDatabase(option: option, output: output, database: database)
+        }
+        if let source {
+            let sourceFolder = resolved(source) + "/"
+            if sameFile(source, output) || resolved(output).hasPrefix(sourceFolder) {
+                throw ManifestArchiveError.wouldOverwriteSource(option: option, output: output, source: source)
+            }
+        }
+        guard FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) else { return }
+        if isDirectory.boolValue { throw ManifestArchiveError.outputIsFolder(option: option, output: output) }
+        if !force { throw ManifestArchiveError.outputExists(option: option, output: output) }
     }
 }
 
@@ -96,6 +126,11 @@ public enum ManifestArchiveError: Error, LocalizedError, Equatable, Sendable {
     case noSampleKeys(runID: Int64, database: String)
     case unkeyedSample(runID: Int64, database: String, sampleID: Int)
     case wouldOverwriteSource(option: String, output: String, source: String)
+    case wouldOverwriteDatabase(option: String, output: String, database: String)
+    case outputExists(option: String, output: String)
+    case outputIsFolder(option: String, output: String)
+    case missingOutputFolder(option: String, output: String, folder: String)
+    case emptyOutput(option: String)
     case missingSplit(split: String, archive: String, available: [String])
     case unknownKey(key: String, archive: String, splits: [String])
 
@@ -112,6 +147,16 @@ public enum ManifestArchiveError: Error, LocalizedError, Equatable, Sendable {
             return "--archive: sample \(sampleID) of run \(runID) in \(database) has results but no registered key"
         case let .wouldOverwriteSource(option, output, source):
             return "\(option) \(output): refusing to overwrite the run's source dataset \(source)"
+        case let .wouldOverwriteDatabase(option, output, database):
+            return "\(option) \(output): refusing to overwrite the result database \(database) (or its -wal/-shm files)"
+        case let .outputExists(option, output):
+            return "\(option) \(output): the file exists; pass --force to replace it"
+        case let .outputIsFolder(option, output):
+            return "\(option) \(output): is a folder; name a file"
+        case let .missingOutputFolder(option, output, folder):
+            return "\(option) \(output): folder \(folder) does not exist"
+        case let .emptyOutput(option):
+            return "\(option): give a file name"
         case let .missingSplit(split, archive, available):
             return "--archive: \(archive) has no split '\(split)' (it has \(available.joined(separator: ", ")))"
         case let .unknownKey(key, archive, splits):

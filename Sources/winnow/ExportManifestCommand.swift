@@ -4,6 +4,7 @@ import NoisyLabels
 import Recipes
 import Runtime
 import ArgumentParser
+import DataIO
 import Foundation
 import ResultStore
 
@@ -13,27 +14,42 @@ struct ExportManifestCommand: ParsableCommand {
         abstract: "Write the sample ids to keep, ranked by pruning score or importance weight.",
         discussion: """
             Samples are ranked highest first (ties: lower sample id first); --keep 0.7 keeps the top 70%, \
-            --prune 0.3 drops the bottom 30%. The manifest lists kept ids in id order with their value, and is \
-            written to a temporary file then renamed, so readers never see half a manifest. With --archive, \
-            the kept samples are also written as a new dataset archive in the format of the run's dataset \
-            (the recipe's dataset.archive), matched by the sample keys the run registered.
+            --prune 0.3 drops the bottom 30%. The manifest lists kept ids in id order with their value. With \
+            --archive, the kept samples are also written as a new dataset archive in the format of the run's \
+            dataset (the recipe's dataset.archive), matched by the sample keys the run registered; the archive's \
+            name picks its compression (\(ArchiveWriter.Kind.supportedExtensions.joined(separator: ", "))).
+
+            Nothing is lost: every check runs before anything is written; no output may be the result database \
+            (or its -wal/-shm files) or the run's source dataset, even with --force; an existing file is replaced \
+            only with --force. Each file goes to a temporary file beside it and is renamed into place, so readers \
+            never see half a file; a failed or interrupted export removes its temporary files, and the archive \
+            too if this command created it.
             """)
 
     @Option(name: .customLong("run"), help: "The run id (see `winnow runs`).") var runID: Int64
-    @Option(help: "Fraction of samples to keep (0–1).") var keep: Double?
-    @Option(help: "Fraction of samples to drop (0–1).") var prune: Double?
+    @Option(help: "Fraction of samples to keep (0–1].") var keep: Double?
+    @Option(help: "Fraction of samples to drop (0–1].") var prune: Double?
     @Option(help: "Rank by pruning `score` or latest importance `weight`.") var by: ManifestRequest.Ranking = .score
     @Option(help: "The manifest file to write.") var output: String
     @Option(help: "jsonl or csv (default: from the output's extension, else jsonl).") var format: ManifestRequest.Format?
-    @Option(help: ArgumentHelp("Also write the kept samples as a dataset archive (.tar.gz, .tar, .tar.xz, .tar.zst or .zip).", valueName: "out.tar.gz"))
+    @Option(help: ArgumentHelp("Also write the kept samples as a dataset archive (.tar.gz, .tar.bz2, .tar.xz, .tar.zst, .tar or .zip).",
+                               valueName: "out.tar.gz"))
     var archive: String?
+    @Flag(help: "Replace --output and --archive files that exist (never the database or the run's dataset).")
+    var force = false
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
+        try OptionBounds.checkRun(runID)
         guard (keep == nil) != (prune == nil) else { throw ValidationError("give exactly one of --keep and --prune") }
-        let fraction = keep ?? prune!
+        let fraction = keep ?? prune ?? .nan
         guard fraction.isFinite, fraction > 0, fraction <= 1 else {
             throw ValidationError("--\(keep != nil ? "keep" : "prune") must be in (0, 1], got \(fraction)")
+        }
+        if output.isEmpty { throw ValidationError("--output: give a file name") }
+        if let archive, ArchiveWriter.Kind.from(path: archive) == nil {
+            throw ValidationError("--archive \(archive): cannot write this archive format; name it with one of "
+                                  + ArchiveWriter.Kind.supportedExtensions.joined(separator: ", "))
         }
     }
 
@@ -44,22 +60,37 @@ struct ExportManifestCommand: ParsableCommand {
     func run() throws {
         let db = try store.openForQueries()
         try warnIfIncomplete(db, run: runID)
-        let request = ManifestRequest(runID: runID, selection: keep.map { .keep($0) } ?? .prune(prune!), ranking: by)
-        let entries = try db.manifest(request)
-        // Everything about the archive is checked before either file is written; the archive goes first
-        // (it can fail on data), and is removed again if the manifest then cannot be written.
+        // Everything is checked before either file is written. The run's dataset is protected even without
+        // --archive (a recipe that names none has nothing to protect; --archive then reports it).
+        let source = try? ManifestArchive.datasetArchive(of: db.run(runID), database: db.path)
         if let archive, ManifestArchive.sameFile(archive, output) {
             throw ValidationError("--archive and --output name the same file \(output)")
         }
+        try ManifestArchive.checkOutput(option: "--output", output: output, database: db.path, source: source, force: force)
+        if let archive {
+            try ManifestArchive.checkOutput(option: "--archive", output: archive, database: db.path, source: source, force: force)
+        }
+        let request = ManifestRequest(runID: runID, selection: keep.map { .keep($0) } ?? .prune(prune ?? 1), ranking: by)
+        let entries = try db.manifest(request)
         let plan = try archive.map { try ManifestArchive.prepare(store: db, runID: runID, entries: entries, output: $0) }
         if let plan, ManifestArchive.sameFile(plan.dataset.sourcePath, output) {
             throw ManifestArchiveError.wouldOverwriteSource(option: "--output", output: output, source: plan.dataset.sourcePath)
         }
-        let summary = try plan.map(ManifestArchive.write)
+
+        // The archive goes first (it can fail on data); if the manifest then fails, an archive this command
+        // created is removed again. Ctrl-C meanwhile removes temporary files and created outputs.
+        let cleanup = ExportCleanup(outputs: [output] + (archive.map { [$0] } ?? []))
+        cleanup.arm()
+        defer { cleanup.disarm() }
+        let createdArchive = archive.flatMap { FileManager.default.fileExists(atPath: $0) ? nil : $0 }
+        let summary: ExportSummary?
         do {
+            summary = try plan.map(ManifestArchive.write)
+            if let createdArchive { cleanup.markCreated(createdArchive) }
             try ManifestWriter.write(entries, ranking: by, format: manifestFormat, to: output)
         } catch {
-            if let archive { try? FileManager.default.removeItem(atPath: archive) }
+            cleanup.removeTemporaries()
+            if let createdArchive { try? FileManager.default.removeItem(atPath: createdArchive) }
             throw error
         }
         if store.json {

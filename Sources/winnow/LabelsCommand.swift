@@ -10,6 +10,7 @@ struct LabelsCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
+        try OptionBounds.checkRun(runID)
         _ = try store.format(format, json: .json, fallback: .table)
     }
 

@@ -33,12 +33,15 @@ struct RunCommand: ParsableCommand {
         default: break
         }
         if force && resume == nil { throw ValidationError("--force only applies with --resume") }
+        try OptionBounds.checkRun(resume, option: "--resume")
         for text in overrides {
             do { _ = try RecipeOverride(parsing: text) } catch { throw ValidationError(ExitStatus.describe(error)) }
         }
     }
 
     func run() throws {
+        // The database file is created if needed, its folder never: a mistyped --db is reported, not made.
+        try store.requireFolder()
         var request = RunRequest(recipePath: recipe ?? "", overrides: overrides, databasePath: store.database,
                                  progress: .automatic(silent: store.json))
         request.resumeRunID = resume

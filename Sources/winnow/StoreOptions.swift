@@ -9,9 +9,15 @@ struct StoreOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON on stdout (and no progress).")
     var json = false
 
-    /// Opens the database for queries (never creates it).
+    /// Opens the database for queries (never creates it). A `--db` in a missing folder is named as such.
     func openForQueries() throws -> ResultStore {
-        try ResultStore(path: database, mode: .existing)
+        try requireFolder()
+        return try ResultStore(path: database, mode: .existing)
+    }
+
+    /// Throws unless the database's folder exists: no command creates folders (`winnow run` creates the file only).
+    func requireFolder() throws {
+        try ResultStore.requireFolder(of: database)
     }
 
     /// The output format: `--format` if given, JSON with `--json`, else `fallback`.
@@ -27,6 +33,25 @@ struct StoreOptions: ParsableArguments {
 extension ResultTable.Format: ExpressibleByArgument {}
 extension ManifestRequest.Ranking: ExpressibleByArgument {}
 extension ManifestRequest.Format: ExpressibleByArgument {}
+
+/// Bounds of the numeric options of the query and export commands (checked before anything is read).
+enum OptionBounds {
+    /// `--top`, `--bottom`, `--limit`: more rows than any run records, small enough to stay harmless.
+    static let rows = 1...10_000_000
+    /// `--bins`.
+    static let bins = 1...ResultStore.maximumHistogramBins
+
+    /// Throws a ValidationError naming the option unless `value` is in `range`.
+    static func check(_ option: String, _ value: Int?, in range: ClosedRange<Int>) throws {
+        guard let value, !range.contains(value) else { return }
+        throw ValidationError("\(option) must be \(range.lowerBound)…\(range.upperBound), got \(value)")
+    }
+
+    /// Throws a ValidationError unless a run id is positive (run ids start at 1).
+    static func checkRun(_ id: Int64?, option: String = "--run") throws {
+        if let id, id < 1 { throw ValidationError("\(option) must be a run id (1 or more; see `winnow runs`), got \(id)") }
+    }
+}
 
 /// Warns on stderr when a run's results may be partial.
 func warnIfIncomplete(_ store: ResultStore, run runID: Int64) throws {

@@ -8,22 +8,25 @@ struct WeightsCommand: ParsableCommand {
         discussion: "Without a selection, shows the 20 highest weights.")
 
     @Option(name: .customLong("run"), help: "The run id (see `winnow runs`).") var runID: Int64
-    @Option(help: "The N highest weights.") var top: Int?
-    @Option(help: "The N lowest weights.") var bottom: Int?
+    @Option(help: "The N highest weights (1…10000000).") var top: Int?
+    @Option(help: "The N lowest weights (1…10000000).") var bottom: Int?
     @Option(help: ArgumentHelp("One sample's weight at every step: its dataset id (key), or its integer sample id.", valueName: "key"))
     var sample: String?
     @Flag(help: "A histogram of the weights.") var histogram = false
-    @Option(help: "Histogram bins.") var bins = 20
-    @Option(help: "The step to read (default: the latest).") var step: Int?
+    @Option(help: "Histogram bins (1…10000).") var bins = 20
+    @Option(help: "The step to read (default: the latest; a step the run did not record is an error naming its last step).")
+    var step: Int?
     @Option(help: "table, csv or json.") var format: ResultTable.Format?
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
         let chosen = [top != nil, bottom != nil, sample != nil, histogram].filter { $0 }.count
         if chosen > 1 { throw ValidationError("choose one of --top, --bottom, --sample, --histogram") }
-        if let top, top <= 0 { throw ValidationError("--top must be positive, got \(top)") }
-        if let bottom, bottom <= 0 { throw ValidationError("--bottom must be positive, got \(bottom)") }
-        if bins <= 0 { throw ValidationError("--bins must be positive, got \(bins)") }
+        try OptionBounds.checkRun(runID)
+        try OptionBounds.check("--top", top, in: OptionBounds.rows)
+        try OptionBounds.check("--bottom", bottom, in: OptionBounds.rows)
+        try OptionBounds.check("--bins", bins, in: OptionBounds.bins)
+        if let step, step < 0 { throw ValidationError("--step must be 0 or more, got \(step)") }
         if sample != nil, step != nil { throw ValidationError("--sample shows every step; drop --step") }
         if let sample, sample.isEmpty { throw ValidationError("--sample needs a sample key or id") }
         _ = try store.format(format, json: .json, fallback: .table)

@@ -1,5 +1,8 @@
 import ArgumentParser
 
+/// The version `winnow --version` prints. Bump it with each release.
+let WinnowVersion = "0.4.0"
+
 /// The root command. Subcommands are listed here only: adding one (`datasets`, `bench`) is one line.
 struct Winnow: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,6 +12,7 @@ struct Winnow: ParsableCommand {
             Results go to a SQLite database (default Outputs/winnow.sqlite; see docs/SCHEMA.md).
             Exit status: 0 success, 1 runtime failure, 2 usage or recipe error.
             """,
+        version: WinnowVersion,
         subcommands: [
             RunCommand.self,
             RunsCommand.self,

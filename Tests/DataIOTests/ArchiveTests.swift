@@ -46,7 +46,7 @@ import Testing
         #expect(try src.members(matching: "rt-sentiment/*.md") == [ArchiveMember(path: "rt-sentiment/README.md", size: 307)])
     }
 
-    @Test(arguments: ["a.tar", "a.tar.gz", "a.tar.xz", "a.tar.zst", "a.zip"])
+    @Test(arguments: ["a.tar", "a.tar.gz", "a.tgz", "a.tar.bz2", "a.tbz2", "a.tar.xz", "a.tar.zst", "a.zip", "A.TAR.BZ2"])
     func roundTripsEveryArchiveKind(name: String) throws {
         let dir = try makeTempDir()
         defer { cleanup(dir) }
@@ -57,6 +57,42 @@ import Testing
         #expect(Set(try src.members().map(\.path)) == ["d/x.txt", "d/e/big.txt", "y.csv"])
         #expect(try src.read(member: "d/e/big.txt") == bytes(big))
         #expect(try src.readMembers(matching: "d/**").map(\.path).sorted() == ["d/e/big.txt", "d/x.txt"])
+    }
+
+    /// The written bytes are the format the name says (magic numbers), never gzip under another name.
+    @Test func writesTheFormatTheNameSays() throws {
+        let dir = try makeTempDir()
+        defer { cleanup(dir) }
+        let magic: [String: [UInt8]] = ["a.tar.gz": [0x1f, 0x8b], "a.tar.bz2": Array("BZh".utf8),
+                                        "a.tar.xz": [0xfd, 0x37, 0x7a, 0x58, 0x5a], "a.tar.zst": [0x28, 0xb5, 0x2f, 0xfd],
+                                        "a.zip": Array("PK".utf8)]
+        for (name, prefix) in magic {
+            let path = try writeArchive(dir, name, [("x.txt", "x\n")])
+            let head = try #require(FileHandle(forReadingAtPath: path)).readData(ofLength: prefix.count)
+            #expect(Array(head) == prefix, "\(name)")
+        }
+    }
+
+    /// Names without a writable format (`.rar`, `.7z`, none, a one-character name) are refused naming the
+    /// supported endings, and nothing is written.
+    @Test func unsupportedArchiveNamesAreRefused() throws {
+        let dir = try makeTempDir()
+        defer { cleanup(dir) }
+        for name in ["x.rar", "x.7z", "z", "x.gz", "x.tar.lz4"] {
+            #expect(ArchiveWriter.Kind.from(path: name) == nil, "\(name)")
+            let e = expectDataIOError { _ = try writeArchive(dir, name, [("x.txt", "x\n")]) }
+            #expect(e == .unsupportedArchiveName(path: dir + "/" + name, supported: ArchiveWriter.Kind.supportedExtensions))
+            #expect(e?.errorDescription?.contains(".tar.bz2") == true)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+    }
+
+    /// Foundation's NSString path methods trap on one-character paths; the writer splits paths itself.
+    @Test func splitsOneCharacterPaths() {
+        #expect(ArchiveWriter.folderAndName(of: "z") == (".", "z"))
+        #expect(ArchiveWriter.folderAndName(of: "/z") == ("/", "z"))
+        #expect(ArchiveWriter.folderAndName(of: "a/z") == ("a", "z"))
+        #expect(ArchiveWriter.folderAndName(of: "./a/b.tar") == ("./a", "b.tar"))
     }
 
     @Test func stripsLeadingDotSlashFromSystemTar() throws {

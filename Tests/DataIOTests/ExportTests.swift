@@ -103,6 +103,24 @@ import Testing
                  "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"])
     }
 
+    /// `.tar.bz2` is written as bzip2 and loads back; `.rar` (and a name with no ending) is refused before the
+    /// source is read, leaving the folder as it was.
+    @Test func exportWritesTheNamedFormatOrRefuses() throws {
+        let ds = try Dataset.load(path: bundled("uci-digits.tar.gz"))
+        let kept: Set<String> = ["digits-0", "digits-5"]
+        let dir = try makeTempDir()
+        defer { cleanup(dir) }
+        try DatasetExporter.export(ds, keeping: kept, to: dir + "/d.tar.bz2")
+        #expect(try Dataset.load(path: dir + "/d.tar.bz2").splits.first?.ids == ["digits-0", "digits-5"])
+        let head = try #require(FileHandle(forReadingAtPath: dir + "/d.tar.bz2")).readData(ofLength: 3)
+        #expect(Array(head) == Array("BZh".utf8))
+        for name in ["d.rar", "z"] {
+            let e = expectDataIOError { try DatasetExporter.export(ds, keeping: kept, to: dir + "/" + name) }
+            #expect(e == .unsupportedArchiveName(path: dir + "/" + name, supported: ArchiveWriter.Kind.supportedExtensions))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["d.tar.bz2"])
+    }
+
     @Test func exportNeverLeavesAHalfWrittenFile() throws {
         let dir = try makeTempDir()
         defer { cleanup(dir) }

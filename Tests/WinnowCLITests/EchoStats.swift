@@ -23,6 +23,8 @@ struct EchoStats: WinnowApplication {
         var reduction = Reduction.mean
         var failAtStep: Int? = nil
         var label: String = "default"
+        /// Save a small checkpoint file at every step (RunContext keeps only the newest file).
+        var checkpoint = false
 
         func validate() throws {
             guard training.steps >= 1 else { throw InvalidSetting("training.steps", "must be at least 1, got \(training.steps)") }
@@ -43,6 +45,7 @@ struct EchoStats: WinnowApplication {
             let weights = config.values.map { $0 * config.training.scale * Double(step) }
             try context.recorder.recordWeights(weights, step: step)
             try context.report(.step(step, metrics: ["reduced": reduced * Double(step)]))
+            if config.checkpoint { try context.saveCheckpoint(step: step) { try Data("step \(step)".utf8).write(to: $0) } }
             if step == config.failAtStep { throw Failure(step: step) }
         }
         try context.recorder.recordScores(config.values)

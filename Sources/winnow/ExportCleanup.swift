@@ -1,0 +1,67 @@
+import DataIO
+import Dispatch
+import Foundation
+
+/// While `export manifest` writes, Ctrl-C (SIGINT) or SIGTERM removes what the export wrote so far before
+/// exiting: the temporary files beside each output (both writers name them `.<name>.tmp-<pid>…`, see
+/// `ArchiveWriter.temporaryPrefix(for:)`) and any output this command created. So an interrupted export
+/// leaves nothing behind; a file it was told to replace (`--force`) is either the old one or the new one.
+final class ExportCleanup: @unchecked Sendable {
+    private let outputs: [String]
+    private let lock = NSLock()
+    private var created: [String] = []
+    private var sources: [DispatchSourceSignal] = []
+
+    init(outputs: [String]) {
+        self.outputs = outputs
+    }
+
+    /// Installs the signal handlers.
+    func arm() {
+        lock.lock()
+        defer { lock.unlock() }
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [self] in
+                lock.lock()
+                removeTemporaries()
+                for path in created { unlink(path) }
+                printError("error: interrupted by \(signalNumber == SIGINT ? "SIGINT" : "SIGTERM"); the export wrote nothing")
+                fflush(nil)
+                _exit(128 + signalNumber)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    /// Records an output this command created (removed again if the export is interrupted before it ends).
+    func markCreated(_ path: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        created.append(path)
+    }
+
+    /// Removes this process's temporary files beside every output.
+    func removeTemporaries() {
+        for output in outputs {
+            let (folder, _) = ArchiveWriter.folderAndName(of: output)
+            let prefix = ArchiveWriter.temporaryPrefix(for: output)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            where name == prefix || name.hasPrefix(prefix + "-") {
+                unlink(folder + "/" + name)
+            }
+        }
+    }
+
+    /// Restores the default signal handling (the export is complete or has failed and cleaned up).
+    func disarm() {
+        lock.lock()
+        defer { lock.unlock() }
+        for source in sources { source.cancel() }
+        sources.removeAll()
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}
