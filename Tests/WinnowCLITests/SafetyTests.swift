@@ -1,4 +1,4 @@
-import Applications
+import Runtime
 import DataIO
 import Foundation
 import ResultStore
