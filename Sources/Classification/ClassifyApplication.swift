@@ -32,14 +32,20 @@ public struct ClassifyApplication: WinnowApplication {
         public var training = FeatureClassifierTraining.Configuration()
         public init() {}
 
+        /// Every numeric key has a range; the network must also fit in memory.
         public func validate() throws {
-            guard training.epochs >= 1 else { throw InvalidSetting("training.epochs", "must be at least 1, got \(training.epochs)") }
-            guard training.batchSize >= 1 else { throw InvalidSetting("training.batch_size", "must be at least 1, got \(training.batchSize)") }
-            guard training.learningRate > 0 else { throw InvalidSetting("training.learning_rate", "must be positive, got \(training.learningRate)") }
-            guard !training.hidden.contains(where: { $0 < 1 }) else { throw InvalidSetting("training.hidden", "widths must be at least 1") }
-            guard dataset.holdoutFraction > 0 && dataset.holdoutFraction < 1 else {
-                throw InvalidSetting("dataset.holdout_fraction", "must be in (0, 1), got \(dataset.holdoutFraction)")
+            try SettingRange.check(training.epochs, in: 1...100_000, "training.epochs")
+            try SettingRange.check(training.batchSize, in: 1...1_000_000, "training.batch_size")
+            try SettingRange.check(training.learningRate, in: 1e-12...10, "training.learning_rate")
+            try SettingRange.check(training.weightDecay, in: 0...10, "training.weight_decay")
+            try SettingRange.check(training.featureScale, in: 1e-12...1e12, "training.feature_scale")
+            for (i, width) in training.hidden.enumerated() {
+                try SettingRange.check(width, in: 1...65_536, "training.hidden.\(i)")
             }
+            // Between hidden layers (the input width is known only once the data is read).
+            let widths = training.hidden
+            try ModelMemory.check(parameters: zip(widths, widths.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }, key: "training.hidden")
+            try SettingRange.check(dataset.holdoutFraction, in: 1e-6...0.999_999, "dataset.holdout_fraction")
         }
     }
 

@@ -68,6 +68,22 @@ public final class BilevelRun<Program: ResumableProgram> {
     public var program: Program { engine.program }
     public var totalSteps: Int { epochs * stepsPerEpoch }
 
+    /// Meta steps the run will take: base steps past the warm-up that end an unroll window.
+    public var plannedMetaSteps: Int {
+        let c = engine.configuration
+        guard c.method.learnsMeta else { return 0 }
+        let window = c.unroll * c.gradientAccumulation
+        return max(0, totalSteps / window - min(c.warmupSteps, totalSteps) / window)
+    }
+
+    /// A warning when a meta-learning method would take no meta step at all (unroll or warm-up beyond the run).
+    var metaStepWarning: String? {
+        let c = engine.configuration
+        guard c.method.learnsMeta, plannedMetaSteps == 0 else { return nil }
+        return "warning: \(c.method) takes no meta step in this run: \(totalSteps) base steps, meta.unroll \(c.unroll), "
+            + "meta.warmup_steps \(c.warmupSteps); the meta nets stay as initialised"
+    }
+
     /// Runs the remaining epochs. `epochEnd(epoch)` evaluates and records what the application keeps; its
     /// metrics join `train_loss` (mean base loss of the epoch) and `meta_loss` (mean over its meta steps) and
     /// are recorded at step `epoch`. Returns the last epoch's metrics.
@@ -78,6 +94,7 @@ public final class BilevelRun<Program: ResumableProgram> {
             try engine.loadCheckpoint(from: URL(fileURLWithPath: path))
             firstEpoch = checkpoint.step + 1
         }
+        if let warning = metaStepWarning { try context.report(.message(warning)) }
         context.progress.start(title, total: totalSteps)
         var metrics: [String: Double] = [:]
         for epoch in stride(from: firstEpoch, through: epochs, by: 1) {
