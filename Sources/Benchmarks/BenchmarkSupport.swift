@@ -21,7 +21,8 @@ public enum BenchmarkClock {
     /// Current resident set size of this process, in MiB (Linux `/proc/self/statm`; 0 elsewhere).
     public static var currentResidentMiB: Double {
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
-              let pages = text.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return 0 }
+            let pages = text.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+        else { return 0 }
         return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
     }
 
@@ -37,8 +38,9 @@ public enum BenchmarkClock {
     /// kernel does not report it.
     public static var windowPeakResidentMiB: Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kib = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return peakResidentMiB }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kib = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+        else { return peakResidentMiB }
         return kib / 1024
     }
 

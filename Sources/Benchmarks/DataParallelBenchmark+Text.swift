@@ -51,8 +51,9 @@ extension DataParallelBenchmark {
         var rng = RandomGenerator(seed: c.seed &+ 1)
         let model = try settings.makeClassifier(tokenizer: tokenizer, classes: data.train.classCount, rng: &rng)
         let learns = c.meta.learnsMeta
-        let metaNets = NoisyLabelMetaNets(reweight: learns, correct: learns && t.labelCorrection, gated: true,
-                                          featureWidth: model.featureWidth, classes: data.train.classCount, rng: &rng)
+        let metaNets = NoisyLabelMetaNets(
+            reweight: learns, correct: learns && t.labelCorrection, gated: true,
+            featureWidth: model.featureWidth, classes: data.train.classCount, rng: &rng)
         let program = NoisyLabelProgram(
             model: model, metaNets: metaNets, train: data.train, clean: data.clean, baseOptimizer: Adam(learningRate: 1e-3),
             baseSchedule: .constant, metaOptimizer: Adam(learningRate: 1e-3), batchSize: c.batchSize,

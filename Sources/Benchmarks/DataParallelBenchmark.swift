@@ -114,10 +114,11 @@ public enum DataParallelBenchmark {
         let data = SyntheticNoisyLabels(seed: c.seed)
         var rng = RandomGenerator(seed: c.seed &+ 1)
         let model = MLP(widths: [784] + c.hidden + [10], rng: &rng)
-        let program = DenseReweightingProgram(model: model, weightNet: MetaWeightNet(rng: &rng), train: data.train, clean: data.meta,
-                                              baseOptimizer: Adam(learningRate: 1e-3), metaOptimizer: Adam(learningRate: 1e-3),
-                                              batchSize: c.batchSize, metaBatchSize: c.meta.batchSize, normalization: c.meta.normalization,
-                                              seed: c.seed &+ 2)
+        let program = DenseReweightingProgram(
+            model: model, weightNet: MetaWeightNet(rng: &rng), train: data.train, clean: data.meta,
+            baseOptimizer: Adam(learningRate: 1e-3), metaOptimizer: Adam(learningRate: 1e-3),
+            batchSize: c.batchSize, metaBatchSize: c.meta.batchSize, normalization: c.meta.normalization,
+            seed: c.seed &+ 2)
         program.uniformWeights = !c.meta.learnsMeta
         try program.shard(rank: communicator.rank, of: communicator.size)
         var result = try measure(program, c, communicator: communicator)
@@ -152,9 +153,10 @@ public enum DataParallelBenchmark {
 
         // The same all-reduce with nothing to hide it: every bucket of one base batch's gradient (so row-sparse
         // tables send the rows a real batch touches), median of 5.
-        let reducer = BucketedAllReduce(communicator: communicator, counts: program.base.tensors.map(\.count),
-                                        rowWidths: c.sparseRowReduction ? program.base.rowWidths : nil,
-                                        capacityBytes: configuration.bucketCapacityBytes)
+        let reducer = BucketedAllReduce(
+            communicator: communicator, counts: program.base.tensors.map(\.count),
+            rowWidths: c.sparseRowReduction ? program.base.rowWidths : nil,
+            capacityBytes: configuration.bucketCapacityBytes)
         let gradient = Autodiff.gradients(of: program.baseLoss(program.nextBaseBatch(), context: engine.context), wrt: program.base.tensors)
         var times: [Double] = []
         for _ in 0..<5 {
@@ -167,22 +169,25 @@ public enum DataParallelBenchmark {
         let steps = Double(c.steps)
         let sparseRows = base.sparseRowsTotal - base0.sparseRowsTotal
         let parameterCount = program.base.tensors.reduce(0) { $0 + $1.count }
-        return Result(method: c.meta.method.rawValue, model: c.model.rawValue, architecture: "", hidden: [],
-                      parameters: parameterCount, unroll: c.meta.unroll,
-                      ranks: communicator.size, batchSize: c.batchSize, metaBatchSize: c.meta.batchSize, blasThreads: BLAS.threads,
-                      progressDuringBackward: c.progressDuringBackward,
-                      samplesPerSecond: steps * Double(c.batchSize) / seconds,
-                      waitMillisecondsPerStep: (waits?.total ?? (base.waitSeconds - base0.waitSeconds)) / steps * 1000,
-                      skewWaitMillisecondsPerStep: waits.map { $0.skew / steps * 1000 },
-                      dataWaitMillisecondsPerStep: waits.map { $0.data / steps * 1000 },
-                      sparseRowShare: sparseRows > 0 ? Double(base.sparseRowsSent - base0.sparseRowsSent) / Double(sparseRows) : nil,
-                      metaWaitMillisecondsPerStep: (meta.waitSeconds - meta0.waitSeconds) / steps * 1000,
-                      launchMillisecondsPerStep: ((base.launchSeconds - base0.launchSeconds) + (meta.launchSeconds - meta0.launchSeconds)) / steps * 1000,
-                      allReduceMilliseconds: communicator.isDistributed ? times[2] * 1000 : 0,
-                      bytesPerStep: Double((base.bytes - base0.bytes) + (meta.bytes - meta0.bytes)) / steps,
-                      checksum: String(engine.replicaChecksum(), radix: 16),
-                      lambda: program.meta.tensors.flatMap(\.scalars),
-                      thetaNorm: program.base.tensors.reduce(0.0) { total, t in total + t.scalars.reduce(0.0) { $0 + Double($1) * Double($1) } }.squareRoot())
+        return Result(
+            method: c.meta.method.rawValue, model: c.model.rawValue, architecture: "", hidden: [],
+            parameters: parameterCount, unroll: c.meta.unroll,
+            ranks: communicator.size, batchSize: c.batchSize, metaBatchSize: c.meta.batchSize, blasThreads: BLAS.threads,
+            progressDuringBackward: c.progressDuringBackward,
+            samplesPerSecond: steps * Double(c.batchSize) / seconds,
+            waitMillisecondsPerStep: (waits?.total ?? (base.waitSeconds - base0.waitSeconds)) / steps * 1000,
+            skewWaitMillisecondsPerStep: waits.map { $0.skew / steps * 1000 },
+            dataWaitMillisecondsPerStep: waits.map { $0.data / steps * 1000 },
+            sparseRowShare: sparseRows > 0 ? Double(base.sparseRowsSent - base0.sparseRowsSent) / Double(sparseRows) : nil,
+            metaWaitMillisecondsPerStep: (meta.waitSeconds - meta0.waitSeconds) / steps * 1000,
+            launchMillisecondsPerStep: ((base.launchSeconds - base0.launchSeconds) + (meta.launchSeconds - meta0.launchSeconds)) / steps
+                * 1000,
+            allReduceMilliseconds: communicator.isDistributed ? times[2] * 1000 : 0,
+            bytesPerStep: Double((base.bytes - base0.bytes) + (meta.bytes - meta0.bytes)) / steps,
+            checksum: String(engine.replicaChecksum(), radix: 16),
+            lambda: program.meta.tensors.flatMap(\.scalars),
+            thetaNorm: program.base.tensors.reduce(0.0) { total, t in total + t.scalars.reduce(0.0) { $0 + Double($1) * Double($1) } }
+                .squareRoot())
     }
 
     /// The gradient waits of `rounds` (this rank's), split into waiting for the slowest rank's backward and
@@ -190,12 +195,15 @@ public enum DataParallelBenchmark {
     /// The ranks' clocks are compared directly, so the figures hold for ranks on one machine (as `bench ddp`
     /// runs them). Nil on one rank. Only rank 0 sees every rank's times; the other ranks compare their own with
     /// themselves (skew 0, data = their whole wait), figures nobody reports.
-    static func splitWaits(_ rounds: [ReductionRoundTime], communicator: any Communicator) throws -> (total: Double, skew: Double, data: Double)? {
+    static func splitWaits(
+        _ rounds: [ReductionRoundTime], communicator: any Communicator
+    ) throws -> (total: Double, skew: Double, data: Double)? {
         guard communicator.isDistributed else { return nil }
         let bytes = rounds.flatMap { [$0.waitStart, $0.waitEnd] }.withUnsafeBytes { Array($0) }
-        let all = try communicator.gather(bytes, root: 0)?.map { chunk in
-            chunk.withUnsafeBytes { Array($0.bindMemory(to: UInt64.self)) }
-        } ?? [rounds.flatMap { [$0.waitStart, $0.waitEnd] }]
+        let all =
+            try communicator.gather(bytes, root: 0)?.map { chunk in
+                chunk.withUnsafeBytes { Array($0.bindMemory(to: UInt64.self)) }
+            } ?? [rounds.flatMap { [$0.waitStart, $0.waitEnd] }]
         var total = 0.0, skew = 0.0, data = 0.0
         for k in 0..<rounds.count {
             guard all.allSatisfy({ $0.count > 2 * k + 1 }) else { break }

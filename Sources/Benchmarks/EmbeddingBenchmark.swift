@@ -17,8 +17,10 @@ public enum EmbeddingBenchmark {
     }
 
     /// Loads the model, tokenizes `texts` and embeds them once (after a one-batch warm-up).
-    public static func run(embedder load: () throws -> SentenceEmbedder, texts: [String], batchSize: Int = 64,
-                           maxLength: Int = 128) rethrows -> BenchmarkReport {
+    public static func run(
+        embedder load: () throws -> SentenceEmbedder, texts: [String], batchSize: Int = 64,
+        maxLength: Int = 128
+    ) rethrows -> BenchmarkReport {
         func seconds(_ body: () -> Void) -> Double {
             let start = DispatchTime.now().uptimeNanoseconds
             body()
@@ -36,8 +38,12 @@ public enum EmbeddingBenchmark {
         let n = Double(texts.count)
         let figures: [BenchmarkFigure] = [
             .init("load model", loadSeconds, "s"),
-            .init("tokenize", n / tokenizeSeconds, "texts/s", note: "\(tokenCount) tokens with [CLS]/[SEP], \(String(format: "%.1f", Double(tokenCount) / max(n, 1))) per text"),
-            .init("embed", n / embedSeconds, "texts/s", note: String(format: "%d texts in %.1f s, batch %d, max length %d", texts.count, embedSeconds, batchSize, maxLength)),
+            .init(
+                "tokenize", n / tokenizeSeconds, "texts/s",
+                note: "\(tokenCount) tokens with [CLS]/[SEP], \(String(format: "%.1f", Double(tokenCount) / max(n, 1))) per text"),
+            .init(
+                "embed", n / embedSeconds, "texts/s",
+                note: String(format: "%d texts in %.1f s, batch %d, max length %d", texts.count, embedSeconds, batchSize, maxLength)),
             .init("embed", Double(tokenCount) / embedSeconds, "tokens/s"),
             .init("peak memory", BenchmarkClock.peakResidentMiB, "MiB"),
         ]

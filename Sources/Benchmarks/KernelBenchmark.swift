@@ -16,7 +16,9 @@ public enum KernelBenchmark {
 
         // sgemm at the shapes the models use: (M, K, N) for [M, K]·[K, N].
         var sgemmByShape: [String: Double] = [:]
-        for (m, k, n) in [(2048, 384, 1536), (2048, 1536, 384), (2048, 384, 384), (256, 784, 1024), (256, 1024, 1024), (256, 784, 256), (32, 256, 10)] {
+        for (m, k, n) in [
+            (2048, 384, 1536), (2048, 1536, 384), (2048, 384, 384), (256, 784, 1024), (256, 1024, 1024), (256, 784, 256), (32, 256, 10),
+        ] {
             let a = Tensor.uniform([m, k], using: &rng), b = Tensor.uniform([k, n], using: &rng)
             let seconds = BenchmarkClock.median(repeats: repeats * 3) { _ = a.matmul(b) }
             let gflops = 2 * Double(m * k * n) / seconds / 1e9
@@ -41,8 +43,12 @@ public enum KernelBenchmark {
         let mlpFlops: Double = layerFlops.reduce(0, +) * 3 - layerFlops[0]
         let mlpGflops = mlpFlops / mlpSeconds / 1e9
         let mlpReference = sgemmByShape["256x1024x1024"]!
-        figures.append(.init("MLP 784-1024-1024-10 train step (B=256, Adam)", 256 / mlpSeconds, "samples/s",
-                             note: String(format: "%.1f ms/step, %.1f GFLOP/s = %.0f%% of sgemm 256×1024·1024×1024", mlpSeconds * 1000, mlpGflops, 100 * mlpGflops / mlpReference)))
+        figures.append(
+            .init(
+                "MLP 784-1024-1024-10 train step (B=256, Adam)", 256 / mlpSeconds, "samples/s",
+                note: String(
+                    format: "%.1f ms/step, %.1f GFLOP/s = %.0f%% of sgemm 256×1024·1024×1024", mlpSeconds * 1000, mlpGflops,
+                    100 * mlpGflops / mlpReference)))
 
         // One BERT-layout encoder block: hidden 384, 12 heads, intermediate 1536, T=128, B=16, Adam.
         let (h, inter, t, b) = (384, 1536, 128, 16)
@@ -61,8 +67,12 @@ public enum KernelBenchmark {
         let blockFlops = tokens * forwardPerToken * 3
         let blockGflops = blockFlops / blockSeconds / 1e9
         let blockReference = sgemmByShape["2048x384x1536"]!
-        figures.append(.init("Encoder block train step (H=384, 12 heads, I=1536, T=128, B=16)", tokens / blockSeconds, "tokens/s",
-                             note: String(format: "%.1f ms/step, %.1f GFLOP/s = %.0f%% of sgemm 2048×384·384×1536", blockSeconds * 1000, blockGflops, 100 * blockGflops / blockReference)))
+        figures.append(
+            .init(
+                "Encoder block train step (H=384, 12 heads, I=1536, T=128, B=16)", tokens / blockSeconds, "tokens/s",
+                note: String(
+                    format: "%.1f ms/step, %.1f GFLOP/s = %.0f%% of sgemm 2048×384·384×1536", blockSeconds * 1000, blockGflops,
+                    100 * blockGflops / blockReference)))
 
         // Elementwise kernels on 4M floats: bytes moved per second (reads + writes).
         let n = 1 << 22

@@ -35,10 +35,13 @@ extension MetaBenchmark {
     /// SAMA at unroll 10 ≥ 0.9× finetune's throughput, and every meta step within 15% of its passes.
     public static func targetChecks(_ rows: [Result], freezeMetaInputs: Bool = false, implicitIterations: Int = 1) -> [TargetCheck] {
         func describe(_ r: Result) -> String {
-            "\(r.hidden.map(String.init).joined(separator: "-")), unroll \(r.unroll), \(r.blasThreads) thread\(r.blasThreads == 1 ? "" : "s")"
+            "\(r.hidden.map(String.init).joined(separator: "-")), unroll \(r.unroll), \(r.blasThreads) "
+                + "thread\(r.blasThreads == 1 ? "" : "s")"
         }
         func find(_ method: String, like r: Result, unroll: Int? = nil) -> Result? {
-            rows.first { $0.method == method && $0.hidden == r.hidden && $0.blasThreads == r.blasThreads && $0.unroll == (unroll ?? r.unroll) }
+            rows.first {
+                $0.method == method && $0.hidden == r.hidden && $0.blasThreads == r.blasThreads && $0.unroll == (unroll ?? r.unroll)
+            }
         }
         func ratio(_ x: Double) -> String { String(format: "%.2f×", x) }
         var checks: [TargetCheck] = []
@@ -46,29 +49,45 @@ extension MetaBenchmark {
             for baseline in ["neumann", "cg"] {
                 guard let other = find(baseline, like: sama), other.baseSamplesPerSecond > 0, other.trainingMiB > 0 else { continue }
                 let speed = sama.baseSamplesPerSecond / other.baseSamplesPerSecond
-                checks.append(TargetCheck(target: "SAMA ≥ 1.7× \(baseline) throughput", configuration: describe(sama),
-                                          measured: "\(benchmarkFigure(sama.baseSamplesPerSecond)) / \(benchmarkFigure(other.baseSamplesPerSecond)) samples/s = \(ratio(speed))",
-                                          met: speed >= 1.7))
+                checks.append(
+                    TargetCheck(
+                        target: "SAMA ≥ 1.7× \(baseline) throughput", configuration: describe(sama),
+                        measured:
+                            "\(benchmarkFigure(sama.baseSamplesPerSecond)) / \(benchmarkFigure(other.baseSamplesPerSecond)) samples/s = "
+                                + "\(ratio(speed))",
+                        met: speed >= 1.7))
                 let memory = sama.trainingMiB / other.trainingMiB
-                checks.append(TargetCheck(target: "SAMA ≤ 0.5× \(baseline) memory", configuration: describe(sama),
-                                          measured: "\(benchmarkFigure(sama.trainingMiB)) / \(benchmarkFigure(other.trainingMiB)) MiB added = \(ratio(memory))",
-                                          met: memory <= 0.5))
+                checks.append(
+                    TargetCheck(
+                        target: "SAMA ≤ 0.5× \(baseline) memory", configuration: describe(sama),
+                        measured:
+                            "\(benchmarkFigure(sama.trainingMiB)) / \(benchmarkFigure(other.trainingMiB)) MiB added = \(ratio(memory))",
+                        met: memory <= 0.5))
             }
         }
         for sama in rows where sama.method == "sama" && sama.unroll == 10 {
             guard let finetune = find("finetune", like: sama), finetune.baseSamplesPerSecond > 0 else { continue }
             let speed = sama.baseSamplesPerSecond / finetune.baseSamplesPerSecond
-            checks.append(TargetCheck(target: "SAMA at unroll 10 ≥ 0.9× finetune throughput", configuration: describe(sama),
-                                      measured: "\(benchmarkFigure(sama.baseSamplesPerSecond)) / \(benchmarkFigure(finetune.baseSamplesPerSecond)) samples/s = \(ratio(speed))",
-                                      met: speed >= 0.9))
+            checks.append(
+                TargetCheck(
+                    target: "SAMA at unroll 10 ≥ 0.9× finetune throughput", configuration: describe(sama),
+                    measured:
+                        "\(benchmarkFigure(sama.baseSamplesPerSecond)) / \(benchmarkFigure(finetune.baseSamplesPerSecond)) samples/s = "
+                            + "\(ratio(speed))",
+                    met: speed >= 0.9))
         }
         for r in rows where r.unroll == 1 {
             guard let step = r.metaStepMilliseconds,
-                  let passes = passMilliseconds(r, freezeMetaInputs: freezeMetaInputs, implicitIterations: implicitIterations), passes > 0 else { continue }
+                let passes = passMilliseconds(r, freezeMetaInputs: freezeMetaInputs, implicitIterations: implicitIterations), passes > 0
+            else { continue }
             let excess = step / passes - 1
-            checks.append(TargetCheck(target: "\(r.method) step within 15% of its passes", configuration: describe(r),
-                                      measured: "\(benchmarkFigure(step)) vs \(benchmarkFigure(passes)) ms = \(excess >= 0 ? "+" : "")\(String(format: "%.0f", 100 * excess))%",
-                                      met: excess <= 0.15))
+            checks.append(
+                TargetCheck(
+                    target: "\(r.method) step within 15% of its passes", configuration: describe(r),
+                    measured:
+                        "\(benchmarkFigure(step)) vs \(benchmarkFigure(passes)) ms = "
+                            + "\(excess >= 0 ? "+" : "")\(String(format: "%.0f", 100 * excess))%",
+                    met: excess <= 0.15))
         }
         return checks
     }

@@ -64,10 +64,11 @@ public enum MetaBenchmark {
         let data = SyntheticNoisyLabels(seed: c.seed)
         var rng = RandomGenerator(seed: c.seed &+ 1)
         let model = MLP(widths: [784] + c.hidden + [10], rng: &rng)
-        let program = DenseReweightingProgram(model: model, weightNet: MetaWeightNet(rng: &rng), train: data.train, clean: data.meta,
-                                              baseOptimizer: Adam(learningRate: 1e-3), metaOptimizer: Adam(learningRate: 1e-3),
-                                              batchSize: c.batchSize, metaBatchSize: c.meta.batchSize, normalization: c.meta.normalization,
-                                              seed: c.seed &+ 2)
+        let program = DenseReweightingProgram(
+            model: model, weightNet: MetaWeightNet(rng: &rng), train: data.train, clean: data.meta,
+            baseOptimizer: Adam(learningRate: 1e-3), metaOptimizer: Adam(learningRate: 1e-3),
+            batchSize: c.batchSize, metaBatchSize: c.meta.batchSize, normalization: c.meta.normalization,
+            seed: c.seed &+ 2)
         program.uniformWeights = !c.meta.learnsMeta
         return (data, model, program)
     }
@@ -125,14 +126,15 @@ public enum MetaBenchmark {
         let start = DispatchTime.now().uptimeNanoseconds
         try engine.run(steps: c.steps)
         let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        var result = Result(method: c.meta.method.rawValue, hidden: c.hidden, parameters: model.parameterCount, unroll: c.meta.unroll,
-                            blasThreads: BLAS.threads, steps: c.steps,
-                            metaGradientBlockElements: engineConfiguration.metaGradientBlockElements,
-                            baseSamplesPerSecond: Double(c.steps * c.batchSize) / total,
-                            metaStepMilliseconds: engine.metaStep > 0 ? engine.metaSeconds / Double(engine.metaStep) * 1000 : nil,
-                            forwardMilliseconds: forward * 1000, forwardBackwardMilliseconds: forwardBackward * 1000,
-                            peakResidentMiB: BenchmarkClock.peakResidentMiB,
-                            trainingMiB: BenchmarkClock.windowPeakResidentMiB - residentBefore)
+        var result = Result(
+            method: c.meta.method.rawValue, hidden: c.hidden, parameters: model.parameterCount, unroll: c.meta.unroll,
+            blasThreads: BLAS.threads, steps: c.steps,
+            metaGradientBlockElements: engineConfiguration.metaGradientBlockElements,
+            baseSamplesPerSecond: Double(c.steps * c.batchSize) / total,
+            metaStepMilliseconds: engine.metaStep > 0 ? engine.metaSeconds / Double(engine.metaStep) * 1000 : nil,
+            forwardMilliseconds: forward * 1000, forwardBackwardMilliseconds: forwardBackward * 1000,
+            peakResidentMiB: BenchmarkClock.peakResidentMiB,
+            trainingMiB: BenchmarkClock.windowPeakResidentMiB - residentBefore)
         if c.measureQuality {
             let (clean, corrupted) = program.meanWeights(flagged: data.corrupted)
             result.testAccuracy = program.accuracy(on: data.test)

@@ -50,9 +50,11 @@ public struct ClassifyApplication: WinnowApplication {
     }
 
     public static func run(_ config: Config, context: RunContext) throws -> RunSummary {
-        let options = DatasetOptions(jsonl: JSONLOptions(idField: config.dataset.idField, textField: nil,
-                                                         labelField: config.dataset.labelField,
-                                                         featuresField: config.dataset.featuresField, weakLabelsField: nil))
+        let options = DatasetOptions(
+            jsonl: JSONLOptions(
+                idField: config.dataset.idField, textField: nil,
+                labelField: config.dataset.labelField,
+                featuresField: config.dataset.featuresField, weakLabelsField: nil))
         let dataset = try Dataset.load(path: config.dataset.archive, options: options)
         let trainName = config.dataset.split.isEmpty ? dataset.splitNames[0] : config.dataset.split
         var train = try LabeledFeatures.from(dataset, split: trainName)
@@ -66,13 +68,21 @@ public struct ClassifyApplication: WinnowApplication {
         }
         var training = config.training
         training.seed = context.seed
-        context.progress.log("classify: \(train.count) training and \(test.count) test samples of \(config.dataset.archive), \(train.width) features, \(train.classCount) classes")
+        context.progress.log(
+            "classify: \(train.count) training and \(test.count) test samples of \(config.dataset.archive), \(train.width) features, "
+                + "\(train.classCount) classes"
+        )
         context.progress.start("training", total: training.epochs)
         if context.size > 1 { context.progress.log("classify: \(context.size) ranks, global batch \(training.batchSize)") }
-        let (_, accuracy) = try FeatureClassifierTraining(training).run(train: train, test: test, communicator: context.communicator) { report in
+        let (_, accuracy) = try FeatureClassifierTraining(training).run(train: train, test: test, communicator: context.communicator) {
+            report in
             try context.report(.step(report.epoch, metrics: ["train_loss": report.meanLoss, "test_accuracy": report.testAccuracy]))
         }
-        return RunSummary(metrics: ["test_accuracy": accuracy, "train_samples": Double(train.count), "test_samples": Double(test.count)],
-                          notes: ["held out \(test.count) samples \(config.dataset.testSplit.isEmpty ? "by id hash" : "from split \(config.dataset.testSplit)")"])
+        return RunSummary(
+            metrics: ["test_accuracy": accuracy, "train_samples": Double(train.count), "test_samples": Double(test.count)],
+            notes: [
+                "held out \(test.count) samples "
+                    + "\(config.dataset.testSplit.isEmpty ? "by id hash" : "from split \(config.dataset.testSplit)")"
+            ])
     }
 }

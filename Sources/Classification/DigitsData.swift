@@ -13,8 +13,9 @@ extension LabeledFeatures {
         let width = split.records.first?.features?.count ?? 0
         for record in split.records {
             guard let label = record.label, let f = record.features, f.count == width, width > 0 else {
-                throw ApplicationError.invalidRecord(path: dataset.sourcePath, id: record.id,
-                                                     reason: "needs a label and \(width) features")
+                throw ApplicationError.invalidRecord(
+                    path: dataset.sourcePath, id: record.id,
+                    reason: "needs a label and \(width) features")
             }
             ids.append(record.id); features.append(f); labels.append(label)
         }

@@ -31,7 +31,8 @@ public struct LabeledFeatures: Sendable {
     /// The subset whose ids satisfy `keep`.
     public func filter(_ keep: (String) -> Bool) -> LabeledFeatures {
         let rows = ids.indices.filter { keep(ids[$0]) }
-        return LabeledFeatures(ids: rows.map { ids[$0] }, features: rows.map { features[$0] }, labels: rows.map { labels[$0] }, classCount: classCount)
+        return LabeledFeatures(
+            ids: rows.map { ids[$0] }, features: rows.map { features[$0] }, labels: rows.map { labels[$0] }, classCount: classCount)
     }
 }
 
@@ -42,7 +43,8 @@ public enum TrainingError: Error, LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case let .nonFiniteLoss(epoch, step, sample):
-            "training loss is not finite at epoch \(epoch), step \(step) (batch starting with sample '\(sample)'): check the data for NaN or infinite values, or lower the learning rate"
+            "training loss is not finite at epoch \(epoch), step \(step) (batch starting with sample '\(sample)'): check the data for "
+                + "NaN or infinite values, or lower the learning rate"
         }
     }
 }
@@ -79,8 +81,10 @@ public struct FeatureClassifierTraining: Sendable {
     /// and the gradients are averaged with a bucketed all-reduce overlapped with backward; shard gradients are
     /// weighted by shard size, so a last batch that does not split evenly still gives the global mean.
     /// Evaluation is sharded and summed; every rank returns the same model and accuracy.
-    public func run(train: LabeledFeatures, test: LabeledFeatures, communicator: any Communicator = SingleProcessCommunicator(),
-                    onEpoch: (EpochReport) throws -> Void = { _ in }) throws -> (model: MLP, accuracy: Double) {
+    public func run(
+        train: LabeledFeatures, test: LabeledFeatures, communicator: any Communicator = SingleProcessCommunicator(),
+        onEpoch: (EpochReport) throws -> Void = { _ in }
+    ) throws -> (model: MLP, accuracy: Double) {
         let c = configuration
         var rng = RandomGenerator(seed: c.seed)
         let model = MLP(widths: [train.width] + c.hidden + [train.classCount], rng: &rng)
@@ -131,7 +135,9 @@ public struct FeatureClassifierTraining: Sendable {
 
     /// Accuracy of `model` on `data` (no dropout, no recording); with several ranks each scores a block of
     /// `data` and the counts are summed.
-    public func evaluate(_ model: MLP, on data: LabeledFeatures, communicator: any Communicator = SingleProcessCommunicator()) throws -> Double {
+    public func evaluate(
+        _ model: MLP, on data: LabeledFeatures, communicator: any Communicator = SingleProcessCommunicator()
+    ) throws -> Double {
         let block = Sharding.block(count: data.count, rank: communicator.rank, size: communicator.size)
         let correct = withoutGrad {
             var correct = 0.0

@@ -37,8 +37,9 @@ public struct GradientBuckets: Sendable, Equatable {
     public init(counts: [Int], order: [Int]? = nil, capacityBytes: Int = GradientBuckets.defaultCapacityBytes) {
         precondition(capacityBytes >= 4, "bucket capacity must be at least one Float, got \(capacityBytes) bytes")
         let order = order ?? Array(counts.indices.reversed())
-        precondition(Set(order).count == order.count && order.allSatisfy(counts.indices.contains),
-                     "bucket order must list distinct parameters among the \(counts.count)")
+        precondition(
+            Set(order).count == order.count && order.allSatisfy(counts.indices.contains),
+            "bucket order must list distinct parameters among the \(counts.count)")
         let capacity = capacityBytes / MemoryLayout<Float>.size
         var buckets: [Bucket] = []
         var current = Bucket(parameters: [], offsets: [], count: 0)
@@ -138,21 +139,27 @@ public final class BucketedAllReduce {
     /// A reducer for parameters of the given element counts (sorted dotted-key order, the same on every rank).
     /// - Parameter rowWidths: for each parameter, its row width if its gradient is usually nonzero in few
     ///   rows only (embedding tables: reduced sparsely after backward), nil to reduce it in the buckets.
-    public init(communicator: any Communicator, counts: [Int], rowWidths: [Int?]? = nil,
-                capacityBytes: Int = GradientBuckets.defaultCapacityBytes) {
+    public init(
+        communicator: any Communicator, counts: [Int], rowWidths: [Int?]? = nil,
+        capacityBytes: Int = GradientBuckets.defaultCapacityBytes
+    ) {
         self.communicator = communicator
         self.counts = counts
         self.capacityBytes = capacityBytes
         let rowWidths = rowWidths ?? [Int?](repeating: nil, count: counts.count)
         precondition(rowWidths.count == counts.count, "BucketedAllReduce: \(rowWidths.count) row widths for \(counts.count) parameters")
         for (i, width) in rowWidths.enumerated() {
-            if let width { precondition(width > 0 && counts[i] % width == 0, "parameter \(i): \(counts[i]) elements are not rows of \(width)") }
+            if let width {
+                precondition(width > 0 && counts[i] % width == 0, "parameter \(i): \(counts[i]) elements are not rows of \(width)")
+            }
         }
         self.rowWidths = rowWidths
-        let layout = GradientBuckets(counts: counts, order: counts.indices.reversed().filter { rowWidths[$0] == nil },
-                                     capacityBytes: capacityBytes)
-        precondition(layout.location.indices.allSatisfy { (layout.location[$0] != nil) != (rowWidths[$0] != nil) },
-                     "BucketedAllReduce: every parameter must be bucketed or row-sparse, not both")
+        let layout = GradientBuckets(
+            counts: counts, order: counts.indices.reversed().filter { rowWidths[$0] == nil },
+            capacityBytes: capacityBytes)
+        precondition(
+            layout.location.indices.allSatisfy { (layout.location[$0] != nil) != (rowWidths[$0] != nil) },
+            "BucketedAllReduce: every parameter must be bucketed or row-sparse, not both")
         self.layout = layout
         buffers = communicator.isDistributed ? layout.buckets.map { ReductionBuffer(count: $0.count) } : []
         filled = [Int](repeating: 0, count: layout.buckets.count)
@@ -195,8 +202,9 @@ public final class BucketedAllReduce {
         // Pre-divided by the rank count, so a sum all-reduce gives the mean without another pass.
         let s = scale / Float(communicator.size)
         gradient.withUnsafeBufferPointer { g in
-            precondition(g.count == (slot + 1 < bucket.offsets.count ? bucket.offsets[slot + 1] : bucket.count) - bucket.offsets[slot],
-                         "gradient \(index) has \(g.count) elements, its bucket slot expects another size")
+            precondition(
+                g.count == (slot + 1 < bucket.offsets.count ? bucket.offsets[slot + 1] : bucket.count) - bucket.offsets[slot],
+                "gradient \(index) has \(g.count) elements, its bucket slot expects another size")
             if let addend {
                 addend[index].withUnsafeBufferPointer { a in for i in 0..<g.count { destination[i] = s * (g[i] + a[i]) } }
             } else {
@@ -254,8 +262,9 @@ public final class BucketedAllReduce {
             let source = buffers[b].pointer
             for (slot, p) in bucket.parameters.enumerated() {
                 let start = bucket.offsets[slot]
-                result[p] = Tensor(shape: gradients[p].shape,
-                                   storage: Array(UnsafeBufferPointer(start: source + start, count: gradients[p].count)))
+                result[p] = Tensor(
+                    shape: gradients[p].shape,
+                    storage: Array(UnsafeBufferPointer(start: source + start, count: gradients[p].count)))
             }
         }
         if followsReadiness && !adapted { try adaptToReadiness() }

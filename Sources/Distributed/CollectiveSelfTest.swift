@@ -42,8 +42,9 @@ public enum CollectiveSelfTest {
         let indices = Array(stride(from: r, to: 10, by: n))
         let gathered = try c.gatherSamples(indices: indices, values: indices.map { Float($0) * 0.5 })
         if r == 0 {
-            try expect(gathered?.map(\.index) == Array(0..<10) && gathered?.map(\.value) == (0..<10).map { Float($0) * 0.5 },
-                       "gatherSamples on rank 0")
+            try expect(
+                gathered?.map(\.index) == Array(0..<10) && gathered?.map(\.value) == (0..<10).map { Float($0) * 0.5 },
+                "gatherSamples on rank 0")
         } else {
             try expect(gathered == nil, "gatherSamples off rank 0 must be nil")
         }

@@ -78,7 +78,8 @@ public final class InProcessGroup: @unchecked Sendable {
             var total = slot.floats[0]!
             for r in 1..<size {
                 let other = slot.floats[r]!
-                precondition(other.count == total.count, "all-reduce \(sequence): rank \(r) sent \(other.count) values, rank 0 sent \(total.count)")
+                precondition(
+                    other.count == total.count, "all-reduce \(sequence): rank \(r) sent \(other.count) values, rank 0 sent \(total.count)")
                 for i in total.indices {
                     switch operation {
                     case .sum, .mean: total[i] += other[i]

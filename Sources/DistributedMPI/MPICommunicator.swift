@@ -64,8 +64,9 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     public func startAllReduce(_ buffer: ReductionBuffer, _ operation: ReduceOperation) -> any PendingReduction {
         let request = MPIReduction(buffer: buffer, divisor: operation == .mean ? Float(size) : 1, rank: rank)
         guard size > 1, buffer.count > 0 else { request.completed = true; return request }
-        request.code = MPI_Iallreduce(winnow_mpi_in_place(), buffer.pointer, Int32(buffer.count), winnow_mpi_float(),
-                                      Self.op(operation), winnow_mpi_comm_world(), &request.request)
+        request.code = MPI_Iallreduce(
+            winnow_mpi_in_place(), buffer.pointer, Int32(buffer.count), winnow_mpi_float(),
+            Self.op(operation), winnow_mpi_comm_world(), &request.request)
         return request
     }
 
@@ -82,15 +83,17 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         guard size > 1 else { return [bytes] }
         var myCount = Int32(bytes.count)
         var counts = [Int32](repeating: 0, count: size)
-        try check(MPI_Gather(&myCount, 1, winnow_mpi_int(), &counts, 1, winnow_mpi_int(), Int32(root), winnow_mpi_comm_world()), "MPI_Gather")
+        try check(
+            MPI_Gather(&myCount, 1, winnow_mpi_int(), &counts, 1, winnow_mpi_int(), Int32(root), winnow_mpi_comm_world()), "MPI_Gather")
         var displacements = [Int32](repeating: 0, count: size)
         for r in 1..<size { displacements[r] = displacements[r - 1] + counts[r - 1] }
         var received = [UInt8](repeating: 0, count: rank == root ? Int(counts.reduce(0, +)) : 1)
         var send = bytes.isEmpty ? [UInt8(0)] : bytes
         let code = send.withUnsafeMutableBufferPointer { s in
             received.withUnsafeMutableBufferPointer { r in
-                MPI_Gatherv(s.baseAddress, myCount, winnow_mpi_byte(), r.baseAddress, &counts, &displacements,
-                            winnow_mpi_byte(), Int32(root), winnow_mpi_comm_world())
+                MPI_Gatherv(
+                    s.baseAddress, myCount, winnow_mpi_byte(), r.baseAddress, &counts, &displacements,
+                    winnow_mpi_byte(), Int32(root), winnow_mpi_comm_world())
             }
         }
         try check(code, "MPI_Gatherv")

@@ -14,8 +14,10 @@ public final class Level {
     /// only the rows a batch touches.
     public let rowSparseKeys: Set<String>
 
-    public init(name: String, parameters: [NamedParameter], optimizer: any Optimizer, schedule: LearningRateSchedule = .constant,
-                rowSparseKeys: Set<String> = []) {
+    public init(
+        name: String, parameters: [NamedParameter], optimizer: any Optimizer, schedule: LearningRateSchedule = .constant,
+        rowSparseKeys: Set<String> = []
+    ) {
         self.name = name
         self.parameters = parameters
         self.rowSparseKeys = rowSparseKeys

@@ -93,8 +93,10 @@ public final class Engine<Program: BilevelProgram> {
             didSet { precondition(metaGradientBlockElements >= 1, "metaGradientBlockElements must be ≥ 1") }
         }
 
-        public init(method: some Hypergradient, unroll: Int = 1, warmupSteps: Int = 0, gradientAccumulation: Int = 1,
-                    clipNorm: Float? = nil, seed: UInt64 = 0, evaluationInterval: Int? = nil, checkpointInterval: Int? = nil) {
+        public init(
+            method: some Hypergradient, unroll: Int = 1, warmupSteps: Int = 0, gradientAccumulation: Int = 1,
+            clipNorm: Float? = nil, seed: UInt64 = 0, evaluationInterval: Int? = nil, checkpointInterval: Int? = nil
+        ) {
             precondition(evaluationInterval.map { $0 >= 1 } ?? true, "evaluationInterval must be ≥ 1")
             precondition(checkpointInterval.map { $0 >= 1 } ?? true, "checkpointInterval must be ≥ 1")
             self.evaluationInterval = evaluationInterval
@@ -143,11 +145,13 @@ public final class Engine<Program: BilevelProgram> {
         self.configuration = configuration
         self.communicator = communicator
         context = ForwardContext(training: true, seed: configuration.seed)
-        baseReducer = BucketedAllReduce(communicator: communicator, counts: program.base.tensors.map(\.count),
-                                        rowWidths: configuration.sparseRowReduction ? program.base.rowWidths : nil,
-                                        capacityBytes: configuration.bucketCapacityBytes)
-        metaReducer = BucketedAllReduce(communicator: communicator, counts: program.meta.tensors.map(\.count),
-                                        capacityBytes: configuration.bucketCapacityBytes)
+        baseReducer = BucketedAllReduce(
+            communicator: communicator, counts: program.base.tensors.map(\.count),
+            rowWidths: configuration.sparseRowReduction ? program.base.rowWidths : nil,
+            capacityBytes: configuration.bucketCapacityBytes)
+        metaReducer = BucketedAllReduce(
+            communicator: communicator, counts: program.meta.tensors.map(\.count),
+            capacityBytes: configuration.bucketCapacityBytes)
         baseReducer.progressPending = configuration.progressDuringBackward
         metaReducer.progressPending = configuration.progressDuringBackward
     }
@@ -184,7 +188,8 @@ public final class Engine<Program: BilevelProgram> {
         let accumulation = configuration.gradientAccumulation
         emit(.baseStep(step: baseStep, loss: loss, learningRate: program.base.optimizer.learningRate))
         if configuration.method.learnsMeta, baseStep > configuration.warmupSteps,
-           baseStep % (configuration.unroll * accumulation) == 0 {
+            baseStep % (configuration.unroll * accumulation) == 0
+        {
             let replay = ForwardContext(training: context.training, updatesRunningStatistics: false)
             replay.rng = replayState
             // The next base step replaces the optimizer's state for A, so the method may free it as it goes.
@@ -261,8 +266,10 @@ public final class Engine<Program: BilevelProgram> {
         meta.optimizer.step(meta.parameters, gradients: result.hypergradient)
         metaStep += 1
         lastResult = result
-        emit(.metaStep(step: baseStep, metaStep: metaStep, metaLoss: result.metaLoss,
-                       hypergradientNorm: norm))
+        emit(
+            .metaStep(
+                step: baseStep, metaStep: metaStep, metaLoss: result.metaLoss,
+                hypergradientNorm: norm))
         return result
     }
 
@@ -282,17 +289,21 @@ public final class Engine<Program: BilevelProgram> {
 
     /// The passes of a meta step after the base step on `lastBatch`. `releasingAdaptationState`: the base
     /// optimizer's state for A may be freed as soon as the method is done with it (at once if it uses none).
-    private func passes(lastBatch: Program.Batch, replayContext: ForwardContext,
-                        releasingAdaptationState: Bool) -> MetaStepPasses<Program> {
+    private func passes(
+        lastBatch: Program.Batch, replayContext: ForwardContext,
+        releasingAdaptationState: Bool
+    ) -> MetaStepPasses<Program> {
         if releasingAdaptationState, !configuration.method.usesAdaptation {
             (program.base.optimizer as? any UpdateDerivative)?.releaseUpdateDerivativeState(program.base.parameters)
         }
-        let metaContext = ForwardContext(training: context.training, updatesRunningStatistics: false,
-                                         seed: configuration.seed &+ UInt64(metaStep) &+ 0x5A4D)
-        return MetaStepPasses(program: program, lastBatch: lastBatch, replayContext: replayContext, metaContext: metaContext,
-                              lambdaReducer: communicator.isDistributed ? metaReducer : nil,
-                              touchedBy: lastTouched, streamBlockElements: configuration.metaGradientBlockElements,
-                              baseStep: baseStep, releasesAdaptationState: releasingAdaptationState)
+        let metaContext = ForwardContext(
+            training: context.training, updatesRunningStatistics: false,
+            seed: configuration.seed &+ UInt64(metaStep) &+ 0x5A4D)
+        return MetaStepPasses(
+            program: program, lastBatch: lastBatch, replayContext: replayContext, metaContext: metaContext,
+            lambdaReducer: communicator.isDistributed ? metaReducer : nil,
+            touchedBy: lastTouched, streamBlockElements: configuration.metaGradientBlockElements,
+            baseStep: baseStep, releasesAdaptationState: releasingAdaptationState)
     }
 
     /// The method's hypergradient, averaged over ranks if the method did not already do so.

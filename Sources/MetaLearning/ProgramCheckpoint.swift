@@ -23,7 +23,8 @@ public enum ProgramCheckpointError: Error, LocalizedError, Equatable {
         case let .notAProgramCheckpoint(path): "\(path): not a Winnow program checkpoint"
         case let .mismatch(path, what): "\(path): checkpoint does not fit this program: \(what)"
         case let .insideAccumulationWindow(step, accumulation):
-            "checkpoint at base step \(step) falls inside a gradient-accumulation window of \(accumulation) micro-steps: with several ranks, make the checkpoint interval a multiple of \(accumulation)"
+            "checkpoint at base step \(step) falls inside a gradient-accumulation window of \(accumulation) micro-steps: with several "
+                + "ranks, make the checkpoint interval a multiple of \(accumulation)"
         }
     }
 }
@@ -69,7 +70,8 @@ extension Engine where Program: ResumableProgram {
         let contents = try SafeTensors.read(url)
         let meta = contents.metadata
         guard meta["format"] == Self.formatVersion, let base = meta["base_step"].flatMap(Int.init),
-              let metaSteps = meta["meta_step"].flatMap(Int.init), let rngText = meta["rng"], let data = meta["data"] else {
+            let metaSteps = meta["meta_step"].flatMap(Int.init), let rngText = meta["rng"], let data = meta["data"]
+        else {
             throw ProgramCheckpointError.notAProgramCheckpoint(url.path)
         }
         let rngWords = rngText.split(separator: ",").compactMap { UInt64($0) }

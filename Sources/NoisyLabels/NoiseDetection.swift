@@ -46,8 +46,9 @@ public enum NoiseDetection {
             let values = zip(scores, wrong).filter { $0.1 == flag }.map { -$0.0 }
             return values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
         }
-        return WeightSeparation(meanWeightWrong: mean(true), meanWeightRight: mean(false),
-                                auc: rocAUC(scores: scores, positives: wrong))
+        return WeightSeparation(
+            meanWeightWrong: mean(true), meanWeightRight: mean(false),
+            auc: rocAUC(scores: scores, positives: wrong))
     }
 
     /// Label-correction outcome over samples with a decisive weak label and a gold label.

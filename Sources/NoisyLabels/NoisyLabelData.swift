@@ -24,14 +24,17 @@ package struct NoisyLabelData {
     /// - Parameters:
     ///   - cacheDirectory: where the sentence-embedding model caches its features (nil: no cache).
     ///   - log: progress messages (the sentence embeddings take a while the first time).
-    package static func load(_ settings: NoisyLabelsApplication.DatasetSettings, model: NoisyLabelsApplication.ModelSettings,
-                     seed: UInt64, cacheDirectory: URL? = nil,
-                     log: (String) -> Void = { _ in }) throws -> (data: NoisyLabelData, tokenizer: any TextTokenizer) {
-        let tie: TiePolicy = switch settings.tiePolicy {
-        case .uniformSoft: .uniformSoft
-        case .abstain: .abstain
-        case .random: .random(seed: seed)
-        }
+    package static func load(
+        _ settings: NoisyLabelsApplication.DatasetSettings, model: NoisyLabelsApplication.ModelSettings,
+        seed: UInt64, cacheDirectory: URL? = nil,
+        log: (String) -> Void = { _ in }
+    ) throws -> (data: NoisyLabelData, tokenizer: any TextTokenizer) {
+        let tie: TiePolicy =
+            switch settings.tiePolicy {
+            case .uniformSoft: .uniformSoft
+            case .abstain: .abstain
+            case .random: .random(seed: seed)
+            }
         let dataset = try Dataset.load(path: settings.archive, options: DatasetOptions(tiePolicy: tie))
         guard dataset.format == .wrench else {
             throw NoisyLabelDataError.notWRENCH(path: settings.archive, format: dataset.format.rawValue)
@@ -55,19 +58,27 @@ package struct NoisyLabelData {
         }
         for s in [metaSplit, testSplit] + (settings.trainLabels == .gold ? [trainSplit] : []) {
             if let r = s.records.first(where: { $0.label == nil }) {
-                throw ApplicationError.invalidRecord(path: "\(settings.archive):\(s.member)", id: r.id,
-                                                     reason: "has no gold label (needed for the \(s.name) split\(s.name == trainSplit.name ? " with dataset.train_labels: gold" : ""))")
+                throw ApplicationError.invalidRecord(
+                    path: "\(settings.archive):\(s.member)", id: r.id,
+                    reason:
+                        "has no gold label (needed for the \(s.name) "
+                            + "split\(s.name == trainSplit.name ? " with dataset.train_labels: gold" : ""))"
+                )
             }
         }
-        let tokenizer: any TextTokenizer = switch model.kind {
-        case .embeddingBag: HashedNGramTokenizer(buckets: model.buckets, maxN: model.ngrams)
-        case .transformer: WordVocabularyTokenizer(trainingTexts: trainSplit.records.map { $0.text ?? "" },
-                                                   maxWords: model.vocabularySize, maxLength: model.maxLength)
-        case .sentenceEmbedding:
-            try SentenceFeatureTable.build(texts: [trainSplit, metaSplit, testSplit].flatMap { $0.records.map { $0.text ?? "" } },
-                                           maxLength: model.maxLength, cacheDirectory: cacheDirectory, log: log)
-        case .pretrainedTransformer: try PretrainedTextClassifier.miniLMTokenizer(maxLength: model.maxLength)
-        }
+        let tokenizer: any TextTokenizer =
+            switch model.kind {
+            case .embeddingBag: HashedNGramTokenizer(buckets: model.buckets, maxN: model.ngrams)
+            case .transformer:
+                WordVocabularyTokenizer(
+                    trainingTexts: trainSplit.records.map { $0.text ?? "" },
+                    maxWords: model.vocabularySize, maxLength: model.maxLength)
+            case .sentenceEmbedding:
+                try SentenceFeatureTable.build(
+                    texts: [trainSplit, metaSplit, testSplit].flatMap { $0.records.map { $0.text ?? "" } },
+                    maxLength: model.maxLength, cacheDirectory: cacheDirectory, log: log)
+            case .pretrainedTransformer: try PretrainedTextClassifier.miniLMTokenizer(maxLength: model.maxLength)
+            }
         let classes = dataset.classCount
         var keys: [String] = [], tokens: [[Int]] = [], targets: [Float] = [], weak: [Int?] = [], gold: [Int?] = []
         var dropped = 0
@@ -103,8 +114,9 @@ package struct NoisyLabelData {
             }
         }
         func goldData(_ s: LabeledSplit) -> TextClassificationData {
-            TextClassificationData(keys: s.ids, tokens: s.records.map { tokenizer.encode($0.text ?? "") },
-                                   labels: s.records.map { $0.label! }, classCount: classes)
+            TextClassificationData(
+                keys: s.ids, tokens: s.records.map { tokenizer.encode($0.text ?? "") },
+                labels: s.records.map { $0.label! }, classCount: classes)
         }
         let data = NoisyLabelData(
             train: TextClassificationData(keys: keys, tokens: tokens, targets: targets, classCount: classes),

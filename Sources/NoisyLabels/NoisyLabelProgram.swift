@@ -16,8 +16,9 @@ public struct TextClassificationData: Sendable {
     public var classCount: Int
 
     public init(keys: [String], tokens: [[Int]], targets: [Float], classCount: Int) {
-        precondition(keys.count == tokens.count && targets.count == keys.count * classCount,
-                     "TextClassificationData: \(keys.count) keys, \(tokens.count) token lists, \(targets.count) targets for \(classCount) classes")
+        precondition(
+            keys.count == tokens.count && targets.count == keys.count * classCount,
+            "TextClassificationData: \(keys.count) keys, \(tokens.count) token lists, \(targets.count) targets for \(classCount) classes")
         self.keys = keys; self.tokens = tokens; self.targets = targets; self.classCount = classCount
     }
 
@@ -60,10 +61,13 @@ public final class NoisyLabelMetaNets: Module {
 
     /// Freshly initialised nets: MWN when `reweight`, MLC (gated if `gated`) on `featureWidth`-wide features
     /// when `correct`.
-    public convenience init(reweight: Bool, correct: Bool, gated: Bool, featureWidth: Int, classes: Int,
-                            rng: inout RandomGenerator) {
-        self.init(weightNet: reweight ? MetaWeightNet(rng: &rng) : nil,
-                  labelNet: correct ? LabelCorrectionNet(featureWidth: featureWidth, classes: classes, gated: gated, rng: &rng) : nil)
+    public convenience init(
+        reweight: Bool, correct: Bool, gated: Bool, featureWidth: Int, classes: Int,
+        rng: inout RandomGenerator
+    ) {
+        self.init(
+            weightNet: reweight ? MetaWeightNet(rng: &rng) : nil,
+            labelNet: correct ? LabelCorrectionNet(featureWidth: featureWidth, classes: classes, gated: gated, rng: &rng) : nil)
     }
 
     public var children: [(String, any Module)] {
@@ -92,17 +96,21 @@ public final class NoisyLabelProgram: BilevelProgram {
     /// right after the base step's loss, before any meta pass, so an observer reads the weights it applied.
     public private(set) var lastWeights: (indices: [Int], weights: [Float])?
 
-    public init(model: any TextClassifier, metaNets: NoisyLabelMetaNets, train: TextClassificationData,
-                clean: TextClassificationData, baseOptimizer: any Optimizer, baseSchedule: LearningRateSchedule,
-                metaOptimizer: any Optimizer, batchSize: Int, metaBatchSize: Int, normalization: WeightNormalization,
-                seed: UInt64, rank: Int = 0, worldSize: Int = 1) {
+    public init(
+        model: any TextClassifier, metaNets: NoisyLabelMetaNets, train: TextClassificationData,
+        clean: TextClassificationData, baseOptimizer: any Optimizer, baseSchedule: LearningRateSchedule,
+        metaOptimizer: any Optimizer, batchSize: Int, metaBatchSize: Int, normalization: WeightNormalization,
+        seed: UInt64, rank: Int = 0, worldSize: Int = 1
+    ) {
         self.model = model; self.metaNets = metaNets; self.train = train; self.clean = clean
         self.normalization = normalization
-        base = Level(name: "base", parameters: model.namedParameters(), optimizer: baseOptimizer, schedule: baseSchedule,
-                     rowSparseKeys: model.rowSparseKeys())
+        base = Level(
+            name: "base", parameters: model.namedParameters(), optimizer: baseOptimizer, schedule: baseSchedule,
+            rowSparseKeys: model.rowSparseKeys())
         meta = Level(name: "meta", parameters: metaNets.namedParameters(), optimizer: metaOptimizer)
-        batches = BatchStreams(trainCount: train.count, batchSize: batchSize, metaCount: clean.count,
-                               metaBatchSize: metaBatchSize, seed: seed, rank: rank, worldSize: worldSize)
+        batches = BatchStreams(
+            trainCount: train.count, batchSize: batchSize, metaCount: clean.count,
+            metaBatchSize: metaBatchSize, seed: seed, rank: rank, worldSize: worldSize)
     }
 
     public func nextBaseBatch() -> Batch { Batch(indices: batches.nextBase()) }
@@ -112,9 +120,10 @@ public final class NoisyLabelProgram: BilevelProgram {
         let (tokens, weak) = train.rows(batch.indices)
         let (feature, logits) = model.features(tokens, context)
         let observed = Loss.crossEntropy(logits, targets: weak)
-        let losses = metaNets.labelNet.map {
-            Loss.crossEntropy(logits, targets: $0(features: context.metaInput(feature), weakLabels: weak))
-        } ?? observed
+        let losses =
+            metaNets.labelNet.map {
+                Loss.crossEntropy(logits, targets: $0(features: context.metaInput(feature), weakLabels: weak))
+            } ?? observed
         guard let weightNet = metaNets.weightNet else {
             lastWeights = nil
             return losses.mean()
@@ -132,8 +141,10 @@ public final class NoisyLabelProgram: BilevelProgram {
     /// Correct predictions (against the argmax of the targets), summed cross-entropy against the targets and
     /// the sample count over the rows `range` of `data` (evaluation mode, nothing recorded). Sharded
     /// evaluation sums these over ranks.
-    public func evaluationSums(on data: TextClassificationData, rows range: Range<Int>? = nil,
-                               batchSize: Int = 256) -> [Double] {
+    public func evaluationSums(
+        on data: TextClassificationData, rows range: Range<Int>? = nil,
+        batchSize: Int = 256
+    ) -> [Double] {
         let range = range ?? 0..<data.count
         let labels = data.hardLabels
         return withoutGrad {

@@ -17,24 +17,31 @@ struct NoisyLabelRun {
 
     func run() throws -> RunSummary {
         let seed = context.seed
-        let (data, tokenizer) = try NoisyLabelData.load(config.dataset, model: config.model, seed: seed,
-                                                        cacheDirectory: context.cacheDirectory, log: context.progress.log)
+        let (data, tokenizer) = try NoisyLabelData.load(
+            config.dataset, model: config.model, seed: seed,
+            cacheDirectory: context.cacheDirectory, log: context.progress.log)
         let report = data.weakReport
-        context.progress.log(String(format: "noisy-labels: %d train (%@ labels, %d dropped), %d clean meta, %d test samples; weak-label coverage %.1f%%, majority-vote accuracy %.1f%%; vocabulary %d",
-                                    data.train.count, config.dataset.trainLabels.rawValue, data.droppedCount, data.clean.count,
-                                    data.test.count, report.coverage * 100, (report.accuracy ?? .nan) * 100, tokenizer.vocabularySize))
+        context.progress.log(
+            String(
+                format:
+                    "noisy-labels: %d train (%@ labels, %d dropped), %d clean meta, %d test samples; weak-label coverage %.1f%%, "
+                        + "majority-vote accuracy %.1f%%; vocabulary %d",
+                data.train.count, config.dataset.trainLabels.rawValue, data.droppedCount, data.clean.count,
+                data.test.count, report.coverage * 100, (report.accuracy ?? .nan) * 100, tokenizer.vocabularySize))
         try context.recorder.registerSamples(keys: data.train.keys, split: config.dataset.trainSplit)
 
         var rng = RandomGenerator(seed: seed &+ 11)
         let model = try config.model.makeClassifier(tokenizer: tokenizer, classes: data.train.classCount, rng: &rng)
-        let metaNets = NoisyLabelMetaNets(reweight: config.learnsWeights, correct: config.learnsLabels, gated: config.meta.gate,
-                                          featureWidth: model.featureWidth, classes: data.train.classCount, rng: &rng)
+        let metaNets = NoisyLabelMetaNets(
+            reweight: config.learnsWeights, correct: config.learnsLabels, gated: config.meta.gate,
+            featureWidth: model.featureWidth, classes: data.train.classCount, rng: &rng)
         let t = config.training
         try Sharding.checkEqualShards(batchSize: t.batchSize, ranks: context.size)
         if context.size > 1 { context.progress.log("noisy-labels: \(context.size) ranks, global batch \(t.batchSize)") }
         let stepsPerEpoch = max(1, data.train.count / min(t.batchSize, data.train.count))
         let totalSteps = t.epochs * stepsPerEpoch
-        let baseOptimizer: any Optimizer = t.weightDecay > 0
+        let baseOptimizer: any Optimizer =
+            t.weightDecay > 0
             ? Adam.adamW(learningRate: t.learningRate, weightDecay: t.weightDecay) : Adam(learningRate: t.learningRate)
         let program = NoisyLabelProgram(
             model: model, metaNets: metaNets, train: data.train, clean: data.clean, baseOptimizer: baseOptimizer,
@@ -42,8 +49,9 @@ struct NoisyLabelRun {
             metaOptimizer: Adam(learningRate: config.meta.learningRate), batchSize: t.batchSize,
             metaBatchSize: config.meta.batchSize, normalization: config.meta.normalization, seed: seed &+ 12,
             rank: context.rank, worldSize: context.size)
-        let loop = BilevelRun(program: program, configuration: config.engineConfiguration(seed: seed), context: context,
-                              epochs: t.epochs, stepsPerEpoch: stepsPerEpoch)
+        let loop = BilevelRun(
+            program: program, configuration: config.engineConfiguration(seed: seed), context: context,
+            epochs: t.epochs, stepsPerEpoch: stepsPerEpoch)
         var weights = SampleMeans(count: data.train.count)
         loop.engine.observe { event in
             if case .baseStep = event, let (indices, values) = program.lastWeights { weights.add(indices: indices, values: values) }
@@ -51,8 +59,10 @@ struct NoisyLabelRun {
         var lastEpochWeights: [Float]?
         let metrics = try loop.run(title: "\(config.meta.method.rawValue) \(config.model.kind.rawValue)") { epoch in
             let valid = try shardedEvaluation(program, on: data.clean), test = try shardedEvaluation(program, on: data.test)
-            var metrics = ["valid_accuracy": valid.accuracy, "valid_loss": valid.loss,
-                           "test_accuracy": test.accuracy, "test_loss": test.loss]
+            var metrics = [
+                "valid_accuracy": valid.accuracy, "valid_loss": valid.loss,
+                "test_accuracy": test.accuracy, "test_loss": test.loss,
+            ]
             // How separable wrong weak labels are by the current loss at all (the signal MWN reads).
             if let losses = try context.gatherRows(count: data.train.count, { program.currentLosses(rows: $0) }) {
                 let lossSeparation = NoiseDetection.separation(weights: losses.map { -$0 }, weak: data.weakLabels, gold: data.goldLabels)
@@ -76,14 +86,17 @@ struct NoisyLabelRun {
     }
 
     /// Accuracy and mean loss on `data`, each rank scoring a block and the sums reduced over ranks.
-    private func shardedEvaluation(_ program: NoisyLabelProgram, on data: TextClassificationData) throws -> (accuracy: Double, loss: Double) {
+    private func shardedEvaluation(_ program: NoisyLabelProgram, on data: TextClassificationData) throws -> (accuracy: Double, loss: Double)
+    {
         let sums = try context.shardedSum(count: data.count) { program.evaluationSums(on: data, rows: $0) }
         return sums[2] == 0 ? (0, 0) : (sums[0] / sums[2], sums[1] / sums[2])
     }
 
     /// Final decisions recorded and measured against the train split's gold labels.
-    private func summarize(program: NoisyLabelProgram, engine: Engine<NoisyLabelProgram>, data: NoisyLabelData,
-                           lastEpoch: [String: Double], weights: [Float]?) throws -> RunSummary {
+    private func summarize(
+        program: NoisyLabelProgram, engine: Engine<NoisyLabelProgram>, data: NoisyLabelData,
+        lastEpoch: [String: Double], weights: [Float]?
+    ) throws -> RunSummary {
         var metrics = lastEpoch
         metrics["train_samples"] = Double(data.train.count)
         metrics["weak_label_accuracy"] = data.weakReport.accuracy ?? .nan
@@ -106,8 +119,10 @@ struct NoisyLabelRun {
             metrics["weight_mean_wrong"] = s.meanWeightWrong
             metrics["weight_mean_right"] = s.meanWeightRight
             metrics["weight_auc"] = s.auc ?? .nan
-            notes.append(String(format: "weights (mean over the last epoch): wrong weak labels %.3f, right ones %.3f, ROC-AUC %.3f",
-                                s.meanWeightWrong, s.meanWeightRight, s.auc ?? .nan))
+            notes.append(
+                String(
+                    format: "weights (mean over the last epoch): wrong weak labels %.3f, right ones %.3f, ROC-AUC %.3f",
+                    s.meanWeightWrong, s.meanWeightRight, s.auc ?? .nan))
         }
         if let corrected = decisions.corrected {
             let k = data.train.classCount
@@ -125,13 +140,17 @@ struct NoisyLabelRun {
             metrics["labels_broken"] = c.rightCount > 0 ? Double(c.broken) / Double(c.rightCount) : .nan
             metrics["corrected_label_accuracy"] = c.correctedAccuracy
             if let gate = program.metaNets.labelNet?.gateValue { metrics["gate"] = Double(gate) }
-            notes.append("corrections: \(c.fixed) of \(c.wrongCount) wrong weak labels fixed, \(c.broken) of \(c.rightCount) right ones broken")
+            notes.append(
+                "corrections: \(c.fixed) of \(c.wrongCount) wrong weak labels fixed, \(c.broken) of \(c.rightCount) right ones broken")
         }
         let db = "--db \(context.databasePath)"
         let winnow = context.executable
         if weights != nil {
             notes.append("lowest weights: \(winnow) weights --run \(context.runID) --bottom 20 \(db)")
-            notes.append("keep the top 80% by weight: \(winnow) export manifest --run \(context.runID) --by weight --keep 0.8 --output Outputs/kept-\(context.runID).jsonl --archive Outputs/kept-\(context.runID).tar.gz \(db)")
+            notes.append(
+                "keep the top 80% by weight: \(winnow) export manifest --run \(context.runID) --by weight --keep 0.8 --output "
+                    + "Outputs/kept-\(context.runID).jsonl --archive Outputs/kept-\(context.runID).tar.gz \(db)"
+            )
         }
         if decisions.corrected != nil { notes.append("changed labels: \(winnow) labels --run \(context.runID) --changed \(db)") }
         return RunSummary(metrics: metrics, notes: notes)

@@ -19,8 +19,10 @@ public struct NoisyLabelsApplication: WinnowApplication {
     public enum TrainLabels: String, RecipeChoice { case weak, gold }
     public enum TieChoice: String, RecipeChoice { case uniformSoft = "uniform_soft", abstain, random }
     public enum WeakTargets: String, RecipeChoice { case majority, voteShare = "vote_share" }
-    public enum ModelKind: String, RecipeChoice { case embeddingBag = "embedding_bag", transformer, sentenceEmbedding = "sentence_embedding",
-        pretrainedTransformer = "pretrained_transformer" }
+    public enum ModelKind: String, RecipeChoice {
+        case embeddingBag = "embedding_bag", transformer, sentenceEmbedding = "sentence_embedding",
+            pretrainedTransformer = "pretrained_transformer"
+    }
 
     public struct DatasetSettings: Codable, Sendable, Equatable {
         /// A WRENCH-layout archive or directory: `{train,valid,test}.json` + `label.json`.
@@ -124,7 +126,9 @@ public struct NoisyLabelsApplication: WinnowApplication {
             guard model.heads >= 1, model.width % model.heads == 0 else {
                 throw InvalidSetting("model.heads", "must divide model.width (\(model.width)), got \(model.heads)")
             }
-            guard model.dropout >= 0, model.dropout < 1 else { throw InvalidSetting("model.dropout", "must be in [0, 1), got \(model.dropout)") }
+            guard model.dropout >= 0, model.dropout < 1 else {
+                throw InvalidSetting("model.dropout", "must be in [0, 1), got \(model.dropout)")
+            }
             guard training.warmupFraction >= 0, training.warmupFraction < 1 else {
                 throw InvalidSetting("training.warmup_fraction", "must be in [0, 1), got \(training.warmupFraction)")
             }
@@ -132,14 +136,16 @@ public struct NoisyLabelsApplication: WinnowApplication {
                 throw InvalidSetting("training.clip_norm", "must be ≥ 0 (0 turns clipping off), got \(training.clipNorm)")
             }
             if meta.method != .finetune, !meta.reweight, !meta.correct {
-                throw InvalidSetting("meta.method", "'\(meta.method.rawValue)' needs something to learn: set meta.reweight or meta.correct to true")
+                throw InvalidSetting(
+                    "meta.method", "'\(meta.method.rawValue)' needs something to learn: set meta.reweight or meta.correct to true")
             }
         }
 
         /// The engine's settings for a run seeded with `seed`.
         func engineConfiguration(seed: UInt64) -> Engine<NoisyLabelProgram>.Configuration {
-            var c = meta.settings.engineConfiguration(seed: seed &+ 13, clipNorm: training.clipNorm > 0 ? training.clipNorm : nil,
-                                                      for: NoisyLabelProgram.self)
+            var c = meta.settings.engineConfiguration(
+                seed: seed &+ 13, clipNorm: training.clipNorm > 0 ? training.clipNorm : nil,
+                for: NoisyLabelProgram.self)
             c.sparseRowReduction = training.sparseEmbeddingReduction
             return c
         }
@@ -172,11 +178,13 @@ extension NoisyLabelsApplication.ModelSettings {
     package func makeClassifier(tokenizer: any TextTokenizer, classes: Int, rng: inout RandomGenerator) throws -> any TextClassifier {
         switch kind {
         case .embeddingBag:
-            return EmbeddingBagClassifier(vocabularySize: tokenizer.vocabularySize, embeddingWidth: embeddingWidth,
-                                          hiddenWidth: hiddenWidth, classes: classes, dropout: dropout, rng: &rng)
+            return EmbeddingBagClassifier(
+                vocabularySize: tokenizer.vocabularySize, embeddingWidth: embeddingWidth,
+                hiddenWidth: hiddenWidth, classes: classes, dropout: dropout, rng: &rng)
         case .transformer:
-            let c = BertConfiguration(layers: layers, hidden: width, heads: heads, intermediate: intermediate,
-                                      vocabularySize: tokenizer.vocabularySize, maxPositions: maxLength, dropout: dropout)
+            let c = BertConfiguration(
+                layers: layers, hidden: width, heads: heads, intermediate: intermediate,
+                vocabularySize: tokenizer.vocabularySize, maxPositions: maxLength, dropout: dropout)
             return TransformerTextClassifier(c, classes: classes, rng: &rng)
         case .sentenceEmbedding:
             guard let table = tokenizer as? SentenceFeatureTable else {
@@ -184,7 +192,8 @@ extension NoisyLabelsApplication.ModelSettings {
             }
             return FeatureTableClassifier(table: table.tensor, hiddenWidth: hiddenWidth, classes: classes, dropout: dropout, rng: &rng)
         case .pretrainedTransformer:
-            return try PretrainedTextClassifier.miniLM(tokenizer: tokenizer, maxLength: maxLength, classes: classes, dropout: dropout, rng: &rng)
+            return try PretrainedTextClassifier.miniLM(
+                tokenizer: tokenizer, maxLength: maxLength, classes: classes, dropout: dropout, rng: &rng)
         }
     }
 }

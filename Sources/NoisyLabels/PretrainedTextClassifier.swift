@@ -21,14 +21,18 @@ enum PretrainedTextClassifier {
     ///   ``PretrainedModelError`` naming a missing or bad file or key;
     ///   ``SentenceEmbedderError/vocabularyMismatch(vocabulary:tokens:configuration:vocabSize:)`` when the
     ///   tokenizer has ids the encoder has no embedding for.
-    static func miniLM(tokenizer: any TextTokenizer, maxLength: Int, classes: Int, dropout: Float,
-                       rng: inout RandomGenerator) throws -> TransformerTextClassifier {
+    static func miniLM(
+        tokenizer: any TextTokenizer, maxLength: Int, classes: Int, dropout: Float,
+        rng: inout RandomGenerator
+    ) throws -> TransformerTextClassifier {
         let directory = try PretrainedBert.miniLMDirectory()
         let configurationFile = directory.appendingPathComponent("config.json")
         var configuration = try PretrainedBert.configuration(from: configurationFile)
         try SentenceEmbedder.checkVocabulary(tokenizer, fits: configuration, directory: directory)
         guard maxLength <= configuration.maxPositions else {
-            throw InvalidSetting("model.max_length", "must be at most the encoder's \(configuration.maxPositions) positions (\(configurationFile.path)), got \(maxLength)")
+            throw InvalidSetting(
+                "model.max_length",
+                "must be at most the encoder's \(configuration.maxPositions) positions (\(configurationFile.path)), got \(maxLength)")
         }
         configuration.dropout = dropout
         let classifier = TransformerTextClassifier(configuration, classes: classes, rng: &rng)

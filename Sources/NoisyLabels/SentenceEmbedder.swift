@@ -44,7 +44,9 @@ public final class SentenceEmbedder {
     /// - Throws: ``PretrainedModelError/fileNotFound(path:)`` without the file; ``WordPieceError`` on a bad one.
     public static func tokenizer(directory: URL, maxLength: Int) throws -> WordPieceTokenizer {
         let vocabulary = directory.appendingPathComponent("vocab.txt")
-        guard FileManager.default.fileExists(atPath: vocabulary.path) else { throw PretrainedModelError.fileNotFound(path: vocabulary.path) }
+        guard FileManager.default.fileExists(atPath: vocabulary.path) else {
+            throw PretrainedModelError.fileNotFound(path: vocabulary.path)
+        }
         return try WordPieceTokenizer(vocabularyFile: vocabulary, defaultMaxLength: maxLength)
     }
 
@@ -52,10 +54,11 @@ public final class SentenceEmbedder {
     /// every id of `tokenizer` has a word embedding in an encoder of `configuration` (both from `directory`).
     public static func checkVocabulary(_ tokenizer: any TextTokenizer, fits configuration: BertConfiguration, directory: URL) throws {
         guard tokenizer.vocabularySize <= configuration.vocabularySize else {
-            throw SentenceEmbedderError.vocabularyMismatch(vocabulary: directory.appendingPathComponent("vocab.txt").path,
-                                                           tokens: tokenizer.vocabularySize,
-                                                           configuration: directory.appendingPathComponent("config.json").path,
-                                                           vocabSize: configuration.vocabularySize)
+            throw SentenceEmbedderError.vocabularyMismatch(
+                vocabulary: directory.appendingPathComponent("vocab.txt").path,
+                tokens: tokenizer.vocabularySize,
+                configuration: directory.appendingPathComponent("config.json").path,
+                vocabSize: configuration.vocabularySize)
         }
     }
 

@@ -43,8 +43,10 @@ struct SentenceFeatureTable: TextTokenizer {
         let weightBytes = (try? FileManager.default.attributesOfItem(atPath: weights)[.size] as? Int) ?? 0
         let model = "\(modelDirectory.standardizedFileURL.path)#\(weightBytes)"
         let cacheFile = cacheDirectory.map { directory in
-            directory.appendingPathComponent(String(format: "minilm-%016llx.f32",
-                                                    cacheKey(distinct, model: model, maxLength: maxLength, width: width)))
+            directory.appendingPathComponent(
+                String(
+                    format: "minilm-%016llx.f32",
+                    cacheKey(distinct, model: model, maxLength: maxLength, width: width)))
         }
         if let cacheFile, let values = readCache(cacheFile, count: distinct.count * width, log: log) {
             log("sentence embeddings: \(distinct.count) texts read from \(cacheFile.path)")
@@ -55,8 +57,10 @@ struct SentenceFeatureTable: TextTokenizer {
         let vectors = embedder.embed(distinct, maxLength: maxLength)
         let values = vectors.flatMap { $0 }
         let seconds = Date().timeIntervalSince(start)
-        log(String(format: "sentence embeddings: %d texts embedded with all-MiniLM-L6-v2 in %.0f s (%.0f texts/s)",
-                   distinct.count, seconds, Double(distinct.count) / max(seconds, 1e-9)))
+        log(
+            String(
+                format: "sentence embeddings: %d texts embedded with all-MiniLM-L6-v2 in %.0f s (%.0f texts/s)",
+                distinct.count, seconds, Double(distinct.count) / max(seconds, 1e-9)))
         guard values.count == distinct.count * width, values.allSatisfy(\.isFinite) else {
             throw SentenceFeatureError.invalidEmbeddings(count: values.count, expected: distinct.count * width)
         }

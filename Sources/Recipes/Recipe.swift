@@ -56,8 +56,9 @@ public struct Recipe: Sendable {
         text = yaml
         root = try RecipeNode.parse(yaml: yaml, source: source)
         guard root.entries != nil || root.isNull else {
-            throw RecipeError.invalidValue(key: "(recipe)", expected: "a mapping of keys such as 'application:'",
-                                           found: root.kindDescription, origin: root.origin)
+            throw RecipeError.invalidValue(
+                key: "(recipe)", expected: "a mapping of keys such as 'application:'",
+                found: root.kindDescription, origin: root.origin)
         }
         if root.isNull { root = RecipeNode(.mapping([]), origin: root.origin) }
     }
@@ -96,7 +97,8 @@ public struct Recipe: Sendable {
         let tree = try tree(defaults: nil)
         guard let node = tree["application"] else { throw RecipeError.missingApplication(path: source) }
         guard let name = node.scalar, !node.isNull else {
-            throw RecipeError.invalidValue(key: "application", expected: "an application name", found: node.kindDescription, origin: node.origin)
+            throw RecipeError.invalidValue(
+                key: "application", expected: "an application name", found: node.kindDescription, origin: node.origin)
         }
         return (name, node.origin)
     }

@@ -117,8 +117,9 @@ struct NodeDecoder: Decoder {
             let names = choice.choiceNames
             if !names.contains(text) {
                 let hint = EditDistance.closest(to: text, in: names).map { " (did you mean '\($0)'?)" } ?? ""
-                throw RecipeError.invalidValue(key: displayKey, expected: "one of " + names.joined(separator: ", "),
-                                               found: "'\(text)'\(hint)", origin: origin)
+                throw RecipeError.invalidValue(
+                    key: displayKey, expected: "one of " + names.joined(separator: ", "),
+                    found: "'\(text)'\(hint)", origin: origin)
             }
         }
         do {
@@ -127,13 +128,15 @@ struct NodeDecoder: Decoder {
             if let entry = tracker.unmatched[path]?.first {
                 let defaults = slot.defaults?.entries?.map(\.key) ?? []
                 let prefix = keyPath.isEmpty ? "" : path + "."
-                throw RecipeError.unknownKey(key: prefix + entry.key, origin: entry.keyOrigin,
-                                             suggestion: EditDistance.closest(to: entry.key, in: defaults).map { prefix + $0 })
+                throw RecipeError.unknownKey(
+                    key: prefix + entry.key, origin: entry.keyOrigin,
+                    suggestion: EditDistance.closest(to: entry.key, in: defaults).map { prefix + $0 })
             }
             switch error {
             case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context):
-                throw RecipeError.invalidValue(key: displayKey, expected: "a valid \(T.self)",
-                                               found: "\(slot.node?.kindDescription ?? "nothing") (\(context.debugDescription))", origin: origin)
+                throw RecipeError.invalidValue(
+                    key: displayKey, expected: "a valid \(T.self)",
+                    found: "\(slot.node?.kindDescription ?? "nothing") (\(context.debugDescription))", origin: origin)
             case .keyNotFound(let key, _):
                 throw RecipeError.missingKey(key: keyPath.isEmpty ? key.stringValue : path + "." + key.stringValue, origin: origin)
             @unknown default:
@@ -261,7 +264,8 @@ struct NodeUnkeyedContainer: UnkeyedDecodingContainer {
 
     private mutating func next() throws -> NodeDecoder {
         guard !isAtEnd else {
-            throw RecipeError.invalidValue(key: decoder.displayKey, expected: "more items", found: "a list of \(items.count)", origin: decoder.origin)
+            throw RecipeError.invalidValue(
+                key: decoder.displayKey, expected: "more items", found: "a list of \(items.count)", origin: decoder.origin)
         }
         let item = items[currentIndex]
         let slot = fromUser ? Slot(user: item, defaults: nil) : Slot(user: nil, defaults: item)

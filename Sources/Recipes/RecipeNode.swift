@@ -74,7 +74,7 @@ public struct RecipeNode: Sendable, Equatable {
     private static func syntaxError(_ error: YamlError, source: String) -> RecipeError {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
+            .composer(let context, let problem, let mark, _):
             let text = context.map { "\($0.text) " } ?? ""
             return .syntax(path: source, line: mark.line, column: mark.column, problem: text + problem)
         default:
@@ -86,7 +86,8 @@ public struct RecipeNode: Sendable, Equatable {
         let origin = RecipeOrigin.file(path: source, line: node.mark?.line ?? 0)
         switch node {
         case .scalar(let scalar):
-            let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
+            let quoted =
+                scalar.style == .singleQuoted || scalar.style == .doubleQuoted
                 || scalar.style == .literal || scalar.style == .folded
             return RecipeNode(.scalar(scalar.string, quoted: quoted), origin: origin)
         case .sequence(let sequence):
@@ -96,10 +97,12 @@ public struct RecipeNode: Sendable, Equatable {
             for (keyNode, valueNode) in mapping {
                 let keyOrigin = RecipeOrigin.file(path: source, line: keyNode.mark?.line ?? 0)
                 guard case .scalar(let keyScalar) = keyNode else {
-                    throw RecipeError.invalidValue(key: "(mapping key)", expected: "a plain key", found: "a nested structure", origin: keyOrigin)
+                    throw RecipeError.invalidValue(
+                        key: "(mapping key)", expected: "a plain key", found: "a nested structure", origin: keyOrigin)
                 }
                 if entries.contains(where: { $0.key == keyScalar.string }) {
-                    throw RecipeError.invalidValue(key: keyScalar.string, expected: "each key once", found: "a duplicate key", origin: keyOrigin)
+                    throw RecipeError.invalidValue(
+                        key: keyScalar.string, expected: "each key once", found: "a duplicate key", origin: keyOrigin)
                 }
                 entries.append(Entry(key: keyScalar.string, node: try convert(valueNode, source: source), keyOrigin: keyOrigin))
             }

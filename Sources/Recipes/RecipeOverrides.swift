@@ -49,8 +49,10 @@ extension RecipeNode {
         try set(override.path[...], to: override.value, override: override, defaults: defaults, walked: [])
     }
 
-    private mutating func set(_ path: ArraySlice<String>, to newValue: RecipeNode, override: RecipeOverride,
-                              defaults: RecipeNode?, walked: [String]) throws {
+    private mutating func set(
+        _ path: ArraySlice<String>, to newValue: RecipeNode, override: RecipeOverride,
+        defaults: RecipeNode?, walked: [String]
+    ) throws {
         guard let head = path.first else {
             self = newValue
             return
@@ -75,8 +77,9 @@ extension RecipeNode {
             value = .mapping(entries)
         case .sequence(var items):
             guard let index = Int(head), index >= 0, index <= items.count else {
-                throw RecipeError.badOverride(text: override.text,
-                                              reason: "'\(walked.joined(separator: "."))' is a list of \(items.count) items; '\(head)' is not an index into it")
+                throw RecipeError.badOverride(
+                    text: override.text,
+                    reason: "'\(walked.joined(separator: "."))' is a list of \(items.count) items; '\(head)' is not an index into it")
             }
             let defaultItem: RecipeNode? = {
                 if case .sequence(let defaultItems)? = defaults?.value, index < defaultItems.count { return defaultItems[index] }
@@ -93,8 +96,9 @@ extension RecipeNode {
         case .scalar:
             guard isNull else {
                 let parent = walked.joined(separator: ".")
-                throw RecipeError.badOverride(text: override.text,
-                                              reason: "'\(parent)' is a single value, so it has no key '\(head)' (cannot set '\(here)')")
+                throw RecipeError.badOverride(
+                    text: override.text,
+                    reason: "'\(parent)' is a single value, so it has no key '\(head)' (cannot set '\(here)')")
             }
             self = RecipeNode(.mapping([]), origin: .override(override.text))
             try set(path, to: newValue, override: override, defaults: defaults, walked: walked)

@@ -50,7 +50,9 @@ import WinnowTestSupport
     /// them whole, with fewer bytes.
     @Test func sparseEmbeddingReductionEqualsDense() throws {
         let dense = Self.configuration(.darts)
-        let sparse = { var c = Self.configuration(.darts); c.sparseRowReduction = true; return c }()
+        let sparse = {
+            var c = Self.configuration(.darts); c.sparseRowReduction = true; return c
+        }()
         let a = try InProcessGroup.run(size: 2) { try DataParallelBenchmark.run(dense, communicator: $0) }
         let b = try InProcessGroup.run(size: 2) { try DataParallelBenchmark.run(sparse, communicator: $0) }
         #expect(a[0].checksum == b[0].checksum && b[1].checksum == b[0].checksum)
@@ -87,7 +89,9 @@ import WinnowTestSupport
         #expect(throws: DataParallelBenchmarkError.headsDoNotDivideWidth(width: 16, heads: 3)) {
             try DataParallelBenchmark.run(c, communicator: SingleProcessCommunicator())
         }
-        let uneven = { var c = Self.configuration(.finetune); c.batchSize = 15; return c }()
+        let uneven = {
+            var c = Self.configuration(.finetune); c.batchSize = 15; return c
+        }()
         #expect(throws: ShardingError.self) {
             _ = try InProcessGroup.run(size: 2) { try DataParallelBenchmark.run(uneven, communicator: $0) }
         }

@@ -32,8 +32,10 @@ import MetaLearning
         let archive = directory.appendingPathComponent("toy.tar.gz").path
         try NoisyLabelApplicationTests.writeArchive(to: archive)
         let overrides = ["meta.method=finetune", "model.dropout=0"]
-        let one = try Self.runOnRanks(1, overrides, archive: archive, directory: directory, db: directory.appendingPathComponent("one.sqlite").path)
-        let two = try Self.runOnRanks(2, overrides, archive: archive, directory: directory, db: directory.appendingPathComponent("two.sqlite").path)
+        let one = try Self.runOnRanks(
+            1, overrides, archive: archive, directory: directory, db: directory.appendingPathComponent("one.sqlite").path)
+        let two = try Self.runOnRanks(
+            2, overrides, archive: archive, directory: directory, db: directory.appendingPathComponent("two.sqlite").path)
         let a = try #require(one[0].summary.metrics["test_accuracy"]), b = try #require(two[0].summary.metrics["test_accuracy"])
         let lossA = try #require(one[0].summary.metrics["test_loss"]), lossB = try #require(two[0].summary.metrics["test_loss"])
         print("noisy-labels finetune: 1 rank test accuracy \(a) loss \(lossA); 2 ranks \(b) loss \(lossB)")
@@ -51,14 +53,19 @@ import MetaLearning
         try NoisyLabelApplicationTests.writeArchive(to: archive)
         func run(_ sparse: Bool) throws -> [String: Double] {
             let db = directory.appendingPathComponent("\(sparse).sqlite").path
-            return try Self.runOnRanks(2, ["meta.method=sama", "training.sparse_embedding_reduction=\(sparse)"],
-                                       archive: archive, directory: directory, db: db)[0].summary.metrics
+            return try Self.runOnRanks(
+                2, ["meta.method=sama", "training.sparse_embedding_reduction=\(sparse)"],
+                archive: archive, directory: directory, db: db)[0].summary.metrics
         }
         var config = NoisyLabelsApplication.Config()
-        #expect(!config.engineConfiguration(seed: 0).sparseRowReduction && !(config.engineConfiguration(seed: 0).method as! SAMA).freezeMetaInputs)
+        #expect(
+            !config.engineConfiguration(seed: 0).sparseRowReduction
+                && !(config.engineConfiguration(seed: 0).method as! SAMA).freezeMetaInputs)
         config.training.sparseEmbeddingReduction = true
         config.meta.freezeMetaInputs = true
-        #expect(config.engineConfiguration(seed: 0).sparseRowReduction && (config.engineConfiguration(seed: 0).method as! SAMA).freezeMetaInputs)
+        #expect(
+            config.engineConfiguration(seed: 0).sparseRowReduction && (config.engineConfiguration(seed: 0).method as! SAMA).freezeMetaInputs
+        )
         let dense = try run(false), sparse = try run(true)
         for key in ["test_accuracy", "test_loss", "weight_auc"] {
             #expect(dense[key] != nil && dense[key] == sparse[key], "\(key): dense \(dense[key] ?? .nan), sparse \(sparse[key] ?? .nan)")

@@ -48,7 +48,8 @@ func makeTemporaryDirectory(prefix: String) throws -> URL {
         let held = ids.filter(split.isHeldOut)
         #expect(abs(Double(held.count) / 4_000 - 0.25) < 0.03)
         #expect(ids.reversed().filter(split.isHeldOut) == held.reversed())
-        #expect(HoldOutSplit(fraction: 0.25, seed: 4).isHeldOut("sample-1") != split.isHeldOut("sample-1")
+        #expect(
+            HoldOutSplit(fraction: 0.25, seed: 4).isHeldOut("sample-1") != split.isHeldOut("sample-1")
                 || HoldOutSplit(fraction: 0.25, seed: 4).isHeldOut("sample-2") != split.isHeldOut("sample-2")
                 || HoldOutSplit(fraction: 0.25, seed: 4).isHeldOut("sample-3") != split.isHeldOut("sample-3"))
     }

@@ -33,7 +33,9 @@ import Tensors
         // A fresh program as `run` builds it, recording the batches its engine draws.
         let (data, model, program) = MetaBenchmark.makeProgram(c)
         for (key, tensor) in model.namedParameters() { #expect(try floats(folder, "theta.\(key)") == tensor.scalars, "theta.\(key)") }
-        for (key, tensor) in program.weightNet.namedParameters() { #expect(try floats(folder, "lambda.\(key)") == tensor.scalars, "lambda.\(key)") }
+        for (key, tensor) in program.weightNet.namedParameters() {
+            #expect(try floats(folder, "lambda.\(key)") == tensor.scalars, "lambda.\(key)")
+        }
         #expect(try floats(folder, "trainX") == data.train.features.scalars)
         #expect(try floats(folder, "corrupted") == data.corrupted.map { $0 ? 1 : 0 })
         let recorder = BatchRecorder(program)

@@ -13,7 +13,9 @@ import ResultStore
 @Suite struct NoisyLabelApplicationTests {
     /// Texts of 3 sentiment words of the gold class among 4 neutral ones; three labeling functions each right
     /// 80% of the time and abstaining 20%; `valid` and `test` clean.
-    static func writeArchive(to path: String, trainCount: Int = 240, dropTextOf: String? = nil, splits: [String] = ["train", "valid", "test"]) throws {
+    static func writeArchive(
+        to path: String, trainCount: Int = 240, dropTextOf: String? = nil, splits: [String] = ["train", "valid", "test"]
+    ) throws {
         var state: UInt64 = 7
         func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
         let positive = ["good", "great", "fine", "fun", "superb"], negative = ["bad", "dull", "poor", "weak", "awful"]
@@ -23,7 +25,9 @@ import ResultStore
             for i in 0..<count {
                 let gold = Int(next() % 2)
                 var words = (0..<4).map { _ in neutral[Int(next() % 8)] }
-                for _ in 0..<3 { words.insert((gold == 1 ? positive : negative)[Int(next() % 5)], at: Int(next() % UInt64(words.count + 1))) }
+                for _ in 0..<3 {
+                    words.insert((gold == 1 ? positive : negative)[Int(next() % 5)], at: Int(next() % UInt64(words.count + 1)))
+                }
                 let weak = (0..<3).map { _ -> Int in
                     let r = next() % 10
                     return r < 2 ? -1 : (r < 8 ? gold : 1 - gold)
@@ -45,14 +49,17 @@ import ResultStore
         let recipe = directory.appendingPathComponent("recipe-\(UUID()).yaml").path
         try "application: noisy-labels\nseed: 3\n".write(toFile: recipe, atomically: true, encoding: .utf8)
         let db = directory.appendingPathComponent("results.sqlite").path
-        let outcome = try ApplicationRunner.run(RunRequest(recipePath: recipe, overrides: smallRun(archive: archive) + overrides, databasePath: db), registry: .builtIn)
+        let outcome = try ApplicationRunner.run(
+            RunRequest(recipePath: recipe, overrides: smallRun(archive: archive) + overrides, databasePath: db), registry: .builtIn)
         return (outcome, try ResultStore(path: db, mode: .existing))
     }
 
     /// Overrides for a small, fast run on the toy archive: 3 epochs of 15 steps, a meta step every 2.
     static func smallRun(archive: String) -> [String] {
-        ["dataset.archive=\(archive)", "model.buckets=512", "model.embedding_width=16", "model.hidden_width=16",
-         "training.batch_size=16", "training.epochs=3", "training.learning_rate=0.01", "meta.batch_size=16", "meta.unroll=2"]
+        [
+            "dataset.archive=\(archive)", "model.buckets=512", "model.embedding_width=16", "model.hidden_width=16",
+            "training.batch_size=16", "training.epochs=3", "training.learning_rate=0.01", "meta.batch_size=16", "meta.unroll=2",
+        ]
     }
 
     static func temporaryDirectory() throws -> URL { try makeTemporaryDirectory(prefix: "winnow-noisy") }
@@ -74,8 +81,10 @@ import ResultStore
         let (outcome, store) = try Self.run(["meta.method=sama", "meta.correct=true"], archive: archive, directory: directory)
         let m = outcome.summary.metrics
         #expect(m["meta_steps"] == 22, "one meta step every 2 of the 15 base steps per epoch, 3 epochs")
-        for key in ["test_accuracy", "valid_accuracy", "weight_auc", "weight_mean_wrong", "weight_mean_right",
-                    "labels_fixed", "labels_broken", "corrected_label_accuracy", "gate", "loss_auc"] {
+        for key in [
+            "test_accuracy", "valid_accuracy", "weight_auc", "weight_mean_wrong", "weight_mean_right",
+            "labels_fixed", "labels_broken", "corrected_label_accuracy", "gate", "loss_auc",
+        ] {
             let value = try #require(m[key], "missing \(key)")
             #expect(value.isFinite && value >= 0 && value <= 1, "\(key) = \(value)")
         }
@@ -107,7 +116,8 @@ import ResultStore
         // the loss of the same training on one-hot majority votes.
         let (shares, _) = try Self.run(["meta.method=finetune", "dataset.weak_targets=vote_share"], archive: archive, directory: directory)
         let (majority, _) = try Self.run(["meta.method=finetune"], archive: archive, directory: directory)
-        let shareLoss = try #require(shares.summary.metrics["train_loss"]), majorityLoss = try #require(majority.summary.metrics["train_loss"])
+        let shareLoss = try #require(shares.summary.metrics["train_loss"]),
+            majorityLoss = try #require(majority.summary.metrics["train_loss"])
         #expect(shareLoss > majorityLoss + 0.02, "train loss \(shareLoss) with vote shares vs \(majorityLoss) with majority votes")
         #expect(throws: RecipeError.self) { try Self.run(["dataset.weak_targets=votes"], archive: archive, directory: directory) }
     }
@@ -117,7 +127,8 @@ import ResultStore
         defer { try? FileManager.default.removeItem(at: directory) }
         let archive = directory.appendingPathComponent("toy.tar.gz").path
         try Self.writeArchive(to: archive)
-        let (outcome, store) = try Self.run(["meta.method=finetune", "dataset.train_on_meta_split=true"], archive: archive, directory: directory)
+        let (outcome, store) = try Self.run(
+            ["meta.method=finetune", "dataset.train_on_meta_split=true"], archive: archive, directory: directory)
         #expect(outcome.summary.metrics["train_samples"] == 320, "240 weakly labeled + 80 clean")
         let keys = try store.sampleKeys(run: outcome.runID)
         #expect(keys.count == 320 && keys.last == "valid/valid-79")
@@ -128,7 +139,8 @@ import ResultStore
         defer { try? FileManager.default.removeItem(at: directory) }
         let archive = directory.appendingPathComponent("toy.tar.gz").path
         try Self.writeArchive(to: archive)
-        let (gold, store) = try Self.run(["meta.method=finetune", "dataset.train_labels=gold", "training.epochs=6"], archive: archive, directory: directory)
+        let (gold, store) = try Self.run(
+            ["meta.method=finetune", "dataset.train_labels=gold", "training.epochs=6"], archive: archive, directory: directory)
         // Three sentiment words of the gold class in every text: clean labels make this easy.
         #expect(gold.summary.metrics["test_accuracy"]! >= 0.95)
         #expect(gold.summary.metrics["meta_steps"] == 0)

@@ -134,14 +134,15 @@ import WinnowTestSupport
     /// A one-layer BERT directory (config.json + model.safetensors) whose tensors `edit` may change.
     static func tinyModel(in directory: URL, edit: (inout [String: Tensor]) -> Void = { _ in }) throws {
         let config = """
-        {"architectures": ["BertModel"], "hidden_act": "gelu", "hidden_size": 4, "num_hidden_layers": 1,
-         "num_attention_heads": 2, "intermediate_size": 6, "vocab_size": 8, "max_position_embeddings": 6,
-         "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_dropout_prob": 0.1, "position_embedding_type": "absolute"}
-        """
+            {"architectures": ["BertModel"], "hidden_act": "gelu", "hidden_size": 4, "num_hidden_layers": 1,
+             "num_attention_heads": 2, "intermediate_size": 6, "vocab_size": 8, "max_position_embeddings": 6,
+             "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_dropout_prob": 0.1, "position_embedding_type": "absolute"}
+            """
         try Data(config.utf8).write(to: directory.appendingPathComponent("config.json"))
         var rng = RandomGenerator(seed: 3)
-        let reference = BertEncoder(BertConfiguration(layers: 1, hidden: 4, heads: 2, intermediate: 6, vocabularySize: 8, maxPositions: 6),
-                                    rng: &rng)
+        let reference = BertEncoder(
+            BertConfiguration(layers: 1, hidden: 4, heads: 2, intermediate: 6, vocabularySize: 8, maxPositions: 6),
+            rng: &rng)
         var tensors = reference.stateDictionary()
         tensors["pooler.dense.weight"] = Tensor.zeros([4, 4])  // a known extra: ignored
         edit(&tensors)
@@ -153,8 +154,11 @@ import WinnowTestSupport
         defer { try? FileManager.default.removeItem(at: directory) }
         try Self.tinyModel(in: directory)
         let encoder = try PretrainedBert.loadEncoder(directory: directory)
-        #expect(encoder.configuration == BertConfiguration(layers: 1, hidden: 4, heads: 2, intermediate: 6, vocabularySize: 8,
-                                                           maxPositions: 6, dropout: 0.1, layerNormEpsilon: 1e-12))
+        #expect(
+            encoder.configuration
+                == BertConfiguration(
+                    layers: 1, hidden: 4, heads: 2, intermediate: 6, vocabularySize: 8,
+                    maxPositions: 6, dropout: 0.1, layerNormEpsilon: 1e-12))
         let written = try SafeTensors.read(directory.appendingPathComponent("model.safetensors")).tensors
         for (key, tensor) in encoder.namedTensors() { #expect(tensor.scalars == written[key]?.scalars, "\(key)") }
     }
@@ -207,7 +211,9 @@ import WinnowTestSupport
             return true
         }
         try Data(#"{"hidden_size": true, "num_attention_heads": 2}"#.utf8).write(to: config)
-        #expect(throws: PretrainedModelError.badConfiguration(path: config.path, key: "hidden_size", reason: "expected a number, found true")) {
+        #expect(
+            throws: PretrainedModelError.badConfiguration(path: config.path, key: "hidden_size", reason: "expected a number, found true")
+        ) {
             try PretrainedBert.configuration(from: config)
         }
         try Data("[1, 2]".utf8).write(to: config)
@@ -225,7 +231,8 @@ import WinnowTestSupport
             guard case .directoryNotFound(path, _) = error as? PretrainedModelError else { return false }
             return error.localizedDescription.contains("bash scripts/install-minilm.sh")
         }
-        #expect(try PretrainedBert.miniLMDirectory(environment: [:]).path == PretrainedBert.defaultMiniLMDirectory,
-                "without the variable the default directory is used (and installed)")
+        #expect(
+            try PretrainedBert.miniLMDirectory(environment: [:]).path == PretrainedBert.defaultMiniLMDirectory,
+            "without the variable the default directory is used (and installed)")
     }
 }

@@ -15,8 +15,10 @@ import WinnowTestSupport
 /// archive records everything, and a `model.max_length` beyond the encoder's positions is a setting error.
 @Suite(.tags(.miniLM, .slow), .needsMiniLM, .slowTier) struct PretrainedTransformerRunTests {
     typealias Toy = NoisyLabelApplicationTests
-    static let overrides = ["model.kind=pretrained_transformer", "model.max_length=16", "training.learning_rate=0.0001",
-                            "meta.method=sama", "meta.correct=true"]
+    static let overrides = [
+        "model.kind=pretrained_transformer", "model.max_length=16", "training.learning_rate=0.0001",
+        "meta.method=sama", "meta.correct=true",
+    ]
 
     /// Before any training, the classifier's penultimate feature (masked mean of the last hidden states),
     /// L2-normalised, is the pretrained sentence embedding: the weights are loaded, not drawn.
@@ -54,7 +56,9 @@ import WinnowTestSupport
 
     @Test func maxLengthBeyondTheEncodersPositionsIsRejected() throws {
         do {
-            _ = try Toy.withToyArchive { try Toy.run(["model.kind=pretrained_transformer", "model.max_length=600"], archive: $0, directory: $1) }
+            _ = try Toy.withToyArchive {
+                try Toy.run(["model.kind=pretrained_transformer", "model.max_length=600"], archive: $0, directory: $1)
+            }
             Issue.record("a max_length of 600 ran")
         } catch {
             let message = error.localizedDescription

@@ -22,7 +22,8 @@ import Testing
     @Test func resumedRunEqualsAnUninterruptedOne() throws {
         let directory = try NoisyLabelApplicationTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let straight = try ApplicationRunner.run(try request(directory, db: directory.appendingPathComponent("a.sqlite").path), registry: .builtIn)
+        let straight = try ApplicationRunner.run(
+            try request(directory, db: directory.appendingPathComponent("a.sqlite").path), registry: .builtIn)
 
         let db = directory.appendingPathComponent("b.sqlite").path
         var failing = try request(directory, db: db)
@@ -42,7 +43,10 @@ import Testing
         #expect(try store.run(1).status == .completed)
         #expect(try store.weightSteps(run: 1) == [1, 2, 3])
         #expect(try store.metrics(run: 1, name: "test_accuracy").map(\.step) == [1, 2, 3])
-        #expect(try store.weights(run: 1, step: 3).map(\.weight) == (try ResultStore(path: directory.appendingPathComponent("a.sqlite").path, mode: .existing)).weights(run: 1, step: 3).map(\.weight))
+        #expect(
+            try store.weights(run: 1, step: 3).map(\.weight)
+                == (try ResultStore(path: directory.appendingPathComponent("a.sqlite").path, mode: .existing)).weights(run: 1, step: 3).map(
+                    \.weight))
 
         // A completed run, and a resume with overrides, are refused without touching the store.
         #expect(throws: RunNotResumable.self) { try ApplicationRunner.run(resume, registry: .builtIn) }
@@ -71,7 +75,8 @@ import Testing
     @Test func resumeContinuesFromTheCheckpointFile() throws {
         let directory = try NoisyLabelApplicationTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let straight = try ApplicationRunner.run(try request(directory, db: directory.appendingPathComponent("a.sqlite").path), registry: .builtIn)
+        let straight = try ApplicationRunner.run(
+            try request(directory, db: directory.appendingPathComponent("a.sqlite").path), registry: .builtIn)
         let mine = try failedRun(directory, name: "mine"), other = try failedRun(directory, name: "other", seed: 6)
         try FileManager.default.removeItem(atPath: mine.checkpoint)
         try FileManager.default.copyItem(atPath: other.checkpoint, toPath: mine.checkpoint)

@@ -11,8 +11,10 @@ import WinnowTestSupport
 /// trained head, on the toy WRENCH archive; the features are cached next to the database.
 @Suite(.tags(.miniLM), .needsMiniLM) struct SentenceEmbeddingRunTests {
     typealias Toy = NoisyLabelApplicationTests
-    static let overrides = ["model.kind=sentence_embedding", "model.max_length=32", "meta.method=sama", "meta.correct=true",
-                            "meta.perturb_touched_only=false"]
+    static let overrides = [
+        "model.kind=sentence_embedding", "model.max_length=32", "meta.method=sama", "meta.correct=true",
+        "meta.perturb_touched_only=false",
+    ]
 
     static func cacheFiles(_ directory: URL) throws -> [URL] {
         try FileManager.default.contentsOfDirectory(at: directory.appendingPathComponent("cache"), includingPropertiesForKeys: nil)

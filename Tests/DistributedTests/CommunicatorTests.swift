@@ -61,7 +61,7 @@ import Tensors
             _ = try InProcessGroup.run(size: 2) { c -> Int in
                 if c.rank == 1 { throw Boom() }
                 var x: [Float] = [1]
-                try c.allReduce(&x, .sum)   // would hang without the abort
+                try c.allReduce(&x, .sum)  // would hang without the abort
                 return 0
             }
         }
@@ -95,7 +95,8 @@ import Tensors
         let global = Autodiff.gradients(of: globalLoss, wrt: keys.map(\.tensor))
         let state = keys.map { $0.tensor.scalars }
         let shapes = keys.map { $0.tensor.shape }
-        let results = try InProcessGroup.run(size: 2) { c -> (grads: [[Float]], launch: [Int], readyAtLaunch: [Int], started: Int, startedInPass: Int) in
+        let results = try InProcessGroup.run(size: 2) {
+            c -> (grads: [[Float]], launch: [Int], readyAtLaunch: [Int], started: Int, startedInPass: Int) in
             var rng = RandomGenerator(seed: 3)
             let local = MLP(widths: [6, 16, 16, 3], rng: &rng)
             let parameters = local.namedParameters().map(\.tensor)

@@ -10,25 +10,31 @@ import Tensors
 @Suite struct EngineDataParallelTests {
     struct Final: Sendable { var theta: [[Float]]; var lambda: [[Float]]; var checksum: UInt64; var baseBytes: Int; var metaRounds: Int }
 
-    static let data = SyntheticNoisyLabels(classes: 4, dimension: 12, meanStd: 0.5, trainCount: 240, metaCount: 48,
-                                           testCount: 8, noise: 0.3, seed: 1)
+    static let data = SyntheticNoisyLabels(
+        classes: 4, dimension: 12, meanStd: 0.5, trainCount: 240, metaCount: 48,
+        testCount: 8, noise: 0.3, seed: 1)
 
-    static func train(_ method: any Hypergradient, communicator: any Communicator, steps: Int, unroll: Int = 1,
-                      accumulation: Int = 1, bucketBytes: Int = 256) throws -> Final {
+    static func train(
+        _ method: any Hypergradient, communicator: any Communicator, steps: Int, unroll: Int = 1,
+        accumulation: Int = 1, bucketBytes: Int = 256
+    ) throws -> Final {
         var rng = RandomGenerator(seed: 2)
-        let program = DenseReweightingProgram(model: MLP(widths: [12, 16, 4], rng: &rng), weightNet: MetaWeightNet(hidden: 8, rng: &rng),
-                                              train: data.train, clean: data.meta,
-                                              baseOptimizer: Adam(learningRate: 1e-2), metaOptimizer: Adam(learningRate: 1e-2),
-                                              batchSize: 24, metaBatchSize: 16, normalization: .mean, seed: 3)
+        let program = DenseReweightingProgram(
+            model: MLP(widths: [12, 16, 4], rng: &rng), weightNet: MetaWeightNet(hidden: 8, rng: &rng),
+            train: data.train, clean: data.meta,
+            baseOptimizer: Adam(learningRate: 1e-2), metaOptimizer: Adam(learningRate: 1e-2),
+            batchSize: 24, metaBatchSize: 16, normalization: .mean, seed: 3)
         program.uniformWeights = !method.learnsMeta
         try program.shard(rank: communicator.rank, of: communicator.size)
-        var configuration = Engine<DenseReweightingProgram>.Configuration(method: method, unroll: unroll, gradientAccumulation: accumulation, seed: 4)
+        var configuration = Engine<DenseReweightingProgram>.Configuration(
+            method: method, unroll: unroll, gradientAccumulation: accumulation, seed: 4)
         configuration.bucketCapacityBytes = bucketBytes
         configuration.replicaCheckInterval = 1
         let engine = Engine(program: program, configuration: configuration, communicator: communicator)
         try engine.run(steps: steps)
-        return Final(theta: program.base.tensors.map(\.scalars), lambda: program.meta.tensors.map(\.scalars),
-                     checksum: engine.replicaChecksum(), baseBytes: engine.baseCommunication.bytes, metaRounds: engine.metaCommunication.rounds)
+        return Final(
+            theta: program.base.tensors.map(\.scalars), lambda: program.meta.tensors.map(\.scalars),
+            checksum: engine.replicaChecksum(), baseBytes: engine.baseCommunication.bytes, metaRounds: engine.metaCommunication.rounds)
     }
 
     static func maxDifference(_ a: [[Float]], _ b: [[Float]]) -> Float {
@@ -39,15 +45,17 @@ import Tensors
     /// differ by float rounding (~1e-7 relative per step), which Adam (lr 1e-2) carries along for 12 steps.
     /// Measured maximum difference: see the printed values; 2e-4 leaves room, while a wrong scheme (e.g. a sum
     /// instead of a mean, or an unreduced g⁻) moves parameters by 1e-2 or more.
-    @Test(arguments: [
-        (SAMA(alpha: 0.1, baseUpdateAlongV: true), 1, 1),
-        (SAMA(alpha: 0.1, baseUpdateAlongV: false), 2, 1),
-        (SAMANA(alpha: 0.1, baseUpdateAlongV: true), 1, 2),
-        (DARTS(), 2, 2),
-        (Finetune(), 1, 2),
-    ] as [(any Hypergradient, Int, Int)])
+    @Test(
+        arguments: [
+            (SAMA(alpha: 0.1, baseUpdateAlongV: true), 1, 1),
+            (SAMA(alpha: 0.1, baseUpdateAlongV: false), 2, 1),
+            (SAMANA(alpha: 0.1, baseUpdateAlongV: true), 1, 2),
+            (DARTS(), 2, 2),
+            (Finetune(), 1, 2),
+        ] as [(any Hypergradient, Int, Int)])
     func dataParallelEqualsOneProcessOnTheGlobalBatch(_ method: any Hypergradient, _ unroll: Int, _ accumulation: Int) throws {
-        let single = try Self.train(method, communicator: SingleProcessCommunicator(), steps: 12, unroll: unroll, accumulation: accumulation)
+        let single = try Self.train(
+            method, communicator: SingleProcessCommunicator(), steps: 12, unroll: unroll, accumulation: accumulation)
         for size in [2, 4] {
             let ranks = try InProcessGroup.run(size: size) { c in
                 try Self.train(method, communicator: c, steps: 12, unroll: unroll, accumulation: accumulation)
@@ -57,10 +65,15 @@ import Tensors
                 #expect(r.checksum == ranks[0].checksum)
             }
             let dTheta = Self.maxDifference(ranks[0].theta, single.theta), dLambda = Self.maxDifference(ranks[0].lambda, single.lambda)
-            print("ddp \(method.description) unroll \(unroll) accumulation \(accumulation) ranks \(size): max |Δθ| \(dTheta), max |Δλ| \(dLambda)")
+            print(
+                "ddp \(method.description) unroll \(unroll) accumulation \(accumulation) ranks \(size): max |Δθ| \(dTheta), max |Δλ| "
+                    + "\(dLambda)"
+            )
             #expect(dTheta < 2e-4, "\(method.description) on \(size) ranks: θ differs from one process by \(dTheta)")
             #expect(dLambda < 2e-4, "\(method.description) on \(size) ranks: λ differs from one process by \(dLambda)")
-            if method.learnsMeta { #expect(Self.maxDifference(single.lambda, Self.initialLambda) > 1e-3, "λ must move for the test to mean anything") }
+            if method.learnsMeta {
+                #expect(Self.maxDifference(single.lambda, Self.initialLambda) > 1e-3, "λ must move for the test to mean anything")
+            }
             // Only the last micro-step of each window communicates.
             let parameterBytes = single.theta.reduce(0) { $0 + $1.count } * 4
             #expect(ranks[0].baseBytes == parameterBytes * 12 / accumulation)
@@ -84,10 +97,11 @@ import Tensors
     @Test func divergedReplicaStopsTheRunOnEveryRank() throws {
         let messages = try InProcessGroup.run(size: 2) { c -> String in
             var rng = RandomGenerator(seed: 2)
-            let program = DenseReweightingProgram(model: MLP(widths: [12, 16, 4], rng: &rng), weightNet: MetaWeightNet(hidden: 8, rng: &rng),
-                                                  train: Self.data.train, clean: Self.data.meta,
-                                                  baseOptimizer: Adam(learningRate: 1e-2), metaOptimizer: Adam(learningRate: 1e-2),
-                                                  batchSize: 24, metaBatchSize: 16, normalization: .mean, seed: 3)
+            let program = DenseReweightingProgram(
+                model: MLP(widths: [12, 16, 4], rng: &rng), weightNet: MetaWeightNet(hidden: 8, rng: &rng),
+                train: Self.data.train, clean: Self.data.meta,
+                baseOptimizer: Adam(learningRate: 1e-2), metaOptimizer: Adam(learningRate: 1e-2),
+                batchSize: 24, metaBatchSize: 16, normalization: .mean, seed: 3)
             try program.shard(rank: c.rank, of: c.size)
             var configuration = Engine<DenseReweightingProgram>.Configuration(method: .sama(alpha: 0.1), seed: 4)
             configuration.replicaCheckInterval = 3
@@ -105,10 +119,11 @@ import Tensors
     @Test func shardedAccuracyAndGatheredWeightsEqualOneProcess() throws {
         @Sendable func program() -> DenseReweightingProgram {
             var rng = RandomGenerator(seed: 2)
-            return DenseReweightingProgram(model: MLP(widths: [12, 16, 4], rng: &rng), weightNet: MetaWeightNet(hidden: 8, rng: &rng),
-                                           train: EngineDataParallelTests.data.train, clean: EngineDataParallelTests.data.meta,
-                                           baseOptimizer: Adam(learningRate: 1e-2), metaOptimizer: Adam(learningRate: 1e-2),
-                                           batchSize: 24, metaBatchSize: 16, normalization: .mean, seed: 3)
+            return DenseReweightingProgram(
+                model: MLP(widths: [12, 16, 4], rng: &rng), weightNet: MetaWeightNet(hidden: 8, rng: &rng),
+                train: EngineDataParallelTests.data.train, clean: EngineDataParallelTests.data.meta,
+                baseOptimizer: Adam(learningRate: 1e-2), metaOptimizer: Adam(learningRate: 1e-2),
+                batchSize: 24, metaBatchSize: 16, normalization: .mean, seed: 3)
         }
         let single = program()
         let weights = single.sampleWeights(), accuracy = single.accuracy(on: EngineDataParallelTests.data.train)
@@ -133,13 +148,17 @@ import Tensors
         defer { try? FileManager.default.removeItem(at: directory) }
         @Sendable func engine(_ c: any Communicator, checkpointInterval: Int? = nil) throws -> Engine<DenseReweightingProgram> {
             var rng = RandomGenerator(seed: 2)
-            let program = DenseReweightingProgram(model: MLP(widths: [12, 16, 4], rng: &rng), weightNet: MetaWeightNet(hidden: 8, rng: &rng),
-                                                  train: EngineDataParallelTests.data.train, clean: EngineDataParallelTests.data.meta,
-                                                  baseOptimizer: Adam(learningRate: 1e-2), metaOptimizer: Adam(learningRate: 1e-2),
-                                                  batchSize: 24, metaBatchSize: 16, normalization: .mean, seed: 3)
+            let program = DenseReweightingProgram(
+                model: MLP(widths: [12, 16, 4], rng: &rng), weightNet: MetaWeightNet(hidden: 8, rng: &rng),
+                train: EngineDataParallelTests.data.train, clean: EngineDataParallelTests.data.meta,
+                baseOptimizer: Adam(learningRate: 1e-2), metaOptimizer: Adam(learningRate: 1e-2),
+                batchSize: 24, metaBatchSize: 16, normalization: .mean, seed: 3)
             try program.shard(rank: c.rank, of: c.size)
-            let engine = Engine(program: program, configuration: .init(method: .sama(alpha: 0.1), unroll: 2, gradientAccumulation: 2,
-                                                                       seed: 4, checkpointInterval: checkpointInterval), communicator: c)
+            let engine = Engine(
+                program: program,
+                configuration: .init(
+                    method: .sama(alpha: 0.1), unroll: 2, gradientAccumulation: 2,
+                    seed: 4, checkpointInterval: checkpointInterval), communicator: c)
             engine.enableCheckpoints(directory: directory)
             return engine
         }
@@ -148,16 +167,22 @@ import Tensors
             try straight.run(steps: 14)
             let first = try engine(c, checkpointInterval: 8)
             try first.run(steps: 10)
-            try c.barrier()   // rank 0 has written step-8
+            try c.barrier()  // rank 0 has written step-8
             let resumed = try engine(c)
             try resumed.loadCheckpoint(from: directory.appendingPathComponent("step-8.safetensors"))
             try resumed.run(steps: 14)
-            func all(_ e: Engine<DenseReweightingProgram>) -> [Float] { (e.program.base.tensors + e.program.meta.tensors).flatMap(\.scalars) }
+            func all(_ e: Engine<DenseReweightingProgram>) -> [Float] {
+                (e.program.base.tensors + e.program.meta.tensors).flatMap(\.scalars)
+            }
             return (all(straight), all(resumed))
         }
         for (straight, resumed) in results { #expect(straight == resumed) }
         #expect(results[0].1 == results[1].1)
-        #expect(throws: ShardingError(batchSize: 24, ranks: 5)) { _ = try InProcessGroup.run(size: 5) { c in _ = try engine(c); return 0 } }
+        #expect(throws: ShardingError(batchSize: 24, ranks: 5)) {
+            _ = try InProcessGroup.run(size: 5) { c in
+                _ = try engine(c); return 0
+            }
+        }
 
         // A checkpoint inside an accumulation window would lose the other ranks' partial sums.
         #expect(throws: ProgramCheckpointError.insideAccumulationWindow(step: 3, accumulation: 2)) {

@@ -37,7 +37,9 @@ import Tensors
             #expect(sparseStatistics.bytes < denseStatistics.bytes)
         }
         // The mean of the ranks' scaled rows, for example row 4 (touched by ranks 0 and 1).
-        let expected = (0..<4).map { j in 0.5 * (Self.gradients(rank: 0)[0].scalars[16 + j] + Self.gradients(rank: 1)[0].scalars[16 + j]) / Float(size) }
+        let expected = (0..<4).map { j in
+            0.5 * (Self.gradients(rank: 0)[0].scalars[16 + j] + Self.gradients(rank: 1)[0].scalars[16 + j]) / Float(size)
+        }
         #expect(zip(results[0].1[0][16..<20], expected).allSatisfy { abs($0 - $1) < 1e-6 })
         #expect(results[0].1[0][8..<12].allSatisfy { $0 == 0 })
     }

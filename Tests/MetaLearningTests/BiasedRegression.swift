@@ -12,8 +12,10 @@ final class BiasedRegression: BilevelProgram {
     let w: Tensor, lambda: Tensor
     let base: Level, meta: Level
 
-    init(d: Int = 8, n: Int = 64, nMeta: Int = 32, beta: Float = 0.15, seed: UInt64 = 3,
-         baseOptimizer: any Optimizer, metaOptimizer: any Optimizer, metaSchedule: LearningRateSchedule = .constant) {
+    init(
+        d: Int = 8, n: Int = 64, nMeta: Int = 32, beta: Float = 0.15, seed: UInt64 = 3,
+        baseOptimizer: any Optimizer, metaOptimizer: any Optimizer, metaSchedule: LearningRateSchedule = .constant
+    ) {
         var rng = RandomGenerator(seed: seed)
         self.d = d; self.beta = beta
         let scale = 1 / Float(n).squareRoot(), metaScale = 1 / Float(nMeta).squareRoot()
@@ -77,7 +79,7 @@ final class BiasedRegression: BilevelProgram {
         let mm = matrix(xMeta), ym = yMeta.scalars.map(Double.init)
         let inverse = LinearAlgebra.inverse(jacobian)
         let a = mm.map { row in (0..<d).map { j in Double(beta) * (0..<d).reduce(0) { $0 + row[$1] * inverse[$1][j] } } }
-        let wZero = optimalW([Double](repeating: 0, count: d))          // (XᵀX + βI)⁻¹Xᵀy
+        let wZero = optimalW([Double](repeating: 0, count: d))  // (XᵀX + βI)⁻¹Xᵀy
         let b = zip(mm, ym).map { row, target in target - zip(row, wZero).reduce(0) { $0 + $1.0 * $1.1 } }
         let ata = (0..<d).map { i in (0..<d).map { j in a.reduce(0) { $0 + $1[i] * $1[j] } } }
         let atb = (0..<d).map { i in zip(a, b).reduce(0) { $0 + $1.0[i] * $1.1 } }

@@ -14,8 +14,9 @@ import Tensors
 
     /// Runs 100 meta steps (unroll 50 SGD base steps each, so θ ≈ w*(λ) when the meta step fires).
     func run(_ method: any Hypergradient, metaSteps: Int = 100) throws -> Outcome {
-        let problem = BiasedRegression(baseOptimizer: SGD(learningRate: 0.2), metaOptimizer: Adam(learningRate: 0.5),
-                                       metaSchedule: .cosine(totalSteps: metaSteps))
+        let problem = BiasedRegression(
+            baseOptimizer: SGD(learningRate: 0.2), metaOptimizer: Adam(learningRate: 0.5),
+            metaSchedule: .cosine(totalSteps: metaSteps))
         let unroll = 50
         let engine = Engine(program: problem, configuration: .init(method: method, unroll: unroll))
         let lambdaStar = problem.optimalLambda()
@@ -33,20 +34,26 @@ import Tensors
             }
         }
         let final = LinearAlgebra.distance(problem.lambda.scalars.map(Double.init), lambdaStar)
-        return Outcome(meanCosine: cosines.isEmpty ? 0 : cosines.reduce(0, +) / Double(cosines.count),
-                       minCosine: cosines.min() ?? 0, initialDistance: initial, finalDistance: final)
+        return Outcome(
+            meanCosine: cosines.isEmpty ? 0 : cosines.reduce(0, +) / Double(cosines.count),
+            minCosine: cosines.min() ?? 0, initialDistance: initial, finalDistance: final)
     }
 
     @Test func everyMethodAgainstTheClosedForm() throws {
         let methods: [(String, any Hypergradient)] = [
-            ("cg(8)", ConjugateGradient(iterations: 8)), ("cg(1)", ConjugateGradient()), ("neumann(20, 0.3)", Neumann(iterations: 20, alpha: 0.3)),
+            ("cg(8)", ConjugateGradient(iterations: 8)), ("cg(1)", ConjugateGradient()),
+            ("neumann(20, 0.3)", Neumann(iterations: 20, alpha: 0.3)),
             ("neumann(1, 1)", Neumann()), ("sama", SAMA()), ("sama-na", SAMANA()), ("darts", DARTS()),
         ]
         var outcomes: [String: Outcome] = [:]
         for (name, method) in methods {
             let o = try run(method)
             outcomes[name] = o
-            print("biased regression \(name): cosine mean \(String(format: "%.4f", o.meanCosine)) min \(String(format: "%.4f", o.minCosine)); ‖λ−λ*‖ \(String(format: "%.3f", o.initialDistance)) → \(String(format: "%.4f", o.finalDistance))")
+            print(
+                "biased regression \(name): cosine mean \(String(format: "%.4f", o.meanCosine)) min "
+                    + "\(String(format: "%.4f", o.minCosine)); ‖λ−λ*‖ \(String(format: "%.3f", o.initialDistance)) → "
+                        + "\(String(format: "%.4f", o.finalDistance))"
+            )
         }
         let cg = outcomes["cg(8)"]!
         #expect(cg.minCosine > 0.999, "CG with d iterations must match the closed form")

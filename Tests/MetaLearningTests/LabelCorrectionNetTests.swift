@@ -21,8 +21,11 @@ import WinnowTestSupport
         let gradients = Autodiff.gradients(of: corrected.pick([0, 1, 2, 0]).sum(), wrt: [features] + net.parameters())
         #expect(gradients[0].scalars.allSatisfy { $0 == 0 }, "the feature input must be detached")
         #expect(gradients.dropFirst().contains { g in g.scalars.contains { $0 != 0 } })
-        #expect(net.namedParameters().map(\.key) == ["label_embedding", "net.layers.0.bias", "net.layers.0.weight",
-                                                     "net.layers.1.bias", "net.layers.1.weight", "net.layers.2.bias", "net.layers.2.weight"])
+        #expect(
+            net.namedParameters().map(\.key) == [
+                "label_embedding", "net.layers.0.bias", "net.layers.0.weight",
+                "net.layers.1.bias", "net.layers.1.weight", "net.layers.2.bias", "net.layers.2.weight",
+            ])
     }
 
     @Test func gateMixesTowardsTheWeakLabel() {

@@ -6,20 +6,23 @@ import Tensors
 
 /// A NaN loss stops the run with an error naming the step, before any parameter takes a NaN update.
 @Suite struct NonFiniteLossTests {
-    static let data = SyntheticNoisyLabels(classes: 3, dimension: 6, meanStd: 0.5, trainCount: 120, metaCount: 30, testCount: 10, noise: 0.3, seed: 4)
+    static let data = SyntheticNoisyLabels(
+        classes: 3, dimension: 6, meanStd: 0.5, trainCount: 120, metaCount: 30, testCount: 10, noise: 0.3, seed: 4)
 
     /// `data` with one feature of row 0 replaced by NaN.
     static func poisoned(_ d: DenseClassificationData) -> DenseClassificationData {
         var values = d.features.scalars
         values[2] = .nan
-        return DenseClassificationData(features: Tensor(shape: d.features.shape, storage: values), labels: d.labels, classCount: d.classCount)
+        return DenseClassificationData(
+            features: Tensor(shape: d.features.shape, storage: values), labels: d.labels, classCount: d.classCount)
     }
 
     func makeEngine(train: DenseClassificationData, clean: DenseClassificationData) -> Engine<DenseReweightingProgram> {
         var rng = RandomGenerator(seed: 1)
-        let program = DenseReweightingProgram(model: MLP(widths: [6, 8, 3], rng: &rng), weightNet: MetaWeightNet(hidden: 4, rng: &rng),
-                                              train: train, clean: clean, baseOptimizer: Adam(), metaOptimizer: Adam(),
-                                              batchSize: 20, metaBatchSize: 30, normalization: .weightSum, seed: 2)
+        let program = DenseReweightingProgram(
+            model: MLP(widths: [6, 8, 3], rng: &rng), weightNet: MetaWeightNet(hidden: 4, rng: &rng),
+            train: train, clean: clean, baseOptimizer: Adam(), metaOptimizer: Adam(),
+            batchSize: 20, metaBatchSize: 30, normalization: .weightSum, seed: 2)
         return Engine(program: program, configuration: .init(method: .sama(alpha: 0.1), unroll: 2))
     }
 
@@ -29,7 +32,7 @@ import Tensors
         let engine = makeEngine(train: Self.poisoned(Self.data.train), clean: Self.data.meta)
         #expect { try engine.run(steps: 60) } throws: { error in
             guard case let .nonFiniteLoss(which, step, _) = error as? EngineError else { return false }
-            return which == "base" && step >= 1 && step <= 6   // row 0 is in one of the first epoch's 6 batches
+            return which == "base" && step >= 1 && step <= 6  // row 0 is in one of the first epoch's 6 batches
         }
         #expect(allFinite(engine.program.base.tensors) && allFinite(engine.program.meta.tensors))
     }

@@ -6,16 +6,19 @@ import Tensors
 @testable import MetaLearning
 
 @Suite struct ResumeTests {
-    static let data = SyntheticNoisyLabels(classes: 4, dimension: 12, meanStd: 0.5, trainCount: 600, metaCount: 80, testCount: 10, noise: 0.4, seed: 3)
+    static let data = SyntheticNoisyLabels(
+        classes: 4, dimension: 12, meanStd: 0.5, trainCount: 600, metaCount: 80, testCount: 10, noise: 0.4, seed: 3)
 
     /// A fresh program and engine; `initSeed` changes the initial weights (a resumed run must not depend on them).
     func makeEngine(initSeed: UInt64, method: any Hypergradient) -> (Engine<DenseReweightingProgram>, DenseReweightingProgram) {
         var rng = RandomGenerator(seed: initSeed)
-        let program = DenseReweightingProgram(model: MLP(widths: [12, 16, 4], dropout: 0.2, rng: &rng), weightNet: MetaWeightNet(hidden: 8, rng: &rng),
-                                              train: Self.data.train, clean: Self.data.meta,
-                                              baseOptimizer: Adam(learningRate: 1e-2), metaOptimizer: Adam(learningRate: 1e-2),
-                                              batchSize: 32, metaBatchSize: 16, normalization: .weightSum, seed: 9)
-        let engine = Engine(program: program, configuration: .init(method: method, unroll: 3, warmupSteps: 4, gradientAccumulation: 2, seed: 21))
+        let program = DenseReweightingProgram(
+            model: MLP(widths: [12, 16, 4], dropout: 0.2, rng: &rng), weightNet: MetaWeightNet(hidden: 8, rng: &rng),
+            train: Self.data.train, clean: Self.data.meta,
+            baseOptimizer: Adam(learningRate: 1e-2), metaOptimizer: Adam(learningRate: 1e-2),
+            batchSize: 32, metaBatchSize: 16, normalization: .weightSum, seed: 9)
+        let engine = Engine(
+            program: program, configuration: .init(method: method, unroll: 3, warmupSteps: 4, gradientAccumulation: 2, seed: 21))
         return (engine, program)
     }
 
@@ -29,7 +32,7 @@ import Tensors
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-program-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         let (first, _) = makeEngine(initSeed: 1, method: method)
-        try first.run(steps: 19)                    // stops inside an accumulation window (19 is odd)
+        try first.run(steps: 19)  // stops inside an accumulation window (19 is odd)
         try first.saveCheckpoint(to: url)
         let (resumed, resumedProgram) = makeEngine(initSeed: 2, method: method)
         try resumed.loadCheckpoint(from: url)
@@ -41,8 +44,11 @@ import Tensors
 
     @Test func evaluationAndCheckpointEventsFireOnSchedule() throws {
         var (engine, _) = makeEngine(initSeed: 1, method: .sama(alpha: 0.1))
-        engine = Engine(program: engine.program, configuration: .init(method: .sama(alpha: 0.1), unroll: 3, seed: 21,
-                                                                      evaluationInterval: 10, checkpointInterval: 15))
+        engine = Engine(
+            program: engine.program,
+            configuration: .init(
+                method: .sama(alpha: 0.1), unroll: 3, seed: 21,
+                evaluationInterval: 10, checkpointInterval: 15))
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-ckpts-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
         engine.enableCheckpoints(directory: directory)

@@ -10,16 +10,19 @@ import Tensors
 @Suite(.tags(.slow), .slowTier) struct ReweightingTests {
     struct Outcome { var accuracy: Double; var cleanWeight: Double; var corruptedWeight: Double }
 
-    static let data = SyntheticNoisyLabels(classes: 10, dimension: 100, meanStd: 0.34, trainCount: 4_000, metaCount: 200,
-                                           testCount: 2_000, noise: 0.4, seed: 7)
+    static let data = SyntheticNoisyLabels(
+        classes: 10, dimension: 100, meanStd: 0.34, trainCount: 4_000, metaCount: 200,
+        testCount: 2_000, noise: 0.4, seed: 7)
 
-    static func run(_ method: any Hypergradient, normalization: WeightNormalization, steps: Int = 1_200, unroll: Int = 5) throws -> Outcome {
+    static func run(_ method: any Hypergradient, normalization: WeightNormalization, steps: Int = 1_200, unroll: Int = 5) throws -> Outcome
+    {
         var rng = RandomGenerator(seed: 11)
         let model = MLP(widths: [100, 64, 10], rng: &rng)
         let weightNet = MetaWeightNet(rng: &rng)
-        let program = DenseReweightingProgram(model: model, weightNet: weightNet, train: data.train, clean: data.meta,
-                                              baseOptimizer: Adam(learningRate: 1e-3), metaOptimizer: Adam(learningRate: 1e-3),
-                                              batchSize: 100, metaBatchSize: 100, normalization: normalization, seed: 5)
+        let program = DenseReweightingProgram(
+            model: model, weightNet: weightNet, train: data.train, clean: data.meta,
+            baseOptimizer: Adam(learningRate: 1e-3), metaOptimizer: Adam(learningRate: 1e-3),
+            batchSize: 100, metaBatchSize: 100, normalization: normalization, seed: 5)
         program.uniformWeights = !method.learnsMeta
         let engine = Engine(program: program, configuration: .init(method: method, unroll: unroll, warmupSteps: 100))
         try engine.run(steps: steps)
@@ -36,7 +39,10 @@ import Tensors
     func weightsSeparateCorruptedSamplesAndAccuracyBeatsFinetune(_ method: any Hypergradient) throws {
         let baseline = Self.finetune
         let o = try Self.run(method, normalization: .weightSum)
-        print("reweighting \(method.description): test accuracy \(o.accuracy) (finetune \(baseline.accuracy)); mean weight clean \(o.cleanWeight), corrupted \(o.corruptedWeight)")
+        print(
+            "reweighting \(method.description): test accuracy \(o.accuracy) (finetune \(baseline.accuracy)); mean weight clean "
+                + "\(o.cleanWeight), corrupted \(o.corruptedWeight)"
+        )
         #expect(o.corruptedWeight < 0.5 * o.cleanWeight, "\(method.description) weights do not separate corrupted samples")
         #expect(o.accuracy > baseline.accuracy + 0.05, "\(method.description) does not beat finetune")
     }

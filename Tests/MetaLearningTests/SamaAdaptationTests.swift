@@ -81,8 +81,9 @@ import Tensors
         try engine.step()
         _ = try engine.hypergradient(lastBatch: (), replayContext: .init(training: false))
 
-        let accumulating = Engine(program: self.program(),
-                                  configuration: .init(method: .sama(alpha: 1, baseUpdateAlongV: false), unroll: 1_000, gradientAccumulation: 2))
+        let accumulating = Engine(
+            program: self.program(),
+            configuration: .init(method: .sama(alpha: 1, baseUpdateAlongV: false), unroll: 1_000, gradientAccumulation: 2))
         for _ in 0..<3 { try accumulating.step() }  // step 3 is a micro-step: no optimizer step brings A back
         #expect(throws: EngineError.adaptationStateReleased(step: 3)) {
             try accumulating.metaUpdate(lastBatch: (), replayContext: .init(training: false))

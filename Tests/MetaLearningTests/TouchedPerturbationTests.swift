@@ -43,7 +43,8 @@ import Tensors
         for _ in 0..<20 { try engine.step() }
         let gMetaW = Autodiff.gradients(of: program.metaLoss((), context: .init(training: false)), wrt: [program.problem.w])[0]
         let exact = gMetaW.scalars.map { 2 * Double(program.problem.beta) * Double($0) * (adapted ? 0.1 : 1) }
-        let estimate = try engine.hypergradient(lastBatch: (), replayContext: .init(training: false)).hypergradient[0].scalars.map(Double.init)
+        let estimate = try engine.hypergradient(lastBatch: (), replayContext: .init(training: false)).hypergradient[0].scalars.map(
+            Double.init)
         let error = zip(estimate, exact).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
         return error / exact.map { $0 * $0 }.reduce(0, +).squareRoot()
     }

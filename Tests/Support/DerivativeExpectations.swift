@@ -10,14 +10,18 @@ public func randomTensor(_ shape: [Int], seed: UInt64, low: Float = -1, high: Fl
 }
 
 /// Asserts that first-order gradients match central differences.
-public func expectGradients(_ inputs: [Tensor], step: Float = 1e-2, sourceLocation: SourceLocation = #_sourceLocation, _ f: @escaping () -> Tensor) {
+public func expectGradients(
+    _ inputs: [Tensor], step: Float = 1e-2, sourceLocation: SourceLocation = #_sourceLocation, _ f: @escaping () -> Tensor
+) {
     let report = GradientCheck.firstOrder(inputs: inputs, step: step, f)
     #expect(report.passed, "first order: \(report)", sourceLocation: sourceLocation)
     #expect(report.comparedEntries > 0, sourceLocation: sourceLocation)
 }
 
 /// Asserts that the exact HVP (double backward) of a scalar made from f matches differences of gradients.
-public func expectHessianVectorProducts(_ inputs: [Tensor], step: Float = 3e-3, sourceLocation: SourceLocation = #_sourceLocation, _ f: @escaping () -> Tensor) {
+public func expectHessianVectorProducts(
+    _ inputs: [Tensor], step: Float = 3e-3, sourceLocation: SourceLocation = #_sourceLocation, _ f: @escaping () -> Tensor
+) {
     var rng = RandomGenerator(seed: 99)
     let probe = withoutGrad { f() }
     let projection = Tensor.normal(probe.shape, using: &rng)
@@ -30,7 +34,9 @@ public func expectHessianVectorProducts(_ inputs: [Tensor], step: Float = 3e-3, 
 }
 
 /// Both orders at once.
-public func expectDerivatives(_ inputs: [Tensor], step: Float = 1e-2, sourceLocation: SourceLocation = #_sourceLocation, _ f: @escaping () -> Tensor) {
+public func expectDerivatives(
+    _ inputs: [Tensor], step: Float = 1e-2, sourceLocation: SourceLocation = #_sourceLocation, _ f: @escaping () -> Tensor
+) {
     expectGradients(inputs, step: step, sourceLocation: sourceLocation, f)
     expectHessianVectorProducts(inputs, step: min(step, 3e-3), sourceLocation: sourceLocation, f)
 }

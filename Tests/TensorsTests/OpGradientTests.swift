@@ -65,7 +65,9 @@ import WinnowTestSupport
         expectDerivatives([x]) { x.transposed(0, 2) * x.transposed(0, 2) }
         expectDerivatives([x]) { x.slice(axis: 1, 1..<3) }
         expectDerivatives([x, y]) { Tensor.concatenate([x, y, x], axis: 1) }
-        expectDerivatives([x]) { let p = x.split(axis: 2, sizes: [1, 3]); return p[0] * p[1] }
+        expectDerivatives([x]) {
+            let p = x.split(axis: 2, sizes: [1, 3]); return p[0] * p[1]
+        }
     }
 
     @Test func gatherAndScatter() {

@@ -7,7 +7,7 @@ import Testing
 @Suite struct RuntimeSettingsTests {
     @Test func largeAllocationsStayInTheHeap() {
         #if os(Linux)
-        #expect(winnow_keep_large_allocations() == 1)
+            #expect(winnow_keep_large_allocations() == 1)
         #endif
     }
 }

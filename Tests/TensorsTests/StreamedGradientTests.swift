@@ -14,21 +14,26 @@ import WinnowTestSupport
     /// Streams `streamed` of `targets`, assembling each into a buffer; checks blocks come in order, cover every
     /// row once and respect the block size where the target is block-computed. Returns (assembled, returned,
     /// largest block).
-    func stream(_ output: Tensor, _ targets: [Tensor], streamed: Set<Int>, blockElements: Int)
-        -> (assembled: [Int: [Float]], returned: [Tensor?], blocks: [Int: [Int]]) {
+    func stream(
+        _ output: Tensor, _ targets: [Tensor], streamed: Set<Int>, blockElements: Int
+    )
+        -> (assembled: [Int: [Float]], returned: [Tensor?], blocks: [Int: [Int]])
+    {
         var assembled: [Int: [Float]] = [:]
         var nextRow: [Int: Int] = [:]
         var blocks: [Int: [Int]] = [:]
-        let returned = Autodiff.gradients(of: output, wrt: targets, streaming: Autodiff.RowStreaming(targets: streamed, blockElements: blockElements) { index, rows, values in
-            #expect(streamed.contains(index))
-            #expect(rows.lowerBound == nextRow[index, default: 0], "blocks in order, no gaps")
-            let width = targets[index].count / Swift.max(targets[index].shape.first ?? 1, 1)
-            #expect(values.count == rows.count * width)
-            nextRow[index] = rows.upperBound
-            assembled[index, default: []] += Array(values)
-            blocks[index, default: []].append(values.count)
-            values.initialize(repeating: .nan)  // scratch: overwriting it must not disturb the pass
-        })
+        let returned = Autodiff.gradients(
+            of: output, wrt: targets,
+            streaming: Autodiff.RowStreaming(targets: streamed, blockElements: blockElements) { index, rows, values in
+                #expect(streamed.contains(index))
+                #expect(rows.lowerBound == nextRow[index, default: 0], "blocks in order, no gaps")
+                let width = targets[index].count / Swift.max(targets[index].shape.first ?? 1, 1)
+                #expect(values.count == rows.count * width)
+                nextRow[index] = rows.upperBound
+                assembled[index, default: []] += Array(values)
+                blocks[index, default: []].append(values.count)
+                values.initialize(repeating: .nan)  // scratch: overwriting it must not disturb the pass
+            })
         for index in streamed { #expect(nextRow[index] == (targets[index].shape.first ?? 1), "every row of target \(index) streamed") }
         return (assembled, returned, blocks)
     }
@@ -109,7 +114,9 @@ import WinnowTestSupport
 
     @Test func intermediateTargetsGetACopy() {
         let x = leaf([5], seed: 4)
-        let expected = { () -> [[Float]] in let y = x * x; return Autodiff.gradients(of: (y * 3).sum(), wrt: [y, x]).map(\.scalars) }()
+        let expected = { () -> [[Float]] in
+            let y = x * x; return Autodiff.gradients(of: (y * 3).sum(), wrt: [y, x]).map(\.scalars)
+        }()
         let y = x * x
         let (assembled, returned, _) = stream((y * 3).sum(), [y, x], streamed: [0], blockElements: 4)
         #expect(assembled[0] == expected[0])

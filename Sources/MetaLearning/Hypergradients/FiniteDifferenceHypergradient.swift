@@ -21,8 +21,10 @@ public struct SAMA: Hypergradient {
     public var method: MetaMethod { .sama }
     public var usesAdaptation: Bool { true }
     public func compute<Program: BilevelProgram>(_ passes: MetaStepPasses<Program>) throws -> MetaStepResult {
-        try FiniteDifferenceHypergradient(adapt: true, alpha: alpha, baseUpdateAlongV: baseUpdateAlongV,
-                                          freezeMetaInputs: freezeMetaInputs).compute(passes)
+        try FiniteDifferenceHypergradient(
+            adapt: true, alpha: alpha, baseUpdateAlongV: baseUpdateAlongV,
+            freezeMetaInputs: freezeMetaInputs
+        ).compute(passes)
     }
 }
 
@@ -38,8 +40,10 @@ public struct SAMANA: Hypergradient {
 
     public var method: MetaMethod { .samaNA }
     public func compute<Program: BilevelProgram>(_ passes: MetaStepPasses<Program>) throws -> MetaStepResult {
-        try FiniteDifferenceHypergradient(adapt: false, alpha: alpha, baseUpdateAlongV: baseUpdateAlongV,
-                                          freezeMetaInputs: freezeMetaInputs).compute(passes)
+        try FiniteDifferenceHypergradient(
+            adapt: false, alpha: alpha, baseUpdateAlongV: baseUpdateAlongV,
+            freezeMetaInputs: freezeMetaInputs
+        ).compute(passes)
     }
 }
 
@@ -55,8 +59,10 @@ public struct DARTS: Hypergradient {
 
     public var method: MetaMethod { .darts }
     public func compute<Program: BilevelProgram>(_ passes: MetaStepPasses<Program>) throws -> MetaStepResult {
-        try FiniteDifferenceHypergradient(adapt: false, alpha: alpha, baseUpdateAlongV: false,
-                                          freezeMetaInputs: freezeMetaInputs).compute(passes)
+        try FiniteDifferenceHypergradient(
+            adapt: false, alpha: alpha, baseUpdateAlongV: false,
+            freezeMetaInputs: freezeMetaInputs
+        ).compute(passes)
     }
 }
 
@@ -109,8 +115,9 @@ struct FiniteDifferenceHypergradient {
             // `passes.releasesAdaptationState` v takes over the buffer of Adam's last gradient (A of each entry is read
             // before the entry is overwritten), so g_meta never exists whole next to that gradient.
             // The touched mask and ‖v‖ are applied and summed block by block too (no pass over v afterwards).
-            let adapted = AdaptedMetaGradient(parameters: base.parameters, optimizer: try base.updateDerivative(),
-                                              releasingState: passes.releasesAdaptationState, touchedBy: passes.touchedBy)
+            let adapted = AdaptedMetaGradient(
+                parameters: base.parameters, optimizer: try base.updateDerivative(),
+                releasingState: passes.releasesAdaptationState, touchedBy: passes.touchedBy)
             (direct, metaLoss) = passes.metaGradients(streamingTheta: adapted.consume)
             v = adapted.vectors()
             norm = adapted.norm
@@ -232,7 +239,8 @@ struct TouchedMask {
 
     /// Zeroes the entries of `values` (the parameter's entries from `offset` on) that the gradient did not touch.
     func zeroUntouched(_ values: UnsafeMutableBufferPointer<Float>, from offset: Int) {
-        precondition(offset + values.count <= touched.count, "touched mask of \(touched.count) entries for entries up to \(offset + values.count)")
+        precondition(
+            offset + values.count <= touched.count, "touched mask of \(touched.count) entries for entries up to \(offset + values.count)")
         touched.withUnsafeBufferPointer { m in for i in values.indices where m[offset + i] == 0 { values[i] = 0 } }
     }
 }

@@ -38,8 +38,9 @@ public struct Finetune: Hypergradient {
     public var method: MetaMethod { .finetune }
     public var learnsMeta: Bool { false }
     public func compute<Program: BilevelProgram>(_ passes: MetaStepPasses<Program>) throws -> MetaStepResult {
-        MetaStepResult(hypergradient: passes.program.meta.tensors.map { Tensor.zeros($0.shape) }, metaLoss: .nan,
-                       epsilon: nil, reduced: true)
+        MetaStepResult(
+            hypergradient: passes.program.meta.tensors.map { Tensor.zeros($0.shape) }, metaLoss: .nan,
+            epsilon: nil, reduced: true)
     }
 }
 

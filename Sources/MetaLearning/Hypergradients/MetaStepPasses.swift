@@ -35,8 +35,11 @@ public struct MetaStepPasses<Program: BilevelProgram> {
     /// The direct term ∂L_meta/∂λ on a fresh meta batch, with ∂L_meta/∂θ streamed to `consumeTheta` in row
     /// blocks (θ's index, rows, scratch values; `Autodiff.gradients(of:wrt:streaming:)`), so the meta gradient
     /// of a large weight never exists whole.
-    func metaGradients(streamingTheta consumeTheta: @escaping (Int, Range<Int>, UnsafeMutableBufferPointer<Float>) -> Void)
-        -> (direct: [Tensor], loss: Float) {
+    func metaGradients(
+        streamingTheta consumeTheta: @escaping (Int, Range<Int>, UnsafeMutableBufferPointer<Float>) -> Void
+    )
+        -> (direct: [Tensor], loss: Float)
+    {
         let loss = freshMetaLoss()
         let thetaCount = program.base.parameters.count
         let streaming = Autodiff.RowStreaming(targets: Set(0..<thetaCount), blockElements: streamBlockElements, consume: consumeTheta)

@@ -24,7 +24,8 @@ enum ParameterVectors {
             var lanes = SIMD8<Float>(repeating: 0)
             var i = start
             while i + 8 <= end {
-                lanes += SIMD8(px[i], px[i + 1], px[i + 2], px[i + 3], px[i + 4], px[i + 5], px[i + 6], px[i + 7])
+                lanes +=
+                    SIMD8(px[i], px[i + 1], px[i + 2], px[i + 3], px[i + 4], px[i + 5], px[i + 6], px[i + 7])
                     * SIMD8(py[i], py[i + 1], py[i + 2], py[i + 3], py[i + 4], py[i + 5], py[i + 6], py[i + 7])
                 i += 8
             }

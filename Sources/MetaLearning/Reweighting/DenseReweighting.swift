@@ -6,7 +6,7 @@ import Tensors
 
 /// Dense features with (possibly noisy) integer labels.
 public struct DenseClassificationData: Sendable {
-    public var features: Tensor     // [N, D]
+    public var features: Tensor  // [N, D]
     public var labels: [Int]
     public var classCount: Int
 
@@ -39,15 +39,18 @@ public final class DenseReweightingProgram: BilevelProgram {
     /// Base batches (this rank's shard of each global batch) and whole meta batches (`Engine+Distributed.swift`).
     public var batches: BatchStreams
 
-    public init(model: MLP, weightNet: MetaWeightNet, train: DenseClassificationData, clean: DenseClassificationData,
-                baseOptimizer: any Optimizer, metaOptimizer: any Optimizer, batchSize: Int, metaBatchSize: Int,
-                normalization: WeightNormalization, seed: UInt64) {
+    public init(
+        model: MLP, weightNet: MetaWeightNet, train: DenseClassificationData, clean: DenseClassificationData,
+        baseOptimizer: any Optimizer, metaOptimizer: any Optimizer, batchSize: Int, metaBatchSize: Int,
+        normalization: WeightNormalization, seed: UInt64
+    ) {
         self.model = model; self.weightNet = weightNet; self.train = train; self.clean = clean
         self.normalization = normalization
         base = Level(name: "base", parameters: model.namedParameters(), optimizer: baseOptimizer)
         meta = Level(name: "meta", parameters: weightNet.namedParameters(), optimizer: metaOptimizer)
-        batches = BatchStreams(trainCount: train.count, batchSize: batchSize, metaCount: clean.count,
-                               metaBatchSize: metaBatchSize, seed: seed)
+        batches = BatchStreams(
+            trainCount: train.count, batchSize: batchSize, metaCount: clean.count,
+            metaBatchSize: metaBatchSize, seed: seed)
     }
 
     /// Trains as rank `rank` of `size` (`BatchStreams.shard(rank:of:)`).

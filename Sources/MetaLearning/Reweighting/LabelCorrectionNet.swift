@@ -17,8 +17,10 @@ public final class LabelCorrectionNet: Module {
     /// - Parameters:
     ///   - featureWidth: width of h. - embeddingWidth, hidden: E's dimension and the hidden widths (128 in §6).
     ///   - gated: learn the gate, starting at a = σ(gateLogit).
-    public init(featureWidth: Int, classes: Int, embeddingWidth: Int = 128, hidden: Int = 128, gated: Bool = true,
-                gateLogit: Float = 0, rng: inout RandomGenerator) {
+    public init(
+        featureWidth: Int, classes: Int, embeddingWidth: Int = 128, hidden: Int = 128, gated: Bool = true,
+        gateLogit: Float = 0, rng: inout RandomGenerator
+    ) {
         labelEmbedding = Tensor.normal([classes, embeddingWidth], std: 0.1, using: &rng, requiresGrad: true)
         network = MLP(widths: [featureWidth + embeddingWidth, hidden, hidden, classes], activation: .tanh, rng: &rng)
         gate = gated ? Tensor(shape: [1], storage: [gateLogit], requiresGrad: true) : nil
@@ -32,8 +34,9 @@ public final class LabelCorrectionNet: Module {
 
     /// Corrected distributions `[N, C]` from features `[N, F]` (detached here) and weak label distributions `[N, C]`.
     public func callAsFunction(features: Tensor, weakLabels: Tensor) -> Tensor {
-        precondition(weakLabels.shape == [features.shape[0], classCount],
-                     "LabelCorrectionNet: weak labels \(weakLabels.shape) for \(features.shape[0]) samples and \(classCount) classes")
+        precondition(
+            weakLabels.shape == [features.shape[0], classCount],
+            "LabelCorrectionNet: weak labels \(weakLabels.shape) for \(features.shape[0]) samples and \(classCount) classes")
         let input = Tensor.concatenate([features.detached(), weakLabels.matmul(labelEmbedding)], axis: 1)
         let corrected = network(input, .evaluation()).softmax()
         guard let gate else { return corrected }

@@ -10,8 +10,10 @@ public struct SyntheticNoisyLabels: Sendable {
     public var meta: DenseClassificationData
     public var test: DenseClassificationData
 
-    public init(classes: Int = 10, dimension: Int = 784, meanStd: Float = 0.12, trainCount: Int = 20_000, metaCount: Int = 1_000,
-                testCount: Int = 5_000, noise: Float = 0.4, seed: UInt64 = 0) {
+    public init(
+        classes: Int = 10, dimension: Int = 784, meanStd: Float = 0.12, trainCount: Int = 20_000, metaCount: Int = 1_000,
+        testCount: Int = 5_000, noise: Float = 0.4, seed: UInt64 = 0
+    ) {
         var rng = RandomGenerator(seed: seed)
         let means = Tensor.normal([classes, dimension], std: meanStd, using: &rng)
         func sample(_ n: Int) -> DenseClassificationData {

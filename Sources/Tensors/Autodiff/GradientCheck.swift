@@ -8,7 +8,8 @@ public enum GradientCheck {
         public var comparedEntries: Int
         public var passed: Bool
         public var description: String {
-            "compared \(comparedEntries) entries, max abs err \(maxAbsoluteError), max rel err \(maxRelativeError): \(passed ? "ok" : "FAILED")"
+            "compared \(comparedEntries) entries, max abs err \(maxAbsoluteError), max rel err \(maxRelativeError): "
+                + "\(passed ? "ok" : "FAILED")"
         }
     }
 
@@ -17,9 +18,11 @@ public enum GradientCheck {
     /// - Parameters:
     ///   - inputs: leaf tensors (they are given `requiresGrad`), perturbed in place and restored.
     ///   - maxEntriesPerInput: entries checked per input (chosen at random, seeded) to bound the cost.
-    public static func firstOrder(inputs: [Tensor], step: Float = 1e-2, absoluteTolerance: Double = 2e-3,
-                                  relativeTolerance: Double = 2e-2, maxEntriesPerInput: Int = 24, seed: UInt64 = 7,
-                                  _ f: () -> Tensor) -> Report {
+    public static func firstOrder(
+        inputs: [Tensor], step: Float = 1e-2, absoluteTolerance: Double = 2e-3,
+        relativeTolerance: Double = 2e-2, maxEntriesPerInput: Int = 24, seed: UInt64 = 7,
+        _ f: () -> Tensor
+    ) -> Report {
         var rng = RandomGenerator(seed: seed)
         for x in inputs { x.requiresGrad = true }
         let probe = withoutGrad { f() }
@@ -47,9 +50,11 @@ public enum GradientCheck {
 
     /// Compares the exact Hessian-vector product of the scalar `loss()` over all `inputs` (double backward,
     /// which includes every mixed product between inputs) with a central difference of first-order gradients.
-    public static func hessianVectorProduct(inputs: [Tensor], step: Float = 1e-2, absoluteTolerance: Double = 3e-3,
-                                            relativeTolerance: Double = 3e-2, seed: UInt64 = 11,
-                                            _ loss: () -> Tensor) -> Report {
+    public static func hessianVectorProduct(
+        inputs: [Tensor], step: Float = 1e-2, absoluteTolerance: Double = 3e-3,
+        relativeTolerance: Double = 3e-2, seed: UInt64 = 11,
+        _ loss: () -> Tensor
+    ) -> Report {
         var rng = RandomGenerator(seed: seed)
         for x in inputs { x.requiresGrad = true }
         let directions = inputs.map { Tensor.normal($0.shape, using: &rng) }

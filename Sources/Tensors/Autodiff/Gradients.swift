@@ -10,11 +10,14 @@ public enum Autodiff {
     ///     backward pass (before the pass ends), with the target's index; used to overlap communication.
     ///     The tensor may still be read by the rest of the pass: the callback must not modify it.
     /// - Returns: one gradient per target, zeros for targets the output does not depend on.
-    public static func gradients(of output: Tensor, wrt targets: [Tensor], seed: Tensor? = nil,
-                                 createGraph: Bool = false,
-                                 onGradientReady: ((Int, Tensor) -> Void)? = nil) -> [Tensor] {
-        let results = gradients(of: output, wrt: targets, seed: seed, createGraph: createGraph, onGradientReady: onGradientReady,
-                                streaming: nil)
+    public static func gradients(
+        of output: Tensor, wrt targets: [Tensor], seed: Tensor? = nil,
+        createGraph: Bool = false,
+        onGradientReady: ((Int, Tensor) -> Void)? = nil
+    ) -> [Tensor] {
+        let results = gradients(
+            of: output, wrt: targets, seed: seed, createGraph: createGraph, onGradientReady: onGradientReady,
+            streaming: nil)
         return results.enumerated().map { index, grad in grad ?? Tensor.zeros(targets[index].shape) }
     }
 
@@ -29,21 +32,25 @@ public enum Autodiff {
     /// (at least a row); any other target is computed whole and handed over as one block.
     /// - Returns: the gradients of the other targets (zeros where the output does not reach them).
     public static func gradients(of output: Tensor, wrt targets: [Tensor], streaming: RowStreaming) -> [Tensor?] {
-        let results = gradients(of: output, wrt: targets, seed: nil, createGraph: false, onGradientReady: nil,
-                                streaming: streaming)
+        let results = gradients(
+            of: output, wrt: targets, seed: nil, createGraph: false, onGradientReady: nil,
+            streaming: streaming)
         return results.enumerated().map { index, grad in
             streaming.targets.contains(index) ? nil : grad ?? Tensor.zeros(targets[index].shape)
         }
     }
 
-    private static func gradients(of output: Tensor, wrt targets: [Tensor], seed: Tensor?, createGraph: Bool,
-                                  onGradientReady: ((Int, Tensor) -> Void)?, streaming: RowStreaming?) -> [Tensor?] {
+    private static func gradients(
+        of output: Tensor, wrt targets: [Tensor], seed: Tensor?, createGraph: Bool,
+        onGradientReady: ((Int, Tensor) -> Void)?, streaming: RowStreaming?
+    ) -> [Tensor?] {
         precondition(streaming == nil || !createGraph, "streamed gradients are first-order only")
         if seed == nil {
             precondition(output.count == 1, "gradients(of:) needs a scalar output or a seed; output shape is \(output.shape)")
         }
-        let targetIndex = Dictionary(targets.enumerated().map { (ObjectIdentifier($0.element), $0.offset) },
-                                     uniquingKeysWith: { first, _ in first })
+        let targetIndex = Dictionary(
+            targets.enumerated().map { (ObjectIdentifier($0.element), $0.offset) },
+            uniquingKeysWith: { first, _ in first })
         let order = topologicalOrder(from: output, targets: targetIndex)
         // Number of pending consumers per needed tensor, to know when a target's gradient is complete.
         var pending: [ObjectIdentifier: Int] = [:]
@@ -83,7 +90,8 @@ public enum Autodiff {
             if streaming?.targets.contains(index) == true {
                 // The consumer may overwrite the block: a copy when the pass may read this gradient again (an
                 // intermediate target's flows on; a backward may hand one object to several inputs).
-                let shared = tensor.node != nil || grad === rootSeed || siblings.filter({ $0 === grad }).count > 1
+                let shared =
+                    tensor.node != nil || grad === rootSeed || siblings.filter({ $0 === grad }).count > 1
                     || results.contains(where: { $0 === grad }) || grads.contains(where: { $0.key != id && $0.value === grad })
                 streamWhole(index, tensor, grad, exclusive: !shared)
                 if tensor.node == nil { grads[id] = nil }
@@ -97,7 +105,8 @@ public enum Autodiff {
 
         GradMode.with(recording: createGraph) {
             if order.needed.contains(ObjectIdentifier(output)), pending[ObjectIdentifier(output)] == nil,
-               targetIndex[ObjectIdentifier(output)] != nil {
+                targetIndex[ObjectIdentifier(output)] != nil
+            {
                 finish(output, rootSeed)
             }
             for tensor in order.tensors.reversed() {
@@ -106,10 +115,13 @@ public enum Autodiff {
                 let inputGrads: [Tensor?]
                 if let grad = grads[id] {
                     if targetIndex[id] == nil { grads[id] = nil }  // free intermediate gradients early
-                    let streamedPositions = blockable.isEmpty ? [] : node.inputs.indices.filter { position in
-                        let inputID = ObjectIdentifier(node.inputs[position])
-                        return blockable.contains(inputID) && node.inputs.filter({ $0 === node.inputs[position] }).count == 1
-                    }
+                    let streamedPositions =
+                        blockable.isEmpty
+                        ? []
+                        : node.inputs.indices.filter { position in
+                            let inputID = ObjectIdentifier(node.inputs[position])
+                            return blockable.contains(inputID) && node.inputs.filter({ $0 === node.inputs[position] }).count == 1
+                        }
                     if let streaming, !streamedPositions.isEmpty, let rowBlocked = node.rowBlockedBackward {
                         inputGrads = rowBlocked(grad, Set(streamedPositions), streaming.blockElements) { position, rows, values in
                             streaming.consume(targetIndex[ObjectIdentifier(node.inputs[position])]!, rows, values)
@@ -121,12 +133,16 @@ public enum Autodiff {
                 } else {
                     inputGrads = [Tensor?](repeating: nil, count: node.inputs.count)
                 }
-                precondition(inputGrads.count == node.inputs.count, "backward of \(node.name) returned \(inputGrads.count) gradients for \(node.inputs.count) inputs")
+                precondition(
+                    inputGrads.count == node.inputs.count,
+                    "backward of \(node.name) returned \(inputGrads.count) gradients for \(node.inputs.count) inputs")
                 for (input, inputGrad) in zip(node.inputs, inputGrads) {
                     let inputID = ObjectIdentifier(input)
                     guard order.needed.contains(inputID) else { continue }
                     if let inputGrad {
-                        precondition(inputGrad.shape == input.shape, "backward of \(node.name) gave gradient \(inputGrad.shape) for input \(input.shape)")
+                        precondition(
+                            inputGrad.shape == input.shape,
+                            "backward of \(node.name) gave gradient \(inputGrad.shape) for input \(input.shape)")
                         if let existing = grads[inputID] { grads[inputID] = existing + inputGrad } else { grads[inputID] = inputGrad }
                     }
                     pending[inputID, default: 1] -= 1
@@ -153,8 +169,10 @@ public enum Autodiff {
         public var blockElements: Int
         public var consume: (_ target: Int, _ rows: Range<Int>, _ values: UnsafeMutableBufferPointer<Float>) -> Void
 
-        public init(targets: Set<Int>, blockElements: Int = 1 << 18,
-                    consume: @escaping (_ target: Int, _ rows: Range<Int>, _ values: UnsafeMutableBufferPointer<Float>) -> Void) {
+        public init(
+            targets: Set<Int>, blockElements: Int = 1 << 18,
+            consume: @escaping (_ target: Int, _ rows: Range<Int>, _ values: UnsafeMutableBufferPointer<Float>) -> Void
+        ) {
             precondition(blockElements > 0, "RowStreaming needs a positive block size")
             self.targets = targets
             self.blockElements = blockElements
@@ -163,8 +181,11 @@ public enum Autodiff {
     }
 
     /// Tensors reachable from `output` in post-order, and the subset through which a target is reachable.
-    private static func topologicalOrder(from output: Tensor, targets: [ObjectIdentifier: Int])
-        -> (tensors: [Tensor], needed: Set<ObjectIdentifier>) {
+    private static func topologicalOrder(
+        from output: Tensor, targets: [ObjectIdentifier: Int]
+    )
+        -> (tensors: [Tensor], needed: Set<ObjectIdentifier>)
+    {
         var order: [Tensor] = []
         var visited = Set<ObjectIdentifier>()
         var needed = Set<ObjectIdentifier>()

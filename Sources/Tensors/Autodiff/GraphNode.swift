@@ -24,15 +24,19 @@ package final class GraphNode {
 /// as `backward` would (nil at the streamed positions). A block has at most `blockElements` elements (at
 /// least one row) and is scratch memory the consumer may overwrite. Only for first-order passes: the blocks
 /// are plain numbers, not recorded.
-package typealias RowBlockedBackward = (_ gradOutput: Tensor, _ streamed: Set<Int>, _ blockElements: Int,
-                                        _ consume: (_ position: Int, _ rows: Range<Int>, _ values: UnsafeMutableBufferPointer<Float>) -> Void) -> [Tensor?]
+package typealias RowBlockedBackward = (
+    _ gradOutput: Tensor, _ streamed: Set<Int>, _ blockElements: Int,
+    _ consume: (_ position: Int, _ rows: Range<Int>, _ values: UnsafeMutableBufferPointer<Float>) -> Void
+) -> [Tensor?]
 
 extension Tensor {
     /// Attaches a backward function to `self` if recording is on and any input requires grad.
     @inline(__always)
-    package func recorded(_ name: StaticString, _ inputs: [Tensor],
-                          rowBlocked: RowBlockedBackward? = nil,
-                          _ backward: @escaping (_ gradOutput: Tensor, _ output: Tensor) -> [Tensor?]) -> Tensor {
+    package func recorded(
+        _ name: StaticString, _ inputs: [Tensor],
+        rowBlocked: RowBlockedBackward? = nil,
+        _ backward: @escaping (_ gradOutput: Tensor, _ output: Tensor) -> [Tensor?]
+    ) -> Tensor {
         if GradMode.enabled, inputs.contains(where: { $0.requiresGrad }) {
             requiresGrad = true
             node = GraphNode(name: name, inputs: inputs, backward: backward)

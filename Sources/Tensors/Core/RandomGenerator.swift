@@ -52,15 +52,19 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable, Codab
 
 extension Tensor {
     /// Uniform samples in [low, high).
-    public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1, using rng: inout RandomGenerator,
-                               requiresGrad: Bool = false) -> Tensor {
+    public static func uniform(
+        _ shape: [Int], low: Float = 0, high: Float = 1, using rng: inout RandomGenerator,
+        requiresGrad: Bool = false
+    ) -> Tensor {
         let values = (0..<Tensor.count(of: shape)).map { _ in low + (high - low) * rng.uniform() }
         return Tensor(shape: shape, storage: values, requiresGrad: requiresGrad)
     }
 
     /// Normal samples with the given mean and standard deviation.
-    public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1, using rng: inout RandomGenerator,
-                              requiresGrad: Bool = false) -> Tensor {
+    public static func normal(
+        _ shape: [Int], mean: Float = 0, std: Float = 1, using rng: inout RandomGenerator,
+        requiresGrad: Bool = false
+    ) -> Tensor {
         let values = (0..<Tensor.count(of: shape)).map { _ in mean + std * rng.normal() }
         return Tensor(shape: shape, storage: values, requiresGrad: requiresGrad)
     }

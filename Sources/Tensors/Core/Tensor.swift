@@ -18,8 +18,9 @@ public final class Tensor: @unchecked Sendable {
     /// Creates a tensor from elements; `storage.count` must equal the product of `shape`.
     public init(shape: [Int], storage: [Float], requiresGrad: Bool = false) {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor shape \(shape) has a negative dimension")
-        precondition(storage.count == Tensor.count(of: shape),
-                     "Tensor storage has \(storage.count) elements but shape \(shape) needs \(Tensor.count(of: shape))")
+        precondition(
+            storage.count == Tensor.count(of: shape),
+            "Tensor storage has \(storage.count) elements but shape \(shape) needs \(Tensor.count(of: shape))")
         self.shape = shape
         self.storage = storage
         self.requiresGrad = requiresGrad

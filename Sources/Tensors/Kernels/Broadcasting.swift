@@ -76,9 +76,11 @@ func forEachStrided(_ shape: [Int], _ aStrides: [Int], _ bStrides: [Int], _ body
 func binaryKernel(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Tensor {
     if a.shape == b.shape {
         return Tensor(shape: a.shape) { out in
-            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
-                for i in 0..<out.count { out[i] = op(pa[i], pb[i]) }
-            } }
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    for i in 0..<out.count { out[i] = op(pa[i], pb[i]) }
+                }
+            }
         }
     }
     let shape = Broadcasting.shape(a.shape, b.shape)
@@ -97,33 +99,39 @@ func binaryKernel(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Te
     if a.shape == shape, Broadcasting.isSuffix(b.shape, of: shape), b.count > 0 {
         let inner = b.count
         return Tensor(shape: shape) { out in
-            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
-                var base = 0
-                while base < out.count {
-                    for j in 0..<inner { out[base + j] = op(pa[base + j], pb[j]) }
-                    base += inner
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    var base = 0
+                    while base < out.count {
+                        for j in 0..<inner { out[base + j] = op(pa[base + j], pb[j]) }
+                        base += inner
+                    }
                 }
-            } }
+            }
         }
     }
     if b.shape == shape, Broadcasting.isSuffix(a.shape, of: shape), a.count > 0 {
         let inner = a.count
         return Tensor(shape: shape) { out in
-            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
-                var base = 0
-                while base < out.count {
-                    for j in 0..<inner { out[base + j] = op(pa[j], pb[base + j]) }
-                    base += inner
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    var base = 0
+                    while base < out.count {
+                        for j in 0..<inner { out[base + j] = op(pa[j], pb[base + j]) }
+                        base += inner
+                    }
                 }
-            } }
+            }
         }
     }
     let aStrides = Broadcasting.broadcastStrides(a.shape, to: shape)
     let bStrides = Broadcasting.broadcastStrides(b.shape, to: shape)
     return Tensor(shape: shape) { out in
-        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
-            forEachStrided(shape, aStrides, bStrides) { o, ia, ib in out[o] = op(pa[ia], pb[ib]) }
-        } }
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                forEachStrided(shape, aStrides, bStrides) { o, ia, ib in out[o] = op(pa[ia], pb[ib]) }
+            }
+        }
     }
 }
 

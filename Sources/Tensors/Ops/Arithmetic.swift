@@ -35,8 +35,10 @@ extension Tensor {
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         binaryKernel(a, b, /).recorded("div", [a, b]) { g, _ in
-            [a.requiresGrad ? (g / b).sumTo(a.shape) : nil,
-             b.requiresGrad ? (-(g * a) / (b * b)).sumTo(b.shape) : nil]
+            [
+                a.requiresGrad ? (g / b).sumTo(a.shape) : nil,
+                b.requiresGrad ? (-(g * a) / (b * b)).sumTo(b.shape) : nil,
+            ]
         }
     }
 

@@ -42,14 +42,15 @@ extension Tensor {
 
     /// 2-D convolution: input `[N, C, H, W]`, weight `[OC, C, KH, KW]`, optional bias `[OC]`.
     public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
-        precondition(rank == 4 && weight.rank == 4 && weight.shape[1] == shape[1],
-                     "conv2d: input \(shape) and weight \(weight.shape) disagree on channels")
+        precondition(
+            rank == 4 && weight.rank == 4 && weight.shape[1] == shape[1],
+            "conv2d: input \(shape) and weight \(weight.shape) disagree on channels")
         var window = Window2D(kernel: weight.shape[2], stride: stride, padding: padding)
         window.kernel = (weight.shape[2], weight.shape[3])
         let (oh, ow) = window.outputSize(height: shape[2], width: shape[3])
         let outChannels = weight.shape[0]
-        let cols = im2col(window)                                          // [N·P, C·K·K]
-        var y = cols.matmul(weight.reshaped([outChannels, -1]), transposeB: true)   // [N·P, OC]
+        let cols = im2col(window)  // [N·P, C·K·K]
+        var y = cols.matmul(weight.reshaped([outChannels, -1]), transposeB: true)  // [N·P, OC]
         if let bias { y = y + bias }
         return y.reshaped([shape[0], oh, ow, outChannels]).permuted([0, 3, 1, 2])
     }
@@ -65,15 +66,19 @@ extension Tensor {
             var o = 0
             for plane in 0..<(n * c) {
                 let base = plane * h * w
-                for i in 0..<oh { for j in 0..<ow {
-                    var best = base + (i * window.stride.0) * w + j * window.stride.1
-                    for di in 0..<kernel { for dj in 0..<kernel {
-                        let idx = base + (i * window.stride.0 + di) * w + (j * window.stride.1 + dj)
-                        if x[idx] > x[best] { best = idx }
-                    } }
-                    indices[o] = best
-                    o += 1
-                } }
+                for i in 0..<oh {
+                    for j in 0..<ow {
+                        var best = base + (i * window.stride.0) * w + j * window.stride.1
+                        for di in 0..<kernel {
+                            for dj in 0..<kernel {
+                                let idx = base + (i * window.stride.0 + di) * w + (j * window.stride.1 + dj)
+                                if x[idx] > x[best] { best = idx }
+                            }
+                        }
+                        indices[o] = best
+                        o += 1
+                    }
+                }
             }
         }
         return gatherFlat(indices, shape: [n, c, oh, ow])
@@ -85,7 +90,7 @@ extension Tensor {
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let window = Window2D(kernel: kernel, stride: stride ?? kernel)
         let (oh, ow) = window.outputSize(height: h, width: w)
-        let cols = reshaped([n * c, 1, h, w]).im2col(window)           // [N·C·P, K·K]
+        let cols = reshaped([n * c, 1, h, w]).im2col(window)  // [N·C·P, K·K]
         return cols.mean(axes: [1]).reshaped([n, c, oh, ow])
     }
 
@@ -106,20 +111,24 @@ private func forEachWindowTap(_ s: [Int], _ w: Window2D, _ body: (Int, Int?) -> 
     let (oh, ow) = w.outputSize(height: h, width: wd)
     let (kh, kw) = w.kernel
     let rowWidth = c * kh * kw
-    for b in 0..<n { for i in 0..<oh { for j in 0..<ow {
-        var column = ((b * oh + i) * ow + j) * rowWidth
-        for ch in 0..<c {
-            let plane = (b * c + ch) * h * wd
-            for di in 0..<kh {
-                let y = i * w.stride.0 - w.padding.0 + di
-                for dj in 0..<kw {
-                    let x = j * w.stride.1 - w.padding.1 + dj
-                    body(column, (y >= 0 && y < h && x >= 0 && x < wd) ? plane + y * wd + x : nil)
-                    column += 1
+    for b in 0..<n {
+        for i in 0..<oh {
+            for j in 0..<ow {
+                var column = ((b * oh + i) * ow + j) * rowWidth
+                for ch in 0..<c {
+                    let plane = (b * c + ch) * h * wd
+                    for di in 0..<kh {
+                        let y = i * w.stride.0 - w.padding.0 + di
+                        for dj in 0..<kw {
+                            let x = j * w.stride.1 - w.padding.1 + dj
+                            body(column, (y >= 0 && y < h && x >= 0 && x < wd) ? plane + y * wd + x : nil)
+                            column += 1
+                        }
+                    }
                 }
             }
         }
-    } } }
+    }
 }
 
 private func unfold(_ x: UnsafeBufferPointer<Float>, _ out: UnsafeMutableBufferPointer<Float>, _ s: [Int], _ w: Window2D) {

@@ -11,19 +11,25 @@ public enum BLAS {
 
     /// C = op(A)·op(B) for row-major matrices, written into `c` (m×n).
     @inline(__always)
-    static func sgemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                      m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, beta: Float = 0) {
-        sgemm(a, lda: transposeA ? m : k, transposeA: transposeA, b, ldb: transposeB ? k : n, transposeB: transposeB,
-              c, m: m, n: n, k: k, beta: beta)
+    static func sgemm(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, beta: Float = 0
+    ) {
+        sgemm(
+            a, lda: transposeA ? m : k, transposeA: transposeA, b, ldb: transposeB ? k : n, transposeB: transposeB,
+            c, m: m, n: n, k: k, beta: beta)
     }
 
     /// C = op(A)·op(B) (+ beta·C) for row-major matrices with explicit leading dimensions (submatrices), C m×n
     /// with leading dimension n.
     @inline(__always)
-    static func sgemm(_ a: UnsafePointer<Float>, lda: Int, transposeA: Bool, _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
-                      _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, beta: Float = 0) {
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
+    static func sgemm(
+        _ a: UnsafePointer<Float>, lda: Int, transposeA: Bool, _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+        _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, beta: Float = 0
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
     }
 }
 
@@ -44,8 +50,9 @@ extension Tensor {
         if rank == 2 && other.rank == 2 {
             return matmul2D(self, other, transposeA: transposeA, transposeB: transposeB)
         }
-        precondition(rank == other.rank && shape.dropLast(2) == other.shape.dropLast(2),
-                     "batched matmul needs equal leading axes, got \(shape) and \(other.shape)")
+        precondition(
+            rank == other.rank && shape.dropLast(2) == other.shape.dropLast(2),
+            "batched matmul needs equal leading axes, got \(shape) and \(other.shape)")
         let lead = Array(shape.dropLast(2))
         let batch = lead.reduce(1, *)
         let a3 = reshaped([batch, shape[rank - 2], shape[rank - 1]])
@@ -63,17 +70,23 @@ private func matmul2D(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bo
     precondition(k == kb, "matmul inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
     let c = Tensor(shape: [m, n]) { out in
         if k == 0 { for i in 0..<out.count { out[i] = 0 }; return }
-        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
-            BLAS.sgemm(pa.baseAddress!, pb.baseAddress!, out.baseAddress!, m: m, n: n, k: k,
-                       transposeA: transposeA, transposeB: transposeB)
-        } }
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                BLAS.sgemm(
+                    pa.baseAddress!, pb.baseAddress!, out.baseAddress!, m: m, n: n, k: k,
+                    transposeA: transposeA, transposeB: transposeB)
+            }
+        }
     }
     let rowBlocked: RowBlockedBackward = { g, streamed, blockElements, consume in
-        var grads = matmulGradients(g, a, b, transposeA: transposeA, transposeB: transposeB,
-                                    skipA: streamed.contains(0), skipB: streamed.contains(1))
+        var grads = matmulGradients(
+            g, a, b, transposeA: transposeA, transposeB: transposeB,
+            skipA: streamed.contains(0), skipB: streamed.contains(1))
         for position in streamed.sorted() {
-            streamMatmulGradient(g, a, b, of: position, transposeA: transposeA, transposeB: transposeB,
-                                 blockElements: blockElements) { rows, values in consume(position, rows, values) }
+            streamMatmulGradient(
+                g, a, b, of: position, transposeA: transposeA, transposeB: transposeB,
+                blockElements: blockElements
+            ) { rows, values in consume(position, rows, values) }
             grads[position] = nil
         }
         return grads
@@ -96,8 +109,10 @@ private struct GEMMOperand {
 /// of whole rows into one scratch buffer of at most `blockElements` elements (at least a row) and handed
 /// to `consume`: the same products as `matmulGradients`, restricted to rows of the result, so the whole
 /// gradient never exists at once.
-private func streamMatmulGradient(_ g: Tensor, _ a: Tensor, _ b: Tensor, of position: Int, transposeA: Bool, transposeB: Bool,
-                                  blockElements: Int, consume: (Range<Int>, UnsafeMutableBufferPointer<Float>) -> Void) {
+private func streamMatmulGradient(
+    _ g: Tensor, _ a: Tensor, _ b: Tensor, of position: Int, transposeA: Bool, transposeB: Bool,
+    blockElements: Int, consume: (Range<Int>, UnsafeMutableBufferPointer<Float>) -> Void
+) {
     let m = g.shape[0], n = g.shape[1]
     let k = transposeA ? a.shape[0] : a.shape[1]
     let target = position == 0 ? a : b
@@ -108,44 +123,49 @@ private func streamMatmulGradient(_ g: Tensor, _ a: Tensor, _ b: Tensor, of posi
     }
     let rowsPerBlock = Swift.max(1, Swift.min(rowCount, blockElements / Swift.max(columns, 1)))
     var scratch = [Float](repeating: 0, count: rowsPerBlock * columns)
-    g.withUnsafeBufferPointer { pg in a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
-        let gPlain = GEMMOperand(base: pg.baseAddress!, ld: n, transposed: false)
-        let gTransposed = GEMMOperand(base: pg.baseAddress!, ld: n, transposed: true)
-        let aLD = transposeA ? m : k, bLD = transposeB ? k : n
-        // Result rows = left's rows; inner dimension: n for dA, m for dB.
-        let left: GEMMOperand, right: GEMMOperand, inner: Int
-        if position == 0 {
-            inner = n
-            if !transposeA {  // dA = g·op(B)ᵀ
-                (left, right) = (gPlain, GEMMOperand(base: pb.baseAddress!, ld: bLD, transposed: !transposeB))
-            } else {          // dA = op(B)·gᵀ
-                (left, right) = (GEMMOperand(base: pb.baseAddress!, ld: bLD, transposed: transposeB), gTransposed)
-            }
-        } else {
-            inner = m
-            if !transposeB {  // dB = op(A)ᵀ·g
-                (left, right) = (GEMMOperand(base: pa.baseAddress!, ld: aLD, transposed: !transposeA), gPlain)
-            } else {          // dB = gᵀ·op(A)
-                (left, right) = (gTransposed, GEMMOperand(base: pa.baseAddress!, ld: aLD, transposed: transposeA))
-            }
-        }
-        scratch.withUnsafeMutableBufferPointer { out in
-            var start = 0
-            while start < rowCount {
-                let rows = Swift.min(rowsPerBlock, rowCount - start)
-                let block = UnsafeMutableBufferPointer(rebasing: out[0..<(rows * columns)])
-                if inner == 0 || columns == 0 {
-                    block.initialize(repeating: 0)
+    g.withUnsafeBufferPointer { pg in
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                let gPlain = GEMMOperand(base: pg.baseAddress!, ld: n, transposed: false)
+                let gTransposed = GEMMOperand(base: pg.baseAddress!, ld: n, transposed: true)
+                let aLD = transposeA ? m : k, bLD = transposeB ? k : n
+                // Result rows = left's rows; inner dimension: n for dA, m for dB.
+                let left: GEMMOperand, right: GEMMOperand, inner: Int
+                if position == 0 {
+                    inner = n
+                    if !transposeA {  // dA = g·op(B)ᵀ
+                        (left, right) = (gPlain, GEMMOperand(base: pb.baseAddress!, ld: bLD, transposed: !transposeB))
+                    } else {  // dA = op(B)·gᵀ
+                        (left, right) = (GEMMOperand(base: pb.baseAddress!, ld: bLD, transposed: transposeB), gTransposed)
+                    }
                 } else {
-                    BLAS.sgemm(left.rows(from: start), lda: left.ld, transposeA: left.transposed,
-                               right.base, ldb: right.ld, transposeB: right.transposed,
-                               block.baseAddress!, m: rows, n: columns, k: inner)
+                    inner = m
+                    if !transposeB {  // dB = op(A)ᵀ·g
+                        (left, right) = (GEMMOperand(base: pa.baseAddress!, ld: aLD, transposed: !transposeA), gPlain)
+                    } else {  // dB = gᵀ·op(A)
+                        (left, right) = (gTransposed, GEMMOperand(base: pa.baseAddress!, ld: aLD, transposed: transposeA))
+                    }
                 }
-                consume(start..<(start + rows), block)
-                start += rows
+                scratch.withUnsafeMutableBufferPointer { out in
+                    var start = 0
+                    while start < rowCount {
+                        let rows = Swift.min(rowsPerBlock, rowCount - start)
+                        let block = UnsafeMutableBufferPointer(rebasing: out[0..<(rows * columns)])
+                        if inner == 0 || columns == 0 {
+                            block.initialize(repeating: 0)
+                        } else {
+                            BLAS.sgemm(
+                                left.rows(from: start), lda: left.ld, transposeA: left.transposed,
+                                right.base, ldb: right.ld, transposeB: right.transposed,
+                                block.baseAddress!, m: rows, n: columns, k: inner)
+                        }
+                        consume(start..<(start + rows), block)
+                        start += rows
+                    }
+                }
             }
         }
-    } } }
+    }
 }
 
 private func batchedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
@@ -157,12 +177,15 @@ private func batchedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transpose
     precondition(k == kb && b.shape[0] == batch, "batched matmul shapes differ: \(a.shape) · \(b.shape)")
     let c = Tensor(shape: [batch, m, n]) { out in
         if k == 0 { for i in 0..<out.count { out[i] = 0 }; return }
-        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
-            for i in 0..<batch {
-                BLAS.sgemm(pa.baseAddress! + i * m * k, pb.baseAddress! + i * k * n, out.baseAddress! + i * m * n,
-                           m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                for i in 0..<batch {
+                    BLAS.sgemm(
+                        pa.baseAddress! + i * m * k, pb.baseAddress! + i * k * n, out.baseAddress! + i * m * n,
+                        m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+                }
             }
-        } }
+        }
     }
     return c.recorded("batchedMatmul", [a, b]) { g, _ in
         matmulGradients(g, a, b, transposeA: transposeA, transposeB: transposeB)
@@ -170,8 +193,10 @@ private func batchedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transpose
 }
 
 /// Gradients of C = op(A)·op(B), themselves matrix products (so they are differentiable again).
-private func matmulGradients(_ g: Tensor, _ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool,
-                             skipA: Bool = false, skipB: Bool = false) -> [Tensor?] {
+private func matmulGradients(
+    _ g: Tensor, _ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool,
+    skipA: Bool = false, skipB: Bool = false
+) -> [Tensor?] {
     let needA = a.requiresGrad && !skipA, needB = b.requiresGrad && !skipB
     switch (transposeA, transposeB) {
     case (false, false):
@@ -181,8 +206,10 @@ private func matmulGradients(_ g: Tensor, _ a: Tensor, _ b: Tensor, transposeA: 
     case (false, true):
         return [needA ? g.matmul(b) : nil, needB ? g.matmul(a, transposeA: true) : nil]
     case (true, true):
-        return [needA ? b.matmul(g, transposeA: true, transposeB: true) : nil,
-                needB ? g.matmul(a, transposeA: true, transposeB: true) : nil]
+        return [
+            needA ? b.matmul(g, transposeA: true, transposeB: true) : nil,
+            needB ? g.matmul(a, transposeA: true, transposeB: true) : nil,
+        ]
     }
 }
 
@@ -191,8 +218,10 @@ extension Tensor {
     public func addScaledInPlace(_ s: Float, _ other: Tensor) {
         precondition(count == other.count, "addScaledInPlace: \(count) entries and \(other.count)")
         guard count > 0 else { return }
-        other.withUnsafeBufferPointer { y in withUnsafeMutableBufferPointer { x in
-            cblas_saxpy(Int32(x.count), s, y.baseAddress!, 1, x.baseAddress!, 1)
-        } }
+        other.withUnsafeBufferPointer { y in
+            withUnsafeMutableBufferPointer { x in
+                cblas_saxpy(Int32(x.count), s, y.baseAddress!, 1, x.baseAddress!, 1)
+            }
+        }
     }
 }

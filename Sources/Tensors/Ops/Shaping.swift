@@ -92,8 +92,9 @@ extension Tensor {
         let a = tensors[0].normalizeAxis(axis)
         let first = tensors[0].shape
         for t in tensors {
-            precondition(t.rank == first.count && (0..<t.rank).allSatisfy { $0 == a || t.shape[$0] == first[$0] },
-                         "concatenate: shape \(t.shape) does not match \(first) off axis \(a)")
+            precondition(
+                t.rank == first.count && (0..<t.rank).allSatisfy { $0 == a || t.shape[$0] == first[$0] },
+                "concatenate: shape \(t.shape) does not match \(first) off axis \(a)")
         }
         let sizes = tensors.map { $0.shape[a] }
         var outShape = first
