@@ -55,7 +55,7 @@ public struct MetaStepPasses<Program: BilevelProgram> {
     func replayedBaseLoss(metaInputs: MetaInputRecording? = nil) -> Tensor {
         let context = ForwardContext(training: replayContext.training, updatesRunningStatistics: false)
         context.rng = replayContext.rng
-        context.metaInputs = metaInputs
+        context.inputReplay = metaInputs
         return program.baseLoss(lastBatch, context: context)
     }
 

@@ -110,44 +110,14 @@ public final class ForwardContext: @unchecked Sendable {
     /// An evaluation context: no dropout, running statistics used and left untouched.
     public static func evaluation() -> ForwardContext { ForwardContext(training: false) }
 
-    /// Where meta-net inputs are recorded or replayed (finite-difference hypergradients); nil otherwise.
-    public var metaInputs: MetaInputRecording?
-
-    /// `value` as a meta net must see it: detached from θ (docs/ALGORITHMS.md §2). A finite difference in θ would
-    /// still see a detached input move with θ, which the stop-gradient excludes; so while `metaInputs` is
-    /// recording, the values are kept, and while it replays, the values recorded at the same position are
-    /// returned instead, so that both perturbed passes feed the meta nets the same inputs.
-    public func metaInput(_ value: Tensor) -> Tensor {
-        guard let metaInputs else { return value.detached() }
-        return metaInputs.next(value)
-    }
+    /// Rewrites values a forward pass feeds to another model detached (see `MetaLearning`'s `metaInput`):
+    /// records them, or replays values recorded earlier; nil: they are plain detached copies.
+    public var inputReplay: (any InputReplay)?
 }
 
-/// Meta-net inputs of one forward pass, recorded and then replayed in the same order (see
-/// `ForwardContext.metaInput`).
-public final class MetaInputRecording: @unchecked Sendable {
-    private var values: [Tensor] = []
-    private var replaying = false
-    private var cursor = 0
-
-    public init() {}
-
-    /// From now on, `next` returns the recorded values in order.
-    public func startReplay() {
-        replaying = true
-        cursor = 0
-    }
-
-    func next(_ value: Tensor) -> Tensor {
-        guard replaying else {
-            let detached = value.detached()
-            values.append(detached)
-            return detached
-        }
-        precondition(cursor < values.count, "meta input \(cursor) was not recorded: the replayed pass asks for more inputs")
-        let recorded = values[cursor]
-        precondition(recorded.shape == value.shape, "meta input \(cursor): recorded shape \(recorded.shape), replayed \(value.shape)")
-        cursor += 1
-        return recorded
-    }
+/// Something that sees, in order, the detached inputs of a forward pass and may substitute them (meta-net input
+/// recording and replay for finite-difference hypergradients, in MetaLearning).
+public protocol InputReplay: AnyObject {
+    /// The tensor to use in place of `value` (already detached by the caller).
+    func next(_ value: Tensor) -> Tensor
 }
