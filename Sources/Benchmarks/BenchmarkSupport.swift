@@ -1,5 +1,6 @@
 import CRuntime
 import Foundation
+import MetaLearning
 import NoisyLabels
 import Runtime
 
@@ -82,3 +83,16 @@ public struct BenchmarkReport: Codable, Sendable {
 
 /// A benchmark figure as the tables print it: three significant figures below 100, whole numbers above.
 public func benchmarkFigure(_ x: Double) -> String { x >= 100 ? String(format: "%.0f", x) : String(format: "%.3g", x) }
+
+extension MetaSettings {
+    /// The benchmarks' meta settings unless told otherwise: unroll 1, meta batches of 100, every parameter
+    /// perturbed, the given normalisation; the rest as in `MetaSettings()`.
+    public static func benchmark(normalization: WeightNormalization) -> MetaSettings {
+        var meta = MetaSettings()
+        meta.unroll = 1
+        meta.batchSize = 100
+        meta.perturbTouchedOnly = false
+        meta.normalization = normalization
+        return meta
+    }
+}

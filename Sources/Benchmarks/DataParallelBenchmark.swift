@@ -43,16 +43,8 @@ public enum DataParallelBenchmark {
         public init(meta: MetaSettings = DataParallelBenchmark.defaultMeta) { self.meta = meta }
     }
 
-    /// The benchmark's meta settings unless told otherwise: unroll 1, meta batches of 100, every parameter
-    /// perturbed, mean normalisation; the rest as in `MetaSettings()`.
-    public static var defaultMeta: MetaSettings {
-        var meta = MetaSettings()
-        meta.unroll = 1
-        meta.batchSize = 100
-        meta.perturbTouchedOnly = false
-        meta.normalization = .mean
-        return meta
-    }
+    /// The benchmark's meta settings unless told otherwise (`MetaSettings.benchmark`), mean normalisation.
+    public static var defaultMeta: MetaSettings { .benchmark(normalization: .mean) }
 
     public struct Result: Codable, Sendable {
         public var method: String
@@ -111,15 +103,7 @@ public enum DataParallelBenchmark {
     }
 
     private static func runMLP(_ c: Configuration, communicator: any Communicator) throws -> Result {
-        let data = SyntheticNoisyLabels(seed: c.seed)
-        var rng = RandomGenerator(seed: c.seed &+ 1)
-        let model = MLP(widths: [784] + c.hidden + [10], rng: &rng)
-        let program = DenseReweightingProgram(
-            model: model, weightNet: MetaWeightNet(rng: &rng), train: data.train, clean: data.meta,
-            baseOptimizer: Adam(learningRate: 1e-3), metaOptimizer: Adam(learningRate: 1e-3),
-            batchSize: c.batchSize, metaBatchSize: c.meta.batchSize, normalization: c.meta.normalization,
-            seed: c.seed &+ 2)
-        program.uniformWeights = !c.meta.learnsMeta
+        let program = MetaBenchmark.syntheticProgram(hidden: c.hidden, batchSize: c.batchSize, meta: c.meta, seed: c.seed).program
         try program.shard(rank: communicator.rank, of: communicator.size)
         var result = try measure(program, c, communicator: communicator)
         result.hidden = c.hidden

@@ -26,15 +26,8 @@ public enum MetaBenchmark {
         public init(meta: MetaSettings = MetaBenchmark.defaultMeta) { self.meta = meta }
     }
 
-    /// The benchmark's meta settings unless told otherwise: unroll 1, meta batches of 100, every parameter
-    /// perturbed, weight-sum normalisation; the rest as in `MetaSettings()`.
-    public static var defaultMeta: MetaSettings {
-        var meta = MetaSettings()
-        meta.unroll = 1
-        meta.batchSize = 100
-        meta.perturbTouchedOnly = false
-        return meta
-    }
+    /// The benchmark's meta settings unless told otherwise (`MetaSettings.benchmark`), weight-sum normalisation.
+    public static var defaultMeta: MetaSettings { .benchmark(normalization: .weightSum) }
 
     public struct Result: Codable, Sendable {
         public var method: String
@@ -61,15 +54,21 @@ public enum MetaBenchmark {
 
     /// The problem, the base model and the reweighting program as every run of configuration `c` starts.
     static func makeProgram(_ c: Configuration) -> (data: SyntheticNoisyLabels, model: MLP, program: DenseReweightingProgram) {
-        let data = SyntheticNoisyLabels(seed: c.seed)
-        var rng = RandomGenerator(seed: c.seed &+ 1)
-        let model = MLP(widths: [784] + c.hidden + [10], rng: &rng)
+        syntheticProgram(hidden: c.hidden, batchSize: c.batchSize, meta: c.meta, seed: c.seed)
+    }
+
+    /// The synthetic noisy-label problem and a reweighting program on an MLP with these hidden widths (Adam 1e-3
+    /// at both levels; uniform weights for `finetune`), as `bench meta` and `bench ddp --model mlp` start it.
+    static func syntheticProgram(hidden: [Int], batchSize: Int, meta: MetaSettings, seed: UInt64)
+        -> (data: SyntheticNoisyLabels, model: MLP, program: DenseReweightingProgram) {
+        let data = SyntheticNoisyLabels(seed: seed)
+        var rng = RandomGenerator(seed: seed &+ 1)
+        let model = MLP(widths: [784] + hidden + [10], rng: &rng)
         let program = DenseReweightingProgram(
             model: model, weightNet: MetaWeightNet(rng: &rng), train: data.train, clean: data.meta,
             baseOptimizer: Adam(learningRate: 1e-3), metaOptimizer: Adam(learningRate: 1e-3),
-            batchSize: c.batchSize, metaBatchSize: c.meta.batchSize, normalization: c.meta.normalization,
-            seed: c.seed &+ 2)
-        program.uniformWeights = !c.meta.learnsMeta
+            batchSize: batchSize, metaBatchSize: meta.batchSize, normalization: meta.normalization, seed: seed &+ 2)
+        program.uniformWeights = !meta.learnsMeta
         return (data, model, program)
     }
 

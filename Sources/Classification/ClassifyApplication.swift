@@ -34,10 +34,8 @@ public struct ClassifyApplication: WinnowApplication {
 
         /// Every numeric key has a range; the network must also fit in memory.
         public func validate() throws {
-            try SettingRange.check(training.epochs, in: 1...100_000, "training.epochs")
-            try SettingRange.check(training.batchSize, in: 1...1_000_000, "training.batch_size")
-            try SettingRange.check(training.learningRate, in: 1e-12...10, "training.learning_rate")
-            try SettingRange.check(training.weightDecay, in: 0...10, "training.weight_decay")
+            try SettingRange.checkTraining(epochs: training.epochs, batchSize: training.batchSize,
+                                           learningRate: training.learningRate, weightDecay: training.weightDecay)
             try SettingRange.check(training.featureScale, in: 1e-12...1e12, "training.feature_scale")
             for (i, width) in training.hidden.enumerated() {
                 try SettingRange.check(width, in: 1...65_536, "training.hidden.\(i)")

@@ -24,10 +24,9 @@ public struct GradientBuckets: Sendable, Equatable {
 
     public static func == (a: GradientBuckets, b: GradientBuckets) -> Bool { a.buckets == b.buckets }
 
-    /// 4 MB. Frameworks often use 25 MB, but on the 5.8M-parameter benchmark MLP that is one bucket, which can
-    /// start only when backward ends (measured with `winnow bench ddp`, 2 ranks, batch 256: 27% of the
-    /// all-reduce hidden and 1.20× with 25 MB; 92% hidden and 1.33× with 4 MB). Open MPI's nonblocking
-    /// all-reduce is also faster per byte on buffers of a few MB than on tens of MB here.
+    /// 4 MB. Frameworks often use 25 MB, but on a model of a few million parameters that is one bucket, which
+    /// can start only when backward ends; smaller buckets let the all-reduce overlap backward (how much is
+    /// hidden at each size: `winnow bench ddp --bucket-mb`, BENCHMARKS.md).
     public static let defaultCapacityBytes = 4 << 20
 
     /// - Parameters:

@@ -69,9 +69,9 @@ public final class Engine<Program: BilevelProgram> {
         public var progressDuringBackward = true
         /// Data parallelism: reduce the base level's row-sparse parameters (`Level.rowSparseKeys`, embedding
         /// tables) by the rows some rank's gradient touches, after backward, instead of whole in the buckets.
-        /// Same result either way; fewer bytes when batches use few of the table's rows (half the bytes on
-        /// the noisy-label transformer), but the exchange cannot start before backward ends, so on one
-        /// machine, where bytes are cheap, the dense buckets hide more of it (`bench ddp`, BENCHMARKS.md).
+        /// Same result either way; fewer bytes when batches use few of the table's rows, but the exchange cannot
+        /// start before backward ends, so where bytes are cheap the dense buckets hide more of it (`bench ddp
+        /// --sparse-embeddings`, BENCHMARKS.md).
         /// Off by default; turn it on where the network is the bottleneck.
         public var sparseRowReduction = false
         /// Data parallelism: compare checksums of θ, λ and optimizer state across ranks every this many base
@@ -85,10 +85,8 @@ public final class Engine<Program: BilevelProgram> {
         /// otherwise dominate v.
         public var perturbTouchedParametersOnly = false
         /// SAMA: the largest row block (in floats) of a weight's meta gradient computed at once while v is
-        /// formed (`Autodiff.gradients(of:wrt:streaming:)`). Larger blocks cost that much more memory and, on
-        /// the measured machine, no measurable time (`winnow bench meta --block-elements`: 2²⁰ instead of 2¹⁸
-        /// added 7.4 MiB to a 5.8M-parameter MLP's run, and its 35–39 ms meta step with 2 BLAS threads stayed
-        /// within the run-to-run spread; see BENCHMARKS.md).
+        /// formed (`Autodiff.gradients(of:wrt:streaming:)`). Larger blocks cost that much more memory; what they
+        /// change in time is measured by `winnow bench meta --block-elements` (BENCHMARKS.md).
         public var metaGradientBlockElements = 1 << 18 {
             didSet { precondition(metaGradientBlockElements >= 1, "metaGradientBlockElements must be ≥ 1") }
         }

@@ -108,10 +108,8 @@ public struct NoisyLabelsApplication: WinnowApplication {
 
         /// Every numeric key has a range (docs/RECIPES.md); the model must also fit in memory.
         public func validate() throws {
-            try SettingRange.check(training.epochs, in: 1...100_000, "training.epochs")
-            try SettingRange.check(training.batchSize, in: 1...1_000_000, "training.batch_size")
-            try SettingRange.check(training.learningRate, in: 1e-12...10, "training.learning_rate")
-            try SettingRange.check(training.weightDecay, in: 0...10, "training.weight_decay")
+            try SettingRange.checkTraining(epochs: training.epochs, batchSize: training.batchSize,
+                                           learningRate: training.learningRate, weightDecay: training.weightDecay)
             try meta.settings.validate()
             try SettingRange.check(model.buckets, in: 1...(1 << 26), "model.buckets")
             try SettingRange.check(model.ngrams, in: 1...8, "model.ngrams")

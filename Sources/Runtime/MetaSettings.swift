@@ -81,6 +81,15 @@ public struct MetaSettings: Codable, Sendable, Equatable {
 /// Range checks for recipe settings: a value outside its range (or NaN) is an `InvalidSetting` naming the key
 /// and the range.
 public enum SettingRange {
+    /// The ranges of the base training keys every application has: `training.epochs` 1…100,000,
+    /// `training.batch_size` 1…10⁶, `training.learning_rate` 1e-12…10, `training.weight_decay` 0…10.
+    public static func checkTraining(epochs: Int, batchSize: Int, learningRate: Float, weightDecay: Float) throws {
+        try check(epochs, in: 1...100_000, "training.epochs")
+        try check(batchSize, in: 1...1_000_000, "training.batch_size")
+        try check(learningRate, in: 1e-12...10, "training.learning_rate")
+        try check(weightDecay, in: 0...10, "training.weight_decay")
+    }
+
     public static func check(_ value: Int, in range: ClosedRange<Int>, _ key: String) throws {
         guard range.contains(value) else {
             throw InvalidSetting(key, "must be in \(range.lowerBound)…\(range.upperBound), got \(value)")

@@ -33,16 +33,11 @@ struct BenchDDPCommand: ParsableCommand {
     @OptionGroup(title: "Meta learning") var meta: MetaOptions
     @Flag(help: "Reduce embedding tables by the rows a batch touches, after backward, instead of whole in the buckets.") var sparseEmbeddings = false
     @Flag(help: "Small correctness run: 1 rank vs --ranks ranks must agree; exits non-zero otherwise.") var check = false
-    @Flag(help: "Run one configuration (the first of --methods and --unrolls) in this process (under mpirun: as one rank) and print JSON.")
-    var single = false
-    @Option(help: ArgumentHelp("With --single: the whole configuration as JSON (how the parent starts its children).",
-                               visibility: .hidden))
-    var config: String?
+    @OptionGroup var singleRun: SingleRunOptions
 
     func validate() throws {
         _ = try parseMethods(methods)
         _ = try parsePositiveIntegers(unrolls, option: "--unrolls")
-        if config != nil, !single { throw ValidationError("--config goes with --single") }
         guard (1...1_024).contains(ranks) else { throw ValidationError("--ranks must be in 1…1024, got \(ranks)") }
         guard (1...1_000_000).contains(batchSize) else { throw ValidationError("--batch-size must be in 1…1000000, got \(batchSize)") }
         guard bucketMb.isFinite, bucketMb > 0, bucketMb <= 4_096 else { throw ValidationError("--bucket-mb must be in (0, 4096]") }
@@ -76,9 +71,10 @@ struct BenchDDPCommand: ParsableCommand {
     }
 
     func run() throws {
-        if single {
-            let c = try config.map { try decodeChildConfiguration($0, as: DataParallelBenchmark.Configuration.self) }
-                ?? configuration(try parseMethods(methods)[0], unroll: parsePositiveIntegers(unrolls, option: "--unrolls")[0])
+        if singleRun.single {
+            let c = try singleRun.configuration(DataParallelBenchmark.Configuration.self) {
+                configuration(try parseMethods(methods)[0], unroll: try parsePositiveIntegers(unrolls, option: "--unrolls")[0])
+            }
             if check { try CollectiveSelfTest.run(World.communicator) }
             let result = try DataParallelBenchmark.run(c, communicator: World.communicator)
             if World.communicator.isRoot { print(try encodeJSON(result)) }

@@ -27,12 +27,8 @@ struct BenchMetaCommand: ParsableCommand {
     @Flag(help: "Only the quality runs (skip the speed grid).") var skipSpeed = false
     @Option(help: "Write the quality run's data, initial parameters and first --quality-steps batches to this folder as raw float32 files (for scripts/analysis/first_order_reweighting.py --from-dump), then stop.")
     var dumpProblem: String?
-    @Flag(help: "Run one configuration in this process (the first of --methods, --unrolls and --models) and print it as JSON.")
-    var single = false
+    @OptionGroup var singleRun: SingleRunOptions
     @Flag(help: "With --single: also measure test accuracy and weights.") var quality = false
-    @Option(help: ArgumentHelp("With --single: the whole configuration as JSON (how the parent starts its children).",
-                               visibility: .hidden))
-    var config: String?
 
     func validate() throws {
         _ = try parseMethods(methods)
@@ -41,22 +37,22 @@ struct BenchMetaCommand: ParsableCommand {
         guard (10...10_000_000).contains(steps) else { throw ValidationError("--steps must be in 10…10000000, got \(steps)") }
         guard (0...10_000_000).contains(qualitySteps) else { throw ValidationError("--quality-steps must be in 0…10000000") }
         _ = try parsePositiveIntegers(String(qualityUnroll), option: "--quality-unroll")
-        if config != nil, !single { throw ValidationError("--config goes with --single") }
         if let blockElements, blockElements < 1 { throw ValidationError("--block-elements must be at least 1, got \(blockElements)") }
         for model in models.split(separator: ";") where Self.widths(String(model)).isEmpty {
             throw ValidationError("--models: '\(model)' must be positive hidden widths separated by ',' (models separated by ';')")
         }
         if dumpProblem != nil {
-            guard !single else { throw ValidationError("--dump-problem writes files and stops: it does not combine with --single") }
+            guard !singleRun.single else { throw ValidationError("--dump-problem writes files and stops: it does not combine with --single") }
             guard qualitySteps >= 1 else { throw ValidationError("--dump-problem writes the first --quality-steps batches: give at least 1") }
         }
     }
 
     func run() throws {
-        if single {
-            let c = try config.map { try decodeChildConfiguration($0, as: MetaBenchmark.Configuration.self) }
-                ?? configuration(try parseMethods(methods)[0], unroll: parsePositiveIntegers(unrolls, option: "--unrolls")[0],
-                                 model: models.split(separator: ";").first.map(String.init) ?? "512,512", steps: steps, quality: quality)
+        if singleRun.single {
+            let c = try singleRun.configuration(MetaBenchmark.Configuration.self) {
+                configuration(try parseMethods(methods)[0], unroll: try parsePositiveIntegers(unrolls, option: "--unrolls")[0],
+                              model: models.split(separator: ";").first.map(String.init) ?? "512,512", steps: steps, quality: quality)
+            }
             print(try encodeJSON(try MetaBenchmark.run(c)))
             return
         }

@@ -10,7 +10,7 @@ final class ExportCleanup: @unchecked Sendable {
     private let outputs: [String]
     private let lock = NSLock()
     private var created: [String] = []
-    private var sources: [DispatchSourceSignal] = []
+    private let handlers = SignalHandlers()
 
     init(outputs: [String]) {
         self.outputs = outputs
@@ -18,21 +18,12 @@ final class ExportCleanup: @unchecked Sendable {
 
     /// Installs the signal handlers.
     func arm() {
-        lock.lock()
-        defer { lock.unlock() }
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { [self] in
-                lock.lock()
-                removeTemporaries()
-                for path in created { unlink(path) }
-                printError("error: interrupted by \(signalNumber == SIGINT ? "SIGINT" : "SIGTERM"); the export wrote nothing")
-                fflush(nil)
-                _exit(128 + signalNumber)
-            }
-            source.resume()
-            sources.append(source)
+        handlers.arm { [self] signalNumber in
+            lock.lock()
+            removeTemporaries()
+            for path in created { unlink(path) }
+            printError("error: interrupted by \(signalNumber == SIGINT ? "SIGINT" : "SIGTERM"); the export wrote nothing")
+            SignalHandlers.exit(after: signalNumber)
         }
     }
 
@@ -56,12 +47,5 @@ final class ExportCleanup: @unchecked Sendable {
     }
 
     /// Restores the default signal handling (the export is complete or has failed and cleaned up).
-    func disarm() {
-        lock.lock()
-        defer { lock.unlock() }
-        for source in sources { source.cancel() }
-        sources.removeAll()
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
-    }
+    func disarm() { handlers.disarm() }
 }

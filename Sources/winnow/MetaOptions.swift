@@ -70,11 +70,26 @@ func parsePositiveIntegers(_ text: String, option: String) throws -> [Int] {
     return values
 }
 
-/// Decodes a benchmark child's `--config` JSON.
-func decodeChildConfiguration<C: Decodable>(_ json: String, as type: C.Type) throws -> C {
-    do {
-        return try JSONDecoder().decode(C.self, from: Data(json.utf8))
-    } catch {
-        throw ValidationError("--config: not a valid benchmark configuration (\(error))")
+/// `--single` (one configuration in this process, printed as JSON) and the hidden `--config` a parent
+/// passes its children: the whole configuration as one JSON argument.
+struct SingleRunOptions: ParsableArguments {
+    @Flag(help: "Run one configuration (the first of each list option) in this process and print it as JSON.")
+    var single = false
+    @Option(help: ArgumentHelp("With --single: the whole configuration as JSON (how the parent starts its children).",
+                               visibility: .hidden))
+    var config: String?
+
+    func validate() throws {
+        if config != nil, !single { throw ValidationError("--config goes with --single") }
+    }
+
+    /// The configuration `--config` gives, else `fromOptions()`.
+    func configuration<C: Decodable>(_ type: C.Type, fromOptions: () throws -> C) throws -> C {
+        guard let config else { return try fromOptions() }
+        do {
+            return try JSONDecoder().decode(C.self, from: Data(config.utf8))
+        } catch {
+            throw ValidationError("--config: not a valid benchmark configuration (\(error))")
+        }
     }
 }
