@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Set-up, then the whole test suite in release mode (numeric tests are too slow in debug).
+# Set-up, then the whole test suite in release mode (numeric tests are too slow in debug): every Swift test,
+# the MPI checks with the binary that build made, and the style check.
+# WINNOW_TESTS=fast skips the suites tagged slow (see docs/ARCHITECTURE.md, "Tests").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
-swift build -c release --product winnow
-bash scripts/test-mpi.sh .build/release/winnow
 swift test -c release
+bash scripts/test-mpi.sh .build/release/winnow
+bash scripts/check-style.sh

@@ -9,6 +9,16 @@ public protocol ResumableProgram: BilevelProgram {
     func dataState() throws -> Data
     /// Restores a position written by `dataState()`.
     func restoreDataState(_ data: Data) throws
+    /// Tensors beyond θ, λ and the optimizers that a resumed run needs (BatchNorm running statistics, a model
+    /// average), by key; none by default.
+    func stateTensors() -> [String: Tensor]
+    /// Restores what `stateTensors()` wrote (the checkpoint's `program.*` tensors).
+    func restoreStateTensors(_ tensors: [String: Tensor]) throws
+}
+
+extension ResumableProgram {
+    public func stateTensors() -> [String: Tensor] { [:] }
+    public func restoreStateTensors(_ tensors: [String: Tensor]) throws {}
 }
 
 /// Errors restoring a program checkpoint; each names the file.
@@ -41,6 +51,7 @@ extension Engine where Program: ResumableProgram {
         for (key, t) in program.base.optimizer.stateDictionary() { tensors["base_optimizer." + key] = t }
         for (key, t) in program.meta.optimizer.stateDictionary() { tensors["meta_optimizer." + key] = t }
         for (i, t) in (accumulatedGradients ?? []).enumerated() { tensors["accumulated.\(i)"] = t.detached() }
+        for (key, t) in program.stateTensors() { tensors["program." + key] = t.detached() }
         let metadata: [String: String] = [
             "format": Self.formatVersion,
             "base_step": String(baseStep), "meta_step": String(metaStep),
@@ -99,6 +110,7 @@ extension Engine where Program: ResumableProgram {
         let accumulated = section("accumulated.")
         accumulatedGradients = accumulated.isEmpty ? nil : (0..<accumulated.count).map { accumulated["\($0)"]! }
         try program.restoreDataState(Data(data.utf8))
+        try program.restoreStateTensors(section("program."))
         restoreCounters(baseStep: base, metaStep: metaSteps, rng: rngWords)
     }
 }
