@@ -39,6 +39,9 @@ let package = Package(
         .target(name: "DataIO", dependencies: ["CArchive"]),
         .target(name: "ResultStore", dependencies: ["CSQLite"]),
 
+        // Self-contained SVG charts (lines with error bars, histograms, scatter with a Pareto front).
+        .target(name: "Plots"),
+
         // Recipes, the runtime every application shares, the applications, and the benchmarks.
         .target(name: "Recipes", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Runtime", dependencies: [
@@ -76,6 +79,7 @@ let package = Package(
             "NeuralNetworks", "ResultStore", "Tensors", "WinnowTestSupport",
         ]),
         .testTarget(name: "ResultStoreTests", dependencies: ["ResultStore"]),
+        .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
         .testTarget(name: "WinnowCLITests", dependencies: [
             "Runtime", "Recipes", "DataIO", "ResultStore", "WinnowTestSupport",
         ]),
