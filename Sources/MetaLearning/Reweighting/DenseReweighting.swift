@@ -6,12 +6,13 @@ import Tensors
 
 /// Dense features with (possibly noisy) integer labels.
 public struct DenseClassificationData: Sendable {
-    public var features: Tensor  // [N, D]
+    /// `[N, D]` features, or `[N, C, H, W]` images.
+    public var features: Tensor
     public var labels: [Int]
     public var classCount: Int
 
     public init(features: Tensor, labels: [Int], classCount: Int) {
-        precondition(features.rank == 2 && features.shape[0] == labels.count, "features \(features.shape) vs \(labels.count) labels")
+        precondition(features.rank >= 2 && features.shape[0] == labels.count, "features \(features.shape) vs \(labels.count) labels")
         self.features = features; self.labels = labels; self.classCount = classCount
     }
 
