@@ -73,10 +73,18 @@ public enum ApplicationRunner {
         guard request.overrides.isEmpty else {
             throw RunNotResumable(runID: runID, reason: "a resumed run keeps its recorded recipe; drop the --set overrides")
         }
-        let (info, checkpoint) = try {
+        let (info, checkpoint, owner) = try {
             let reader = try ResultStore(path: request.databasePath, mode: .existing)
-            return (try reader.run(runID), try reader.latestCheckpoint(run: runID))
+            return (try reader.run(runID), try reader.latestCheckpoint(run: runID), RunOwnerLock.owner(store: reader, run: runID))
         }()
+        // A run still marked running whose process has ended (its lock is free: killed, machine rebooted) is
+        // resumed like a failed one; one whose process is alive, or unknown, needs --force.
+        var request = request
+        if info.status == .running, owner == .gone {
+            request.forceResume = true
+        } else if info.status == .running, owner == .alive, !request.forceResume {
+            throw RunNotResumable(runID: runID, reason: "its process is still running (it holds the run's lock)")
+        }
         try info.checkResumable(force: request.forceResume)
         if let path = checkpoint?.path, !FileManager.default.fileExists(atPath: path) {
             throw RunNotResumable(runID: runID, reason: "its checkpoint \(path) is missing")
@@ -105,6 +113,17 @@ public enum ApplicationRunner {
         } else {
             try store.beginRun(descriptor)
         }
+        // Rank 0 holds the run's lock while it records, so a resume can tell whether this process is gone.
+        var ownerLock: RunOwnerLock?
+        if communicator.isRoot, request.databasePath != ":memory:" {
+            do {
+                ownerLock = try RunOwnerLock.acquire(store: store, run: recorder.runID)
+            } catch {
+                try? recorder.fail(error.localizedDescription)
+                throw error
+            }
+        }
+        defer { withExtendedLifetime(ownerLock) {} }
         let runID = Int64(bitPattern: try communicator.broadcast(UInt64(bitPattern: recorder.runID), root: 0))
         if communicator.isRoot { request.onRunStarted?(runID) }
         let progress = ProgressReporter(style: communicator.isRoot ? request.progress : .silent)

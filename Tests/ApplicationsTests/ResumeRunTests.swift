@@ -1,6 +1,6 @@
 import Foundation
-import ResultStore
 import Testing
+@testable import ResultStore
 @testable import Benchmarks
 @testable import Classification
 @testable import NoisyLabels
@@ -105,5 +105,27 @@ import Testing
         let store = try ResultStore(path: truncated.db, mode: .existing)
         #expect(try store.run(1).status == .failed)
         #expect(try store.weightSteps(run: 1) == [1], "nothing after the checkpoint's epoch is left behind")
+    }
+
+    /// A run left marked running (its process was killed) resumes without --force once its lock is free, and is
+    /// refused while a live process holds the lock.
+    @Test func aKilledRunResumesWithoutForce() throws {
+        let directory = try NoisyLabelApplicationTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try failedRun(directory, name: "killed")
+        let store = try ResultStore(path: run.db, mode: .existing)
+        try store.connection.execute("UPDATE runs SET status = 'running' WHERE id = 1")   // as kill -9 leaves it
+        #expect(RunOwnerLock.owner(store: store, run: 1) == .gone, "the failed process released its lock")
+        var held: RunOwnerLock? = try RunOwnerLock.acquire(store: store, run: 1)
+        #expect(RunOwnerLock.owner(store: store, run: 1) == .alive)
+        #expect { try resume(run.db) } throws: { error in
+            (error as? RunNotResumable)?.reason == "its process is still running (it holds the run's lock)"
+        }
+        #expect(try store.run(1).status == .running, "a refused resume changes nothing")
+        withExtendedLifetime(held) {}
+        held = nil
+        let resumed = try resume(run.db)
+        #expect(resumed.runID == 1)
+        #expect(try store.run(1).status == .completed)
     }
 }
