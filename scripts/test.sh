@@ -8,4 +8,5 @@ bash scripts/setup.sh
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 swift test -c release
 bash scripts/test-mpi.sh .build/release/winnow
+OPENBLAS_NUM_THREADS=1 python3 scripts/soak_kill.py --winnow .build/release/winnow --trials 3
 bash scripts/check-style.sh
