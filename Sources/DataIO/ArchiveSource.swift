@@ -69,7 +69,8 @@ public struct ArchiveSource: Sendable {
         switch kind {
         case .directory:
             guard !wanted.split(separator: "/").contains(".."),
-                  let data = FileManager.default.contents(atPath: path + "/" + wanted) else {
+                let data = FileManager.default.contents(atPath: path + "/" + wanted)
+            else {
                 throw DataIOError.memberNotFound(archive: path, member: wanted)
             }
             return [UInt8](data)
@@ -85,8 +86,10 @@ public struct ArchiveSource: Sendable {
     }
 
     /// Streams every member whose path matches `glob` (see ``Glob``) to `body`, in archive order.
-    public func forEachMember(matching glob: String = "**",
-                              _ body: (_ path: String, _ bytes: [UInt8]) throws -> Void) throws {
+    public func forEachMember(
+        matching glob: String = "**",
+        _ body: (_ path: String, _ bytes: [UInt8]) throws -> Void
+    ) throws {
         let g = Glob(glob)
         switch kind {
         case .directory:
@@ -158,8 +161,10 @@ public struct ArchiveSource: Sendable {
 
     /// Walks the archive once; `wantData(path)` says whether to read a member's bytes
     /// (`visit` gets nil bytes for members not wanted and returns false to stop early).
-    private func scan(wantData: (String) -> Bool,
-                      _ visit: (ArchiveMember, [UInt8]?) throws -> Bool) throws {
+    private func scan(
+        wantData: (String) -> Bool,
+        _ visit: (ArchiveMember, [UInt8]?) throws -> Bool
+    ) throws {
         let reader = try LibArchiveReader(file: path)
         while let header = try reader.nextHeader() {
             let name = header.isRaw ? ArchiveSource.rawMemberName(for: path) : header.path
@@ -251,8 +256,9 @@ final class LibArchiveReader {
         let size = archive_entry_size_is_set(entry) != 0 ? Int(archive_entry_size(entry)) : nil
         let type = UInt32(archive_entry_filetype(entry))
         current = isRaw ? ArchiveSource.rawMemberName(for: name) : ArchiveSource.normalise(p)
-        return Header(path: ArchiveSource.normalise(p), size: size,
-                      isRegularFile: isRaw || type == winnow_ae_ifreg(), isRaw: isRaw)
+        return Header(
+            path: ArchiveSource.normalise(p), size: size,
+            isRegularFile: isRaw || type == winnow_ae_ifreg(), isRaw: isRaw)
     }
 
     /// Reads the current entry's data completely.
@@ -270,8 +276,9 @@ final class LibArchiveReader {
             out.append(contentsOf: buffer[0..<n])
         }
         if let sizeHint, out.count != sizeHint {
-            throw DataIOError.archiveRead(path: name, member: member,
-                                          reason: "expected \(sizeHint) bytes, read \(out.count) (truncated)")
+            throw DataIOError.archiveRead(
+                path: name, member: member,
+                reason: "expected \(sizeHint) bytes, read \(out.count) (truncated)")
         }
         return out
     }

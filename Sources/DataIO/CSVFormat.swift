@@ -12,8 +12,10 @@ public struct CSVOptions: Sendable, Equatable {
     public var featureColumns: [String]?
 
     /// Memberwise initialiser; see the properties for meanings and defaults.
-    public init(delimiter: UInt8 = UInt8(ascii: ","), idColumn: String? = "id", textColumn: String? = "text",
-                labelColumn: String? = "label", featureColumns: [String]? = nil) {
+    public init(
+        delimiter: UInt8 = UInt8(ascii: ","), idColumn: String? = "id", textColumn: String? = "text",
+        labelColumn: String? = "label", featureColumns: [String]? = nil
+    ) {
         self.delimiter = delimiter
         self.idColumn = idColumn
         self.textColumn = textColumn
@@ -47,7 +49,9 @@ public enum CSVFormat {
                     let quoteLine = line
                     i += 1
                     while true {
-                        guard i < n else { throw DataIOError.malformedCSV(file: file, line: quoteLine, reason: "unterminated quoted field") }
+                        guard i < n else {
+                            throw DataIOError.malformedCSV(file: file, line: quoteLine, reason: "unterminated quoted field")
+                        }
                         let c = bytes[i]
                         if c == quote {
                             if i + 1 < n && bytes[i + 1] == quote { field.append(quote); i += 2; continue }
@@ -88,8 +92,10 @@ public enum CSVFormat {
     }
 
     /// Reads one CSV member into a split; string labels become indices into sorted class names.
-    public static func read(_ bytes: [UInt8], member: String, file: String,
-                            options: CSVOptions = .init()) throws -> (split: LabeledSplit, classNames: [String]) {
+    public static func read(
+        _ bytes: [UInt8], member: String, file: String,
+        options: CSVOptions = .init()
+    ) throws -> (split: LabeledSplit, classNames: [String]) {
         let raw = try readRaw(bytes, member: member, file: file, options: options)
         let resolver = try LabelResolver(splits: [raw], fixedNames: nil)
         return (try resolver.resolve(raw, file: file), resolver.classNames)
@@ -112,13 +118,15 @@ public enum CSVFormat {
         } else if textCol == nil {
             featureCols = (0..<header.fields.count).filter { $0 != idCol && $0 != labelCol }
         }
-        var split = RawSplit(name: baseName(member), member: member, records: [], labels: [], ranges: [],
-                             hasIntrinsicIDs: idCol != nil)
+        var split = RawSplit(
+            name: baseName(member), member: member, records: [], labels: [], ranges: [],
+            hasIntrinsicIDs: idCol != nil)
         var seen = Set<String>()
         for row in all.dropFirst() {
             guard row.fields.count == header.fields.count else {
-                throw DataIOError.malformedCSV(file: file, line: row.line,
-                                               reason: "expected \(header.fields.count) fields, found \(row.fields.count)")
+                throw DataIOError.malformedCSV(
+                    file: file, line: row.line,
+                    reason: "expected \(header.fields.count) fields, found \(row.fields.count)")
             }
             let index = split.records.count
             var record = DataRecord(id: idCol.map { row.fields[$0] } ?? positionalID(member: member, index: index))
@@ -132,8 +140,9 @@ public enum CSVFormat {
             if !featureCols.isEmpty {
                 record.features = try featureCols.map { k in
                     guard let x = Float(row.fields[k].trimmingSpaces) else {
-                        throw DataIOError.malformedCSV(file: file, line: row.line,
-                                                       reason: "column '\(header.fields[k])': '\(row.fields[k])' is not a number")
+                        throw DataIOError.malformedCSV(
+                            file: file, line: row.line,
+                            reason: "column '\(header.fields[k])': '\(row.fields[k])' is not a number")
                     }
                     return x
                 }

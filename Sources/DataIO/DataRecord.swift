@@ -14,8 +14,10 @@ public struct DataRecord: Sendable, Equatable {
     public var extra: [String: JSONValue]
 
     /// Memberwise initialiser; see the properties for meanings and defaults.
-    public init(id: String, text: String? = nil, features: [Float]? = nil, label: Int? = nil,
-                weakLabels: [Int]? = nil, extra: [String: JSONValue] = [:]) {
+    public init(
+        id: String, text: String? = nil, features: [Float]? = nil, label: Int? = nil,
+        weakLabels: [Int]? = nil, extra: [String: JSONValue] = [:]
+    ) {
         self.id = id
         self.text = text
         self.features = features
@@ -53,8 +55,10 @@ public struct LabeledSplit: Sendable {
     public var hasIntrinsicIDs: Bool
 
     /// Memberwise initialiser; see the properties for meanings and defaults.
-    public init(name: String, member: String, labelsMember: String? = nil, records: [DataRecord],
-                hasIntrinsicIDs: Bool) {
+    public init(
+        name: String, member: String, labelsMember: String? = nil, records: [DataRecord],
+        hasIntrinsicIDs: Bool
+    ) {
         self.name = name
         self.member = member
         self.labelsMember = labelsMember
@@ -93,8 +97,10 @@ public struct Dataset: Sendable {
     public var options: DatasetOptions
 
     /// Memberwise initialiser; see the properties for meanings and defaults.
-    public init(name: String, sourcePath: String, format: DatasetFormat, classNames: [String],
-                splits: [LabeledSplit], options: DatasetOptions) {
+    public init(
+        name: String, sourcePath: String, format: DatasetFormat, classNames: [String],
+        splits: [LabeledSplit], options: DatasetOptions
+    ) {
         self.name = name
         self.sourcePath = sourcePath
         self.format = format
@@ -140,8 +146,10 @@ public struct DatasetOptions: Sendable, Equatable {
     public var tiePolicy: TiePolicy
 
     /// Memberwise initialiser; see the properties for meanings and defaults.
-    public init(format: DatasetFormat? = nil, jsonl: JSONLOptions = .init(), csv: CSVOptions = .init(),
-                tiePolicy: TiePolicy = .uniformSoft) {
+    public init(
+        format: DatasetFormat? = nil, jsonl: JSONLOptions = .init(), csv: CSVOptions = .init(),
+        tiePolicy: TiePolicy = .uniformSoft
+    ) {
         self.format = format
         self.jsonl = jsonl
         self.csv = csv

@@ -28,8 +28,10 @@ public enum DatasetExporter {
     /// `prunedSplits` defaults to `["train"]` if the dataset has a train split (valid/test stay whole),
     /// else every split. The output is written to a temporary file and renamed on success.
     @discardableResult
-    public static func export(_ dataset: Dataset, keeping kept: Set<String>, to output: String,
-                              prunedSplits: Set<String>? = nil) throws -> ExportSummary {
+    public static func export(
+        _ dataset: Dataset, keeping kept: Set<String>, to output: String,
+        prunedSplits: Set<String>? = nil
+    ) throws -> ExportSummary {
         let kind = try ArchiveWriter.Kind.required(path: output)
         let pruned = prunedSplits ?? (dataset[split: "train"] != nil ? ["train"] : Set(dataset.splitNames))
         var byMember: [String: LabeledSplit] = [:]
@@ -82,7 +84,8 @@ public enum DatasetExporter {
                 default: ranges = TextCorpusFormat.raw(bytes, member: member).ranges
                 }
                 guard ranges.count == split.count else {
-                    throw DataIOError.writeFailed(path: output, reason: "\(file) changed since it was loaded (\(ranges.count) records, expected \(split.count))")
+                    throw DataIOError.writeFailed(
+                        path: output, reason: "\(file) changed since it was loaded (\(ranges.count) records, expected \(split.count))")
                 }
                 if let header { out += bytes[header]; out.append(0x0a) }
                 for i in keep { out += bytes[ranges[i]]; out.append(0x0a) }

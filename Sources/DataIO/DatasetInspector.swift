@@ -45,7 +45,8 @@ public struct DatasetReport: Sendable, Codable, Equatable, CustomStringConvertib
         lines.append("members (\(members.count)):")
         for m in members { lines.append("  \(m.path)\(m.size.map { "  \($0) bytes" } ?? "")") }
         if !classNames.isEmpty {
-            lines.append("classes (\(classNames.count)): " + classNames.enumerated().map { "\($0.offset)=\($0.element)" }.joined(separator: ", "))
+            lines.append(
+                "classes (\(classNames.count)): " + classNames.enumerated().map { "\($0.offset)=\($0.element)" }.joined(separator: ", "))
         }
         lines.append("splits:")
         for s in splits {
@@ -61,7 +62,10 @@ public struct DatasetReport: Sendable, Codable, Equatable, CustomStringConvertib
         }
         for w in weakLabels {
             lines.append("weak labels (\(w.split)): \(w.labelingFunctionCount) labeling functions, majority vote:")
-            lines.append("  coverage \(pct(w.coverage)) (≥1 vote), unique majority \(pct(w.decisiveCoverage)), ties \(w.tieCount), all-abstain \(w.allAbstainCount)")
+            lines.append(
+                "  coverage \(pct(w.coverage)) (≥1 vote), unique majority \(pct(w.decisiveCoverage)), ties \(w.tieCount), all-abstain "
+                    + "\(w.allAbstainCount)"
+            )
             if let a = w.accuracy { lines.append("  accuracy \(pct(a)) on unique-majority samples") }
             if let a = w.expectedAccuracyOnCovered { lines.append("  expected accuracy \(pct(a)) on covered samples (ties count 1/k)") }
             for lf in w.labelingFunctions {
@@ -94,20 +98,22 @@ public enum DatasetInspector {
                 featureLength = f.count
                 for x in f { lo = min(lo, x); hi = max(hi, x) }
             }
-            return SplitReport(name: s.name, member: s.member, count: s.count,
-                               labeledCount: s.records.reduce(0) { $0 + ($1.label != nil ? 1 : 0) },
-                               classCounts: s.classCounts(classCount: dataset.classCount),
-                               textCount: s.records.reduce(0) { $0 + ($1.text != nil ? 1 : 0) },
-                               featureLength: featureLength, featureRange: featureLength != nil ? [lo, hi] : nil,
-                               hasIntrinsicIDs: s.hasIntrinsicIDs)
+            return SplitReport(
+                name: s.name, member: s.member, count: s.count,
+                labeledCount: s.records.reduce(0) { $0 + ($1.label != nil ? 1 : 0) },
+                classCounts: s.classCounts(classCount: dataset.classCount),
+                textCount: s.records.reduce(0) { $0 + ($1.text != nil ? 1 : 0) },
+                featureLength: featureLength, featureRange: featureLength != nil ? [lo, hi] : nil,
+                hasIntrinsicIDs: s.hasIntrinsicIDs)
         }
         var weak: [WeakLabelReport] = []
         if dataset.classCount > 0 {
             let mv = MajorityVote(classCount: dataset.classCount, policy: dataset.options.tiePolicy)
             for s in dataset.splits where s.hasWeakLabels { weak.append(mv.apply(to: s).report) }
         }
-        return DatasetReport(path: dataset.sourcePath, members: members, format: dataset.format,
-                             classNames: dataset.classNames, splits: splits, weakLabels: weak,
-                             tiePolicy: dataset.options.tiePolicy)
+        return DatasetReport(
+            path: dataset.sourcePath, members: members, format: dataset.format,
+            classNames: dataset.classNames, splits: splits, weakLabels: weak,
+            tiePolicy: dataset.options.tiePolicy)
     }
 }

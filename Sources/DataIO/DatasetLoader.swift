@@ -13,7 +13,8 @@ extension Dataset {
         let source = try ArchiveSource(path: path)
         let members = try source.members().map(\.path)
         guard let format = options.format ?? detectFormat(memberPaths: members) else {
-            throw DataIOError.unknownFormat(path: path, reason: "no label.json/train.json, IDX, .jsonl, .csv or .txt member among \(members.count) members")
+            throw DataIOError.unknownFormat(
+                path: path, reason: "no label.json/train.json, IDX, .jsonl, .csv or .txt member among \(members.count) members")
         }
         if format == .wrench { return try WRENCHFormat.load(source: source, options: options) }
 
@@ -34,7 +35,8 @@ extension Dataset {
         if format == .idx {
             for m in wanted {
                 guard let l = IDXFormat.labelsName(forImages: m),
-                      let found = [l, l + ".gz", l.hasSuffix(".gz") ? String(l.dropLast(3)) : l].first(where: members.contains) else {
+                    let found = [l, l + ".gz", l.hasSuffix(".gz") ? String(l.dropLast(3)) : l].first(where: members.contains)
+                else {
                     throw DataIOError.memberNotFound(archive: path, member: IDXFormat.labelsName(forImages: m) ?? m)
                 }
                 labelsFor[m] = found
@@ -59,17 +61,19 @@ extension Dataset {
             var maxLabel = -1
             for m in wanted {
                 guard let lm = labelsFor[m] else { continue }
-                let split = try IDXFormat.split(name: IDXFormat.splitName(forImages: m),
-                                                images: try IDXFormat.parse(bytes[m] ?? [], file: file(m)), imagesMember: m,
-                                                labels: try IDXFormat.parse(bytes[lm] ?? [], file: file(lm)), labelsMember: lm,
-                                                ids: sidecar(m))
+                let split = try IDXFormat.split(
+                    name: IDXFormat.splitName(forImages: m),
+                    images: try IDXFormat.parse(bytes[m] ?? [], file: file(m)), imagesMember: m,
+                    labels: try IDXFormat.parse(bytes[lm] ?? [], file: file(lm)), labelsMember: lm,
+                    ids: sidecar(m))
                 for r in split.records { maxLabel = max(maxLabel, r.label ?? -1) }
                 splits.append(split)
             }
             let names = fixedNames ?? (0...max(maxLabel, 0)).map(String.init)
             for s in splits {
                 for r in s.records where (r.label ?? 0) >= names.count {
-                    throw DataIOError.unknownLabel(file: file(s.labelsMember ?? s.member), id: r.id, label: r.label ?? -1, classCount: names.count)
+                    throw DataIOError.unknownLabel(
+                        file: file(s.labelsMember ?? s.member), id: r.id, label: r.label ?? -1, classCount: names.count)
                 }
             }
             return Dataset(name: baseName(path), sourcePath: path, format: .idx, classNames: names, splits: splits, options: options)
@@ -87,8 +91,9 @@ extension Dataset {
             guard !raw.records.isEmpty else { throw DataIOError.emptySplit(file: file(m), split: raw.name) }
             if let ids = sidecar(m) {
                 guard ids.count == raw.records.count else {
-                    throw DataIOError.badField(file: file(m + ".ids"), line: nil, id: nil, key: "ids",
-                                               reason: "\(ids.count) ids for \(raw.records.count) records")
+                    throw DataIOError.badField(
+                        file: file(m + ".ids"), line: nil, id: nil, key: "ids",
+                        reason: "\(ids.count) ids for \(raw.records.count) records")
                 }
                 for k in ids.indices { raw.records[k].id = ids[k] }
             }
@@ -97,8 +102,9 @@ extension Dataset {
         let resolver = try LabelResolver(splits: raws, fixedNames: fixedNames)
         let splits = try raws.map { try resolver.resolve($0, file: file($0.member)) }
         let labeled = splits.contains { s in s.records.contains { $0.label != nil } }
-        return Dataset(name: baseName(path), sourcePath: path, format: format,
-                       classNames: labeled ? resolver.classNames : (fixedNames ?? []), splits: splits, options: options)
+        return Dataset(
+            name: baseName(path), sourcePath: path, format: format,
+            classNames: labeled ? resolver.classNames : (fixedNames ?? []), splits: splits, options: options)
     }
 
     /// Guesses the format from member paths: WRENCH (`label.json` or `train/valid/test.json`), IDX

@@ -31,13 +31,15 @@ public enum IDXFormat {
             throw DataIOError.malformedIDX(file: file, byteOffset: 0, reason: "bad magic (first two bytes must be zero)")
         }
         guard b[2] == 0x08 else {
-            throw DataIOError.malformedIDX(file: file, byteOffset: 2, reason: "unsupported element type 0x\(String(b[2], radix: 16)) (only unsigned byte 0x08)")
+            throw DataIOError.malformedIDX(
+                file: file, byteOffset: 2, reason: "unsupported element type 0x\(String(b[2], radix: 16)) (only unsigned byte 0x08)")
         }
         let ndims = Int(b[3])
         guard ndims >= 1 else { throw DataIOError.malformedIDX(file: file, byteOffset: 3, reason: "zero dimensions") }
         let headerSize = 4 + 4 * ndims
         guard b.count >= headerSize else {
-            throw DataIOError.malformedIDX(file: file, byteOffset: b.count, reason: "truncated header (\(ndims) dimensions need \(headerSize) bytes)")
+            throw DataIOError.malformedIDX(
+                file: file, byteOffset: b.count, reason: "truncated header (\(ndims) dimensions need \(headerSize) bytes)")
         }
         var dims: [Int] = []
         var total = 1
@@ -49,8 +51,9 @@ public enum IDXFormat {
         }
         let available = b.count - headerSize
         guard available == total else {
-            throw DataIOError.malformedIDX(file: file, byteOffset: b.count,
-                                           reason: "dimensions \(dims) need \(total) data bytes, found \(available)\(available < total ? " (truncated)" : "")")
+            throw DataIOError.malformedIDX(
+                file: file, byteOffset: b.count,
+                reason: "dimensions \(dims) need \(total) data bytes, found \(available)\(available < total ? " (truncated)" : "")")
         }
         return IDXArray(dims: dims, data: Array(b[headerSize...]))
     }
@@ -59,8 +62,10 @@ public enum IDXFormat {
     public static func encode(_ array: IDXArray) -> [UInt8] {
         var out: [UInt8] = [0, 0, 0x08, UInt8(array.dims.count)]
         for d in array.dims {
-            out += [UInt8(truncatingIfNeeded: d >> 24), UInt8(truncatingIfNeeded: d >> 16),
-                    UInt8(truncatingIfNeeded: d >> 8), UInt8(truncatingIfNeeded: d)]
+            out += [
+                UInt8(truncatingIfNeeded: d >> 24), UInt8(truncatingIfNeeded: d >> 16),
+                UInt8(truncatingIfNeeded: d >> 8), UInt8(truncatingIfNeeded: d),
+            ]
         }
         out += array.data
         return out
@@ -68,19 +73,24 @@ public enum IDXFormat {
 
     /// Pairs an images array with a labels array into a split. Features are the raw pixel values
     /// 0–255 as `Float`; ids are `imagesMember#index` unless `ids` is given (from an `.ids` sidecar).
-    public static func split(name: String, images: IDXArray, imagesMember: String, labels: IDXArray,
-                             labelsMember: String, ids: [String]? = nil) throws -> LabeledSplit {
+    public static func split(
+        name: String, images: IDXArray, imagesMember: String, labels: IDXArray,
+        labelsMember: String, ids: [String]? = nil
+    ) throws -> LabeledSplit {
         guard labels.dims.count == 1 else {
-            throw DataIOError.malformedIDX(file: labelsMember, byteOffset: 3, reason: "a labels file must have 1 dimension, found \(labels.dims.count)")
+            throw DataIOError.malformedIDX(
+                file: labelsMember, byteOffset: 3, reason: "a labels file must have 1 dimension, found \(labels.dims.count)")
         }
         guard images.count == labels.count else {
-            throw DataIOError.idxCountMismatch(images: imagesMember, labels: labelsMember,
-                                               imageCount: images.count, labelCount: labels.count)
+            throw DataIOError.idxCountMismatch(
+                images: imagesMember, labels: labelsMember,
+                imageCount: images.count, labelCount: labels.count)
         }
         guard images.count > 0 else { throw DataIOError.emptySplit(file: imagesMember, split: name) }
         if let ids, ids.count != images.count {
-            throw DataIOError.badField(file: imagesMember + ".ids", line: nil, id: nil, key: "ids",
-                                       reason: "\(ids.count) ids for \(images.count) images")
+            throw DataIOError.badField(
+                file: imagesMember + ".ids", line: nil, id: nil, key: "ids",
+                reason: "\(ids.count) ids for \(images.count) images")
         }
         let size = images.itemSize
         var records: [DataRecord] = []
@@ -91,20 +101,24 @@ public enum IDXFormat {
                     for k in 0..<size { buf[k] = Float(px[i * size + k]) }
                     n = size
                 }
-                records.append(DataRecord(id: ids?[i] ?? positionalID(member: imagesMember, index: i),
-                                          features: feats, label: Int(labels.data[i])))
+                records.append(
+                    DataRecord(
+                        id: ids?[i] ?? positionalID(member: imagesMember, index: i),
+                        features: feats, label: Int(labels.data[i])))
             }
         }
-        return LabeledSplit(name: name, member: imagesMember, labelsMember: labelsMember, records: records,
-                            hasIntrinsicIDs: false)
+        return LabeledSplit(
+            name: name, member: imagesMember, labelsMember: labelsMember, records: records,
+            hasIntrinsicIDs: false)
     }
 
     /// Reads an images file and a labels file (plain or `.gz`, or any ``ArchiveSource`` path holding one file).
     public static func load(images: String, labels: String, name: String = "train") throws -> LabeledSplit {
         let (im, imName) = try readSingle(images)
         let (lb, lbName) = try readSingle(labels)
-        return try split(name: name, images: try parse(im, file: images), imagesMember: imName,
-                         labels: try parse(lb, file: labels), labelsMember: lbName)
+        return try split(
+            name: name, images: try parse(im, file: images), imagesMember: imName,
+            labels: try parse(lb, file: labels), labelsMember: lbName)
     }
 
     private static func readSingle(_ path: String) throws -> ([UInt8], String) {

@@ -16,8 +16,9 @@ public enum JSONBenchmark {
         public let runs: Int
 
         public var description: String {
-            String(format: "%@: %d bytes, median %.2f ms over %d runs, %.0f MB/s",
-                   source, bytes, seconds * 1e3, runs, mbPerSecond)
+            String(
+                format: "%@: %d bytes, median %.2f ms over %d runs, %.0f MB/s",
+                source, bytes, seconds * 1e3, runs, mbPerSecond)
         }
     }
 
@@ -52,7 +53,8 @@ public enum JSONBenchmark {
         }
         times.sort()
         let median = times[times.count / 2]
-        return Result(source: source, bytes: bytes.count, seconds: median,
-                      mbPerSecond: Double(bytes.count) / median / 1e6, runs: times.count)
+        return Result(
+            source: source, bytes: bytes.count, seconds: median,
+            mbPerSecond: Double(bytes.count) / median / 1e6, runs: times.count)
     }
 }

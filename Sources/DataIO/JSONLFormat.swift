@@ -12,8 +12,10 @@ public struct JSONLOptions: Sendable, Equatable {
     public var weakLabelsField: String?
 
     /// Memberwise initialiser; see the properties for meanings and defaults.
-    public init(idField: String? = "id", textField: String? = "text", labelField: String? = "label",
-                featuresField: String? = nil, weakLabelsField: String? = "weak_labels") {
+    public init(
+        idField: String? = "id", textField: String? = "text", labelField: String? = "label",
+        featuresField: String? = nil, weakLabelsField: String? = "weak_labels"
+    ) {
         self.idField = idField
         self.textField = textField
         self.labelField = labelField
@@ -41,8 +43,10 @@ struct RawSplit {
 /// Reader for JSON Lines (one object per line; blank lines are skipped).
 public enum JSONLFormat {
     /// Reads one JSONL member into a split; string labels become indices into sorted class names.
-    public static func read(_ bytes: [UInt8], member: String, file: String,
-                            options: JSONLOptions = .init()) throws -> (split: LabeledSplit, classNames: [String]) {
+    public static func read(
+        _ bytes: [UInt8], member: String, file: String,
+        options: JSONLOptions = .init()
+    ) throws -> (split: LabeledSplit, classNames: [String]) {
         let raw = try readRaw(bytes, member: member, file: file, options: options)
         let resolver = try LabelResolver(splits: [raw], fixedNames: nil)
         return (try resolver.resolve(raw, file: file), resolver.classNames)
@@ -66,16 +70,18 @@ public enum JSONLFormat {
     }
 
     static func readRaw(_ bytes: [UInt8], member: String, file: String, options: JSONLOptions) throws -> RawSplit {
-        var split = RawSplit(name: baseName(member), member: member, records: [], labels: [], ranges: [],
-                             hasIntrinsicIDs: true)
+        var split = RawSplit(
+            name: baseName(member), member: member, records: [], labels: [], ranges: [],
+            hasIntrinsicIDs: true)
         var seen = Set<String>()
         var featureLength: Int?
         try bytes.withUnsafeBufferPointer { buf in
             try forEachLine(buf) { range, line in
                 let value = try JSONParser.parse(buf, range: range, source: file)
                 guard let obj = value.objectValue else {
-                    throw DataIOError.badField(file: file, line: line, id: nil, key: "(line)",
-                                               reason: "expected a JSON object, found \(value.typeName)")
+                    throw DataIOError.badField(
+                        file: file, line: line, id: nil, key: "(line)",
+                        reason: "expected a JSON object, found \(value.typeName)")
                 }
                 let index = split.records.count
                 var record = DataRecord(id: positionalID(member: member, index: index))
@@ -83,7 +89,11 @@ public enum JSONLFormat {
                 var usedKeys = Set<String>()
                 if let f = options.idField, let v = obj[f] {
                     usedKeys.insert(f)
-                    if let s = v.stringValue { record.id = s } else if let i = v.intValue { record.id = String(i) } else {
+                    if let s = v.stringValue {
+                        record.id = s
+                    } else if let i = v.intValue {
+                        record.id = String(i)
+                    } else {
                         throw DataIOError.badField(file: file, line: line, id: nil, key: f, reason: "id must be a string or integer")
                     }
                 } else {
@@ -93,28 +103,36 @@ public enum JSONLFormat {
                 if let f = options.textField, let v = obj[f] {
                     usedKeys.insert(f)
                     guard let s = v.stringValue else {
-                        throw DataIOError.badField(file: file, line: line, id: record.id, key: f, reason: "expected a string, found \(v.typeName)")
+                        throw DataIOError.badField(
+                            file: file, line: line, id: record.id, key: f, reason: "expected a string, found \(v.typeName)")
                     }
                     record.text = s
                 }
                 if let f = options.labelField, let v = obj[f] {
                     usedKeys.insert(f)
-                    if let i = v.intValue { label = .index(i) } else if let s = v.stringValue { label = .name(s) } else if v != .null {
-                        throw DataIOError.badField(file: file, line: line, id: record.id, key: f, reason: "expected an integer or string label")
+                    if let i = v.intValue {
+                        label = .index(i)
+                    } else if let s = v.stringValue {
+                        label = .name(s)
+                    } else if v != .null {
+                        throw DataIOError.badField(
+                            file: file, line: line, id: record.id, key: f, reason: "expected an integer or string label")
                     }
                 }
                 let featureKey = options.featuresField ?? (obj["pixels"] != nil ? "pixels" : "features")
                 if let v = obj[featureKey] {
                     usedKeys.insert(featureKey)
                     guard let arr = v.arrayValue else {
-                        throw DataIOError.badField(file: file, line: line, id: record.id, key: featureKey, reason: "expected an array of numbers")
+                        throw DataIOError.badField(
+                            file: file, line: line, id: record.id, key: featureKey, reason: "expected an array of numbers")
                     }
                     var feats = [Float]()
                     feats.reserveCapacity(arr.count)
                     for x in arr {
                         guard let d = x.doubleValue else {
-                            throw DataIOError.badField(file: file, line: line, id: record.id, key: featureKey,
-                                                       reason: "expected numbers, found \(x.typeName)")
+                            throw DataIOError.badField(
+                                file: file, line: line, id: record.id, key: featureKey,
+                                reason: "expected numbers, found \(x.typeName)")
                         }
                         feats.append(Float(d))
                     }
@@ -131,7 +149,8 @@ public enum JSONLFormat {
                     }
                     record.weakLabels = try arr.map { w in
                         guard let i = w.intValue else {
-                            throw DataIOError.badField(file: file, line: line, id: record.id, key: f, reason: "weak labels must be integers")
+                            throw DataIOError.badField(
+                                file: file, line: line, id: record.id, key: f, reason: "weak labels must be integers")
                         }
                         return i
                     }
@@ -154,8 +173,9 @@ public enum TextCorpusFormat {
     }
 
     static func raw(_ bytes: [UInt8], member: String) -> RawSplit {
-        var split = RawSplit(name: baseName(member), member: member, records: [], labels: [], ranges: [],
-                             hasIntrinsicIDs: false)
+        var split = RawSplit(
+            name: baseName(member), member: member, records: [], labels: [], ranges: [],
+            hasIntrinsicIDs: false)
         bytes.withUnsafeBufferPointer { buf in
             JSONLFormat.forEachLine(buf) { range, _ in
                 let text = String(decoding: UnsafeBufferPointer(rebasing: buf[range]), as: UTF8.self)
@@ -222,8 +242,9 @@ struct LabelResolver {
                 split.records[i].label = numeric ? k : byName[String(k)]
             case let .name(n):
                 guard let k = byName[n] else {
-                    throw DataIOError.badField(file: file, line: nil, id: raw.records[i].id, key: "label",
-                                               reason: "label '\(n)' is not one of the class names")
+                    throw DataIOError.badField(
+                        file: file, line: nil, id: raw.records[i].id, key: "label",
+                        reason: "label '\(n)' is not one of the class names")
                 }
                 split.records[i].label = k
             }

@@ -18,8 +18,10 @@ public enum JSONParser {
 
     /// Parses one JSON document occupying `range` of `buffer` (offsets in errors are relative to the
     /// start of `buffer`, so a JSONL line reports its real line number).
-    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>, range: Range<Int>,
-                             source: String) throws -> JSONValue {
+    public static func parse(
+        _ buffer: UnsafeBufferPointer<UInt8>, range: Range<Int>,
+        source: String
+    ) throws -> JSONValue {
         guard let base = buffer.baseAddress else {
             throw DataIOError.malformedJSON(file: source, line: 1, column: 1, byteOffset: 0, reason: "empty input")
         }

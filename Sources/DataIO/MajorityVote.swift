@@ -101,8 +101,9 @@ public struct MajorityVote: Sendable {
         }
         let n = Double(max(split.count, 1))
         let lfs = (0..<lfCount).map { j in
-            LabelingFunctionStats(index: j, coverage: Double(lfFired[j]) / n,
-                                  accuracy: lfGold[j] > 0 ? Double(lfCorrect[j]) / Double(lfGold[j]) : nil)
+            LabelingFunctionStats(
+                index: j, coverage: Double(lfFired[j]) / n,
+                accuracy: lfGold[j] > 0 ? Double(lfCorrect[j]) / Double(lfGold[j]) : nil)
         }
         let report = WeakLabelReport(
             split: split.name, sampleCount: split.count, labelingFunctionCount: lfCount,

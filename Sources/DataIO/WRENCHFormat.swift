@@ -25,14 +25,17 @@ public enum WRENCHFormat {
         var splits: [LabeledSplit] = []
         for name in splitNames {
             guard let f = files["\(name).json"] else { continue }
-            splits.append(try parseSplit(f.bytes, name: name, member: f.member,
-                                         file: "\(source.path):\(f.member)", classCount: classNames.count))
+            splits.append(
+                try parseSplit(
+                    f.bytes, name: name, member: f.member,
+                    file: "\(source.path):\(f.member)", classCount: classNames.count))
         }
         guard !splits.isEmpty else {
             throw DataIOError.noMatchingMembers(archive: source.path, pattern: "**/{train,valid,test}.json")
         }
-        return Dataset(name: baseName(source.path), sourcePath: source.path, format: .wrench,
-                       classNames: classNames, splits: splits, options: options)
+        return Dataset(
+            name: baseName(source.path), sourcePath: source.path, format: .wrench,
+            classNames: classNames, splits: splits, options: options)
     }
 
     /// Parses `label.json`: keys must be the integers `0..<k`.
@@ -43,8 +46,9 @@ public enum WRENCHFormat {
         var names = [String?](repeating: nil, count: obj.count)
         for (key, value) in obj {
             guard let k = Int(key), k >= 0, k < obj.count, names[k] == nil else {
-                throw DataIOError.badField(file: file, line: nil, id: nil, key: key,
-                                           reason: "class keys must be the integers 0..<\(obj.count), each once")
+                throw DataIOError.badField(
+                    file: file, line: nil, id: nil, key: key,
+                    reason: "class keys must be the integers 0..<\(obj.count), each once")
             }
             guard let name = value.stringValue else {
                 throw DataIOError.badField(file: file, line: nil, id: nil, key: key, reason: "class name must be a string")
@@ -55,8 +59,10 @@ public enum WRENCHFormat {
     }
 
     /// Parses one split file. Gold and weak labels must lie in `0..<classCount` (`-1` = abstain for weak labels).
-    public static func parseSplit(_ bytes: [UInt8], name: String, member: String, file: String,
-                                  classCount: Int) throws -> LabeledSplit {
+    public static func parseSplit(
+        _ bytes: [UInt8], name: String, member: String, file: String,
+        classCount: Int
+    ) throws -> LabeledSplit {
         guard let obj = try JSONParser.parse(bytes, source: file).objectValue else {
             throw DataIOError.badField(file: file, line: nil, id: nil, key: "(root)", reason: "expected an object keyed by sample id")
         }
@@ -76,7 +82,8 @@ public enum WRENCHFormat {
                 case "label":
                     if case .null = v { continue }
                     guard let l = v.intValue else {
-                        throw DataIOError.badField(file: file, line: nil, id: id, key: key, reason: "expected an integer, found \(v.typeName)")
+                        throw DataIOError.badField(
+                            file: file, line: nil, id: id, key: key, reason: "expected an integer, found \(v.typeName)")
                     }
                     guard l >= 0 && l < classCount else {
                         throw DataIOError.unknownLabel(file: file, id: id, label: l, classCount: classCount)
@@ -84,7 +91,8 @@ public enum WRENCHFormat {
                     record.label = l
                 case "weak_labels":
                     guard let arr = v.arrayValue else {
-                        throw DataIOError.badField(file: file, line: nil, id: id, key: key, reason: "expected an array, found \(v.typeName)")
+                        throw DataIOError.badField(
+                            file: file, line: nil, id: id, key: key, reason: "expected an array, found \(v.typeName)")
                     }
                     var weak: [Int] = []
                     weak.reserveCapacity(arr.count)
@@ -98,8 +106,9 @@ public enum WRENCHFormat {
                         weak.append(l)
                     }
                     if let n = lfCount, n != weak.count {
-                        throw DataIOError.badField(file: file, line: nil, id: id, key: key,
-                                                   reason: "expected \(n) weak labels (as for earlier samples), found \(weak.count)")
+                        throw DataIOError.badField(
+                            file: file, line: nil, id: id, key: key,
+                            reason: "expected \(n) weak labels (as for earlier samples), found \(weak.count)")
                     }
                     lfCount = weak.count
                     record.weakLabels = weak

@@ -142,8 +142,9 @@ public struct HistogramChart: Sendable {
         for (g, groupCounts) in counts.enumerated() {
             for (b, count) in groupCounts.enumerated() where count > 0 {
                 let x0 = frame.x(edges[b]), x1 = frame.x(edges[b + 1])
-                svg.rect(x0, frame.y(Double(count)), Swift.max(x1 - x0 - 0.5, 0.5), frame.y(0) - frame.y(Double(count)),
-                         fill: SVGDocument.color(g), opacity: groups.count > 1 ? 0.55 : 0.85)
+                svg.rect(
+                    x0, frame.y(Double(count)), Swift.max(x1 - x0 - 0.5, 0.5), frame.y(0) - frame.y(Double(count)),
+                    fill: SVGDocument.color(g), opacity: groups.count > 1 ? 0.55 : 0.85)
             }
         }
         frame.legend(into: &svg, groups.map { "\($0.name) (\($0.values.count))" })
@@ -192,8 +193,9 @@ public struct ScatterChart: Sendable {
 
     public func svg() -> String {
         let finite = points.filter { $0.x.isFinite && $0.y.isFinite }
-        let frame = ChartFrame(xDomain: (finite.map(\.x).min() ?? 0)...(finite.map(\.x).max() ?? 1),
-                               yDomain: (finite.map(\.y).min() ?? 0)...(finite.map(\.y).max() ?? 1))
+        let frame = ChartFrame(
+            xDomain: (finite.map(\.x).min() ?? 0)...(finite.map(\.x).max() ?? 1),
+            yDomain: (finite.map(\.y).min() ?? 0)...(finite.map(\.y).max() ?? 1))
         var svg = SVGDocument(width: ChartFrame.width, height: ChartFrame.height)
         frame.draw(into: &svg, title: title, xLabel: xLabel, yLabel: yLabel)
         svg.polyline(paretoFront().map { (frame.x($0.x), frame.y($0.y)) }, stroke: "#999", width: 1.5, dashed: true)

@@ -23,28 +23,42 @@ public struct SVGDocument: Sendable {
     }
 
     public mutating func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String = "#444", width: Double = 1) {
-        element("line", [("x1", Self.number(x1)), ("y1", Self.number(y1)), ("x2", Self.number(x2)), ("y2", Self.number(y2)),
-                         ("stroke", stroke), ("stroke-width", Self.number(width))])
+        element(
+            "line",
+            [
+                ("x1", Self.number(x1)), ("y1", Self.number(y1)), ("x2", Self.number(x2)), ("y2", Self.number(y2)),
+                ("stroke", stroke), ("stroke-width", Self.number(width)),
+            ])
     }
 
-    public mutating func text(_ x: Double, _ y: Double, _ content: String, anchor: String = "middle", size: Double = 12,
-                              rotate: Double? = nil) {
-        var attributes = [("x", Self.number(x)), ("y", Self.number(y)), ("text-anchor", anchor), ("font-size", Self.number(size)),
-                          ("font-family", "sans-serif"), ("fill", "#222")]
+    public mutating func text(
+        _ x: Double, _ y: Double, _ content: String, anchor: String = "middle", size: Double = 12,
+        rotate: Double? = nil
+    ) {
+        var attributes = [
+            ("x", Self.number(x)), ("y", Self.number(y)), ("text-anchor", anchor), ("font-size", Self.number(size)),
+            ("font-family", "sans-serif"), ("fill", "#222"),
+        ]
         if let rotate { attributes.append(("transform", "rotate(\(Self.number(rotate)) \(Self.number(x)) \(Self.number(y)))")) }
         element("text", attributes, text: content)
     }
 
     public mutating func polyline(_ points: [(Double, Double)], stroke: String, width: Double = 2, dashed: Bool = false) {
-        var attributes = [("points", points.map { "\(Self.number($0.0)),\(Self.number($0.1))" }.joined(separator: " ")),
-                          ("fill", "none"), ("stroke", stroke), ("stroke-width", Self.number(width))]
+        var attributes = [
+            ("points", points.map { "\(Self.number($0.0)),\(Self.number($0.1))" }.joined(separator: " ")),
+            ("fill", "none"), ("stroke", stroke), ("stroke-width", Self.number(width)),
+        ]
         if dashed { attributes.append(("stroke-dasharray", "5 3")) }
         element("polyline", attributes)
     }
 
     public mutating func rect(_ x: Double, _ y: Double, _ width: Double, _ height: Double, fill: String, opacity: Double = 1) {
-        element("rect", [("x", Self.number(x)), ("y", Self.number(y)), ("width", Self.number(width)), ("height", Self.number(height)),
-                         ("fill", fill), ("fill-opacity", Self.number(opacity))])
+        element(
+            "rect",
+            [
+                ("x", Self.number(x)), ("y", Self.number(y)), ("width", Self.number(width)), ("height", Self.number(height)),
+                ("fill", fill), ("fill-opacity", Self.number(opacity)),
+            ])
     }
 
     public mutating func circle(_ x: Double, _ y: Double, radius: Double, fill: String) {

@@ -21,8 +21,10 @@ public struct RunRequest: Sendable {
     /// Testing aid: make `rank` throw when it reports `step` (as `WINNOW_FAULT_RANK` / `WINNOW_FAULT_STEP`).
     public var injectedFault: (rank: Int, step: Int)?
 
-    public init(recipePath: String, overrides: [String] = [], databasePath: String = ResultStore.defaultPath,
-                progress: ProgressReporter.Style = .silent) {
+    public init(
+        recipePath: String, overrides: [String] = [], databasePath: String = ResultStore.defaultPath,
+        progress: ProgressReporter.Style = .silent
+    ) {
         self.recipePath = recipePath
         self.overrides = overrides
         self.databasePath = databasePath
@@ -97,8 +99,10 @@ public enum ApplicationRunner {
         return try run(application, recipe: recipe, request: request, resuming: (runID, checkpoint))
     }
 
-    static func run<A: WinnowApplication>(_ application: A.Type, recipe: Recipe, request: RunRequest,
-                                          resuming: (runID: Int64, checkpoint: CheckpointInfo?)? = nil) throws -> RunOutcome {
+    static func run<A: WinnowApplication>(
+        _ application: A.Type, recipe: Recipe, request: RunRequest,
+        resuming: (runID: Int64, checkpoint: CheckpointInfo?)? = nil
+    ) throws -> RunOutcome {
         let config = try recipe.decode(A.Config.self)
         let seed = try recipe.seed()
         // Rank 0 owns the store; the other ranks record into a scratch in-memory store and take rank 0's run id.
@@ -108,11 +112,12 @@ public enum ApplicationRunner {
             application: A.name,
             recipe: Recipe.effectiveYAML(application: A.name, seed: seed, config: config),
             recipePath: recipe.source, codeRevision: communicator.isRoot ? CodeRevision.current() : "", seed: seed)
-        let recorder = if let resuming, communicator.isRoot {
-            try store.reopenRun(resuming.runID, after: resuming.checkpoint?.step ?? 0, force: request.forceResume)
-        } else {
-            try store.beginRun(descriptor)
-        }
+        let recorder =
+            if let resuming, communicator.isRoot {
+                try store.reopenRun(resuming.runID, after: resuming.checkpoint?.step ?? 0, force: request.forceResume)
+            } else {
+                try store.beginRun(descriptor)
+            }
         // Rank 0 holds the run's lock while it records, so a resume can tell whether this process is gone.
         var ownerLock: RunOwnerLock?
         if communicator.isRoot, request.databasePath != ":memory:" {
@@ -127,11 +132,14 @@ public enum ApplicationRunner {
         let runID = Int64(bitPattern: try communicator.broadcast(UInt64(bitPattern: recorder.runID), root: 0))
         if communicator.isRoot { request.onRunStarted?(runID) }
         let progress = ProgressReporter(style: communicator.isRoot ? request.progress : .silent)
-        let context = RunContext(runID: runID, seed: seed, recorder: recorder, progress: progress,
-                                 recipePath: recipe.source, databasePath: request.databasePath, communicator: communicator,
-                                 resumeFrom: resuming?.checkpoint, injectedFault: request.injectedFault)
+        let context = RunContext(
+            runID: runID, seed: seed, recorder: recorder, progress: progress,
+            recipePath: recipe.source, databasePath: request.databasePath, communicator: communicator,
+            resumeFrom: resuming?.checkpoint, injectedFault: request.injectedFault)
         if let resuming {
-            progress.log("resuming run \(runID) " + (resuming.checkpoint.map { "from its checkpoint at step \($0.step)" } ?? "from the start (no checkpoint)"))
+            progress.log(
+                "resuming run \(runID) "
+                    + (resuming.checkpoint.map { "from its checkpoint at step \($0.step)" } ?? "from the start (no checkpoint)"))
         }
         do {
             let summary = try recorder.record { _ in
@@ -145,8 +153,9 @@ public enum ApplicationRunner {
             progress.finish()
             // `record` already marked the run failed if the application threw; this covers `complete` failing.
             if recorder.status == .running { try? recorder.fail(error.localizedDescription) }
-            throw ApplicationFailure(runID: runID, application: A.name, databasePath: request.databasePath, underlying: error,
-                                     rank: communicator.rank)
+            throw ApplicationFailure(
+                runID: runID, application: A.name, databasePath: request.databasePath, underlying: error,
+                rank: communicator.rank)
         }
     }
 }

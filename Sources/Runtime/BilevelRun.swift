@@ -44,8 +44,10 @@ public final class BilevelRun<Program: ResumableProgram> {
     ///   - configuration: the engine's settings (`MetaSettings.engineConfiguration(seed:)` plus any
     ///     application-specific ones).
     ///   - stepsPerEpoch: base steps per epoch (global batches).
-    public init(program: Program, configuration: Engine<Program>.Configuration, context: RunContext,
-                epochs: Int, stepsPerEpoch: Int) {
+    public init(
+        program: Program, configuration: Engine<Program>.Configuration, context: RunContext,
+        epochs: Int, stepsPerEpoch: Int
+    ) {
         precondition(epochs >= 1 && stepsPerEpoch >= 1, "BilevelRun needs epochs ≥ 1 and stepsPerEpoch ≥ 1")
         self.context = context
         self.epochs = epochs

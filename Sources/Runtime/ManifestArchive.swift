@@ -26,8 +26,9 @@ public enum ManifestArchive {
         do {
             recipe = try Recipe(yaml: run.recipe, source: "recipe of run \(run.id)")
         } catch {
-            throw ManifestArchiveError.unreadableRecipe(runID: run.id, database: database,
-                                                        reason: (error as? LocalizedError)?.errorDescription ?? "\(error)")
+            throw ManifestArchiveError.unreadableRecipe(
+                runID: run.id, database: database,
+                reason: (error as? LocalizedError)?.errorDescription ?? "\(error)")
         }
         guard let node = recipe.root["dataset"]?["archive"], let path = node.scalar, !node.isNull, !path.isEmpty else {
             throw ManifestArchiveError.missingDatasetKey(runID: run.id, database: database)

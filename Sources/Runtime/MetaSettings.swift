@@ -57,10 +57,13 @@ public struct MetaSettings: Codable, Sendable, Equatable {
     public var learnsMeta: Bool { method != .finetune }
 
     /// The engine's settings, with `seed` for the engine's generator (dropout, meta batches' contexts).
-    public func engineConfiguration<Program: BilevelProgram>(seed: UInt64, clipNorm: Float? = nil,
-                                                             for _: Program.Type = Program.self) -> Engine<Program>.Configuration {
-        var c = Engine<Program>.Configuration(method: hypergradient(), unroll: unroll, warmupSteps: warmupSteps,
-                                              clipNorm: clipNorm, seed: seed)
+    public func engineConfiguration<Program: BilevelProgram>(
+        seed: UInt64, clipNorm: Float? = nil,
+        for _: Program.Type = Program.self
+    ) -> Engine<Program>.Configuration {
+        var c = Engine<Program>.Configuration(
+            method: hypergradient(), unroll: unroll, warmupSteps: warmupSteps,
+            clipNorm: clipNorm, seed: seed)
         c.perturbTouchedParametersOnly = perturbTouchedOnly
         return c
     }
@@ -145,13 +148,17 @@ public enum ModelMemory {
     public static let bytesPerParameter = 5 * MemoryLayout<Float>.size
 
     /// Throws an `InvalidSetting` naming `key` when `parameters` would need more than the physical memory.
-    public static func check(parameters: Int, key: String,
-                             available: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
+    public static func check(
+        parameters: Int, key: String,
+        available: UInt64 = ProcessInfo.processInfo.physicalMemory
+    ) throws {
         let (bytes, overflow) = parameters.multipliedReportingOverflow(by: bytesPerParameter)
         guard !overflow, UInt64(bytes) <= available else {
             let gib = { (b: Double) in String(format: "%.1f GiB", b / 1_073_741_824) }
-            throw InvalidSetting(key, "asks for about \(parameters) parameters (\(overflow ? "more than any machine has" : gib(Double(bytes)))"
-                                 + " to train), more than this machine's \(gib(Double(available))) of memory")
+            throw InvalidSetting(
+                key,
+                "asks for about \(parameters) parameters (\(overflow ? "more than any machine has" : gib(Double(bytes)))"
+                    + " to train), more than this machine's \(gib(Double(available))) of memory")
         }
     }
 }

@@ -41,9 +41,11 @@ public final class RunContext {
     /// Testing aid: `WINNOW_FAULT_RANK` / `WINNOW_FAULT_STEP` make that rank throw at that reported step.
     private let fault: (rank: Int, step: Int)?
 
-    public init(runID: Int64, seed: UInt64, recorder: RunRecorder, progress: ProgressReporter,
-                recipePath: String?, databasePath: String, communicator: any Communicator = SingleProcessCommunicator(),
-                resumeFrom: CheckpointInfo? = nil, injectedFault: (rank: Int, step: Int)? = nil) {
+    public init(
+        runID: Int64, seed: UInt64, recorder: RunRecorder, progress: ProgressReporter,
+        recipePath: String?, databasePath: String, communicator: any Communicator = SingleProcessCommunicator(),
+        resumeFrom: CheckpointInfo? = nil, injectedFault: (rank: Int, step: Int)? = nil
+    ) {
         self.resumeFrom = resumeFrom
         self.runID = runID
         self.seed = seed
@@ -55,7 +57,9 @@ public final class RunContext {
         let environment = ProcessInfo.processInfo.environment
         if let injectedFault {
             fault = injectedFault
-        } else if let rank = environment["WINNOW_FAULT_RANK"].flatMap(Int.init), let step = environment["WINNOW_FAULT_STEP"].flatMap(Int.init) {
+        } else if let rank = environment["WINNOW_FAULT_RANK"].flatMap(Int.init),
+            let step = environment["WINNOW_FAULT_STEP"].flatMap(Int.init)
+        {
             fault = (rank, step)
         } else {
             fault = nil

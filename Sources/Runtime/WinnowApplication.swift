@@ -18,8 +18,8 @@ import ResultStore
 ///         }
 ///     }
 ///
-/// then add `NoisyLabels.self` to `ApplicationRegistry.builtIn` (the executable's `BuiltInApplications.swift`). The config is decoded and validated before
-/// `run` is called; anything `run` throws marks the run failed in the store.
+/// then add `NoisyLabels.self` to `ApplicationRegistry.builtIn` (the executable's `BuiltInApplications.swift`).
+/// The config is decoded and validated before `run` is called; anything `run` throws marks the run failed in the store.
 public protocol WinnowApplication: SendableMetatype {
     associatedtype Config: RecipeConfig
     /// The recipe's `application:` value (kebab-case).
@@ -60,7 +60,8 @@ public struct ApplicationRegistry: Sendable {
 
     func lookup(_ name: String, origin: RecipeOrigin) throws -> any WinnowApplication.Type {
         if let type = applications[name] { return type }
-        throw RecipeError.unknownApplication(name: name, origin: origin, available: names,
-                                             suggestion: EditDistance.closest(to: name, in: names))
+        throw RecipeError.unknownApplication(
+            name: name, origin: origin, available: names,
+            suggestion: EditDistance.closest(to: name, in: names))
     }
 }

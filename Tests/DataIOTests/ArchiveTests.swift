@@ -32,8 +32,11 @@ import Testing
 @Suite struct ArchiveSourceTests {
     @Test func listsBundledTarGzMembersWithSizes() throws {
         let members = try ArchiveSource(path: bundled("rt-sentiment-weak.tar.gz")).members()
-        #expect(members.map(\.path) == ["rt-sentiment/train.json", "rt-sentiment/valid.json", "rt-sentiment/test.json",
-                                        "rt-sentiment/label.json", "rt-sentiment/README.md"])
+        #expect(
+            members.map(\.path) == [
+                "rt-sentiment/train.json", "rt-sentiment/valid.json", "rt-sentiment/test.json",
+                "rt-sentiment/label.json", "rt-sentiment/README.md",
+            ])
         #expect(members.first?.size == 2_201_989)
     }
 
@@ -63,9 +66,11 @@ import Testing
     @Test func writesTheFormatTheNameSays() throws {
         let dir = try makeTempDir()
         defer { cleanup(dir) }
-        let magic: [String: [UInt8]] = ["a.tar.gz": [0x1f, 0x8b], "a.tar.bz2": Array("BZh".utf8),
-                                        "a.tar.xz": [0xfd, 0x37, 0x7a, 0x58, 0x5a], "a.tar.zst": [0x28, 0xb5, 0x2f, 0xfd],
-                                        "a.zip": Array("PK".utf8)]
+        let magic: [String: [UInt8]] = [
+            "a.tar.gz": [0x1f, 0x8b], "a.tar.bz2": Array("BZh".utf8),
+            "a.tar.xz": [0xfd, 0x37, 0x7a, 0x58, 0x5a], "a.tar.zst": [0x28, 0xb5, 0x2f, 0xfd],
+            "a.zip": Array("PK".utf8),
+        ]
         for (name, prefix) in magic {
             let path = try writeArchive(dir, name, [("x.txt", "x\n")])
             let head = try #require(FileHandle(forReadingAtPath: path)).readData(ofLength: prefix.count)

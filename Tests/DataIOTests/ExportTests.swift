@@ -66,10 +66,14 @@ import Testing
         defer { cleanup(dir) }
         let images = IDXArray(dims: [5, 2, 2], data: Array(0..<20)), labels = IDXArray(dims: [5], data: [0, 1, 2, 3, 4])
         let src = dir + "/src.tar.gz"
-        try ArchiveWriter.write(to: src, entries: [(path: "train-images-idx3-ubyte", bytes: IDXFormat.encode(images)),
-                                                   (path: "train-labels-idx1-ubyte", bytes: IDXFormat.encode(labels)),
-                                                   (path: "t10k-images-idx3-ubyte", bytes: IDXFormat.encode(images)),
-                                                   (path: "t10k-labels-idx1-ubyte", bytes: IDXFormat.encode(labels))])
+        try ArchiveWriter.write(
+            to: src,
+            entries: [
+                (path: "train-images-idx3-ubyte", bytes: IDXFormat.encode(images)),
+                (path: "train-labels-idx1-ubyte", bytes: IDXFormat.encode(labels)),
+                (path: "t10k-images-idx3-ubyte", bytes: IDXFormat.encode(images)),
+                (path: "t10k-labels-idx1-ubyte", bytes: IDXFormat.encode(labels)),
+            ])
         let ds = try Dataset.load(path: src)
         let kept: Set<String> = ["train-images-idx3-ubyte#1", "train-images-idx3-ubyte#4"]
         try DatasetExporter.export(ds, keeping: kept, to: dir + "/out.tar.gz")
@@ -98,9 +102,11 @@ import Testing
         #expect(backTrain.ids == keptIndices.map { "train-images-idx3-ubyte#\($0)" })
         #expect(backTrain.records == keptIndices.map { train.records[$0] })
         #expect(back[split: "test"]?.count == 10_000)
-        #expect(Set(try ArchiveSource(path: dir + "/fm.tar.gz").members().map(\.path)) ==
-                ["train-images-idx3-ubyte", "train-images-idx3-ubyte.ids", "train-labels-idx1-ubyte",
-                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"])
+        #expect(
+            Set(try ArchiveSource(path: dir + "/fm.tar.gz").members().map(\.path)) == [
+                "train-images-idx3-ubyte", "train-images-idx3-ubyte.ids", "train-labels-idx1-ubyte",
+                "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+            ])
     }
 
     /// `.tar.bz2` is written as bzip2 and loads back; `.rar` (and a name with no ending) is refused before the

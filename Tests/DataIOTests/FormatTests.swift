@@ -31,11 +31,11 @@ import Testing
 
     @Test func configurableFieldsStringLabelsAndPositionalIDs() throws {
         let text = """
-        {"body": "good", "y": "pos", "vec": [1, 2.5], "meta": {"k": 1}}
+            {"body": "good", "y": "pos", "vec": [1, 2.5], "meta": {"k": 1}}
 
-        {"body": "bad", "y": "neg", "vec": [0, -1e2]}\r
-        {"body": "meh", "y": "pos", "vec": [3, 4]}
-        """
+            {"body": "bad", "y": "neg", "vec": [0, -1e2]}\r
+            {"body": "meh", "y": "pos", "vec": [3, 4]}
+            """
         let opts = JSONLOptions(idField: "uid", textField: "body", labelField: "y", featuresField: "vec")
         let (split, names) = try JSONLFormat.read(bytes(text), member: "d/train.jsonl", file: "f", options: opts)
         #expect(names == ["neg", "pos"])
@@ -48,12 +48,19 @@ import Testing
     @Test func malformedLineThreeIsReportedAsLineThree() throws {
         let dir = try makeTempDir()
         defer { cleanup(dir) }
-        let path = try writeArchive(dir, "j.tar.gz", [("data/train.jsonl", """
-        {"id": "a", "label": 0, "text": "one"}
-        {"id": "b", "label": 1, "text": "two"}
-        {"id": "c", "label": 1, "text": "three"
-        {"id": "d", "label": 0, "text": "four"}
-        """)])
+        let path = try writeArchive(
+            dir, "j.tar.gz",
+            [
+                (
+                    "data/train.jsonl",
+                    """
+                    {"id": "a", "label": 0, "text": "one"}
+                    {"id": "b", "label": 1, "text": "two"}
+                    {"id": "c", "label": 1, "text": "three"
+                    {"id": "d", "label": 0, "text": "four"}
+                    """
+                )
+            ])
         let e = expectDataIOError { _ = try Dataset.load(path: path) }
         guard case let .malformedJSON(file, line, _, offset, _)? = e else { Issue.record("got \(String(describing: e))"); return }
         #expect(file == path + ":data/train.jsonl")
@@ -77,7 +84,9 @@ import Testing
 
     @Test func duplicateIDsAreRejected() {
         let text = "{\"id\": \"a\"}\n{\"id\": \"a\"}\n"
-        #expect(expectDataIOError { _ = try JSONLFormat.read(bytes(text), member: "d.jsonl", file: "d.jsonl") } == .duplicateID(file: "d.jsonl", id: "a"))
+        #expect(
+            expectDataIOError { _ = try JSONLFormat.read(bytes(text), member: "d.jsonl", file: "d.jsonl") }
+                == .duplicateID(file: "d.jsonl", id: "a"))
     }
 }
 
@@ -98,8 +107,10 @@ import Testing
         #expect(names == ["0", "1"])
         #expect(split.records.map(\.features) == [[1, 2, 3], [4.5, 5, 6]])
         #expect(split.ids == ["n.csv#0", "n.csv#1"])
-        let picked = try CSVFormat.read(bytes(text), member: "n.csv", file: "n.csv",
-                                        options: CSVOptions(featureColumns: ["c", "a"])).split
+        let picked = try CSVFormat.read(
+            bytes(text), member: "n.csv", file: "n.csv",
+            options: CSVOptions(featureColumns: ["c", "a"])
+        ).split
         #expect(picked.records.map(\.features) == [[3, 1], [6, 4.5]])
     }
 
@@ -130,16 +141,21 @@ import Testing
     }
 
     @Test func explicitImagesAndLabelsPair() throws {
-        let split = try IDXFormat.load(images: fashionMNISTDir + "/t10k-images-idx3-ubyte.gz",
-                                       labels: fashionMNISTDir + "/t10k-labels-idx1-ubyte.gz", name: "test")
+        let split = try IDXFormat.load(
+            images: fashionMNISTDir + "/t10k-images-idx3-ubyte.gz",
+            labels: fashionMNISTDir + "/t10k-labels-idx1-ubyte.gz", name: "test")
         #expect(split.count == 10_000 && split.records[0].features?.count == 784)
         #expect(split.records[0].id == "t10k-images-idx3-ubyte#0" && split.records[0].label == 9)
         let mismatch = expectDataIOError {
-            _ = try IDXFormat.load(images: fashionMNISTDir + "/t10k-images-idx3-ubyte.gz",
-                                   labels: fashionMNISTDir + "/train-labels-idx1-ubyte.gz")
+            _ = try IDXFormat.load(
+                images: fashionMNISTDir + "/t10k-images-idx3-ubyte.gz",
+                labels: fashionMNISTDir + "/train-labels-idx1-ubyte.gz")
         }
-        #expect(mismatch == .idxCountMismatch(images: "t10k-images-idx3-ubyte", labels: "train-labels-idx1-ubyte",
-                                              imageCount: 10_000, labelCount: 60_000))
+        #expect(
+            mismatch
+                == .idxCountMismatch(
+                    images: "t10k-images-idx3-ubyte", labels: "train-labels-idx1-ubyte",
+                    imageCount: 10_000, labelCount: 60_000))
     }
 
     @Test func encodeParseRoundTripGzipOrNot() throws {
@@ -148,8 +164,12 @@ import Testing
         let dir = try makeTempDir()
         defer { cleanup(dir) }
         let path = dir + "/m.tar.gz"
-        try ArchiveWriter.write(to: path, entries: [(path: "m/train-images-idx3-ubyte", bytes: IDXFormat.encode(images)),
-                                                    (path: "m/train-labels-idx1-ubyte", bytes: IDXFormat.encode(labels))])
+        try ArchiveWriter.write(
+            to: path,
+            entries: [
+                (path: "m/train-images-idx3-ubyte", bytes: IDXFormat.encode(images)),
+                (path: "m/train-labels-idx1-ubyte", bytes: IDXFormat.encode(labels)),
+            ])
         let ds = try Dataset.load(path: path)
         let split = try #require(ds[split: "train"])
         #expect(split.records.map(\.label) == [2, 0, 1])
@@ -167,12 +187,18 @@ import Testing
         var bytesOut = IDXFormat.encode(IDXArray(dims: [4, 3], data: Array(repeating: 7, count: 12)))
         bytesOut.removeLast(5)
         let e = expectDataIOError { _ = try IDXFormat.parse(bytesOut, file: "x-images-idx3-ubyte") }
-        #expect(e == .malformedIDX(file: "x-images-idx3-ubyte", byteOffset: 19, reason: "dimensions [4, 3] need 12 data bytes, found 7 (truncated)"))
-        #expect(expectDataIOError { _ = try IDXFormat.parse([0, 0, 0x0D, 1, 0, 0, 0, 0], file: "f") }
-            == .malformedIDX(file: "f", byteOffset: 2, reason: "unsupported element type 0xd (only unsigned byte 0x08)"))
+        #expect(
+            e
+                == .malformedIDX(
+                    file: "x-images-idx3-ubyte", byteOffset: 19, reason: "dimensions [4, 3] need 12 data bytes, found 7 (truncated)"))
+        #expect(
+            expectDataIOError { _ = try IDXFormat.parse([0, 0, 0x0D, 1, 0, 0, 0, 0], file: "f") }
+                == .malformedIDX(file: "f", byteOffset: 2, reason: "unsupported element type 0xd (only unsigned byte 0x08)"))
         #expect(expectDataIOError { _ = try IDXFormat.parse([1, 2, 3], file: "f") } != nil)
         let images = IDXArray(dims: [3, 2], data: Array(0..<6)), labels = IDXArray(dims: [2], data: [0, 1])
-        let m = expectDataIOError { _ = try IDXFormat.split(name: "train", images: images, imagesMember: "i", labels: labels, labelsMember: "l") }
+        let m = expectDataIOError {
+            _ = try IDXFormat.split(name: "train", images: images, imagesMember: "i", labels: labels, labelsMember: "l")
+        }
         #expect(m == .idxCountMismatch(images: "i", labels: "l", imageCount: 3, labelCount: 2))
     }
 }

@@ -7,8 +7,12 @@ import Testing
 
     @Test func scalarsAndNesting() throws {
         let v = try parse(#" {"a": [1, -2, 3.5, true, false, null, {"b": {"c": []}}], "d": {}, "e": ""} "#)
-        #expect(v["a"] == .array([.number(1), .number(-2), .number(3.5), .bool(true), .bool(false), .null,
-                                  .object(JSONObject(keys: ["b"], values: [.object(JSONObject(keys: ["c"], values: [.array([])]))]))]))
+        #expect(
+            v["a"]
+                == .array([
+                    .number(1), .number(-2), .number(3.5), .bool(true), .bool(false), .null,
+                    .object(JSONObject(keys: ["b"], values: [.object(JSONObject(keys: ["c"], values: [.array([])]))])),
+                ]))
         #expect(v["d"] == .object(JSONObject()))
         #expect(v["e"] == .string(""))
         #expect(v.objectValue?.keys == ["a", "d", "e"])  // document order kept
@@ -47,13 +51,17 @@ import Testing
 
     @Test func errorsReportLineColumnAndOffset() throws {
         func failure(_ s: String) -> DataIOError? { expectDataIOError { _ = try parse(s) } }
-        #expect(failure("{\"a\": 1,\n \"b\": tru}") == .malformedJSON(file: "t.json", line: 2, column: 10, byteOffset: 18, reason: "invalid literal"))
+        #expect(
+            failure("{\"a\": 1,\n \"b\": tru}")
+                == .malformedJSON(file: "t.json", line: 2, column: 10, byteOffset: 18, reason: "invalid literal"))
         guard case let .malformedJSON(file, line, _, offset, _)? = failure("[1, 2,\n\n  ]") else {
             Issue.record("expected malformedJSON"); return
         }
         #expect(file == "t.json" && line == 3 && offset == 10)
-        for bad in ["", "[1 2]", "{\"a\" 1}", "{\"a\":1,}", "\"unterminated", "01", "1.", "1e", "-", "[1]x",
-                    "\"\\x\"", "\"\\ud800\"", "\"\\udc00\"", "\"\\u12\"", "{1:2}", "nul", "\"tab\there\""] {
+        for bad in [
+            "", "[1 2]", "{\"a\" 1}", "{\"a\":1,}", "\"unterminated", "01", "1.", "1e", "-", "[1]x",
+            "\"\\x\"", "\"\\ud800\"", "\"\\udc00\"", "\"\\u12\"", "{1:2}", "nul", "\"tab\there\"",
+        ] {
             let e = failure(bad)
             if case .malformedJSON? = e {} else { Issue.record("\(bad.debugDescription) gave \(String(describing: e))") }
         }

@@ -30,7 +30,9 @@ import Testing
         let sample = Array(train.prefix(4_000)) + Array("}".utf8)
         var failures = 0
         for b in damaged(sample, count: 400, seed: 1) {
-            do { _ = try WRENCHFormat.parseSplit(b, name: "train", member: "t", file: "t", classCount: 2) } catch is DataIOError { failures += 1 }
+            do { _ = try WRENCHFormat.parseSplit(b, name: "train", member: "t", file: "t", classCount: 2) } catch is DataIOError {
+                failures += 1
+            }
         }
         #expect(failures > 150)  // most damage is detected (some flips land inside text and stay valid)
         let digits = try ArchiveSource(path: bundled("uci-digits.tar.gz")).read(member: "uci-digits/digits.jsonl")

@@ -37,8 +37,10 @@ let fashionMNIST: Result<Dataset, any Error> = Result { try Dataset.load(path: f
 
 /// Expects `body` to throw a `DataIOError` and returns it (nil, with a recorded issue, otherwise).
 @discardableResult
-func expectDataIOError(sourceLocation: SourceLocation = #_sourceLocation,
-                       _ body: () throws -> Void) -> DataIOError? {
+func expectDataIOError(
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> Void
+) -> DataIOError? {
     do {
         try body()
         Issue.record("expected a DataIOError, nothing was thrown", sourceLocation: sourceLocation)

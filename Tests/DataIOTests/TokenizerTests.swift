@@ -3,8 +3,10 @@ import Testing
 
 @Suite struct TokenizerTests {
     @Test func wordsAreLowercasedRunsWithInnerApostrophes() {
-        #expect(WordSplitter.words("It's a GOOD film -- 10/10, isn't it? 'quoted'") ==
-                ["it's", "a", "good", "film", "10", "10", "isn't", "it", "quoted"])
+        #expect(
+            WordSplitter.words("It's a GOOD film -- 10/10, isn't it? 'quoted'") == [
+                "it's", "a", "good", "film", "10", "10", "isn't", "it", "quoted",
+            ])
         #expect(WordSplitter.words("  ...  ").isEmpty)
         #expect(WordSplitter.words("café naïve") == ["café", "naïve"])
     }

@@ -29,7 +29,7 @@ import Testing
         let result = MajorityVote(classCount: 2).apply(to: train)
         let r = result.report
         #expect(r.labelingFunctionCount == 8)
-        #expect(abs(r.coverage - 0.8896) < 5e-4)          // ≥ 1 non-abstain vote
+        #expect(abs(r.coverage - 0.8896) < 5e-4)  // ≥ 1 non-abstain vote
         #expect(abs(r.decisiveCoverage - 0.8157) < 5e-4)  // unique majority: the README's "82%"
         #expect(r.tieCount == 788)
         #expect(r.allAbstainCount == 10_663 - 9_486)
@@ -74,18 +74,28 @@ import Testing
     @Test func labelNotInLabelJSONNamesFileAndID() throws {
         let dir = try makeTempDir()
         defer { cleanup(dir) }
-        let path = try writeArchive(dir, "w.tar.gz", [
-            ("w/label.json", #"{"0": "neg", "1": "pos"}"#),
-            ("w/train.json", #"{"a": {"label": 0, "weak_labels": [0, -1], "data": {"text": "x"}}, "bad-7": {"label": 2, "weak_labels": [1, 1], "data": {"text": "y"}}}"#),
-        ])
+        let path = try writeArchive(
+            dir, "w.tar.gz",
+            [
+                ("w/label.json", #"{"0": "neg", "1": "pos"}"#),
+                (
+                    "w/train.json",
+                    #"{"a": {"label": 0, "weak_labels": [0, -1], "data": {"text": "x"}}, "#
+                        + #""bad-7": {"label": 2, "weak_labels": [1, 1], "data": {"text": "y"}}}"#
+                ),
+            ])
         let e = expectDataIOError { _ = try Dataset.load(path: path) }
         #expect(e == .unknownLabel(file: path + ":w/train.json", id: "bad-7", label: 2, classCount: 2))
         #expect(e?.errorDescription?.contains("bad-7") == true)
-        let weak = try writeArchive(dir, "w2.tar.gz", [
-            ("label.json", #"{"0": "neg", "1": "pos"}"#),
-            ("train.json", #"{"a": {"label": 0, "weak_labels": [0, 5], "data": {"text": "x"}}}"#),
-        ])
-        #expect(expectDataIOError { _ = try Dataset.load(path: weak) } == .unknownLabel(file: weak + ":train.json", id: "a", label: 5, classCount: 2))
+        let weak = try writeArchive(
+            dir, "w2.tar.gz",
+            [
+                ("label.json", #"{"0": "neg", "1": "pos"}"#),
+                ("train.json", #"{"a": {"label": 0, "weak_labels": [0, 5], "data": {"text": "x"}}}"#),
+            ])
+        #expect(
+            expectDataIOError { _ = try Dataset.load(path: weak) }
+                == .unknownLabel(file: weak + ":train.json", id: "a", label: 5, classCount: 2))
     }
 
     @Test func emptySplitAndMissingLabelFile() throws {
@@ -94,16 +104,19 @@ import Testing
         let empty = try writeArchive(dir, "e.zip", [("label.json", #"{"0": "a"}"#), ("train.json", "{}")])
         #expect(expectDataIOError { _ = try Dataset.load(path: empty) } == .emptySplit(file: empty + ":train.json", split: "train"))
         let noLabels = try writeArchive(dir, "n.tar.gz", [("d/train.json", #"{"a": {"label": 0, "data": {"text": "x"}}}"#)])
-        #expect(expectDataIOError { _ = try Dataset.load(path: noLabels) } == .noMatchingMembers(archive: noLabels, pattern: "**/label.json"))
+        #expect(
+            expectDataIOError { _ = try Dataset.load(path: noLabels) } == .noMatchingMembers(archive: noLabels, pattern: "**/label.json"))
     }
 
     @Test func malformedSplitReportsMemberAndLine() throws {
         let dir = try makeTempDir()
         defer { cleanup(dir) }
-        let path = try writeArchive(dir, "m.tar.xz", [
-            ("label.json", #"{"0": "a", "1": "b"}"#),
-            ("valid.json", "{\"a\": {\"label\": 0,\n \"data\": {\"text\": \"x\"}},\n \"b\": {\"label\" 1}}"),
-        ])
+        let path = try writeArchive(
+            dir, "m.tar.xz",
+            [
+                ("label.json", #"{"0": "a", "1": "b"}"#),
+                ("valid.json", "{\"a\": {\"label\": 0,\n \"data\": {\"text\": \"x\"}},\n \"b\": {\"label\" 1}}"),
+            ])
         let e = expectDataIOError { _ = try Dataset.load(path: path) }
         guard case let .malformedJSON(file, line, _, _, _)? = e else { Issue.record("got \(String(describing: e))"); return }
         #expect(file == path + ":valid.json")
@@ -113,9 +126,11 @@ import Testing
     @Test func zipAndDirectoryLayoutsLoadTheSame() throws {
         let dir = try makeTempDir()
         defer { cleanup(dir) }
-        let files = [("x/label.json", #"{"0": "no", "1": "yes"}"#),
-                     ("x/train.json", #"{"t1": {"label": 1, "weak_labels": [1, -1, 0], "data": {"text": "caf\u00e9", "src": 3}}}"#),
-                     ("x/test.json", #"{"s1": {"label": 0, "weak_labels": [-1, -1, -1], "data": {"text": "q"}}}"#)]
+        let files = [
+            ("x/label.json", #"{"0": "no", "1": "yes"}"#),
+            ("x/train.json", #"{"t1": {"label": 1, "weak_labels": [1, -1, 0], "data": {"text": "caf\u00e9", "src": 3}}}"#),
+            ("x/test.json", #"{"s1": {"label": 0, "weak_labels": [-1, -1, -1], "data": {"text": "q"}}}"#),
+        ]
         let zip = try ArchiveSource(path: try writeArchive(dir, "w.zip", files))
         let ds = try Dataset.load(path: zip.path)
         #expect(ds.splitNames == ["train", "test"])

@@ -69,8 +69,9 @@ import WinnowTestSupport
         let learnedTargets = Tensor(shape: [4, 3], storage: targets.scalars, requiresGrad: true)
         expectDerivatives([logits, learnedTargets]) { Loss.crossEntropy(logits, targets: learnedTargets) }
         // Soft targets that are one-hot give the hard loss.
-        expectClose(Loss.crossEntropy(logits, targets: .oneHot([0, 2, 1, 2], classes: 3)).scalars,
-                    Loss.crossEntropy(logits, labels: [0, 2, 1, 2]).scalars)
+        expectClose(
+            Loss.crossEntropy(logits, targets: .oneHot([0, 2, 1, 2], classes: 3)).scalars,
+            Loss.crossEntropy(logits, labels: [0, 2, 1, 2]).scalars)
     }
 
     @Test func modelsEndToEnd() {
@@ -85,8 +86,9 @@ import WinnowTestSupport
         let resnet = ResNet(inChannels: 1, widths: [2, 3], classes: 2, rng: &rng)
         expectGradients([image] + resnet.parameters(), step: 1e-3) { resnet(image, frozen) }
         expectHessianVectorProducts(resnet.parameters(), step: 1e-3) { resnet(image, frozen) }
-        let config = BertConfiguration(layers: 1, hidden: 4, heads: 2, intermediate: 6, vocabularySize: 7, maxPositions: 5,
-                                       dropout: 0, layerNormEpsilon: 1e-5)
+        let config = BertConfiguration(
+            layers: 1, hidden: 4, heads: 2, intermediate: 6, vocabularySize: 7, maxPositions: 5,
+            dropout: 0, layerNormEpsilon: 1e-5)
         let bert = BertClassifier(config, classes: 2, rng: &rng)
         // Embeddings start at std 0.02, far below a 1e-2 difference step: give them unit scale for the check.
         for (key, table) in bert.namedParameters() where key.hasSuffix("embeddings.weight") {

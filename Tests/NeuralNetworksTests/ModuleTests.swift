@@ -11,9 +11,11 @@ import WinnowTestSupport
         let encoder = BertEncoder(config, rng: &rng)
         let keys = encoder.namedParameters().map(\.key)
         #expect(keys == keys.sorted())
-        for key in ["embeddings.word_embeddings.weight", "embeddings.LayerNorm.bias", "encoder.layer.1.attention.self.query.weight",
-                    "encoder.layer.0.attention.output.dense.bias", "encoder.layer.0.attention.output.LayerNorm.weight",
-                    "encoder.layer.1.intermediate.dense.weight", "encoder.layer.1.output.dense.weight", "encoder.layer.1.output.LayerNorm.bias"] {
+        for key in [
+            "embeddings.word_embeddings.weight", "embeddings.LayerNorm.bias", "encoder.layer.1.attention.self.query.weight",
+            "encoder.layer.0.attention.output.dense.bias", "encoder.layer.0.attention.output.LayerNorm.weight",
+            "encoder.layer.1.intermediate.dense.weight", "encoder.layer.1.output.dense.weight", "encoder.layer.1.output.LayerNorm.bias",
+        ] {
             #expect(keys.contains(key), "missing \(key)")
         }
         #expect(encoder.namedParameters().first { $0.key == "encoder.layer.0.intermediate.dense.weight" }?.tensor.shape == [16, 8])
@@ -28,10 +30,12 @@ import WinnowTestSupport
         _ = bn(x, ForwardContext(training: true, updatesRunningStatistics: false))
         #expect(bn.runningMean.scalars == [0, 0])
         _ = bn(x, ForwardContext(training: true))
-        expectClose(bn.runningMean.scalars, [2, 6])                       // 0.5·0 + 0.5·mean
+        expectClose(bn.runningMean.scalars, [2, 6])  // 0.5·0 + 0.5·mean
         expectClose(bn.runningVariance.scalars, [0.5 + 0.5 * 20 / 3, 0.5 + 0.5 * 16 / 3], tolerance: 1e-4)  // unbiased variance
         let y = bn(x, .evaluation())
-        expectClose(Array(y.scalars[0..<2]), [(1 - 2) / (0.5 + 10 / 3 + 1e-5).squareRoot(), (10 - 6) / (0.5 + 8 / 3 + 1e-5).squareRoot()], tolerance: 1e-4)
+        expectClose(
+            Array(y.scalars[0..<2]), [(1 - 2) / (0.5 + 10 / 3 + 1e-5).squareRoot(), (10 - 6) / (0.5 + 8 / 3 + 1e-5).squareRoot()],
+            tolerance: 1e-4)
     }
 
     @Test func dropoutReplaysMasksFromRestoredGenerator() {
@@ -86,10 +90,12 @@ import WinnowTestSupport
 
     @Test func halfPrecisionTensorsAreConverted() throws {
         var data = Data()
-        let header = #"{"h":{"dtype":"F16","shape":[3],"data_offsets":[0,6]},"b":{"dtype":"BF16","shape":[1],"data_offsets":[6,8]}}"#.data(using: .utf8)!
+        let header = #"{"h":{"dtype":"F16","shape":[3],"data_offsets":[0,6]},"b":{"dtype":"BF16","shape":[1],"data_offsets":[6,8]}}"#.data(
+            using: .utf8)!
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(header)
-        for half: UInt16 in [0x3C00, 0xC000, 0x3800] { withUnsafeBytes(of: half.littleEndian) { data.append(contentsOf: $0) } }  // 1, −2, 0.5
+        // 1, −2, 0.5 in half precision
+        for half: UInt16 in [0x3C00, 0xC000, 0x3800] { withUnsafeBytes(of: half.littleEndian) { data.append(contentsOf: $0) } }
         withUnsafeBytes(of: UInt16(0x4040).littleEndian) { data.append(contentsOf: $0) }  // bf16 3.0
         let contents = try SafeTensors.decode(data, source: "mem")
         #expect(contents.tensors["h"]?.scalars == [1, -2, 0.5])
@@ -99,7 +105,8 @@ import WinnowTestSupport
     @Test func excludedTensorsAreSkippedWhateverTheirType() throws {
         // A Hugging Face BERT checkpoint stores `embeddings.position_ids` as I64: readable once excluded.
         var data = Data()
-        let header = #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"ids":{"dtype":"I64","shape":[2],"data_offsets":[8,24]}}"#.data(using: .utf8)!
+        let header = #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"ids":{"dtype":"I64","shape":[2],"data_offsets":[8,24]}}"#
+            .data(using: .utf8)!
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(header)
         for v: Float in [1.5, -2] { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }

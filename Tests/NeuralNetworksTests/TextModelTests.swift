@@ -29,8 +29,9 @@ import WinnowTestSupport
 
     @Test func transformerClassifierDerivativesWithPadding() {
         var rng = RandomGenerator(seed: 4)
-        let config = BertConfiguration(layers: 1, hidden: 4, heads: 2, intermediate: 6, vocabularySize: 8, maxPositions: 4,
-                                       dropout: 0, layerNormEpsilon: 1e-5)
+        let config = BertConfiguration(
+            layers: 1, hidden: 4, heads: 2, intermediate: 6, vocabularySize: 8, maxPositions: 4,
+            dropout: 0, layerNormEpsilon: 1e-5)
         let model = TransformerTextClassifier(config, classes: 2, rng: &rng)
         for (key, table) in model.namedParameters() where key.hasSuffix("embeddings.weight") {
             table.assign(randomTensor(table.shape, seed: 5))

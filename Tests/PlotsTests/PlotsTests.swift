@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 import Plots
 import Testing
@@ -13,8 +13,10 @@ import Testing
         final class Collector: NSObject, XMLParserDelegate {
             var elements: [(tag: String, attributes: [String: String], text: String)] = []
             var open: [Int] = []
-            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                        attributes: [String: String] = [:]) {
+            func parser(
+                _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]
+            ) {
                 open.append(elements.count)
                 elements.append((name, attributes, ""))
             }
@@ -48,10 +50,12 @@ import Testing
 
     /// The line chart draws each point where the scales put it, with its error bar, and a legend entry per series.
     @Test func lineChartDrawsThePoints() throws {
-        let chart = LineChart(title: "relative accuracy", xLabel: "fraction pruned", yLabel: "pruned / full", series: [
-            .init(name: "random", points: [(0.1, 0.99), (0.5, 0.97)], errors: [0.01, 0.02]),
-            .init(name: "sama", points: [(0.1, 1.0), (0.5, 0.99)]),
-        ])
+        let chart = LineChart(
+            title: "relative accuracy", xLabel: "fraction pruned", yLabel: "pruned / full",
+            series: [
+                .init(name: "random", points: [(0.1, 0.99), (0.5, 0.97)], errors: [0.01, 0.02]),
+                .init(name: "sama", points: [(0.1, 1.0), (0.5, 0.99)]),
+            ])
         let elements = try Self.elements(chart.svg())
         #expect(elements.first?.tag == "svg")
         let lines = elements.filter { $0.tag == "polyline" }
@@ -65,8 +69,9 @@ import Testing
     }
 
     @Test func histogramCountsEveryFiniteValue() throws {
-        let chart = HistogramChart(title: "weights", xLabel: "weight",
-                                   groups: [("wrong", [0, 0.1, 0.1, 0.9]), ("right", [0.5, 1, .nan])], bins: 2)
+        let chart = HistogramChart(
+            title: "weights", xLabel: "weight",
+            groups: [("wrong", [0, 0.1, 0.1, 0.9]), ("right", [0.5, 1, .nan])], bins: 2)
         let (edges, counts) = chart.counts()
         #expect(edges == [0, 0.5, 1])
         #expect(counts == [[3, 1], [0, 2]], "the maximum falls in the last bin; NaN is left out")
@@ -75,10 +80,12 @@ import Testing
     }
 
     @Test func paretoFrontKeepsTheUndominatedPoints() {
-        var chart = ScatterChart(title: "", xLabel: "seconds", yLabel: "accuracy", points: [
-            .init(label: "finetune", x: 10, y: 0.66), .init(label: "sama", x: 14, y: 0.72),
-            .init(label: "neumann", x: 40, y: 0.70), .init(label: "cg", x: 45, y: 0.73), .init(label: "slow and bad", x: 50, y: 0.6),
-        ])
+        var chart = ScatterChart(
+            title: "", xLabel: "seconds", yLabel: "accuracy",
+            points: [
+                .init(label: "finetune", x: 10, y: 0.66), .init(label: "sama", x: 14, y: 0.72),
+                .init(label: "neumann", x: 40, y: 0.70), .init(label: "cg", x: 45, y: 0.73), .init(label: "slow and bad", x: 50, y: 0.6),
+            ])
         #expect(chart.paretoFront().map(\.label) == ["finetune", "sama", "cg"])
         chart.lowerXIsBetter = false
         #expect(chart.paretoFront().map(\.label) == ["cg", "slow and bad"], "higher x better: only x = 50 escapes cg")
