@@ -25,9 +25,9 @@ public final class RunOwnerLock {
     /// The lock file of run `runID` of `store`.
     public static func path(store: ResultStore, run runID: Int64) -> String { store.checkpointFolder(run: runID) + ".lock" }
 
-    /// Takes the run's lock for this process (held until the returned value is released); throws when another
-    /// process holds it or the file cannot be made.
-    public static func acquire(store: ResultStore, run runID: Int64) throws -> RunOwnerLock {
+    /// Takes the run's lock for this process (held until the returned value is released) and writes into the file
+    /// how many ranks record the run; throws when another process holds it or the file cannot be made.
+    public static func acquire(store: ResultStore, run runID: Int64, ranks: Int = 1) throws -> RunOwnerLock {
         let path = path(store: store, run: runID)
         let folder = (path as NSString).deletingLastPathComponent
         do {
@@ -43,7 +43,18 @@ public final class RunOwnerLock {
             close(descriptor)
             throw StoreError.invalidArgument("run \(runID) in \(store.path) is being recorded by another process (\(path) is locked)")
         }
+        let text = Array("ranks \(ranks)\npid \(getpid())\n".utf8)
+        guard ftruncate(descriptor, 0) == 0, write(descriptor, text, text.count) == text.count else {
+            close(descriptor)
+            throw StoreError.outputFailed(path: path, reason: "cannot write the run's lock file: \(String(cString: strerror(errno)))")
+        }
         return RunOwnerLock(descriptor: descriptor, path: path)
+    }
+
+    /// How many ranks recorded run `runID` (from its lock file; nil for a run recorded before runs took locks).
+    public static func recordedRanks(store: ResultStore, run runID: Int64) -> Int? {
+        guard let text = try? String(contentsOfFile: path(store: store, run: runID), encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first { $0.hasPrefix("ranks ") }.flatMap { Int($0.dropFirst(6)) }
     }
 
     /// What the lock says of a run's recording process.

@@ -75,10 +75,17 @@ public enum ApplicationRunner {
         guard request.overrides.isEmpty else {
             throw RunNotResumable(runID: runID, reason: "a resumed run keeps its recorded recipe; drop the --set overrides")
         }
-        let (info, checkpoint, owner) = try {
+        let (info, checkpoint, owner, ranks) = try {
             let reader = try ResultStore(path: request.databasePath, mode: .existing)
-            return (try reader.run(runID), try reader.latestCheckpoint(run: runID), RunOwnerLock.owner(store: reader, run: runID))
+            return (try reader.run(runID), try reader.latestCheckpoint(run: runID), RunOwnerLock.owner(store: reader, run: runID),
+                    RunOwnerLock.recordedRanks(store: reader, run: runID))
         }()
+        // Batches are sharded by rank and the samplers' positions are global: another rank count would train on
+        // other batches than the interrupted run, so it is refused.
+        if let ranks, ranks != request.communicator.size {
+            throw RunNotResumable(runID: runID, reason: "it ran on \(ranks) rank\(ranks == 1 ? "" : "s") and this resume has "
+                + "\(request.communicator.size): resume it with the same count (mpirun -np \(ranks))")
+        }
         // A run still marked running whose process has ended (its lock is free: killed, machine rebooted) is
         // resumed like a failed one; one whose process is alive, or unknown, needs --force.
         var request = request
@@ -122,7 +129,7 @@ public enum ApplicationRunner {
         var ownerLock: RunOwnerLock?
         if communicator.isRoot, request.databasePath != ":memory:" {
             do {
-                ownerLock = try RunOwnerLock.acquire(store: store, run: recorder.runID)
+                ownerLock = try RunOwnerLock.acquire(store: store, run: recorder.runID, ranks: communicator.size)
             } catch {
                 try? recorder.fail(error.localizedDescription)
                 throw error

@@ -128,4 +128,18 @@ import Testing
         #expect(resumed.runID == 1)
         #expect(try store.run(1).status == .completed)
     }
+
+    /// A run recorded on two ranks is not resumed in one process (its batches would differ): refused, naming both.
+    @Test func aResumeOnAnotherRankCountIsRefused() throws {
+        let directory = try NoisyLabelApplicationTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try failedRun(directory, name: "two-ranks")
+        let store = try ResultStore(path: run.db, mode: .existing)
+        #expect(RunOwnerLock.recordedRanks(store: store, run: 1) == 1)
+        _ = try RunOwnerLock.acquire(store: store, run: 1, ranks: 2)   // as a 2-rank run's rank 0 leaves it
+        #expect { try resume(run.db) } throws: { error in
+            (error as? RunNotResumable)?.reason == "it ran on 2 ranks and this resume has 1: resume it with the same count (mpirun -np 2)"
+        }
+        #expect(try store.run(1).status == .failed, "a refused resume changes nothing")
+    }
 }
