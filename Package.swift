@@ -60,7 +60,7 @@ let package = Package(
         // The command line and the registry of built-in applications.
         .executableTarget(name: "winnow", dependencies: [
             "Runtime", "Recipes", "NoisyLabels", "Classification", "Benchmarks", "DataPruning", "MetaLearning", "Distributed",
-            "DistributedMPI", "Tensors", "NeuralNetworks", "DataIO", "ResultStore", "CRuntime",
+            "DistributedMPI", "Tensors", "NeuralNetworks", "Optimizers", "DataIO", "ResultStore", "CRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

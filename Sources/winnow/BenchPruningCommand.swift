@@ -2,6 +2,7 @@ import ArgumentParser
 import DataPruning
 import Foundation
 import NeuralNetworks
+import Optimizers
 import Tensors
 
 /// `winnow bench pruning`: plain training speed and accuracy on an image dataset, and the time of GraNd.
@@ -31,6 +32,8 @@ struct BenchPruningCommand: ParsableCommand {
     @Option(help: "BLAS threads.") var threads = 2
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Time exact GraNd on this many samples after training (0: skip).") var grand = 0
+    @Flag(help: "Time forward, backward and the step of one batch, and the SmallCNN's parts, instead of training.")
+    var profile = false
 
     func validate() throws {
         guard ["small-cnn", "resnet", "mlp"].contains(model) else { throw ValidationError("--model: small-cnn, resnet or mlp") }
@@ -62,6 +65,10 @@ struct BenchPruningCommand: ParsableCommand {
             epochs: epochs, batchSize: batchSize,
             optimizer: .sgd(learningRate: learningRate, momentum: 0.9, nesterov: true, weightDecay: weightDecay),
             schedule: .cosine(), seed: seed, augmentShift: shift)
+        if profile {
+            try Self.profile(network, data: data.train, settings: settings)
+            return
+        }
         let trainer = try PlainTrainer(model: network, settings: settings)
         let subset = limit.map { Array(0..<min($0, data.train.count)) }
         try trainer.train(on: data.train, subset: subset, stopAfter: stopAfter, onEpoch: { report in
@@ -80,5 +87,62 @@ struct BenchPruningCommand: ParsableCommand {
                          1000 * seconds / Double(sample.count), seconds / Double(sample.count) * Double(data.train.count),
                          data.train.count, norms.reduce(0, +) / Double(norms.count)))
         }
+    }
+
+    /// Milliseconds per call of `body`, the median of `repeats` after one warm-up call.
+    private static func milliseconds(_ repeats: Int = 10, _ body: () -> Void) -> Double {
+        body()
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return times.sorted()[times.count / 2]
+    }
+
+    /// Where a training step's time goes: forward, backward and step of a whole batch, then each part of a SmallCNN
+    /// (forward and forward+backward), so the limit can be named.
+    private static func profile(_ network: any ImageClassifier, data: ImageSplit, settings: PlainTrainingSettings) throws {
+        let (x, labels) = data.batch(Array(0..<settings.batchSize))
+        let context = ForwardContext(training: true, updatesRunningStatistics: false)
+        let parameters = network.namedParameters()
+        let optimizer = SGD(learningRate: 0.01, momentum: 0.9, nesterov: true, weightDecay: 5e-4)
+        let forward = milliseconds { _ = Loss.meanCrossEntropy(network(x, context), labels: labels) }
+        let forwardBackward = milliseconds {
+            let loss = Loss.meanCrossEntropy(network(x, context), labels: labels)
+            _ = Autodiff.gradients(of: loss, wrt: parameters.map(\.tensor))
+        }
+        let gradients = Autodiff.gradients(of: Loss.meanCrossEntropy(network(x, context), labels: labels), wrt: parameters.map(\.tensor))
+        let step = milliseconds { optimizer.step(parameters.map { (key: $0.key, tensor: $0.tensor) }, gradients: gradients) }
+        print(String(format: "batch %d: forward %.1f ms, backward %.1f ms, optimizer step %.2f ms; %.1f s per epoch of %d batches",
+                     settings.batchSize, forward, forwardBackward - forward, step,
+                     (forwardBackward + step) * Double(data.count / settings.batchSize) / 1000, data.count / settings.batchSize))
+        guard let cnn = network as? SmallCNN else { return }
+        func part(_ name: String, _ input: Tensor, _ body: (Tensor) -> Tensor) {
+            let leaf = Tensor(shape: input.shape, storage: input.scalars, requiresGrad: true)
+            let f = milliseconds { _ = body(leaf) }
+            let fb = milliseconds {
+                let y = body(leaf)
+                _ = Autodiff.gradients(of: y, wrt: [leaf], seed: Tensor(shape: y.shape, storage: [Float](repeating: 1, count: y.count)))
+            }
+            print(String(format: "  %-34@ forward %7.2f ms   backward %7.2f ms   %@", name as NSString, f, fb - f,
+                         "\(input.shape) → \(body(leaf).shape)"))
+        }
+        let a1 = withoutGrad { cnn.conv1(x) }
+        let h1 = withoutGrad { cnn.norm1(a1, context).relu().maxPool2d(kernel: 2) }
+        let a2 = withoutGrad { cnn.conv2(h1) }
+        let window = Window2D(kernel: 3, padding: 1)
+        part("conv1 (im2col + sgemm + permute)", x) { cnn.conv1($0) }
+        part("  im2col 3×3", x) { $0.im2col(window) }
+        part("  sgemm", x.im2col(window)) { $0.matmul(cnn.conv1.weight.detached().reshaped([cnn.conv1.weight.shape[0], -1]), transposeB: true) }
+        part("  reshape + permute NHWC → NCHW", a1.permuted([0, 2, 3, 1])) { $0.permuted([0, 3, 1, 2]) }
+        part("bn1 (training)", a1) { cnn.norm1($0, context) }
+        part("relu", a1) { $0.relu() }
+        part("maxpool 2", a1) { $0.maxPool2d(kernel: 2) }
+        part("conv2", h1) { cnn.conv2($0) }
+        part("  im2col 3×3", h1) { $0.im2col(window) }
+        part("bn2 (training)", a2) { cnn.norm2($0, context) }
+        part("head", a2.relu().maxPool2d(kernel: 2).flattenedBatch()) { cnn.head($0) }
     }
 }
