@@ -71,11 +71,16 @@ struct BenchPruningCommand: ParsableCommand {
         }
         let trainer = try PlainTrainer(model: network, settings: settings)
         let subset = limit.map { Array(0..<min($0, data.train.count)) }
+        // Process CPU time as well as wall time: on a shared machine the wall time depends on the other load.
+        var cpuAtStart = Self.processCPUSeconds()
         try trainer.train(on: data.train, subset: subset, stopAfter: stopAfter, onEpoch: { report in
+            let cpu = Self.processCPUSeconds() - cpuAtStart
             let evalStart = Date()
             let accuracy = Evaluation.accuracy(network, on: data.test)
-            print(String(format: "epoch %2d  %.1f s  loss %.4f  train acc %.4f  test acc %.4f  (eval %.1f s)", report.epoch + 1,
-                         report.seconds, report.meanLoss, report.trainAccuracy, accuracy, Date().timeIntervalSince(evalStart)))
+            print(String(format: "epoch %2d  %.1f s (%.1f CPU s)  loss %.4f  train acc %.4f  test acc %.4f  (eval %.1f s)",
+                         report.epoch + 1, report.seconds, cpu, report.meanLoss, report.trainAccuracy, accuracy,
+                         Date().timeIntervalSince(evalStart)))
+            cpuAtStart = Self.processCPUSeconds()
         })
         if grand > 0 {
             let sample = data.train.subset(Array(0..<min(grand, data.train.count)))
@@ -87,6 +92,11 @@ struct BenchPruningCommand: ParsableCommand {
                          1000 * seconds / Double(sample.count), seconds / Double(sample.count) * Double(data.train.count),
                          data.train.count, norms.reduce(0, +) / Double(norms.count)))
         }
+    }
+
+    /// User plus system CPU seconds of this process (all threads).
+    private static func processCPUSeconds() -> Double {
+        Double(clock()) / Double(CLOCKS_PER_SEC)
     }
 
     /// Milliseconds per call of `body`, the median of `repeats` after one warm-up call.
