@@ -151,3 +151,22 @@ public enum RandomScore {
         return scores
     }
 }
+
+/// The scores that come from one training run: forgetting events and AUM from its batches, margin and least
+/// confidence of the model it ends with.
+public enum TrainingRunScores {
+    /// Trains `trainer`'s model on `split` (or `subset`), then returns the four scores by name, each for every
+    /// sample of the split (samples outside `subset` are never presented: hardest by forgetting, 0 AUM).
+    public static func compute(_ trainer: PlainTrainer, on split: ImageSplit, subset: [Int]? = nil,
+                               onEpoch: ((PlainEpochReport) throws -> Void)? = nil) throws -> [PruningScore: [Double]] {
+        var dynamics = TrainingDynamics(count: split.count)
+        try trainer.train(on: split, subset: subset, onBatch: { dynamics.record($0) }, onEpoch: onEpoch)
+        let logits = Evaluation.logits(trainer.model, on: split)
+        return [
+            .forgetting: dynamics.forgettingScores(),
+            .aum: dynamics.aumScores(),
+            .margin: LogitScores.negatedMargin(logits: logits, labels: split.labels),
+            .leastConfidence: LogitScores.leastConfidence(logits: logits, labels: split.labels),
+        ]
+    }
+}

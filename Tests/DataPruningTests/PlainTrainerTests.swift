@@ -93,4 +93,21 @@ import Testing
             try EarlyTrainingScores(training: training, scoringEpoch: 5, seeds: [7]).scores(on: split, makeModel: model)
         }
     }
+
+    @Test func trainingRunScoresComeFromOneRun() throws {
+        let split = blobs(seed: 1, count: 32)
+        var rng = RandomGenerator(seed: 2)
+        let model = MLP(widths: [4, 6, 2], rng: &rng)
+        let trainer = try PlainTrainer(model: model, settings: PlainTrainingSettings(epochs: 3, batchSize: 8,
+                                                                                   optimizer: .sgd(learningRate: 0.05)))
+        let scores = try TrainingRunScores.compute(trainer, on: split)
+        #expect(Set(scores.keys) == [.forgetting, .aum, .margin, .leastConfidence])
+        #expect(scores.values.allSatisfy { $0.count == 32 && $0.allSatisfy(\.isFinite) })
+        // Margin and least confidence are those of the trained model.
+        let logits = Evaluation.logits(model, on: split)
+        #expect(scores[.margin] == LogitScores.negatedMargin(logits: logits, labels: split.labels))
+        #expect(scores[.leastConfidence] == LogitScores.leastConfidence(logits: logits, labels: split.labels))
+        // 3 epochs of 4 batches present every sample 3 times; AUM is minus the mean logit margin over them.
+        #expect(scores[.forgetting]!.allSatisfy { $0 <= 4 })
+    }
 }
