@@ -53,13 +53,17 @@ let package = Package(
         .target(name: "Classification", dependencies: [
             "Runtime", "Recipes", "Distributed", "DataIO", "NeuralNetworks", "Optimizers", "Tensors",
         ]),
+        // Application 3's foundation: image data, plain training, the classical pruning scores.
+        .target(name: "DataPruning", dependencies: [
+            "MetaLearning", "DataIO", "NeuralNetworks", "Optimizers", "Tensors",
+        ], swiftSettings: numericSettings),
         .target(name: "Benchmarks", dependencies: [
             "NoisyLabels", "Runtime", "MetaLearning", "Distributed", "DataIO", "NeuralNetworks", "Optimizers", "Tensors", "CRuntime",
         ]),
         // The command line and the registry of built-in applications.
         .executableTarget(name: "winnow", dependencies: [
-            "Runtime", "Recipes", "NoisyLabels", "Classification", "Benchmarks", "MetaLearning", "Distributed", "DistributedMPI",
-            "Tensors", "NeuralNetworks", "DataIO", "ResultStore", "CRuntime",
+            "Runtime", "Recipes", "NoisyLabels", "Classification", "Benchmarks", "DataPruning", "MetaLearning", "Distributed",
+            "DistributedMPI", "Tensors", "NeuralNetworks", "Optimizers", "DataIO", "ResultStore", "CRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -80,6 +84,9 @@ let package = Package(
         ]),
         .testTarget(name: "ResultStoreTests", dependencies: ["ResultStore"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
+        .testTarget(name: "DataPruningTests", dependencies: [
+            "DataPruning", "DataIO", "NeuralNetworks", "Optimizers", "Tensors",
+        ]),
         .testTarget(name: "WinnowCLITests", dependencies: [
             "Runtime", "Recipes", "DataIO", "ResultStore", "WinnowTestSupport",
         ]),

@@ -7,6 +7,8 @@ public enum LearningRateSchedule: Codable, Sendable, Equatable {
     case cosine(totalSteps: Int, warmupSteps: Int = 0, minimumFactor: Float = 0)
     /// Linear warm-up from 0 over `warmupSteps`, then linear decay to 0 at `totalSteps`.
     case linear(totalSteps: Int, warmupSteps: Int = 0)
+    /// Step decay: the factor is multiplied by `gamma` at each milestone step (`gamma^k` once k milestones ≤ step).
+    case multiStep(milestones: [Int], gamma: Float)
 
     /// The multiplier of the base learning rate at `step`.
     public func factor(at step: Int) -> Float {
@@ -20,6 +22,10 @@ public enum LearningRateSchedule: Codable, Sendable, Equatable {
         case let .linear(total, warmup):
             if step < warmup { return Float(step + 1) / Float(warmup) }
             return max(0, Float(total - step) / Float(max(1, total - warmup)))
+        case let .multiStep(milestones, gamma):
+            var factor: Float = 1
+            for milestone in milestones where step >= milestone { factor *= gamma }
+            return factor
         }
     }
 }

@@ -8,11 +8,17 @@ public struct ManifestRequest: Sendable, Equatable {
         /// Drop this fraction of samples, lowest values first.
         case prune(Double)
     }
-    public enum Ranking: String, Sendable, CaseIterable {
-        /// Pruning scores (`pruning_scores`).
-        case score
+    /// What samples are ranked by: `weight` (importance weights at the latest step) or the name of a pruning
+    /// score the run recorded (its latest step). Higher always means more worth keeping.
+    public struct Ranking: RawRepresentable, Sendable, Hashable {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
         /// Importance weights at the latest step (`sample_weights`).
-        case weight
+        public static let weight = Ranking(rawValue: ScoreName.reserved)
+        /// Pruning scores recorded without a name (and those migrated from schema v2).
+        public static let score = Ranking(rawValue: ScoreName.legacy)
+        /// The pruning score called `name`.
+        public static func score(named name: String) -> Ranking { Ranking(rawValue: name) }
     }
     public enum Format: String, Sendable, CaseIterable {
         case jsonl, csv
@@ -20,9 +26,10 @@ public struct ManifestRequest: Sendable, Equatable {
 
     public var runID: Int64
     public var selection: Selection
-    public var ranking: Ranking
+    /// nil: the run's only pruning score name.
+    public var ranking: Ranking?
 
-    public init(runID: Int64, selection: Selection, ranking: Ranking = .score) {
+    public init(runID: Int64, selection: Selection, ranking: Ranking? = nil) {
         self.runID = runID
         self.selection = selection
         self.ranking = ranking
@@ -37,7 +44,8 @@ public struct ManifestEntry: Sendable, Equatable {
 }
 
 extension ResultStore {
-    /// The kept samples, in sample-id order, with the value they were ranked by.
+    /// The kept samples, in sample-id order, with the value they were ranked by. An unknown score name throws
+    /// ``StoreError/unknownScoreName(path:runID:name:available:)`` listing the run's names.
     /// Ranking is by value descending, ties broken by the lower sample id, so the result is deterministic.
     public func manifest(_ request: ManifestRequest) throws -> [ManifestEntry] {
         let fraction: Double
@@ -48,10 +56,7 @@ extension ResultStore {
             throw StoreError.invalidArgument("fraction must be between 0 and 1, got \(fraction)")
         }
         let ranked: [ManifestEntry]
-        switch request.ranking {
-        case .score:
-            ranked = try scores(run: request.runID).map { ManifestEntry(sampleID: $0.sampleID, value: $0.score, key: $0.key) }
-        case .weight:
+        if request.ranking == .weight {
             let step = try latestWeightStep(run: request.runID)
             let statement = try connection.prepare("""
                 SELECT w.sample_id, w.weight, s.key FROM sample_weights w
@@ -61,6 +66,9 @@ extension ResultStore {
             statement.bind(1, request.runID)
             statement.bind(2, step)
             ranked = try statement.all { ManifestEntry(sampleID: $0.int(0), value: $0.double(1), key: $0.text(2)) }
+        } else {
+            ranked = try scores(run: request.runID, name: request.ranking?.rawValue)
+                .map { ManifestEntry(sampleID: $0.sampleID, value: $0.score, key: $0.key) }
         }
         let total = ranked.count
         let keepCount: Int

@@ -91,15 +91,42 @@ public struct CorrectedLabel: Sendable, Equatable {
     }
 }
 
+/// One sample's pruning score under a name at a step.
 public struct SampleScore: Sendable, Equatable {
     public var sampleID: Int
     public var score: Double
     /// The sample's registered key; nil when the run registered no samples.
     public var key: String?
-    public init(sampleID: Int, score: Double, key: String? = nil) {
+    /// The score's name (`el2n`, `forgetting`, ...; `score` for rows written before names existed).
+    public var name: String
+    /// The step the score was recorded at.
+    public var step: Int
+    public init(sampleID: Int, score: Double, key: String? = nil, name: String = ScoreName.legacy, step: Int = 0) {
         self.sampleID = sampleID
         self.score = score
         self.key = key
+        self.name = name
+        self.step = step
+    }
+}
+
+/// Names of pruning scores: which are allowed, and the one rows from before schema v3 carry.
+public enum ScoreName {
+    /// The name of scores recorded without one (and of every row migrated from schema v2).
+    public static let legacy = "score"
+    /// Reserved: manifests rank by importance weights under this name.
+    public static let reserved = "weight"
+
+    /// Throws unless `name` is 1…64 characters of `a-z`, `0-9`, `_`, `-`, `.` and is not `weight`.
+    public static func validate(_ name: String) throws {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_-.")
+        guard !name.isEmpty, name.count <= 64, name.allSatisfy(allowed.contains) else {
+            throw StoreError.invalidArgument(
+                "pruning score name '\(name)': use 1 to 64 characters of a-z, 0-9, '_', '-' and '.'")
+        }
+        guard name != reserved else {
+            throw StoreError.invalidArgument("pruning score name 'weight' is reserved for importance weights; choose another")
+        }
     }
 }
 

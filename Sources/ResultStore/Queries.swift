@@ -159,35 +159,46 @@ extension ResultStore {
 
     /// Equal-width histogram of the weights at `step` (default: the latest step).
     public func weightHistogram(run runID: Int64, bins: Int = 20, step: Int? = nil) throws -> WeightHistogram {
+        let step = try requireWeightStep(run: runID, step)
+        return try histogram(table: "sample_weights", column: "weight", filter: "step = ?3", bins: bins, step: step,
+                             run: runID, what: "sample weights at step \(step)") { $0.bind(3, step) }
+    }
+
+    /// Equal-width histogram of `column` over the rows of `table` of one run that pass `filter` (which may use
+    /// parameters ?3 to ?7, bound by `bind`; ?1, ?2, ?8, ?9 are taken). `step` is reported in the result.
+    func histogram(table: String, column: String, filter: String, bins: Int, step: Int, run runID: Int64, what: String,
+                   bind: (Statement) -> Void) throws -> WeightHistogram {
         guard bins > 0, bins <= Self.maximumHistogramBins else {
             throw StoreError.invalidArgument("histogram bins must be 1…\(Self.maximumHistogramBins), got \(bins)")
         }
-        let step = try requireWeightStep(run: runID, step)
-        let summary = try connection.prepare(
-            "SELECT count(*), min(weight), max(weight), avg(weight) FROM sample_weights WHERE run_id = ? AND step = ?")
+        let summary = try connection.prepare("""
+            SELECT count(*), min(\(column)), max(\(column)), avg(\(column)) FROM \(table) WHERE run_id = ?1 AND \(filter)
+            """)
         summary.bind(1, runID)
-        summary.bind(2, step)
+        bind(summary)
         guard try summary.step(), summary.int(0) > 0 else {
             summary.reset()
-            throw StoreError.noResults(path: path, runID: runID, what: "sample weights at step \(step)")
+            throw StoreError.noResults(path: path, runID: runID, what: what)
         }
         let total = summary.int(0), low = summary.double(1), high = summary.double(2), mean = summary.double(3)
         summary.reset()
         let width = high > low ? (high - low) / Double(bins) : 1
         var counts = [Int](repeating: 0, count: bins)
         let bucket = try connection.prepare("""
-            SELECT min(CAST((weight - ?1) / ?2 AS INTEGER), ?3 - 1) AS bin, count(*)
-            FROM sample_weights WHERE run_id = ?4 AND step = ?5 GROUP BY bin
+            SELECT min(CAST((\(column) - ?8) / ?9 AS INTEGER), ?2 - 1) AS bin, count(*)
+            FROM \(table) WHERE run_id = ?1 AND \(filter) GROUP BY bin
             """)
-        bucket.bind(1, low)
-        bucket.bind(2, width)
-        bucket.bind(3, bins)
-        bucket.bind(4, runID)
-        bucket.bind(5, step)
+        bucket.bind(1, runID)
+        bucket.bind(2, bins)
+        bind(bucket)
+        bucket.bind(8, low)
+        bucket.bind(9, width)
         for (index, count) in try bucket.all({ ($0.int(0), $0.int(1)) }) where index >= 0 && index < bins {
             counts[index] += count
         }
-        let edges = (0..<bins).map { WeightHistogram.Bin(lower: low + Double($0) * width, upper: low + Double($0 + 1) * width, count: counts[$0]) }
+        let edges = (0..<bins).map {
+            WeightHistogram.Bin(lower: low + Double($0) * width, upper: low + Double($0 + 1) * width, count: counts[$0])
+        }
         return WeightHistogram(step: step, count: total, minimum: low, maximum: high, mean: mean, bins: edges)
     }
 
@@ -218,22 +229,6 @@ extension ResultStore {
         guard let data = text.data(using: .utf8),
               let values = try? JSONSerialization.jsonObject(with: data) as? [Any] else { return nil }
         return values.map { ($0 as? NSNumber)?.floatValue ?? .nan }
-    }
-
-    /// Pruning scores, highest first (ties by sample id), optionally only the first `limit`.
-    public func scores(run runID: Int64, limit: Int? = nil, ascending: Bool = false) throws -> [SampleScore] {
-        try requireRun(runID)
-        let statement = try connection.prepare("""
-            SELECT p.sample_id, p.score, s.key FROM pruning_scores p
-            LEFT JOIN samples s ON s.run_id = p.run_id AND s.sample_id = p.sample_id
-            WHERE p.run_id = ?
-            ORDER BY p.score \(ascending ? "ASC" : "DESC"), p.sample_id LIMIT ?
-            """)
-        statement.bind(1, runID)
-        statement.bind(2, Int64(limit ?? -1))
-        let rows = try statement.all { SampleScore(sampleID: $0.int(0), score: $0.double(1), key: $0.text(2)) }
-        if rows.isEmpty { throw StoreError.noResults(path: path, runID: runID, what: "pruning scores") }
-        return rows
     }
 
     /// The metric time series of a run (one name, or all), by name then step.

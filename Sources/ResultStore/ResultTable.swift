@@ -165,4 +165,13 @@ extension ResultTable {
         ResultTable(columns: ["sample_id", "sample", "score"],
                     rows: scores.map { [.int(Int64($0.sampleID)), sample($0.sampleID, $0.key), .double($0.score)] })
     }
+
+    /// One row per pruning score name: its steps, latest step, samples and range there.
+    public static func scoreSummaries(_ summaries: [ScoreSummary]) -> ResultTable {
+        ResultTable(columns: ["name", "steps", "latest_step", "samples", "min", "max"],
+                    rows: summaries.map {
+                        [.text($0.name), .int(Int64($0.stepCount)), .int(Int64($0.latestStep)), .int(Int64($0.sampleCount)),
+                         .double($0.minimum), .double($0.maximum)]
+                    })
+    }
 }

@@ -149,27 +149,37 @@ public final class RunRecorder {
 
     // MARK: Pruning scores
 
-    /// Records one pruning score per sample (higher means more worth keeping). `sampleIDs` defaults to 0..<count.
-    public func recordScores(_ scores: [Double], sampleIDs: [Int]? = nil) throws {
+    /// Records one pruning score per sample under `name` at `step` (an epoch, or 0 for a score computed once),
+    /// in one transaction; a later call for the same name, step and sample replaces the row. Store every score
+    /// so that higher means more worth keeping (docs/SCHEMA.md lists the convention of each built-in name).
+    /// `sampleIDs` defaults to 0..<count. Throws for a name that is empty, `weight` (reserved for importance
+    /// weights in manifests) or not made of `a-z`, `0-9`, `_`, `-`, `.`, and for a NaN score.
+    public func recordScores(_ scores: [Double], name: String = ScoreName.legacy, step: Int = 0, sampleIDs: [Int]? = nil) throws {
         requireRunning("recordScores")
         precondition(sampleIDs == nil || sampleIDs!.count == scores.count,
                      "recordScores: \(scores.count) scores but \(sampleIDs!.count) sample ids")
+        try ScoreName.validate(name)
         try store.transaction {
             let insert = try store.connection.prepare(
-                "INSERT OR REPLACE INTO pruning_scores (run_id, sample_id, score) VALUES (?, ?, ?)")
+                "INSERT OR REPLACE INTO pruning_scores (run_id, name, step, sample_id, score) VALUES (?, ?, ?, ?, ?)")
             insert.bind(1, runID)
+            insert.bind(2, name)
+            insert.bind(3, step)
             for index in scores.indices {
-                if scores[index].isNaN { throw notANumber("pruning score", sampleID: sampleIDs?[index] ?? index, step: nil) }
-                insert.bind(2, sampleIDs?[index] ?? index)
-                insert.bind(3, scores[index])
+                if scores[index].isNaN {
+                    throw notANumber("pruning score '\(name)'", sampleID: sampleIDs?[index] ?? index, step: step)
+                }
+                insert.bind(4, sampleIDs?[index] ?? index)
+                insert.bind(5, scores[index])
                 try insert.step()
                 insert.reset()
             }
         }
     }
 
-    public func recordScores(_ scores: [Float], sampleIDs: [Int]? = nil) throws {
-        try recordScores(scores.map(Double.init), sampleIDs: sampleIDs)
+    /// `recordScores` for `Float` scores.
+    public func recordScores(_ scores: [Float], name: String = ScoreName.legacy, step: Int = 0, sampleIDs: [Int]? = nil) throws {
+        try recordScores(scores.map(Double.init), name: name, step: step, sampleIDs: sampleIDs)
     }
 
     // MARK: Checkpoints

@@ -73,14 +73,15 @@ extension RunRecorder {
         try recordLabels(relabeled)
     }
 
-    /// Records one pruning score per registered sample key.
-    public func recordScores(_ scores: [Double], keys: [String]) throws {
+    /// Records one pruning score per registered sample key under `name` at `step` (see `recordScores(_:name:step:sampleIDs:)`).
+    public func recordScores(_ scores: [Double], name: String = ScoreName.legacy, step: Int = 0, keys: [String]) throws {
         precondition(keys.count == scores.count, "recordScores: \(scores.count) scores but \(keys.count) keys")
-        try recordScores(scores, sampleIDs: try sampleIDs(forKeys: keys))
+        try recordScores(scores, name: name, step: step, sampleIDs: try sampleIDs(forKeys: keys))
     }
 
-    public func recordScores(_ scores: [Float], keys: [String]) throws {
-        try recordScores(scores.map(Double.init), keys: keys)
+    /// `recordScores(_:name:step:keys:)` for `Float` scores.
+    public func recordScores(_ scores: [Float], name: String = ScoreName.legacy, step: Int = 0, keys: [String]) throws {
+        try recordScores(scores.map(Double.init), name: name, step: step, keys: keys)
     }
 }
 

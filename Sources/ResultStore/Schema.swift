@@ -76,6 +76,22 @@ enum Schema {
         ) WITHOUT ROWID;
         CREATE UNIQUE INDEX samples_by_key ON samples (run_id, key);
         """,
+        // Version 3: named pruning scores (el2n, grand, forgetting, ...), each at a step. Rows of v2, one
+        // unnamed score per sample, keep their values under the name `score` at step 0.
+        """
+        CREATE TABLE pruning_scores_v3 (
+            run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            name      TEXT    NOT NULL,
+            step      INTEGER NOT NULL,
+            sample_id INTEGER NOT NULL,
+            score     REAL    NOT NULL,
+            PRIMARY KEY (run_id, name, step, sample_id)
+        ) WITHOUT ROWID;
+        INSERT INTO pruning_scores_v3 (run_id, name, step, sample_id, score)
+            SELECT run_id, 'score', 0, sample_id, score FROM pruning_scores;
+        DROP TABLE pruning_scores;
+        ALTER TABLE pruning_scores_v3 RENAME TO pruning_scores;
+        """,
     ]
 
     static var latestVersion: Int { migrations.count }

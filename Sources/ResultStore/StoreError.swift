@@ -29,6 +29,8 @@ public enum StoreError: Error, LocalizedError, Equatable, Sendable {
     case duplicateSampleKey(path: String, runID: Int64, key: String)
     /// A sample key that the run never registered.
     case unknownSampleKey(path: String, runID: Int64, key: String)
+    /// A pruning score name the run did not record; `available` lists the names it has.
+    case unknownScoreName(path: String, runID: Int64, name: String, available: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -61,6 +63,9 @@ public enum StoreError: Error, LocalizedError, Equatable, Sendable {
                 + "nothing from this call was recorded"
         case .unknownSampleKey(let path, let runID, let key):
             return "run \(runID) in \(path) has no sample with key '\(key)'"
+        case .unknownScoreName(let path, let runID, let name, let available):
+            let names = available.isEmpty ? "it recorded no pruning scores" : "its scores are " + available.joined(separator: ", ")
+            return "run \(runID) in \(path) has no pruning score named '\(name)' (\(names))"
         }
     }
 }

@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure kernels, meta-learning methods and the JSON parser on this machine.",
         subcommands: [BenchKernelsCommand.self, BenchMetaCommand.self, BenchDDPCommand.self, BenchJSONCommand.self,
-                      BenchEmbedCommand.self])
+                      BenchEmbedCommand.self, BenchPruningCommand.self])
 }
 
 struct BenchKernelsCommand: ParsableCommand {

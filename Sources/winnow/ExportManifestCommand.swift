@@ -11,10 +11,13 @@ import ResultStore
 struct ExportManifestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "manifest",
-        abstract: "Write the sample ids to keep, ranked by pruning score or importance weight.",
+        abstract: "Write the sample ids to keep, ranked by a pruning score or the importance weights.",
         discussion: """
             Samples are ranked highest first (ties: lower sample id first); --keep 0.7 keeps the top 70%, \
-            --prune 0.3 drops the bottom 30%. The manifest lists kept ids in id order with their value. With \
+            --prune 0.3 drops the bottom 30%. --by names what ranks them: `weight` (the latest importance weights) \
+            or any pruning score the run recorded (`winnow scores --run N` lists them; its latest step), stored so \
+            that higher means more worth keeping; without --by, the run's only score. The manifest lists kept ids \
+            in id order with their value. With \
             --archive, the kept samples are also written as a new dataset archive in the format of the run's \
             dataset (the recipe's dataset.archive), matched by the sample keys the run registered; the archive's \
             name picks its compression (\(ArchiveWriter.Kind.supportedExtensions.joined(separator: ", "))).
@@ -28,8 +31,10 @@ struct ExportManifestCommand: ParsableCommand {
 
     @Option(name: .customLong("run"), help: "The run id (see `winnow runs`).") var runID: Int64
     @Option(help: "Fraction of samples to keep (0–1].") var keep: Double?
-    @Option(help: "Fraction of samples to drop (0–1].") var prune: Double?
-    @Option(help: "Rank by pruning `score` or latest importance `weight`.") var by: ManifestRequest.Ranking = .score
+    @Option(help: "Fraction of samples to drop, strictly between 0 and 1.") var prune: Double?
+    @Option(help: ArgumentHelp("Rank by `weight` or by a pruning score name (default: the run's only score).",
+                               valueName: "weight|score name"))
+    var by: ManifestRequest.Ranking?
     @Option(help: "The manifest file to write.") var output: String
     @Option(help: "jsonl or csv (default: from the output's extension, else jsonl).") var format: ManifestRequest.Format?
     @Option(help: ArgumentHelp("Also write the kept samples as a dataset archive (.tar.gz, .tar.bz2, .tar.xz, .tar.zst, .tar or .zip).",
@@ -42,10 +47,13 @@ struct ExportManifestCommand: ParsableCommand {
     func validate() throws {
         try OptionBounds.checkRun(runID)
         guard (keep == nil) != (prune == nil) else { throw ValidationError("give exactly one of --keep and --prune") }
-        let fraction = keep ?? prune ?? .nan
-        guard fraction.isFinite, fraction > 0, fraction <= 1 else {
-            throw ValidationError("--\(keep != nil ? "keep" : "prune") must be in (0, 1], got \(fraction)")
+        if let keep, !(keep.isFinite && keep > 0 && keep <= 1) {
+            throw ValidationError("--keep must be in (0, 1], got \(keep)")
         }
+        if let prune, !(prune.isFinite && prune > 0 && prune < 1) {
+            throw ValidationError("--prune must be strictly between 0 and 1, got \(prune)")
+        }
+        if let by, by != .weight { try ScoreName.validate(by.rawValue) }
         if output.isEmpty { throw ValidationError("--output: give a file name") }
         if let archive, ArchiveWriter.Kind.from(path: archive) == nil {
             throw ValidationError("--archive \(archive): cannot write this archive format; name it with one of "
@@ -70,7 +78,8 @@ struct ExportManifestCommand: ParsableCommand {
         if let archive {
             try ManifestArchive.checkOutput(option: "--archive", output: archive, database: db.path, source: source, force: force)
         }
-        let request = ManifestRequest(runID: runID, selection: keep.map { .keep($0) } ?? .prune(prune ?? 1), ranking: by)
+        let by = try self.by ?? .score(named: db.resolveScoreName(run: runID, nil))
+        let request = ManifestRequest(runID: runID, selection: keep.map { .keep($0) } ?? .prune(prune ?? 0.5), ranking: by)
         let entries = try db.manifest(request)
         let plan = try archive.map { try ManifestArchive.prepare(store: db, runID: runID, entries: entries, output: $0) }
         if let plan, ManifestArchive.sameFile(plan.dataset.sourcePath, output) {

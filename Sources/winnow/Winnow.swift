@@ -17,6 +17,7 @@ struct Winnow: ParsableCommand {
             RunCommand.self,
             RunsCommand.self,
             WeightsCommand.self,
+            ScoresCommand.self,
             LabelsCommand.self,
             ExportCommand.self,
             BenchCommand.self,

@@ -100,5 +100,7 @@ private func makeOptimizer(_ name: String) -> any UpdateDerivative {
         let linear = LearningRateSchedule.linear(totalSteps: 100, warmupSteps: 6)
         #expect(abs(linear.factor(at: 2) - 0.5) < 1e-6 && abs(linear.factor(at: 53) - 0.5) < 1e-6 && linear.factor(at: 100) == 0)
         #expect(LearningRateSchedule.constant.factor(at: 1234) == 1)
+        let steps = LearningRateSchedule.multiStep(milestones: [10, 20], gamma: 0.1)
+        #expect(steps.factor(at: 9) == 1 && abs(steps.factor(at: 10) - 0.1) < 1e-7 && abs(steps.factor(at: 25) - 0.01) < 1e-8)
     }
 }

@@ -1,0 +1,158 @@
+import ArgumentParser
+import DataPruning
+import Foundation
+import NeuralNetworks
+import Optimizers
+import Tensors
+
+/// `winnow bench pruning`: plain training speed and accuracy on an image dataset, and the time of GraNd.
+struct BenchPruningCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pruning",
+        abstract: "Seconds per epoch and test accuracy of plain training on images (Fashion-MNIST), and GraNd's cost.",
+        discussion: """
+            Trains --model with SGD (momentum 0.9, Nesterov, weight decay 5e-4) and a cosine schedule, printing each \
+            epoch's time, loss and test accuracy. --grand N also times exact GraNd on N training samples with the \
+            trained model and extrapolates to the whole split. --profile times forward, backward and the \
+            optimizer step of one batch per layer type.
+            """)
+
+    @Option(help: "Dataset folder or archive (IDX, JSONL or CSV with train and test splits).")
+    var data = "/usr/share/datasets/fashion-mnist"
+    @Option(help: "small-cnn, resnet or mlp.") var model = "small-cnn"
+    @Option(help: "SmallCNN channels, e.g. 16,32; ResNet stage widths, e.g. 16,32,64; MLP hidden widths.")
+    var widths: String?
+    @Option(help: "Epochs.") var epochs = 10
+    @Option(help: "Only train this many epochs of the schedule (timing).") var stopAfter: Int?
+    @Option(help: "SGD learning rate.") var learningRate: Float = 0.05
+    @Option(help: "Batch size.") var batchSize = 128
+    @Option(help: "Weight decay.") var weightDecay: Float = 5e-4
+    @Option(help: "Random shift augmentation in pixels (0: none).") var shift = 0
+    @Option(help: "Training samples used (default: all).") var limit: Int?
+    @Option(help: "BLAS threads.") var threads = 2
+    @Option(help: "Seed.") var seed: UInt64 = 0
+    @Option(help: "Time exact GraNd on this many samples after training (0: skip).") var grand = 0
+    @Flag(help: "Time forward, backward and the step of one batch, and the SmallCNN's parts, instead of training.")
+    var profile = false
+
+    func validate() throws {
+        guard ["small-cnn", "resnet", "mlp"].contains(model) else { throw ValidationError("--model: small-cnn, resnet or mlp") }
+        guard epochs >= 1, batchSize >= 1, threads >= 1, grand >= 0 else { throw ValidationError("counts must be positive") }
+    }
+
+    func run() throws {
+        BLAS.setThreads(threads)
+        let start = Date()
+        let data = try ImageData.load(path: data)
+        print("loaded \(data.train.count) train / \(data.test.count) test images \(data.train.imageShape), "
+              + "\(data.classCount) classes in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+        var rng = RandomGenerator(seed: seed)
+        let widths = self.widths?.split(separator: ",").compactMap { Int($0) }
+        let (c, side) = (data.train.imageShape[0], data.train.imageShape[1])
+        let network: any ImageClassifier
+        switch model {
+        case "resnet":
+            network = ResNet(inChannels: c, widths: widths ?? [16, 32, 64], classes: data.classCount, rng: &rng)
+        case "mlp":
+            network = MLP(widths: [c * side * side] + (widths ?? [512, 256]) + [data.classCount], rng: &rng)
+        default:
+            let w = widths ?? [16, 32]
+            network = SmallCNN(inChannels: c, imageSize: side, channels: (w[0], w[w.count > 1 ? 1 : 0]), classes: data.classCount,
+                               rng: &rng)
+        }
+        print("\(model) \(widths.map { "\($0)" } ?? "default widths"): \(network.parameterCount) parameters, BLAS threads \(threads)")
+        let settings = PlainTrainingSettings(
+            epochs: epochs, batchSize: batchSize,
+            optimizer: .sgd(learningRate: learningRate, momentum: 0.9, nesterov: true, weightDecay: weightDecay),
+            schedule: .cosine(), seed: seed, augmentShift: shift)
+        if profile {
+            try Self.profile(network, data: data.train, settings: settings)
+            return
+        }
+        let trainer = try PlainTrainer(model: network, settings: settings)
+        let subset = limit.map { Array(0..<min($0, data.train.count)) }
+        // Process CPU time as well as wall time: on a shared machine the wall time depends on the other load.
+        var cpuAtStart = Self.processCPUSeconds()
+        try trainer.train(on: data.train, subset: subset, stopAfter: stopAfter, onEpoch: { report in
+            let cpu = Self.processCPUSeconds() - cpuAtStart
+            let evalStart = Date()
+            let accuracy = Evaluation.accuracy(network, on: data.test)
+            print(String(format: "epoch %2d  %.1f s (%.1f CPU s)  loss %.4f  train acc %.4f  test acc %.4f  (eval %.1f s)",
+                         report.epoch + 1, report.seconds, cpu, report.meanLoss, report.trainAccuracy, accuracy,
+                         Date().timeIntervalSince(evalStart)))
+            cpuAtStart = Self.processCPUSeconds()
+        })
+        if grand > 0 {
+            let sample = data.train.subset(Array(0..<min(grand, data.train.count)))
+            let grandStart = Date()
+            let norms = GraNd.norms(network, split: sample)
+            let seconds = Date().timeIntervalSince(grandStart)
+            print(String(format: "GraNd (exact, %@): %d samples in %.1f s, %.2f ms/sample, %.0f s for %d samples; mean norm %.4f",
+                         network is MLP ? "outer products" : "per-sample backward", sample.count, seconds,
+                         1000 * seconds / Double(sample.count), seconds / Double(sample.count) * Double(data.train.count),
+                         data.train.count, norms.reduce(0, +) / Double(norms.count)))
+        }
+    }
+
+    /// User plus system CPU seconds of this process (all threads).
+    private static func processCPUSeconds() -> Double {
+        Double(clock()) / Double(CLOCKS_PER_SEC)
+    }
+
+    /// Milliseconds per call of `body`, the median of `repeats` after one warm-up call.
+    private static func milliseconds(_ repeats: Int = 10, _ body: () -> Void) -> Double {
+        body()
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return times.sorted()[times.count / 2]
+    }
+
+    /// Where a training step's time goes: forward, backward and step of a whole batch, then each part of a SmallCNN
+    /// (forward and forward+backward), so the limit can be named.
+    private static func profile(_ network: any ImageClassifier, data: ImageSplit, settings: PlainTrainingSettings) throws {
+        let (x, labels) = data.batch(Array(0..<settings.batchSize))
+        let context = ForwardContext(training: true, updatesRunningStatistics: false)
+        let parameters = network.namedParameters()
+        let optimizer = SGD(learningRate: 0.01, momentum: 0.9, nesterov: true, weightDecay: 5e-4)
+        let forward = milliseconds { _ = Loss.meanCrossEntropy(network(x, context), labels: labels) }
+        let forwardBackward = milliseconds {
+            let loss = Loss.meanCrossEntropy(network(x, context), labels: labels)
+            _ = Autodiff.gradients(of: loss, wrt: parameters.map(\.tensor))
+        }
+        let gradients = Autodiff.gradients(of: Loss.meanCrossEntropy(network(x, context), labels: labels), wrt: parameters.map(\.tensor))
+        let step = milliseconds { optimizer.step(parameters.map { (key: $0.key, tensor: $0.tensor) }, gradients: gradients) }
+        print(String(format: "batch %d: forward %.1f ms, backward %.1f ms, optimizer step %.2f ms; %.1f s per epoch of %d batches",
+                     settings.batchSize, forward, forwardBackward - forward, step,
+                     (forwardBackward + step) * Double(data.count / settings.batchSize) / 1000, data.count / settings.batchSize))
+        guard let cnn = network as? SmallCNN else { return }
+        func part(_ name: String, _ input: Tensor, _ body: (Tensor) -> Tensor) {
+            let leaf = Tensor(shape: input.shape, storage: input.scalars, requiresGrad: true)
+            let f = milliseconds { _ = body(leaf) }
+            let fb = milliseconds {
+                let y = body(leaf)
+                _ = Autodiff.gradients(of: y, wrt: [leaf], seed: Tensor(shape: y.shape, storage: [Float](repeating: 1, count: y.count)))
+            }
+            print(String(format: "  %-34@ forward %7.2f ms   backward %7.2f ms   %@", name as NSString, f, fb - f,
+                         "\(input.shape) → \(body(leaf).shape)"))
+        }
+        let a1 = withoutGrad { cnn.conv1(x) }
+        let h1 = withoutGrad { cnn.norm1(a1, context).relu().maxPool2d(kernel: 2) }
+        let a2 = withoutGrad { cnn.conv2(h1) }
+        let window = Window2D(kernel: 3, padding: 1)
+        part("conv1 (im2col + sgemm + permute)", x) { cnn.conv1($0) }
+        part("  im2col 3×3", x) { $0.im2col(window) }
+        part("  sgemm", x.im2col(window)) { $0.matmul(cnn.conv1.weight.detached().reshaped([cnn.conv1.weight.shape[0], -1]), transposeB: true) }
+        part("  reshape + permute NHWC → NCHW", a1.permuted([0, 2, 3, 1])) { $0.permuted([0, 3, 1, 2]) }
+        part("bn1 (training)", a1) { cnn.norm1($0, context) }
+        part("relu", a1) { $0.relu() }
+        part("maxpool 2", a1) { $0.maxPool2d(kernel: 2) }
+        part("conv2", h1) { cnn.conv2($0) }
+        part("  im2col 3×3", h1) { $0.im2col(window) }
+        part("bn2 (training)", a2) { cnn.norm2($0, context) }
+        part("head", a2.relu().maxPool2d(kernel: 2).flattenedBatch()) { cnn.head($0) }
+    }
+}
