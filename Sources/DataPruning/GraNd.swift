@@ -33,8 +33,10 @@ public enum GraNd {
 
     /// Exact per-sample gradient norms of any classifier: one forward and backward per sample (batch of one).
     /// Slow but exact for every layer type; `onProgress` receives the number of samples done every 1000.
-    public static func perSample(_ model: any ImageClassifier, images: Tensor, labels: [Int],
-                                 onProgress: ((Int) -> Void)? = nil) -> [Double] {
+    public static func perSample(
+        _ model: any ImageClassifier, images: Tensor, labels: [Int],
+        onProgress: ((Int) -> Void)? = nil
+    ) -> [Double] {
         let context = ForwardContext.evaluation()
         let parameters = model.parameters()
         return labels.indices.map { i in
@@ -48,8 +50,10 @@ public enum GraNd {
 
     /// The exact norms for `model`: the outer-product form for an MLP, per-sample backward otherwise, in batches
     /// of `batchSize` samples.
-    public static func norms(_ model: any ImageClassifier, split: ImageSplit, batchSize: Int = 500,
-                             onProgress: ((Int) -> Void)? = nil) -> [Double] {
+    public static func norms(
+        _ model: any ImageClassifier, split: ImageSplit, batchSize: Int = 500,
+        onProgress: ((Int) -> Void)? = nil
+    ) -> [Double] {
         var result: [Double] = []
         result.reserveCapacity(split.count)
         for start in stride(from: 0, to: split.count, by: batchSize) {
@@ -97,8 +101,10 @@ public struct EarlyTrainingScores {
 
     /// EL2N and GraNd (when `gradientNorms`) of every sample of `split`, each the mean over seeds. `makeModel`
     /// builds a fresh model from a seed.
-    public func scores(on split: ImageSplit, gradientNorms: Bool = true, makeModel: (UInt64) -> any ImageClassifier,
-                       onSeed: ((UInt64) -> Void)? = nil) throws -> (el2n: [Double], grand: [Double]?) {
+    public func scores(
+        on split: ImageSplit, gradientNorms: Bool = true, makeModel: (UInt64) -> any ImageClassifier,
+        onSeed: ((UInt64) -> Void)? = nil
+    ) throws -> (el2n: [Double], grand: [Double]?) {
         guard !seeds.isEmpty else { throw PlainTrainingError.invalidSetting("early-training scores need at least one seed") }
         guard scoringEpoch >= 0, scoringEpoch <= training.epochs else {
             throw PlainTrainingError.invalidSetting("scoring epoch must be 0…\(training.epochs), got \(scoringEpoch)")

@@ -15,8 +15,9 @@ public struct ImageSplit: Sendable {
 
     /// Wraps images and labels; the first axis of `images` must match `labels` and `ids`.
     public init(name: String, images: Tensor, labels: [Int], ids: [String]) {
-        precondition(images.rank == 4 && images.shape[0] == labels.count && labels.count == ids.count,
-                     "ImageSplit: images \(images.shape), \(labels.count) labels, \(ids.count) ids")
+        precondition(
+            images.rank == 4 && images.shape[0] == labels.count && labels.count == ids.count,
+            "ImageSplit: images \(images.shape), \(labels.count) labels, \(ids.count) ids")
         self.name = name
         self.images = images
         self.labels = labels
@@ -128,14 +129,17 @@ public struct ImageData: Sendable {
             standardizeInPlace(&test.images, mean: mean, std: std)
         }
         let names = dataset.classNames.count == classCount ? dataset.classNames : (0..<classCount).map(String.init)
-        return ImageData(train: ImageSplit(name: trainRecords.name, images: train.images, labels: train.labels, ids: trainRecords.ids),
-                         test: ImageSplit(name: testRecords.name, images: test.images, labels: test.labels, ids: testRecords.ids),
-                         classCount: classCount, classNames: names, channelMean: mean, channelStd: std, sourcePath: path)
+        return ImageData(
+            train: ImageSplit(name: trainRecords.name, images: train.images, labels: train.labels, ids: trainRecords.ids),
+            test: ImageSplit(name: testRecords.name, images: test.images, labels: test.labels, ids: testRecords.ids),
+            classCount: classCount, classNames: names, channelMean: mean, channelStd: std, sourcePath: path)
     }
 
     /// Wraps splits built elsewhere (tests, synthetic data).
-    public init(train: ImageSplit, test: ImageSplit, classCount: Int, classNames: [String]? = nil,
-                channelMean: [Float] = [], channelStd: [Float] = [], sourcePath: String = "") {
+    public init(
+        train: ImageSplit, test: ImageSplit, classCount: Int, classNames: [String]? = nil,
+        channelMean: [Float] = [], channelStd: [Float] = [], sourcePath: String = ""
+    ) {
         self.train = train
         self.test = test
         self.classCount = classCount
@@ -157,12 +161,15 @@ public struct ImageData: Sendable {
             let side = Int(Double(pixels / channels).squareRoot().rounded())
             if side > 0, side * side * channels == pixels { return [channels, side, side] }
         }
-        throw ImageDataError.badImageShape(file: fileName(path, split.member), id: first.id, pixels: pixels,
-                                           expected: "a square image with 1 or 3 channels (set imageShape)")
+        throw ImageDataError.badImageShape(
+            file: fileName(path, split.member), id: first.id, pixels: pixels,
+            expected: "a square image with 1 or 3 channels (set imageShape)")
     }
 
-    private static func tensor(_ split: LabeledSplit, shape: [Int], classCount: Int, path: String,
-                               scale: Float) throws -> (images: Tensor, labels: [Int]) {
+    private static func tensor(
+        _ split: LabeledSplit, shape: [Int], classCount: Int, path: String,
+        scale: Float
+    ) throws -> (images: Tensor, labels: [Int]) {
         let size = shape.reduce(1, *)
         let file = fileName(path, split.member), labelsFile = fileName(path, split.labelsMember ?? split.member)
         var storage = [Float](repeating: 0, count: split.count * size)
@@ -177,8 +184,9 @@ public struct ImageData: Sendable {
                     throw ImageDataError.incompleteRecord(file: labelsFile, id: record.id, missing: "label")
                 }
                 guard pixels.count == size else {
-                    throw ImageDataError.badImageShape(file: file, id: record.id, pixels: pixels.count,
-                                                       expected: shape.map(String.init).joined(separator: "×"))
+                    throw ImageDataError.badImageShape(
+                        file: file, id: record.id, pixels: pixels.count,
+                        expected: shape.map(String.init).joined(separator: "×"))
                 }
                 guard label >= 0, label < classCount else {
                     throw ImageDataError.labelOutOfRange(file: labelsFile, id: record.id, label: label, classCount: classCount)

@@ -43,8 +43,10 @@ public struct PlainTrainingSettings: Sendable, Equatable {
     public var augmentFlip: Bool
 
     /// The paper's setting: SGD 0.1, momentum 0.9 Nesterov, weight decay 5e-4, batch 128, cosine.
-    public init(epochs: Int, batchSize: Int = 128, optimizer: OptimizerChoice = .sgd(learningRate: 0.1),
-                schedule: ScheduleChoice = .cosine(), seed: UInt64 = 0, augmentShift: Int = 0, augmentFlip: Bool = false) {
+    public init(
+        epochs: Int, batchSize: Int = 128, optimizer: OptimizerChoice = .sgd(learningRate: 0.1),
+        schedule: ScheduleChoice = .cosine(), seed: UInt64 = 0, augmentShift: Int = 0, augmentFlip: Bool = false
+    ) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.optimizer = optimizer
@@ -151,9 +153,11 @@ public final class PlainTrainer {
     /// `onBatch` with every batch's logits before its update and `onEpoch` after every epoch. `stopAfter` ends the
     /// run after that many epochs of the full schedule (early-training scores: EL2N, GraNd).
     @discardableResult
-    public func train(on split: ImageSplit, subset: [Int]? = nil, stopAfter: Int? = nil,
-                      onBatch: ((BatchPresentation) -> Void)? = nil,
-                      onEpoch: ((PlainEpochReport) throws -> Void)? = nil) throws -> [PlainEpochReport] {
+    public func train(
+        on split: ImageSplit, subset: [Int]? = nil, stopAfter: Int? = nil,
+        onBatch: ((BatchPresentation) -> Void)? = nil,
+        onEpoch: ((PlainEpochReport) throws -> Void)? = nil
+    ) throws -> [PlainEpochReport] {
         let pool = subset ?? Array(0..<split.count)
         guard !pool.isEmpty else { throw PlainTrainingError.badSubset("no samples to train on") }
         if let bad = pool.first(where: { $0 < 0 || $0 >= split.count }) {
@@ -186,8 +190,9 @@ public final class PlainTrainer {
                 correct += zip(detached.argmaxLastAxis(), labels).filter { $0 == $1 }.count
                 seen += indices.count
             }
-            let report = PlainEpochReport(epoch: epoch, meanLoss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen),
-                                          seconds: Date().timeIntervalSince(start))
+            let report = PlainEpochReport(
+                epoch: epoch, meanLoss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen),
+                seconds: Date().timeIntervalSince(start))
             reports.append(report)
             try onEpoch?(report)
         }
@@ -225,8 +230,10 @@ public final class PlainTrainer {
 /// Evaluation of a classifier: logits in evaluation mode (BatchNorm running statistics, no dropout).
 public enum Evaluation {
     /// `[N, classes]` logits of every sample of `split` (or of `subset`), in batches of `batchSize`.
-    public static func logits(_ model: any ImageClassifier, on split: ImageSplit, subset: [Int]? = nil,
-                              batchSize: Int = 500) -> Tensor {
+    public static func logits(
+        _ model: any ImageClassifier, on split: ImageSplit, subset: [Int]? = nil,
+        batchSize: Int = 500
+    ) -> Tensor {
         let indices = subset ?? Array(0..<split.count)
         let context = ForwardContext.evaluation()
         var parts: [Tensor] = []

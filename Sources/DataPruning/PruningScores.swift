@@ -157,8 +157,10 @@ public enum RandomScore {
 public enum TrainingRunScores {
     /// Trains `trainer`'s model on `split` (or `subset`), then returns the four scores by name, each for every
     /// sample of the split (samples outside `subset` are never presented: hardest by forgetting, 0 AUM).
-    public static func compute(_ trainer: PlainTrainer, on split: ImageSplit, subset: [Int]? = nil,
-                               onEpoch: ((PlainEpochReport) throws -> Void)? = nil) throws -> [PruningScore: [Double]] {
+    public static func compute(
+        _ trainer: PlainTrainer, on split: ImageSplit, subset: [Int]? = nil,
+        onEpoch: ((PlainEpochReport) throws -> Void)? = nil
+    ) throws -> [PruningScore: [Double]] {
         var dynamics = TrainingDynamics(count: split.count)
         try trainer.train(on: split, subset: subset, onBatch: { dynamics.record($0) }, onEpoch: onEpoch)
         let logits = Evaluation.logits(trainer.model, on: split)

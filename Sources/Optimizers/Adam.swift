@@ -17,8 +17,10 @@ public final class Adam: UpdateDerivative {
     /// weight decay it is the caller's gradient tensor itself (kept by reference, not copied).
     private var lastGradients: [String: Tensor] = [:]
 
-    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-                weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
+    public init(
+        learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+        weightDecay: Float = 0, decoupledWeightDecay: Bool = false
+    ) {
         precondition(learningRate >= 0, "Adam learning rate must be ≥ 0, got \(learningRate)")
         precondition(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "Adam betas must be in [0, 1), got \(beta1), \(beta2)")
         precondition(epsilon > 0, "Adam epsilon must be > 0, got \(epsilon)")
@@ -30,8 +32,10 @@ public final class Adam: UpdateDerivative {
     }
 
     /// AdamW: Adam with decoupled weight decay (default λ = 0.01 as in PyTorch).
-    public static func adamW(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-                             weightDecay: Float = 0.01) -> Adam {
+    public static func adamW(
+        learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+        weightDecay: Float = 0.01
+    ) -> Adam {
         Adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, decoupledWeightDecay: true)
     }
 
@@ -50,17 +54,22 @@ public final class Adam: UpdateDerivative {
             var s = store.take(key, "exp_avg_sq", count: param.count)
             let keepsEffective = !decoupled && wd != 0
             var effective = keepsEffective ? [Float](repeating: 0, count: param.count) : []
-            m.withUnsafeMutableBufferPointer { m in s.withUnsafeMutableBufferPointer { s in
-                effective.withUnsafeMutableBufferPointer { e in
-                    grad.withUnsafeBufferPointer { g in param.withUnsafeMutableBufferPointer { p in
-                        if keepsEffective, let e = e.baseAddress {
-                            for i in 0..<p.count { e[i] = g[i] + wd * p[i] }
+            m.withUnsafeMutableBufferPointer { m in
+                s.withUnsafeMutableBufferPointer { s in
+                    effective.withUnsafeMutableBufferPointer { e in
+                        grad.withUnsafeBufferPointer { g in
+                            param.withUnsafeMutableBufferPointer { p in
+                                if keepsEffective, let e = e.baseAddress {
+                                    for i in 0..<p.count { e[i] = g[i] + wd * p[i] }
+                                }
+                                winnow_adam_step(
+                                    p.baseAddress!, g.baseAddress!, m.baseAddress!, s.baseAddress!, p.count,
+                                    b1, b2, eps, decoupled ? 1 - lr * wd : 1, decoupled ? 0 : wd, stepSize, 1 / rootC2)
+                            }
                         }
-                        winnow_adam_step(p.baseAddress!, g.baseAddress!, m.baseAddress!, s.baseAddress!, p.count,
-                                         b1, b2, eps, decoupled ? 1 - lr * wd : 1, decoupled ? 0 : wd, stepSize, 1 / rootC2)
-                    } }
+                    }
                 }
-            } }
+            }
             store.slots["\(key).exp_avg"] = m
             store.slots["\(key).exp_avg_sq"] = s
             lastGradients[key] = keepsEffective ? Tensor(shape: param.shape, storage: effective) : grad
@@ -78,13 +87,20 @@ public final class Adam: UpdateDerivative {
             guard let (g, m, s) = lastStepState(key) else {
                 return Tensor(repeating: untouchedDerivative(k: k, epsPrime: epsPrime), shape: tensor.shape)
             }
-            return Tensor(shape: tensor.shape, storage: [Float](unsafeUninitializedCapacity: tensor.count) { out, initialized in
-                g.withUnsafeBufferPointer { g in m.withUnsafeBufferPointer { m in s.withUnsafeBufferPointer { s in
-                    winnow_adam_derivative(out.baseAddress!, g.baseAddress!, m.baseAddress!, s.baseAddress!, out.count,
-                                           k, beta1, beta2, epsPrime)
-                } } }
-                initialized = tensor.count
-            })
+            return Tensor(
+                shape: tensor.shape,
+                storage: [Float](unsafeUninitializedCapacity: tensor.count) { out, initialized in
+                    g.withUnsafeBufferPointer { g in
+                        m.withUnsafeBufferPointer { m in
+                            s.withUnsafeBufferPointer { s in
+                                winnow_adam_derivative(
+                                    out.baseAddress!, g.baseAddress!, m.baseAddress!, s.baseAddress!, out.count,
+                                    k, beta1, beta2, epsPrime)
+                            }
+                        }
+                    }
+                    initialized = tensor.count
+                })
         }
     }
 
@@ -106,18 +122,25 @@ public final class Adam: UpdateDerivative {
         }
         guard let (g, m, s) = lastStepState(key) else {
             let untouched = untouchedDerivative(k: k, epsPrime: epsPrime)
-            return AdaptedVectorBuilder(destination: Tensor.zeros(parameter.tensor.shape), adaptBlock: { block, _ in
-                for i in block.indices { block[i] *= untouched }
-            }, completion: release)
+            return AdaptedVectorBuilder(
+                destination: Tensor.zeros(parameter.tensor.shape),
+                adaptBlock: { block, _ in
+                    for i in block.indices { block[i] *= untouched }
+                }, completion: release)
         }
         // A copy shares g's storage until the first block is written, which then copies it.
-        return AdaptedVectorBuilder(destination: reusable ? g : g.copy(), write: { block, offset, out in
-            guard block.count > 0 else { return }
-            m.withUnsafeBufferPointer { m in s.withUnsafeBufferPointer { s in
-                winnow_adam_adapt_over_gradient(out.baseAddress! + offset, block.baseAddress!, m.baseAddress! + offset,
-                                                s.baseAddress! + offset, block.count, k, beta1, beta2, epsPrime)
-            } }
-        }, completion: release)
+        return AdaptedVectorBuilder(
+            destination: reusable ? g : g.copy(),
+            write: { block, offset, out in
+                guard block.count > 0 else { return }
+                m.withUnsafeBufferPointer { m in
+                    s.withUnsafeBufferPointer { s in
+                        winnow_adam_adapt_over_gradient(
+                            out.baseAddress! + offset, block.baseAddress!, m.baseAddress! + offset,
+                            s.baseAddress! + offset, block.count, k, beta1, beta2, epsPrime)
+                    }
+                }
+            }, completion: release)
     }
 
     public func hasUpdateDerivativeState(_ parameters: [NamedParameter]) -> Bool {
@@ -148,7 +171,9 @@ public final class Adam: UpdateDerivative {
     /// The last (effective) gradient and the moments of a parameter, or nil if it was never stepped.
     private func lastStepState(_ key: String) -> (Tensor, [Float], [Float])? {
         precondition(!isReleased(key), "Adam: the last gradient of \(key) was released; ∂u/∂g needs a new step")
-        guard let g = lastGradients[key], let m = store.slots["\(key).exp_avg"], let s = store.slots["\(key).exp_avg_sq"] else { return nil }
+        guard let g = lastGradients[key], let m = store.slots["\(key).exp_avg"], let s = store.slots["\(key).exp_avg_sq"] else {
+            return nil
+        }
         return (g, m, s)
     }
 
@@ -173,4 +198,3 @@ public final class Adam: UpdateDerivative {
         stepCount = count
     }
 }
-

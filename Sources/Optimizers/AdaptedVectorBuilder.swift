@@ -10,8 +10,10 @@ import Tensors
 public final class AdaptedVectorBuilder {
     /// Writes v for the entries of the block (x, scratch the closure may overwrite) starting at the offset into
     /// the destination buffer (the whole of it; entries not yet written still hold what they held).
-    public typealias Write = (_ block: UnsafeMutableBufferPointer<Float>, _ offset: Int,
-                              _ destination: UnsafeMutableBufferPointer<Float>) -> Void
+    public typealias Write = (
+        _ block: UnsafeMutableBufferPointer<Float>, _ offset: Int,
+        _ destination: UnsafeMutableBufferPointer<Float>
+    ) -> Void
 
     /// Where v is written; returned by `finish()`.
     private let destination: Tensor
@@ -32,19 +34,25 @@ public final class AdaptedVectorBuilder {
 
     /// A builder that adapts each block in place with `adaptBlock` (A ⊙ block, given the block's offset) and
     /// copies it into `destination`.
-    public convenience init(destination: Tensor, adaptBlock: @escaping (UnsafeMutableBufferPointer<Float>, Int) -> Void,
-                            completion: @escaping (Tensor) -> Void) {
-        self.init(destination: destination, write: { block, offset, out in
-            adaptBlock(block, offset)
-            guard let source = block.baseAddress, block.count > 0 else { return }
-            (out.baseAddress! + offset).update(from: source, count: block.count)
-        }, completion: completion)
+    public convenience init(
+        destination: Tensor, adaptBlock: @escaping (UnsafeMutableBufferPointer<Float>, Int) -> Void,
+        completion: @escaping (Tensor) -> Void
+    ) {
+        self.init(
+            destination: destination,
+            write: { block, offset, out in
+                adaptBlock(block, offset)
+                guard let source = block.baseAddress, block.count > 0 else { return }
+                (out.baseAddress! + offset).update(from: source, count: block.count)
+            }, completion: completion)
     }
 
     /// Adds the next block of x (scratch: its contents afterwards are unspecified); blocks must come in
     /// order. `observe` sees the entries of v just written, e.g. to accumulate ‖v‖².
     public func add(_ block: UnsafeMutableBufferPointer<Float>, observe: ((UnsafeBufferPointer<Float>) -> Void)? = nil) {
-        precondition(written + block.count <= destination.count, "AdaptedVectorBuilder: \(written + block.count) entries for a parameter of \(destination.count)")
+        precondition(
+            written + block.count <= destination.count,
+            "AdaptedVectorBuilder: \(written + block.count) entries for a parameter of \(destination.count)")
         let offset = written, count = block.count
         destination.withUnsafeMutableBufferPointer { out in
             write(block, offset, out)
@@ -67,10 +75,15 @@ extension UpdateDerivative {
     /// `releasingState` it then frees the parameter's state for A.
     public func adaptedVectorBuilder(for parameter: NamedParameter, releasingState: Bool) -> AdaptedVectorBuilder {
         let derivative = updateDerivative([parameter])[0]
-        precondition(derivative.count == parameter.tensor.count, "updateDerivative of \(parameter.key): \(derivative.count) entries for \(parameter.tensor.count)")
-        return AdaptedVectorBuilder(destination: Tensor.zeros(parameter.tensor.shape), adaptBlock: { block, offset in
-            derivative.withUnsafeBufferPointer { a in for i in block.indices { block[i] *= a[offset + i] } }
-        }) { [self] _ in
+        precondition(
+            derivative.count == parameter.tensor.count,
+            "updateDerivative of \(parameter.key): \(derivative.count) entries for \(parameter.tensor.count)")
+        return AdaptedVectorBuilder(
+            destination: Tensor.zeros(parameter.tensor.shape),
+            adaptBlock: { block, offset in
+                derivative.withUnsafeBufferPointer { a in for i in block.indices { block[i] *= a[offset + i] } }
+            }
+        ) { [self] _ in
             if releasingState { releaseUpdateDerivativeState([parameter]) }
         }
     }

@@ -31,8 +31,11 @@ public enum TrainingCheckpoint {
         }
         var modelState: [String: Tensor] = [:], optimizerState: [String: Tensor] = [:]
         for (key, tensor) in contents.tensors {
-            if key.hasPrefix("model.") { modelState[String(key.dropFirst(6))] = tensor }
-            else if key.hasPrefix("optimizer.") { optimizerState[String(key.dropFirst(10))] = tensor }
+            if key.hasPrefix("model.") {
+                modelState[String(key.dropFirst(6))] = tensor
+            } else if key.hasPrefix("optimizer.") {
+                optimizerState[String(key.dropFirst(10))] = tensor
+            }
         }
         try model.load(modelState, source: url.path)
         do {
@@ -52,7 +55,8 @@ public enum CheckpointError: Error, LocalizedError, Equatable {
 
     public var errorDescription: String? {
         switch self {
-        case let .notACheckpoint(path, found): "\(path): not a Winnow checkpoint (format \(found ?? "missing"), expected \(TrainingCheckpoint.formatVersion))"
+        case let .notACheckpoint(path, found):
+            "\(path): not a Winnow checkpoint (format \(found ?? "missing"), expected \(TrainingCheckpoint.formatVersion))"
         case let .optimizerState(path, what): "\(path): \(what)"
         }
     }

@@ -58,7 +58,8 @@ extension ResultStore {
         let ranked: [ManifestEntry]
         if request.ranking == .weight {
             let step = try latestWeightStep(run: request.runID)
-            let statement = try connection.prepare("""
+            let statement = try connection.prepare(
+                """
                 SELECT w.sample_id, w.weight, s.key FROM sample_weights w
                 LEFT JOIN samples s ON s.run_id = w.run_id AND s.sample_id = w.sample_id
                 WHERE w.run_id = ? AND w.step = ? ORDER BY w.weight DESC, w.sample_id
@@ -83,8 +84,10 @@ extension ResultStore {
 /// Writes manifests atomically: to a temporary file next to the destination, then renamed over it.
 public enum ManifestWriter {
     /// Writes the manifest (`jsonl` or `csv`, with a `sample` field when the run registered keys) atomically.
-    public static func write(_ entries: [ManifestEntry], ranking: ManifestRequest.Ranking,
-                             format: ManifestRequest.Format, to path: String) throws {
+    public static func write(
+        _ entries: [ManifestEntry], ranking: ManifestRequest.Ranking,
+        format: ManifestRequest.Format, to path: String
+    ) throws {
         var text = ""
         text.reserveCapacity(entries.count * 32)
         let field = ranking.rawValue

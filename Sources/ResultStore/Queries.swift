@@ -7,7 +7,8 @@ extension ResultStore {
 
     /// All runs, newest first.
     public func runs(limit: Int? = nil) throws -> [RunInfo] {
-        let statement = try connection.prepare("""
+        let statement = try connection.prepare(
+            """
             SELECT id, application, recipe, recipe_path, code_revision, seed, started_at, ended_at, status,
                    metrics, notes, error
             FROM runs ORDER BY id DESC LIMIT ?
@@ -17,7 +18,8 @@ extension ResultStore {
     }
 
     public func run(_ runID: Int64) throws -> RunInfo {
-        let statement = try connection.prepare("""
+        let statement = try connection.prepare(
+            """
             SELECT id, application, recipe, recipe_path, code_revision, seed, started_at, ended_at, status,
                    metrics, notes, error
             FROM runs WHERE id = ?
@@ -40,7 +42,8 @@ extension ResultStore {
 
     private static func decodeMetrics(_ text: String?) -> [String: Double] {
         guard let data = text?.data(using: .utf8),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return [:] }
         var metrics: [String: Double] = [:]
         for (key, value) in object {
             if let number = value as? NSNumber { metrics[key] = number.doubleValue } else { metrics[key] = .nan }
@@ -95,8 +98,9 @@ extension ResultStore {
         statement.bind(1, runID)
         statement.bind(2, step)
         guard try statement.step() else {
-            throw StoreError.noResults(path: path, runID: runID,
-                                       what: "sample weights at step \(step) (its last step with weights is \(last))")
+            throw StoreError.noResults(
+                path: path, runID: runID,
+                what: "sample weights at step \(step) (its last step with weights is \(last))")
         }
         return step
     }
@@ -105,7 +109,8 @@ extension ResultStore {
         guard count > 0 else { throw StoreError.invalidArgument("the number of weights must be positive, got \(count)") }
         let step = try requireWeightStep(run: runID, step)
         let order = descending ? "weight DESC" : "weight ASC"
-        let statement = try connection.prepare("""
+        let statement = try connection.prepare(
+            """
             SELECT w.step, w.sample_id, w.weight, s.key FROM sample_weights w
             LEFT JOIN samples s ON s.run_id = w.run_id AND s.sample_id = w.sample_id
             WHERE w.run_id = ? AND w.step = ?
@@ -120,7 +125,8 @@ extension ResultStore {
     /// Every weight at `step` (default: the latest), by sample id.
     public func weights(run runID: Int64, step: Int? = nil) throws -> [SampleWeight] {
         let step = try requireWeightStep(run: runID, step)
-        let statement = try connection.prepare("""
+        let statement = try connection.prepare(
+            """
             SELECT w.step, w.sample_id, w.weight, s.key FROM sample_weights w
             LEFT JOIN samples s ON s.run_id = w.run_id AND s.sample_id = w.sample_id
             WHERE w.run_id = ? AND w.step = ? ORDER BY w.sample_id
@@ -160,18 +166,23 @@ extension ResultStore {
     /// Equal-width histogram of the weights at `step` (default: the latest step).
     public func weightHistogram(run runID: Int64, bins: Int = 20, step: Int? = nil) throws -> WeightHistogram {
         let step = try requireWeightStep(run: runID, step)
-        return try histogram(table: "sample_weights", column: "weight", filter: "step = ?3", bins: bins, step: step,
-                             run: runID, what: "sample weights at step \(step)") { $0.bind(3, step) }
+        return try histogram(
+            table: "sample_weights", column: "weight", filter: "step = ?3", bins: bins, step: step,
+            run: runID, what: "sample weights at step \(step)"
+        ) { $0.bind(3, step) }
     }
 
     /// Equal-width histogram of `column` over the rows of `table` of one run that pass `filter` (which may use
     /// parameters ?3 to ?7, bound by `bind`; ?1, ?2, ?8, ?9 are taken). `step` is reported in the result.
-    func histogram(table: String, column: String, filter: String, bins: Int, step: Int, run runID: Int64, what: String,
-                   bind: (Statement) -> Void) throws -> WeightHistogram {
+    func histogram(
+        table: String, column: String, filter: String, bins: Int, step: Int, run runID: Int64, what: String,
+        bind: (Statement) -> Void
+    ) throws -> WeightHistogram {
         guard bins > 0, bins <= Self.maximumHistogramBins else {
             throw StoreError.invalidArgument("histogram bins must be 1…\(Self.maximumHistogramBins), got \(bins)")
         }
-        let summary = try connection.prepare("""
+        let summary = try connection.prepare(
+            """
             SELECT count(*), min(\(column)), max(\(column)), avg(\(column)) FROM \(table) WHERE run_id = ?1 AND \(filter)
             """)
         summary.bind(1, runID)
@@ -184,7 +195,8 @@ extension ResultStore {
         summary.reset()
         let width = high > low ? (high - low) / Double(bins) : 1
         var counts = [Int](repeating: 0, count: bins)
-        let bucket = try connection.prepare("""
+        let bucket = try connection.prepare(
+            """
             SELECT min(CAST((\(column) - ?8) / ?9 AS INTEGER), ?2 - 1) AS bin, count(*)
             FROM \(table) WHERE run_id = ?1 AND \(filter) GROUP BY bin
             """)
@@ -208,16 +220,18 @@ extension ResultStore {
     public func labels(run runID: Int64, changedOnly: Bool = false) throws -> [CorrectedLabel] {
         try requireRun(runID)
         let filter = changedOnly ? "AND (l.original_label IS NULL OR l.original_label <> l.corrected_label)" : ""
-        let statement = try connection.prepare("""
+        let statement = try connection.prepare(
+            """
             SELECT l.sample_id, l.original_label, l.corrected_label, l.distribution, s.key FROM corrected_labels l
             LEFT JOIN samples s ON s.run_id = l.run_id AND s.sample_id = l.sample_id
             WHERE l.run_id = ? \(filter) ORDER BY l.sample_id
             """)
         statement.bind(1, runID)
         let rows = try statement.all { row in
-            CorrectedLabel(sampleID: row.int(0), originalLabel: row.optionalInt64(1).map(Int.init),
-                           correctedLabel: row.int(2), distribution: row.text(3).flatMap(Self.decodeFloats),
-                           key: row.text(4))
+            CorrectedLabel(
+                sampleID: row.int(0), originalLabel: row.optionalInt64(1).map(Int.init),
+                correctedLabel: row.int(2), distribution: row.text(3).flatMap(Self.decodeFloats),
+                key: row.text(4))
         }
         if rows.isEmpty, !changedOnly, try count(table: "corrected_labels", run: runID) == 0 {
             throw StoreError.noResults(path: path, runID: runID, what: "corrected labels")
@@ -227,14 +241,16 @@ extension ResultStore {
 
     private static func decodeFloats(_ text: String) -> [Float]? {
         guard let data = text.data(using: .utf8),
-              let values = try? JSONSerialization.jsonObject(with: data) as? [Any] else { return nil }
+            let values = try? JSONSerialization.jsonObject(with: data) as? [Any]
+        else { return nil }
         return values.map { ($0 as? NSNumber)?.floatValue ?? .nan }
     }
 
     /// The metric time series of a run (one name, or all), by name then step.
     public func metrics(run runID: Int64, name: String? = nil) throws -> [MetricPoint] {
         try requireRun(runID)
-        let statement = try connection.prepare("""
+        let statement = try connection.prepare(
+            """
             SELECT name, step, value FROM metrics WHERE run_id = ?1 AND (?2 IS NULL OR name = ?2) ORDER BY name, step
             """)
         statement.bind(1, runID)
@@ -244,7 +260,8 @@ extension ResultStore {
 
     public func checkpoints(run runID: Int64) throws -> [CheckpointInfo] {
         try requireRun(runID)
-        let statement = try connection.prepare("""
+        let statement = try connection.prepare(
+            """
             SELECT id, step, path, coalesce(length(data), 0), created_at FROM checkpoints WHERE run_id = ? ORDER BY step, id
             """)
         statement.bind(1, runID)

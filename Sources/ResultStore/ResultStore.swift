@@ -51,8 +51,9 @@ public final class ResultStore {
 
     public init(path: String = ResultStore.defaultPath, mode: OpenMode = .create, busyTimeoutMilliseconds: Int32 = 5_000) throws {
         self.path = path
-        connection = try Connection(path: path, mode: mode == .create ? .readWriteCreate : .readWrite,
-                                    busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        connection = try Connection(
+            path: path, mode: mode == .create ? .readWriteCreate : .readWrite,
+            busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         // The first read of the file is where "not a database" shows up.
         let version = try userVersion()
         if version > Schema.latestVersion {

@@ -78,7 +78,9 @@ public struct ResultTable: Sendable, Equatable {
                 }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
             }
             let numeric = columns.indices.map { i in
-                rows.contains { if case .int = $0[i] { return true }; if case .double = $0[i] { return true }; return false }
+                rows.contains {
+                    if case .int = $0[i] { return true }; if case .double = $0[i] { return true }; return false
+                }
             }
             var out = line(columns, numeric: numeric) + "\n"
             out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
@@ -92,22 +94,25 @@ extension ResultTable {
     /// With `checkpoints` (usage by run id), a `checkpoints` column: the space each run keeps in checkpoints, as
     /// text (`4.2 MB in 1 file`) in tables and CSV and as `{"bytes", "files", "orphans"}` in JSON.
     public static func runs(_ runs: [RunInfo], checkpoints: [Int64: CheckpointUsage]? = nil) -> ResultTable {
-        let columns = ["id", "application", "status", "seed", "started_at", "ended_at", "code_revision"]
+        let columns =
+            ["id", "application", "status", "seed", "started_at", "ended_at", "code_revision"]
             + (checkpoints == nil ? [] : ["checkpoints"]) + ["metrics", "error"]
-        return ResultTable(columns: columns,
-                           rows: runs.map { run in
-                               var row: [Cell] = [
-                                   .int(run.id), .text(run.application), .text(run.status.rawValue), .int(Int64(bitPattern: run.seed)),
-                                   .text(run.startedAt), run.endedAt.map(Cell.text) ?? .null, .text(run.codeRevision),
-                               ]
-                               if let checkpoints { row.append(checkpoints[run.id].map(checkpointCell) ?? .null) }
-                               return row + [
-                                   .structured(json: JSONText.object(run.metrics),
-                                               plain: run.metrics.keys.sorted().map { "\($0)=\(Cell.double(run.metrics[$0]!).plain)" }
-                                                   .joined(separator: " ")),
-                                   run.error.map(Cell.text) ?? .null,
-                               ]
-                           })
+        return ResultTable(
+            columns: columns,
+            rows: runs.map { run in
+                var row: [Cell] = [
+                    .int(run.id), .text(run.application), .text(run.status.rawValue), .int(Int64(bitPattern: run.seed)),
+                    .text(run.startedAt), run.endedAt.map(Cell.text) ?? .null, .text(run.codeRevision),
+                ]
+                if let checkpoints { row.append(checkpoints[run.id].map(checkpointCell) ?? .null) }
+                return row + [
+                    .structured(
+                        json: JSONText.object(run.metrics),
+                        plain: run.metrics.keys.sorted().map { "\($0)=\(Cell.double(run.metrics[$0]!).plain)" }
+                            .joined(separator: " ")),
+                    run.error.map(Cell.text) ?? .null,
+                ]
+            })
     }
 
     static func checkpointCell(_ usage: CheckpointUsage) -> Cell {
@@ -138,40 +143,49 @@ extension ResultTable {
     }
 
     public static func weights(_ weights: [SampleWeight]) -> ResultTable {
-        ResultTable(columns: ["step", "sample_id", "sample", "weight"],
-                    rows: weights.map { [.int(Int64($0.step)), .int(Int64($0.sampleID)), sample($0.sampleID, $0.key), .double($0.weight)] })
+        ResultTable(
+            columns: ["step", "sample_id", "sample", "weight"],
+            rows: weights.map { [.int(Int64($0.step)), .int(Int64($0.sampleID)), sample($0.sampleID, $0.key), .double($0.weight)] })
     }
 
     /// With `bars`, a text bar per bin (for terminals).
     public static func histogram(_ histogram: WeightHistogram, bars: Bool = false) -> ResultTable {
         let largest = max(1, histogram.bins.map(\.count).max() ?? 1)
-        return ResultTable(columns: ["lower", "upper", "count"] + (bars ? [""] : []),
-                           rows: histogram.bins.map { bin in
-                               [.double(bin.lower), .double(bin.upper), .int(Int64(bin.count))]
-                                   + (bars ? [.text(String(repeating: "#", count: (bin.count * 40 + largest - 1) / largest))] : [])
-                           })
+        return ResultTable(
+            columns: ["lower", "upper", "count"] + (bars ? [""] : []),
+            rows: histogram.bins.map { bin in
+                [.double(bin.lower), .double(bin.upper), .int(Int64(bin.count))]
+                    + (bars ? [.text(String(repeating: "#", count: (bin.count * 40 + largest - 1) / largest))] : [])
+            })
     }
 
     public static func labels(_ labels: [CorrectedLabel]) -> ResultTable {
-        ResultTable(columns: ["sample_id", "sample", "original_label", "corrected_label", "changed", "distribution"],
-                    rows: labels.map { label in
-                        [.int(Int64(label.sampleID)), sample(label.sampleID, label.key), label.originalLabel.map { .int(Int64($0)) } ?? .null,
-                         .int(Int64(label.correctedLabel)), .text(label.isChanged ? "yes" : "no"),
-                         label.distribution.map { .text(JSONText.array($0)) } ?? .null]
-                    })
+        ResultTable(
+            columns: ["sample_id", "sample", "original_label", "corrected_label", "changed", "distribution"],
+            rows: labels.map { label in
+                [
+                    .int(Int64(label.sampleID)), sample(label.sampleID, label.key), label.originalLabel.map { .int(Int64($0)) } ?? .null,
+                    .int(Int64(label.correctedLabel)), .text(label.isChanged ? "yes" : "no"),
+                    label.distribution.map { .text(JSONText.array($0)) } ?? .null,
+                ]
+            })
     }
 
     public static func scores(_ scores: [SampleScore]) -> ResultTable {
-        ResultTable(columns: ["sample_id", "sample", "score"],
-                    rows: scores.map { [.int(Int64($0.sampleID)), sample($0.sampleID, $0.key), .double($0.score)] })
+        ResultTable(
+            columns: ["sample_id", "sample", "score"],
+            rows: scores.map { [.int(Int64($0.sampleID)), sample($0.sampleID, $0.key), .double($0.score)] })
     }
 
     /// One row per pruning score name: its steps, latest step, samples and range there.
     public static func scoreSummaries(_ summaries: [ScoreSummary]) -> ResultTable {
-        ResultTable(columns: ["name", "steps", "latest_step", "samples", "min", "max"],
-                    rows: summaries.map {
-                        [.text($0.name), .int(Int64($0.stepCount)), .int(Int64($0.latestStep)), .int(Int64($0.sampleCount)),
-                         .double($0.minimum), .double($0.maximum)]
-                    })
+        ResultTable(
+            columns: ["name", "steps", "latest_step", "samples", "min", "max"],
+            rows: summaries.map {
+                [
+                    .text($0.name), .int(Int64($0.stepCount)), .int(Int64($0.latestStep)), .int(Int64($0.sampleCount)),
+                    .double($0.minimum), .double($0.maximum),
+                ]
+            })
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// While a run records, its process holds an exclusive advisory lock (`flock`) on

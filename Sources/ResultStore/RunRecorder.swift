@@ -74,8 +74,9 @@ public final class RunRecorder {
     /// Records one weight per sample at `step` (an epoch or meta step). `sampleIDs` defaults to 0..<count.
     public func recordWeights(_ weights: [Float], step: Int, sampleIDs: [Int]? = nil) throws {
         requireRunning("recordWeights")
-        precondition(sampleIDs == nil || sampleIDs!.count == weights.count,
-                     "recordWeights: \(weights.count) weights but \(sampleIDs!.count) sample ids")
+        precondition(
+            sampleIDs == nil || sampleIDs!.count == weights.count,
+            "recordWeights: \(weights.count) weights but \(sampleIDs!.count) sample ids")
         try weights.withUnsafeBufferPointer { buffer in
             try insertWeights(count: buffer.count, step: step, sampleIDs: sampleIDs) { Double(buffer[$0]) }
         }
@@ -83,8 +84,9 @@ public final class RunRecorder {
 
     public func recordWeights(_ weights: [Double], step: Int, sampleIDs: [Int]? = nil) throws {
         requireRunning("recordWeights")
-        precondition(sampleIDs == nil || sampleIDs!.count == weights.count,
-                     "recordWeights: \(weights.count) weights but \(sampleIDs!.count) sample ids")
+        precondition(
+            sampleIDs == nil || sampleIDs!.count == weights.count,
+            "recordWeights: \(weights.count) weights but \(sampleIDs!.count) sample ids")
         try weights.withUnsafeBufferPointer { buffer in
             try insertWeights(count: buffer.count, step: step, sampleIDs: sampleIDs) { buffer[$0] }
         }
@@ -107,7 +109,8 @@ public final class RunRecorder {
                 insert.reset()
             }
             // One row per step keeps "latest step" and per-sample trajectories to index lookups.
-            let steps = try store.connection.prepare("""
+            let steps = try store.connection.prepare(
+                """
                 INSERT INTO weight_steps (run_id, step, sample_count) VALUES (?1, ?2, ?3)
                 ON CONFLICT (run_id, step) DO UPDATE SET sample_count = sample_count + ?3
                 """)
@@ -121,8 +124,9 @@ public final class RunRecorder {
 
     /// SQLite stores NaN as NULL, which the NOT NULL columns reject with an opaque message: say what happened.
     private func notANumber(_ what: String, sampleID: Int, step: Int?) -> StoreError {
-        .invalidArgument("run \(runID): the \(what) of sample \(sampleID)" + (step.map { " at step \($0)" } ?? "")
-            + " is NaN (did training diverge?); nothing from this call was recorded")
+        .invalidArgument(
+            "run \(runID): the \(what) of sample \(sampleID)" + (step.map { " at step \($0)" } ?? "")
+                + " is NaN (did training diverge?); nothing from this call was recorded")
     }
 
     // MARK: Corrected labels
@@ -131,7 +135,8 @@ public final class RunRecorder {
     public func recordLabels(_ labels: [CorrectedLabel]) throws {
         requireRunning("recordLabels")
         try store.transaction {
-            let insert = try store.connection.prepare("""
+            let insert = try store.connection.prepare(
+                """
                 INSERT OR REPLACE INTO corrected_labels (run_id, sample_id, original_label, corrected_label, distribution)
                 VALUES (?, ?, ?, ?, ?)
                 """)
@@ -156,8 +161,9 @@ public final class RunRecorder {
     /// weights in manifests) or not made of `a-z`, `0-9`, `_`, `-`, `.`, and for a NaN score.
     public func recordScores(_ scores: [Double], name: String = ScoreName.legacy, step: Int = 0, sampleIDs: [Int]? = nil) throws {
         requireRunning("recordScores")
-        precondition(sampleIDs == nil || sampleIDs!.count == scores.count,
-                     "recordScores: \(scores.count) scores but \(sampleIDs!.count) sample ids")
+        precondition(
+            sampleIDs == nil || sampleIDs!.count == scores.count,
+            "recordScores: \(scores.count) scores but \(sampleIDs!.count) sample ids")
         try ScoreName.validate(name)
         try store.transaction {
             let insert = try store.connection.prepare(
@@ -219,7 +225,8 @@ public final class RunRecorder {
 
     private func finish(status newStatus: RunStatus, metrics: [String: Double], notes: [String], error: String?) throws {
         try store.transaction {
-            let update = try store.connection.prepare("""
+            let update = try store.connection.prepare(
+                """
                 UPDATE runs SET status = ?, ended_at = ?, metrics = ?, notes = ?, error = ? WHERE id = ?
                 """)
             update.bind(1, newStatus.rawValue)
@@ -242,7 +249,8 @@ extension ResultStore {
     public func markFailed(run runID: Int64, message: String) throws -> Bool {
         try requireRun(runID)
         return try transaction {
-            let update = try connection.prepare("""
+            let update = try connection.prepare(
+                """
                 UPDATE runs SET status = 'failed', ended_at = ?, error = ? WHERE id = ? AND status = 'running'
                 """)
             update.bind(1, Timestamp.now())
@@ -257,7 +265,8 @@ extension ResultStore {
     /// Inserts a run with status `running` and returns the recorder that writes its results.
     public func beginRun(_ descriptor: RunDescriptor) throws -> RunRecorder {
         let runID: Int64 = try transaction {
-            let insert = try connection.prepare("""
+            let insert = try connection.prepare(
+                """
                 INSERT INTO runs (application, recipe, recipe_path, code_revision, seed, started_at, status)
                 VALUES (?, ?, ?, ?, ?, ?, 'running')
                 """)

@@ -43,20 +43,24 @@ extension ResultStore {
         guard let last = steps.last else { throw StoreError.noResults(path: path, runID: runID, what: "pruning scores '\(name)'") }
         guard let step else { return last }
         guard steps.contains(step) else {
-            throw StoreError.noResults(path: path, runID: runID,
-                                       what: "pruning scores '\(name)' at step \(step) (its last step is \(last))")
+            throw StoreError.noResults(
+                path: path, runID: runID,
+                what: "pruning scores '\(name)' at step \(step) (its last step is \(last))")
         }
         return step
     }
 
     /// The scores under `name` (nil: the run's only name) at `step` (nil: that name's latest step), highest first
     /// (ties by sample id; `ascending` reverses the value order), optionally only the first `limit`.
-    public func scores(run runID: Int64, name: String? = nil, step: Int? = nil, limit: Int? = nil,
-                       ascending: Bool = false) throws -> [SampleScore] {
+    public func scores(
+        run runID: Int64, name: String? = nil, step: Int? = nil, limit: Int? = nil,
+        ascending: Bool = false
+    ) throws -> [SampleScore] {
         if let limit, limit <= 0 { throw StoreError.invalidArgument("the number of scores must be positive, got \(limit)") }
         let name = try resolveScoreName(run: runID, name)
         let step = try requireScoreStep(run: runID, name: name, step)
-        let statement = try connection.prepare("""
+        let statement = try connection.prepare(
+            """
             SELECT p.sample_id, p.score, s.key FROM pruning_scores p
             LEFT JOIN samples s ON s.run_id = p.run_id AND s.sample_id = p.sample_id
             WHERE p.run_id = ? AND p.name = ? AND p.step = ?
@@ -75,8 +79,10 @@ extension ResultStore {
     public func scoreHistogram(run runID: Int64, name: String? = nil, bins: Int = 20, step: Int? = nil) throws -> WeightHistogram {
         let name = try resolveScoreName(run: runID, name)
         let step = try requireScoreStep(run: runID, name: name, step)
-        return try histogram(table: "pruning_scores", column: "score", filter: "name = ?3 AND step = ?4", bins: bins, step: step,
-                             run: runID, what: "pruning scores '\(name)' at step \(step)") {
+        return try histogram(
+            table: "pruning_scores", column: "score", filter: "name = ?3 AND step = ?4", bins: bins, step: step,
+            run: runID, what: "pruning scores '\(name)' at step \(step)"
+        ) {
             $0.bind(3, name)
             $0.bind(4, step)
         }
@@ -99,7 +105,8 @@ extension ResultStore {
     /// One summary per score name of the run, by name (empty when it recorded none).
     public func scoreSummaries(run runID: Int64) throws -> [ScoreSummary] {
         try requireRun(runID)
-        let statement = try connection.prepare("""
+        let statement = try connection.prepare(
+            """
             WITH latest AS (
                 SELECT name, count(DISTINCT step) AS steps, max(step) AS step FROM pruning_scores WHERE run_id = ?1 GROUP BY name
             )
@@ -109,8 +116,9 @@ extension ResultStore {
             """)
         statement.bind(1, runID)
         return try statement.all {
-            ScoreSummary(name: $0.text(0) ?? "", stepCount: $0.int(1), latestStep: $0.int(2), sampleCount: $0.int(3),
-                         minimum: $0.double(4), maximum: $0.double(5))
+            ScoreSummary(
+                name: $0.text(0) ?? "", stepCount: $0.int(1), latestStep: $0.int(2), sampleCount: $0.int(3),
+                minimum: $0.double(4), maximum: $0.double(5))
         }
     }
 }

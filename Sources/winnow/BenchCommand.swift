@@ -14,12 +14,15 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure kernels, meta-learning methods and the JSON parser on this machine.",
-        subcommands: [BenchKernelsCommand.self, BenchMetaCommand.self, BenchDDPCommand.self, BenchJSONCommand.self,
-                      BenchEmbedCommand.self, BenchPruningCommand.self])
+        subcommands: [
+            BenchKernelsCommand.self, BenchMetaCommand.self, BenchDDPCommand.self, BenchJSONCommand.self,
+            BenchEmbedCommand.self, BenchPruningCommand.self,
+        ])
 }
 
 struct BenchKernelsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "kernels",
+    static let configuration = CommandConfiguration(
+        commandName: "kernels",
         abstract: "sgemm GFLOP/s, MLP and transformer-block train steps, elementwise GB/s, peak memory.")
     @Flag(help: "Print the report as JSON.") var json = false
     @Flag(help: "One repeat per figure (smoke test).") var quick = false
@@ -42,7 +45,8 @@ struct BenchJSONCommand: ParsableCommand {
 }
 
 struct BenchEmbedCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "embed",
+    static let configuration = CommandConfiguration(
+        commandName: "embed",
         abstract: "all-MiniLM-L6-v2 sentence-embedding throughput on dataset texts (texts/s, tokens/s).")
     @Option(help: "Dataset archive with texts.") var path = "Datasets/rt-sentiment-weak.tar.gz"
     @Option(help: "Split whose texts are embedded.") var split = "train"
@@ -59,8 +63,9 @@ struct BenchEmbedCommand: ParsableCommand {
 
     func run() throws {
         let texts = try EmbeddingBenchmark.texts(path: path, split: split, limit: limit == 0 ? nil : limit)
-        let report = try EmbeddingBenchmark.run(embedder: { try SentenceEmbedder.miniLM() }, texts: texts,
-                                                batchSize: batchSize, maxLength: maxLength)
+        let report = try EmbeddingBenchmark.run(
+            embedder: { try SentenceEmbedder.miniLM() }, texts: texts,
+            batchSize: batchSize, maxLength: maxLength)
         print(json ? try encodeJSON(report) : "BLAS threads: \(report.blasThreads)\n" + report.markdown)
     }
 }

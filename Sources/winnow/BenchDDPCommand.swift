@@ -11,7 +11,8 @@ import MetaLearning
 /// `winnow bench ddp`: one rank against `--ranks` ranks (`mpirun -np N` of this binary), one BLAS thread each,
 /// on the synthetic noisy-label MLP of `bench meta` or the noisy-label application's transformer.
 struct BenchDDPCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ddp",
+    static let configuration = CommandConfiguration(
+        commandName: "ddp",
         abstract: "Data-parallel throughput, speed-up and hidden all-reduce time (launches mpirun).",
         discussion: "Each configuration runs once on 1 rank and once under `mpirun -np <ranks>`, one BLAS thread per rank. "
             + "--check runs a small configuration and fails unless the ranks agree and match one process.")
@@ -31,7 +32,8 @@ struct BenchDDPCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Test pending all-reduces each time a gradient is ready (MPI progresses only inside MPI calls).")
     var progress = true
     @OptionGroup(title: "Meta learning") var meta: MetaOptions
-    @Flag(help: "Reduce embedding tables by the rows a batch touches, after backward, instead of whole in the buckets.") var sparseEmbeddings = false
+    @Flag(help: "Reduce embedding tables by the rows a batch touches, after backward, instead of whole in the buckets.")
+    var sparseEmbeddings = false
     @Flag(help: "Small correctness run: 1 rank vs --ranks ranks must agree; exits non-zero otherwise.") var check = false
     @OptionGroup var singleRun: SingleRunOptions
 
@@ -41,7 +43,9 @@ struct BenchDDPCommand: ParsableCommand {
         guard (1...1_024).contains(ranks) else { throw ValidationError("--ranks must be in 1…1024, got \(ranks)") }
         guard (1...1_000_000).contains(batchSize) else { throw ValidationError("--batch-size must be in 1…1000000, got \(batchSize)") }
         guard bucketMb.isFinite, bucketMb > 0, bucketMb <= 4_096 else { throw ValidationError("--bucket-mb must be in (0, 4096]") }
-        guard ranks >= 1, batchSize % ranks == 0 else { throw ValidationError("--batch-size \(batchSize) must be a multiple of --ranks \(ranks)") }
+        guard ranks >= 1, batchSize % ranks == 0 else {
+            throw ValidationError("--batch-size \(batchSize) must be a multiple of --ranks \(ranks)")
+        }
         guard (1...10_000_000).contains(steps) else { throw ValidationError("--steps must be in 1…10000000, got \(steps)") }
         guard (1...1_000_000).contains(metaBatchSize ?? 1) else { throw ValidationError("--meta-batch-size must be in 1…1000000") }
         guard !hidden.split(separator: ",").contains(where: { (Int($0) ?? 0) < 1 }) else {
@@ -81,10 +85,14 @@ struct BenchDDPCommand: ParsableCommand {
             return
         }
         if check { return try runCheck() }
-        print("Buckets \(bucketMb) MB, MPI_Test from the gradient-ready hook \(progress ? "on" : "off"), "
-            + "embedding tables reduced \(sparseEmbeddings ? "by the rows a batch touches" : "whole"), 1 BLAS thread per rank.\n")
+        print(
+            "Buckets \(bucketMb) MB, MPI_Test from the gradient-ready hook \(progress ? "on" : "off"), "
+                + "embedding tables reduced \(sparseEmbeddings ? "by the rows a batch touches" : "whole"), 1 BLAS thread per rank.\n")
         if model == .textTransformer { print("Meta batch \(resolvedMetaBatchSize), dropout 0, \(text.archive).") }
-        print("| method | model (params) | unroll | ranks | global batch | samples/s | speed-up | all-reduce alone ms | waited θ ms/step | for the slower rank | for data | hidden | launch ms/step | waited λ ms/step | MB/step | embedding rows sent |")
+        print(
+            "| method | model (params) | unroll | ranks | global batch | samples/s | speed-up | all-reduce alone ms | waited θ ms/step "
+                + "| for the slower rank | for data | hidden | launch ms/step | waited λ ms/step | MB/step | embedding rows sent |"
+        )
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         let unrollList = try parsePositiveIntegers(unrolls, option: "--unrolls")
         for method in try parseMethods(methods) {
@@ -93,12 +101,19 @@ struct BenchDDPCommand: ParsableCommand {
                 let one = try child(configuration(method, unroll: unroll), ranks: 1)
                 let many = try child(configuration(method, unroll: unroll), ranks: ranks)
                 for r in [one, many] {
-                    print("| \(r.method) | \(r.architecture) (\(r.parameters)) | \(r.unroll) | \(r.ranks) | \(r.batchSize) | "
-                        + "\(benchmarkFigure(r.samplesPerSecond)) | \(r.ranks == 1 ? "1" : benchmarkFigure(r.samplesPerSecond / one.samplesPerSecond))× | "
-                        + (r.ranks == 1 ? "– | – | – | – | – | – | – | – | – |"
-                           : "\(benchmarkFigure(r.allReduceMilliseconds)) | \(benchmarkFigure(r.waitMillisecondsPerStep)) | \(r.skewWaitMillisecondsPerStep.map(benchmarkFigure) ?? "–") | "
-                             + "\(r.dataWaitMillisecondsPerStep.map(benchmarkFigure) ?? "–") | \(benchmarkFigure(100 * r.hiddenShare))% | \(benchmarkFigure(r.launchMillisecondsPerStep)) | "
-                             + "\(benchmarkFigure(r.metaWaitMillisecondsPerStep)) | \(benchmarkFigure(r.bytesPerStep / 1e6)) | \(r.sparseRowShare.map { benchmarkFigure(100 * $0) + "%" } ?? "–") |"))
+                    print(
+                        "| \(r.method) | \(r.architecture) (\(r.parameters)) | \(r.unroll) | \(r.ranks) | \(r.batchSize) | "
+                            + "\(benchmarkFigure(r.samplesPerSecond)) | "
+                                + "\(r.ranks == 1 ? "1" : benchmarkFigure(r.samplesPerSecond / one.samplesPerSecond))× | "
+                            + (r.ranks == 1
+                                ? "– | – | – | – | – | – | – | – | – |"
+                                : "\(benchmarkFigure(r.allReduceMilliseconds)) | \(benchmarkFigure(r.waitMillisecondsPerStep)) | "
+                                    + "\(r.skewWaitMillisecondsPerStep.map(benchmarkFigure) ?? "–") | "
+                                    + "\(r.dataWaitMillisecondsPerStep.map(benchmarkFigure) ?? "–") | "
+                                        + "\(benchmarkFigure(100 * r.hiddenShare))% | \(benchmarkFigure(r.launchMillisecondsPerStep)) | "
+                                    + "\(benchmarkFigure(r.metaWaitMillisecondsPerStep)) | \(benchmarkFigure(r.bytesPerStep / 1e6)) | "
+                                        + "\(r.sparseRowShare.map { benchmarkFigure(100 * $0) + "%" } ?? "–") |")
+                    )
                 }
             }
         }
@@ -124,9 +139,13 @@ struct BenchDDPCommand: ParsableCommand {
         let many = try child(c, ranks: ranks, check: true)
         let lambdaDifference = zip(one.lambda, many.lambda).map { abs($0 - $1) }.max() ?? .infinity
         let normDifference = abs(one.thetaNorm - many.thetaNorm) / one.thetaNorm
-        print("ddp check (\(model.rawValue), \(checkMethod.rawValue)): collectives self-test passed; \(ranks) ranks vs 1: max |Δλ| \(lambdaDifference), relative Δ‖θ‖ \(normDifference); replicas verified identical (checksum \(many.checksum))")
+        print(
+            "ddp check (\(model.rawValue), \(checkMethod.rawValue)): collectives self-test passed; \(ranks) ranks vs 1: max |Δλ| "
+                + "\(lambdaDifference), relative Δ‖θ‖ \(normDifference); replicas verified identical (checksum \(many.checksum))"
+        )
         guard one.lambda.count == many.lambda.count, lambdaDifference < 1e-4, normDifference < 1e-5 else {
-            throw ValidationError("ddp check failed: \(ranks) ranks differ from one process (max |Δλ| \(lambdaDifference), relative Δ‖θ‖ \(normDifference))")
+            throw ValidationError(
+                "ddp check failed: \(ranks) ranks differ from one process (max |Δλ| \(lambdaDifference), relative Δ‖θ‖ \(normDifference))")
         }
     }
 
@@ -148,9 +167,11 @@ struct BenchDDPCommand: ParsableCommand {
         environment["OPENBLAS_NUM_THREADS"] = "1"
         for key in environment.keys where key.hasPrefix("OMPI_") || key.hasPrefix("PMIX_") { environment[key] = nil }
         process.environment = environment
-        let result = try runBenchmarkChild(process, what: "bench ddp child (\(method), \(ranks) rank\(ranks == 1 ? "" : "s"))",
-                                           as: DataParallelBenchmark.Result.self)
-        FileHandle.standardError.write(Data("  \(method) unroll \(unroll) ranks \(ranks): \(benchmarkFigure(result.samplesPerSecond)) samples/s\n".utf8))
+        let result = try runBenchmarkChild(
+            process, what: "bench ddp child (\(method), \(ranks) rank\(ranks == 1 ? "" : "s"))",
+            as: DataParallelBenchmark.Result.self)
+        FileHandle.standardError.write(
+            Data("  \(method) unroll \(unroll) ranks \(ranks): \(benchmarkFigure(result.samplesPerSecond)) samples/s\n".utf8))
         return result
     }
 }

@@ -20,7 +20,9 @@ struct TextModelOptions: ParsableArguments {
     var labelCorrection = DataParallelBenchmark.TextSettings().labelCorrection
 
     func validate() throws {
-        for (value, name) in [(layers, "--layers"), (width, "--width"), (heads, "--heads"), (intermediate, "--intermediate"), (vocabulary, "--vocabulary")]
+        for (value, name) in [
+            (layers, "--layers"), (width, "--width"), (heads, "--heads"), (intermediate, "--intermediate"), (vocabulary, "--vocabulary"),
+        ]
         where value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
         guard maxLength >= 2 else { throw ValidationError("--max-length must be at least 2, got \(maxLength)") }
         guard width % heads == 0 else { throw ValidationError("--heads \(heads) must divide --width \(width)") }
@@ -34,8 +36,10 @@ struct TextModelOptions: ParsableArguments {
     }
 
     var arguments: [String] {
-        ["--archive", archive, "--layers", String(layers), "--width", String(width), "--heads", String(heads),
-         "--intermediate", String(intermediate), "--max-length", String(maxLength), "--vocabulary", String(vocabulary),
-         labelCorrection ? "--label-correction" : "--no-label-correction"]
+        [
+            "--archive", archive, "--layers", String(layers), "--width", String(width), "--heads", String(heads),
+            "--intermediate", String(intermediate), "--max-length", String(maxLength), "--vocabulary", String(vocabulary),
+            labelCorrection ? "--label-correction" : "--no-label-correction",
+        ]
     }
 }

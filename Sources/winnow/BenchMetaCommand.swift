@@ -10,7 +10,8 @@ import MetaLearning
 /// `winnow bench meta`: every method on the synthetic noisy-label problem, one configuration per child
 /// process (so peak memory is each method's own), at the requested unrolls, models and BLAS threads.
 struct BenchMetaCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "meta",
+    static let configuration = CommandConfiguration(
+        commandName: "meta",
         abstract: "Throughput, meta-step time, peak memory and quality of each hypergradient method.")
 
     @Option(help: "Methods: finetune, sama, sama-na, darts, neumann, cg (comma-separated).")
@@ -25,7 +26,10 @@ struct BenchMetaCommand: ParsableCommand {
     @Option(help: "Seed of the data, the models and the engine.") var seed: UInt64 = 0
     @Option(help: "SAMA: floats per block of the streamed meta gradient (default: the engine's, 2^18).") var blockElements: Int?
     @Flag(help: "Only the quality runs (skip the speed grid).") var skipSpeed = false
-    @Option(help: "Write the quality run's data, initial parameters and first --quality-steps batches to this folder as raw float32 files (for scripts/analysis/first_order_reweighting.py --from-dump), then stop.")
+    @Option(
+        help: ArgumentHelp(
+            "Write the quality run's data, initial parameters and first --quality-steps batches to this folder as raw float32 "
+                + "files (for scripts/analysis/first_order_reweighting.py --from-dump), then stop."))
     var dumpProblem: String?
     @OptionGroup var singleRun: SingleRunOptions
     @Flag(help: "With --single: also measure test accuracy and weights.") var quality = false
@@ -42,16 +46,21 @@ struct BenchMetaCommand: ParsableCommand {
             throw ValidationError("--models: '\(model)' must be positive hidden widths separated by ',' (models separated by ';')")
         }
         if dumpProblem != nil {
-            guard !singleRun.single else { throw ValidationError("--dump-problem writes files and stops: it does not combine with --single") }
-            guard qualitySteps >= 1 else { throw ValidationError("--dump-problem writes the first --quality-steps batches: give at least 1") }
+            guard !singleRun.single else {
+                throw ValidationError("--dump-problem writes files and stops: it does not combine with --single")
+            }
+            guard qualitySteps >= 1 else {
+                throw ValidationError("--dump-problem writes the first --quality-steps batches: give at least 1")
+            }
         }
     }
 
     func run() throws {
         if singleRun.single {
             let c = try singleRun.configuration(MetaBenchmark.Configuration.self) {
-                configuration(try parseMethods(methods)[0], unroll: try parsePositiveIntegers(unrolls, option: "--unrolls")[0],
-                              model: models.split(separator: ";").first.map(String.init) ?? "512,512", steps: steps, quality: quality)
+                configuration(
+                    try parseMethods(methods)[0], unroll: try parsePositiveIntegers(unrolls, option: "--unrolls")[0],
+                    model: models.split(separator: ";").first.map(String.init) ?? "512,512", steps: steps, quality: quality)
             }
             print(try encodeJSON(try MetaBenchmark.run(c)))
             return
@@ -63,8 +72,9 @@ struct BenchMetaCommand: ParsableCommand {
             for threadCount in threads.split(separator: ",") {
                 for unroll in unrolls.split(separator: ",") {
                     for method in try parseMethods(methods) {
-                        let result = try child(method: method, unroll: Int(unroll) ?? 1, model: model, threads: String(threadCount),
-                                               steps: steps, quality: false)
+                        let result = try child(
+                            method: method, unroll: Int(unroll) ?? 1, model: model, threads: String(threadCount),
+                            steps: steps, quality: false)
                         rows.append(result)
                         FileHandle.standardError.write(Data("  \(describe(result))\n".utf8))
                     }
@@ -73,12 +83,22 @@ struct BenchMetaCommand: ParsableCommand {
         }
         if !skipSpeed { printSpeed(rows) }
         guard qualitySteps > 0, let small = modelList.first else { return }
-        print("\nQuality after \(qualitySteps) base steps (model \(small), unroll \(qualityUnroll), 1 BLAS thread, normalisation \((meta.normalization ?? MetaBenchmark.defaultMeta.normalization).rawValue), α = \(meta.alpha) (SAMA, SAMA-NA and DARTS), base update along v \(meta.baseUpdate ? "on" : "off")\(meta.touchedOnly ? ", touched-only perturbation" : ""), meta inputs \(meta.freezeMetaInputs ? "frozen" : "recomputed") in the ± passes, warm-up \(meta.warmup) base steps, seed \(seed)):\n")
+        print(
+            "\nQuality after \(qualitySteps) base steps (model \(small), unroll \(qualityUnroll), 1 BLAS thread, normalisation "
+                + "\((meta.normalization ?? MetaBenchmark.defaultMeta.normalization).rawValue), α = \(meta.alpha) (SAMA, SAMA-NA and "
+                    + "DARTS), base update along v "
+                        + "\(meta.baseUpdate ? "on" : "off")\(meta.touchedOnly ? ", touched-only perturbation" : ""), meta inputs "
+                            + "\(meta.freezeMetaInputs ? "frozen" : "recomputed") in the ± passes, warm-up \(meta.warmup) base steps, "
+                                + "seed \(seed)):\n"
+        )
         print("| method | test accuracy | mean weight clean | mean weight corrupted |")
         print("|---|---:|---:|---:|")
         for method in try parseMethods(methods) {
             let r = try child(method: method, unroll: qualityUnroll, model: small, threads: "1", steps: qualitySteps, quality: true)
-            print("| \(r.method) | \(benchmarkFigure(100 * (r.testAccuracy ?? 0)))% | \(benchmarkFigure(r.cleanWeight ?? 0)) | \(benchmarkFigure(r.corruptedWeight ?? 0)) |")
+            print(
+                "| \(r.method) | \(benchmarkFigure(100 * (r.testAccuracy ?? 0)))% | \(benchmarkFigure(r.cleanWeight ?? 0)) | "
+                    + "\(benchmarkFigure(r.corruptedWeight ?? 0)) |"
+            )
         }
     }
 
@@ -103,25 +123,43 @@ struct BenchMetaCommand: ParsableCommand {
         c.hidden = Self.widths(model)
         c.seed = seed
         let files = try MetaBenchmark.dumpProblem(c, steps: qualitySteps, to: directory)
-        print("Wrote \(files.count) files to \(path) (seed \(seed), model 784-\(c.hidden.map(String.init).joined(separator: "-"))-10, \(qualitySteps) batches).")
-        print("Replay it (DARTS with frozen inputs, as `--freeze-meta-inputs --methods darts --quality-steps \(qualitySteps)`): "
-              + "python3 scripts/analysis/first_order_reweighting.py --from-dump \(path) --hidden \(c.hidden.map(String.init).joined(separator: " ")) "
-              + "--steps \(qualitySteps) --method darts --difference frozen --alpha \(meta.alpha) --darts-scale 1")
+        print(
+            "Wrote \(files.count) files to \(path) (seed \(seed), model 784-\(c.hidden.map(String.init).joined(separator: "-"))-10, "
+                + "\(qualitySteps) batches)."
+        )
+        print(
+            "Replay it (DARTS with frozen inputs, as `--freeze-meta-inputs --methods darts --quality-steps \(qualitySteps)`): "
+                + "python3 scripts/analysis/first_order_reweighting.py --from-dump \(path) --hidden "
+                    + "\(c.hidden.map(String.init).joined(separator: " ")) "
+                + "--steps \(qualitySteps) --method darts --difference frozen --alpha \(meta.alpha) --darts-scale 1")
     }
 
     private func printSpeed(_ rows: [MetaBenchmark.Result]) {
-        print("| method | model (params) | unroll | BLAS threads | base samples/s | meta step ms | fwd ms | fwd+bwd ms | peak RSS MiB | added by training MiB |")
+        print(
+            "| method | model (params) | unroll | BLAS threads | base samples/s | meta step ms | fwd ms | fwd+bwd ms | peak RSS MiB | "
+                + "added by training MiB |"
+        )
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in rows {
-            print("| \(r.method) | \(r.hidden.map(String.init).joined(separator: "-")) (\(r.parameters)) | \(r.unroll) | \(r.blasThreads) | \(benchmarkFigure(r.baseSamplesPerSecond)) | \(r.metaStepMilliseconds.map(benchmarkFigure) ?? "–") | \(benchmarkFigure(r.forwardMilliseconds)) | \(benchmarkFigure(r.forwardBackwardMilliseconds)) | \(benchmarkFigure(r.peakResidentMiB)) | \(benchmarkFigure(r.trainingMiB)) |")
+            print(
+                "| \(r.method) | \(r.hidden.map(String.init).joined(separator: "-")) (\(r.parameters)) | \(r.unroll) | \(r.blasThreads) "
+                    + "| \(benchmarkFigure(r.baseSamplesPerSecond)) | \(r.metaStepMilliseconds.map(benchmarkFigure) ?? "–") | "
+                        + "\(benchmarkFigure(r.forwardMilliseconds)) | \(benchmarkFigure(r.forwardBackwardMilliseconds)) | "
+                            + "\(benchmarkFigure(r.peakResidentMiB)) | \(benchmarkFigure(r.trainingMiB)) |"
+            )
         }
         // As the children report it, so a table always says which block size SAMA's rows ran with.
         let blocks = Set(rows.filter { $0.method == "sama" }.map(\.metaGradientBlockElements)).sorted()
-        if !blocks.isEmpty { print("\nSAMA's streamed meta gradient: blocks of \(blocks.map(String.init).joined(separator: ", ")) floats.") }
+        if !blocks.isEmpty {
+            print("\nSAMA's streamed meta gradient: blocks of \(blocks.map(String.init).joined(separator: ", ")) floats.")
+        }
         // Neumann and CG run with their default single iteration here (`MetaSettings.iterations`).
         let checks = MetaBenchmark.targetChecks(rows, freezeMetaInputs: meta.freezeMetaInputs)
         guard !checks.isEmpty else { return }
-        print("\nTargets (memory: added by training; passes: meta fwd+bwd and two base forwards for the finite-difference methods, six fwd+bwd for Neumann and CG):\n")
+        print(
+            "\nTargets (memory: added by training; passes: meta fwd+bwd and two base forwards for the finite-difference methods, six "
+                + "fwd+bwd for Neumann and CG):\n"
+        )
         print("| target | configuration | measured | verdict |")
         print("|---|---|---|---|")
         for c in checks { print("| \(c.target) | \(c.configuration) | \(c.measured) | \(c.met ? "met" : "**missed**") |") }
@@ -140,7 +178,9 @@ struct BenchMetaCommand: ParsableCommand {
 
     /// Runs one configuration in a child process (so peak memory is its own) with `threads` BLAS threads; the
     /// child gets the whole configuration as one JSON argument.
-    private func child(method: MetaMethod, unroll: Int, model: String, threads: String, steps: Int, quality: Bool) throws -> MetaBenchmark.Result {
+    private func child(
+        method: MetaMethod, unroll: Int, model: String, threads: String, steps: Int, quality: Bool
+    ) throws -> MetaBenchmark.Result {
         let c = configuration(method, unroll: unroll, model: model, steps: steps, quality: quality)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -152,7 +192,7 @@ struct BenchMetaCommand: ParsableCommand {
     }
 
     private func describe(_ r: MetaBenchmark.Result) -> String {
-        "\(r.method) unroll \(r.unroll) threads \(r.blasThreads) model \(r.hidden): \(benchmarkFigure(r.baseSamplesPerSecond)) samples/s, meta step \(r.metaStepMilliseconds.map(benchmarkFigure) ?? "–") ms, \(benchmarkFigure(r.peakResidentMiB)) MiB"
+        "\(r.method) unroll \(r.unroll) threads \(r.blasThreads) model \(r.hidden): \(benchmarkFigure(r.baseSamplesPerSecond)) "
+            + "samples/s, meta step \(r.metaStepMilliseconds.map(benchmarkFigure) ?? "–") ms, \(benchmarkFigure(r.peakResidentMiB)) MiB"
     }
 }
-

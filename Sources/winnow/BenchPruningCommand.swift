@@ -44,8 +44,9 @@ struct BenchPruningCommand: ParsableCommand {
         BLAS.setThreads(threads)
         let start = Date()
         let data = try ImageData.load(path: data)
-        print("loaded \(data.train.count) train / \(data.test.count) test images \(data.train.imageShape), "
-              + "\(data.classCount) classes in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+        print(
+            "loaded \(data.train.count) train / \(data.test.count) test images \(data.train.imageShape), "
+                + "\(data.classCount) classes in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
         var rng = RandomGenerator(seed: seed)
         let widths = self.widths?.split(separator: ",").compactMap { Int($0) }
         let (c, side) = (data.train.imageShape[0], data.train.imageShape[1])
@@ -57,8 +58,9 @@ struct BenchPruningCommand: ParsableCommand {
             network = MLP(widths: [c * side * side] + (widths ?? [512, 256]) + [data.classCount], rng: &rng)
         default:
             let w = widths ?? [16, 32]
-            network = SmallCNN(inChannels: c, imageSize: side, channels: (w[0], w[w.count > 1 ? 1 : 0]), classes: data.classCount,
-                               rng: &rng)
+            network = SmallCNN(
+                inChannels: c, imageSize: side, channels: (w[0], w[w.count > 1 ? 1 : 0]), classes: data.classCount,
+                rng: &rng)
         }
         print("\(model) \(widths.map { "\($0)" } ?? "default widths"): \(network.parameterCount) parameters, BLAS threads \(threads)")
         let settings = PlainTrainingSettings(
@@ -73,24 +75,30 @@ struct BenchPruningCommand: ParsableCommand {
         let subset = limit.map { Array(0..<min($0, data.train.count)) }
         // Process CPU time as well as wall time: on a shared machine the wall time depends on the other load.
         var cpuAtStart = Self.processCPUSeconds()
-        try trainer.train(on: data.train, subset: subset, stopAfter: stopAfter, onEpoch: { report in
-            let cpu = Self.processCPUSeconds() - cpuAtStart
-            let evalStart = Date()
-            let accuracy = Evaluation.accuracy(network, on: data.test)
-            print(String(format: "epoch %2d  %.1f s (%.1f CPU s)  loss %.4f  train acc %.4f  test acc %.4f  (eval %.1f s)",
-                         report.epoch + 1, report.seconds, cpu, report.meanLoss, report.trainAccuracy, accuracy,
-                         Date().timeIntervalSince(evalStart)))
-            cpuAtStart = Self.processCPUSeconds()
-        })
+        try trainer.train(
+            on: data.train, subset: subset, stopAfter: stopAfter,
+            onEpoch: { report in
+                let cpu = Self.processCPUSeconds() - cpuAtStart
+                let evalStart = Date()
+                let accuracy = Evaluation.accuracy(network, on: data.test)
+                print(
+                    String(
+                        format: "epoch %2d  %.1f s (%.1f CPU s)  loss %.4f  train acc %.4f  test acc %.4f  (eval %.1f s)",
+                        report.epoch + 1, report.seconds, cpu, report.meanLoss, report.trainAccuracy, accuracy,
+                        Date().timeIntervalSince(evalStart)))
+                cpuAtStart = Self.processCPUSeconds()
+            })
         if grand > 0 {
             let sample = data.train.subset(Array(0..<min(grand, data.train.count)))
             let grandStart = Date()
             let norms = GraNd.norms(network, split: sample)
             let seconds = Date().timeIntervalSince(grandStart)
-            print(String(format: "GraNd (exact, %@): %d samples in %.1f s, %.2f ms/sample, %.0f s for %d samples; mean norm %.4f",
-                         network is MLP ? "outer products" : "per-sample backward", sample.count, seconds,
-                         1000 * seconds / Double(sample.count), seconds / Double(sample.count) * Double(data.train.count),
-                         data.train.count, norms.reduce(0, +) / Double(norms.count)))
+            print(
+                String(
+                    format: "GraNd (exact, %@): %d samples in %.1f s, %.2f ms/sample, %.0f s for %d samples; mean norm %.4f",
+                    network is MLP ? "outer products" : "per-sample backward", sample.count, seconds,
+                    1000 * seconds / Double(sample.count), seconds / Double(sample.count) * Double(data.train.count),
+                    data.train.count, norms.reduce(0, +) / Double(norms.count)))
         }
     }
 
@@ -125,9 +133,11 @@ struct BenchPruningCommand: ParsableCommand {
         }
         let gradients = Autodiff.gradients(of: Loss.meanCrossEntropy(network(x, context), labels: labels), wrt: parameters.map(\.tensor))
         let step = milliseconds { optimizer.step(parameters.map { (key: $0.key, tensor: $0.tensor) }, gradients: gradients) }
-        print(String(format: "batch %d: forward %.1f ms, backward %.1f ms, optimizer step %.2f ms; %.1f s per epoch of %d batches",
-                     settings.batchSize, forward, forwardBackward - forward, step,
-                     (forwardBackward + step) * Double(data.count / settings.batchSize) / 1000, data.count / settings.batchSize))
+        print(
+            String(
+                format: "batch %d: forward %.1f ms, backward %.1f ms, optimizer step %.2f ms; %.1f s per epoch of %d batches",
+                settings.batchSize, forward, forwardBackward - forward, step,
+                (forwardBackward + step) * Double(data.count / settings.batchSize) / 1000, data.count / settings.batchSize))
         guard let cnn = network as? SmallCNN else { return }
         func part(_ name: String, _ input: Tensor, _ body: (Tensor) -> Tensor) {
             let leaf = Tensor(shape: input.shape, storage: input.scalars, requiresGrad: true)
@@ -136,8 +146,10 @@ struct BenchPruningCommand: ParsableCommand {
                 let y = body(leaf)
                 _ = Autodiff.gradients(of: y, wrt: [leaf], seed: Tensor(shape: y.shape, storage: [Float](repeating: 1, count: y.count)))
             }
-            print(String(format: "  %-34@ forward %7.2f ms   backward %7.2f ms   %@", name as NSString, f, fb - f,
-                         "\(input.shape) → \(body(leaf).shape)"))
+            print(
+                String(
+                    format: "  %-34@ forward %7.2f ms   backward %7.2f ms   %@", name as NSString, f, fb - f,
+                    "\(input.shape) → \(body(leaf).shape)"))
         }
         let a1 = withoutGrad { cnn.conv1(x) }
         let h1 = withoutGrad { cnn.norm1(a1, context).relu().maxPool2d(kernel: 2) }
@@ -145,7 +157,9 @@ struct BenchPruningCommand: ParsableCommand {
         let window = Window2D(kernel: 3, padding: 1)
         part("conv1 (im2col + sgemm + permute)", x) { cnn.conv1($0) }
         part("  im2col 3×3", x) { $0.im2col(window) }
-        part("  sgemm", x.im2col(window)) { $0.matmul(cnn.conv1.weight.detached().reshaped([cnn.conv1.weight.shape[0], -1]), transposeB: true) }
+        part("  sgemm", x.im2col(window)) {
+            $0.matmul(cnn.conv1.weight.detached().reshaped([cnn.conv1.weight.shape[0], -1]), transposeB: true)
+        }
         part("  reshape + permute NHWC → NCHW", a1.permuted([0, 2, 3, 1])) { $0.permuted([0, 3, 1, 2]) }
         part("bn1 (training)", a1) { cnn.norm1($0, context) }
         part("relu", a1) { $0.relu() }

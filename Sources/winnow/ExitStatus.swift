@@ -34,7 +34,7 @@ enum ExitStatus {
             return success
         } catch let exit as ExitCode {
             return exit.rawValue
-        } catch where root.exitCode(for: error) == .success {
+        } catch  where root.exitCode(for: error) == .success {
             // The root command without a subcommand asks for help this way.
             print(root.fullMessage(for: error))
             return success

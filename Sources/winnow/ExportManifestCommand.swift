@@ -32,13 +32,17 @@ struct ExportManifestCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "The run id (see `winnow runs`).") var runID: Int64
     @Option(help: "Fraction of samples to keep (0–1].") var keep: Double?
     @Option(help: "Fraction of samples to drop, strictly between 0 and 1.") var prune: Double?
-    @Option(help: ArgumentHelp("Rank by `weight` or by a pruning score name (default: the run's only score).",
-                               valueName: "weight|score name"))
+    @Option(
+        help: ArgumentHelp(
+            "Rank by `weight` or by a pruning score name (default: the run's only score).",
+            valueName: "weight|score name"))
     var by: ManifestRequest.Ranking?
     @Option(help: "The manifest file to write.") var output: String
     @Option(help: "jsonl or csv (default: from the output's extension, else jsonl).") var format: ManifestRequest.Format?
-    @Option(help: ArgumentHelp("Also write the kept samples as a dataset archive (.tar.gz, .tar.bz2, .tar.xz, .tar.zst, .tar or .zip).",
-                               valueName: "out.tar.gz"))
+    @Option(
+        help: ArgumentHelp(
+            "Also write the kept samples as a dataset archive (.tar.gz, .tar.bz2, .tar.xz, .tar.zst, .tar or .zip).",
+            valueName: "out.tar.gz"))
     var archive: String?
     @Flag(help: "Replace --output and --archive files that exist (never the database or the run's dataset).")
     var force = false
@@ -56,8 +60,9 @@ struct ExportManifestCommand: ParsableCommand {
         if let by, by != .weight { try ScoreName.validate(by.rawValue) }
         if output.isEmpty { throw ValidationError("--output: give a file name") }
         if let archive, ArchiveWriter.Kind.from(path: archive) == nil {
-            throw ValidationError("--archive \(archive): cannot write this archive format; name it with one of "
-                                  + ArchiveWriter.Kind.supportedExtensions.joined(separator: ", "))
+            throw ValidationError(
+                "--archive \(archive): cannot write this archive format; name it with one of "
+                    + ArchiveWriter.Kind.supportedExtensions.joined(separator: ", "))
         }
     }
 

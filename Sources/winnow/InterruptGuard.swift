@@ -16,12 +16,16 @@ final class InterruptGuard: @unchecked Sendable {
         let path = databasePath
         handlers.arm { signalNumber in
             // Under mpirun, SIGTERM usually means another rank failed and mpirun is ending the job.
-            let name = signalNumber == SIGINT ? "SIGINT"
+            let name =
+                signalNumber == SIGINT
+                ? "SIGINT"
                 : World.communicator.isDistributed
                     ? "SIGTERM (mpirun ends every rank when one fails: the failing rank's error is on stderr)" : "SIGTERM"
-            let marked = (try? ResultStore(path: path, mode: .existing, busyTimeoutMilliseconds: 2_000)
-                .markFailed(run: runID, message: "interrupted by \(name)")) ?? false
-            printError("error: interrupted by \(name); run \(runID) " + (marked ? "marked failed in \(path)" : "could not be marked failed"))
+            let marked =
+                (try? ResultStore(path: path, mode: .existing, busyTimeoutMilliseconds: 2_000)
+                    .markFailed(run: runID, message: "interrupted by \(name)")) ?? false
+            printError(
+                "error: interrupted by \(name); run \(runID) " + (marked ? "marked failed in \(path)" : "could not be marked failed"))
             SignalHandlers.exit(after: signalNumber)
         }
     }

@@ -75,8 +75,10 @@ func parsePositiveIntegers(_ text: String, option: String) throws -> [Int] {
 struct SingleRunOptions: ParsableArguments {
     @Flag(help: "Run one configuration (the first of each list option) in this process and print it as JSON.")
     var single = false
-    @Option(help: ArgumentHelp("With --single: the whole configuration as JSON (how the parent starts its children).",
-                               visibility: .hidden))
+    @Option(
+        help: ArgumentHelp(
+            "With --single: the whole configuration as JSON (how the parent starts its children).",
+            visibility: .hidden))
     var config: String?
 
     func validate() throws {

@@ -21,7 +21,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "With --resume: also resume a run still marked running (its process died without marking it failed).")
     var force = false
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a recipe key, e.g. --set training.epochs=5 (repeatable).", valueName: "key=value"))
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp("Override a recipe key, e.g. --set training.epochs=5 (repeatable).", valueName: "key=value"))
     var overrides: [String] = []
 
     @OptionGroup var store: StoreOptions
@@ -42,8 +44,9 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         // The database file is created if needed, its folder never: a mistyped --db is reported, not made.
         try store.requireFolder()
-        var request = RunRequest(recipePath: recipe ?? "", overrides: overrides, databasePath: store.database,
-                                 progress: .automatic(silent: store.json))
+        var request = RunRequest(
+            recipePath: recipe ?? "", overrides: overrides, databasePath: store.database,
+            progress: .automatic(silent: store.json))
         request.resumeRunID = resume
         request.forceResume = force
         request.communicator = World.communicator

@@ -5,8 +5,10 @@ struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "runs", abstract: "List recorded runs, newest first.")
 
     @Option(help: "Show at most this many runs (1…10000000).") var limit: Int?
-    @Flag(help: ArgumentHelp("Add a checkpoints column: the space each run keeps in checkpoint files next to the database "
-                             + "(and in the database), with files no row records counted as orphans."))
+    @Flag(
+        help: ArgumentHelp(
+            "Add a checkpoints column: the space each run keeps in checkpoint files next to the database "
+                + "(and in the database), with files no row records counted as orphans."))
     var checkpoints = false
     @Option(help: "table, csv or json.") var format: ResultTable.Format?
     @OptionGroup var store: StoreOptions

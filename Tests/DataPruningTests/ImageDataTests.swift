@@ -44,8 +44,9 @@ final class Folder {
     /// Four 2×2 training images and two test images with known pixels.
     func smallIDX(gz: Bool) throws -> Folder {
         let folder = try Folder()
-        try folder.writeIDX(prefix: "train", images: [[0, 0, 0, 0], [255, 255, 255, 255], [0, 255, 0, 255], [255, 0, 255, 0]],
-                            side: 2, labels: [0, 1, 2, 1], gz: gz)
+        try folder.writeIDX(
+            prefix: "train", images: [[0, 0, 0, 0], [255, 255, 255, 255], [0, 255, 0, 255], [255, 0, 255, 0]],
+            side: 2, labels: [0, 1, 2, 1], gz: gz)
         try folder.writeIDX(prefix: "t10k", images: [[0, 0, 255, 255], [255, 255, 0, 0]], side: 2, labels: [2, 0], gz: gz)
         return folder
     }
@@ -68,7 +69,9 @@ final class Folder {
 
     @Test func loadsJSONLAndCSV() throws {
         let folder = try Folder()
-        try folder.write("train.jsonl", """
+        try folder.write(
+            "train.jsonl",
+            """
             {"id": "a", "pixels": [0, 0, 0, 0], "label": 0}
             {"id": "b", "pixels": [255, 255, 255, 255], "label": 1}
             """ + "\n")
@@ -97,8 +100,11 @@ final class Folder {
         let outside = try smallIDX(gz: false)
         var twoClasses = ImageDataOptions()
         twoClasses.classCount = 2
-        #expect(throws: ImageDataError.labelOutOfRange(file: "\(outside.path):train-labels-idx1-ubyte", id: "train-images-idx3-ubyte#2",
-                                                       label: 2, classCount: 2)) {
+        #expect(
+            throws: ImageDataError.labelOutOfRange(
+                file: "\(outside.path):train-labels-idx1-ubyte", id: "train-images-idx3-ubyte#2",
+                label: 2, classCount: 2)
+        ) {
             try ImageData.load(path: outside.path, options: twoClasses)
         }
 
@@ -115,8 +121,9 @@ final class Folder {
         #expect(throws: ImageDataError.missingSplit(path: missing.path, split: "test", available: ["train"])) {
             try ImageData.load(path: missing.path)
         }
-        #expect(ImageDataError.missingSplit(path: "d", split: "test", available: ["train"]).localizedDescription
-            == "d: no split 'test' (splits: train)")
+        #expect(
+            ImageDataError.missingSplit(path: "d", split: "test", available: ["train"]).localizedDescription
+                == "d: no split 'test' (splits: train)")
 
         // Pixels that make no square image, and a shape that does not fit.
         let odd = try Folder()

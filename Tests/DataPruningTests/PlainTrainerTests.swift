@@ -15,12 +15,15 @@ import Testing
             for _ in 0..<4 { pixels.append((label == 0 ? -1.5 : 1.5) + rng.normal()) }
             labels.append(label)
         }
-        return ImageSplit(name: "train", images: Tensor(shape: [count, 1, 2, 2], storage: pixels), labels: labels,
-                          ids: (0..<count).map { "s\($0)" })
+        return ImageSplit(
+            name: "train", images: Tensor(shape: [count, 1, 2, 2], storage: pixels), labels: labels,
+            ids: (0..<count).map { "s\($0)" })
     }
 
-    func train(seed: UInt64, optimizer: PlainTrainingSettings.OptimizerChoice, subset: [Int]? = nil,
-               onBatch: ((BatchPresentation) -> Void)? = nil) throws -> (MLP, [PlainEpochReport]) {
+    func train(
+        seed: UInt64, optimizer: PlainTrainingSettings.OptimizerChoice, subset: [Int]? = nil,
+        onBatch: ((BatchPresentation) -> Void)? = nil
+    ) throws -> (MLP, [PlainEpochReport]) {
         var rng = RandomGenerator(seed: seed)
         let model = MLP(widths: [4, 8, 2], rng: &rng)
         let settings = PlainTrainingSettings(epochs: 5, batchSize: 16, optimizer: optimizer, schedule: .cosine(), seed: seed)
@@ -28,8 +31,10 @@ import Testing
         return (model, reports)
     }
 
-    @Test(arguments: [PlainTrainingSettings.OptimizerChoice.sgd(learningRate: 0.1),
-                      .adam(learningRate: 0.02, weightDecay: 1e-4)])
+    @Test(arguments: [
+        PlainTrainingSettings.OptimizerChoice.sgd(learningRate: 0.1),
+        .adam(learningRate: 0.02, weightDecay: 1e-4),
+    ])
     func learnsAndIsReproducible(optimizer: PlainTrainingSettings.OptimizerChoice) throws {
         let (model, reports) = try train(seed: 3, optimizer: optimizer)
         #expect(reports.count == 5)
@@ -42,7 +47,7 @@ import Testing
     }
 
     @Test func subsetTrainingPresentsOnlyTheSubsetEveryEpoch() throws {
-        let subset = Array(stride(from: 0, to: 64, by: 2)) // 32 samples, 2 batches of 16 per epoch
+        let subset = Array(stride(from: 0, to: 64, by: 2))  // 32 samples, 2 batches of 16 per epoch
         var dynamics = TrainingDynamics(count: 64)
         var epochs: [Int] = []
         _ = try train(seed: 1, optimizer: .sgd(learningRate: 0.1), subset: subset) { batch in
@@ -85,8 +90,9 @@ import Testing
             #expect(abs(both.grand![i] - (one.grand![i] + two.grand![i]) / 2) < 1e-9)
         }
         // At initialisation nothing is trained: EL2N is that of the fresh model.
-        let initial = try EarlyTrainingScores(training: training, scoringEpoch: 0, seeds: [7]).scores(on: split, gradientNorms: false,
-                                                                                                       makeModel: model)
+        let initial = try EarlyTrainingScores(training: training, scoringEpoch: 0, seeds: [7]).scores(
+            on: split, gradientNorms: false,
+            makeModel: model)
         #expect(initial.grand == nil)
         #expect(initial.el2n == LogitScores.el2n(logits: Evaluation.logits(model(7), on: split), labels: split.labels))
         #expect(throws: PlainTrainingError.self) {
@@ -98,8 +104,11 @@ import Testing
         let split = blobs(seed: 1, count: 32)
         var rng = RandomGenerator(seed: 2)
         let model = MLP(widths: [4, 6, 2], rng: &rng)
-        let trainer = try PlainTrainer(model: model, settings: PlainTrainingSettings(epochs: 3, batchSize: 8,
-                                                                                   optimizer: .sgd(learningRate: 0.05)))
+        let trainer = try PlainTrainer(
+            model: model,
+            settings: PlainTrainingSettings(
+                epochs: 3, batchSize: 8,
+                optimizer: .sgd(learningRate: 0.05)))
         let scores = try TrainingRunScores.compute(trainer, on: split)
         #expect(Set(scores.keys) == [.forgetting, .aum, .margin, .leastConfidence])
         #expect(scores.values.allSatisfy { $0.count == 32 && $0.allSatisfy(\.isFinite) })

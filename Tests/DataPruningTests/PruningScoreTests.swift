@@ -11,8 +11,10 @@ private func close(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-6) -> 
 /// Known answers of every classical score.
 @Suite struct PruningScoreTests {
     // Row 0: logits (0, 0) → p = (½, ½). Row 1: (ln 3, 0) → p = (¾, ¼). Row 2: (ln 3, 0, ln 2) → p = (½, ⅙, ⅓).
-    let logits = [Tensor(shape: [2, 2], storage: [0, 0, Float(Foundation.log(3.0)), 0]),
-                  Tensor(shape: [1, 3], storage: [Float(Foundation.log(3.0)), 0, Float(Foundation.log(2.0))])]
+    let logits = [
+        Tensor(shape: [2, 2], storage: [0, 0, Float(Foundation.log(3.0)), 0]),
+        Tensor(shape: [1, 3], storage: [Float(Foundation.log(3.0)), 0, Float(Foundation.log(2.0))]),
+    ]
 
     @Test func el2n() {
         // (½ − 1, ½) → √½; label 1 of (¾, ¼): (¾, −¾) → ¾√2.
@@ -41,8 +43,9 @@ private func close(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-6) -> 
             let samples = pattern.indices.filter { step < pattern[$0].count }
             // Label 0; logits (m, 0) with m = +2 when correct, −1 otherwise: logit margin ±.
             let values: [Float] = samples.flatMap { pattern[$0][step] ? [2, 0] : [-1, 0] }
-            dynamics.record(indices: samples, logits: Tensor(shape: [samples.count, 2], storage: values),
-                            labels: samples.map { _ in 0 })
+            dynamics.record(
+                indices: samples, logits: Tensor(shape: [samples.count, 2], storage: values),
+                labels: samples.map { _ in 0 })
         }
         #expect(dynamics.presentations == [4, 4, 4, 2, 0])
         // Never learned (sample 1) and never presented (sample 4) rank above every count: most presentations + 1.

@@ -18,7 +18,7 @@ import Tensors
             if step == reloadAt {
                 try TrainingCheckpoint.save(model: model, optimizer: optimizer, metadata: ["step": "\(step)"], to: url)
                 var other = RandomGenerator(seed: 99)
-                model = MLP(widths: [3, 8, 2], rng: &other)       // fresh objects, different weights
+                model = MLP(widths: [3, 8, 2], rng: &other)  // fresh objects, different weights
                 optimizer = Adam.adamW(learningRate: 0.5)
                 let meta = try TrainingCheckpoint.load(into: model, optimizer: optimizer, from: url)
                 #expect(meta["step"] == "\(step)")

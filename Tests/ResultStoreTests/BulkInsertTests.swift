@@ -55,7 +55,10 @@ import Testing
         process.standardError = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
-        print("kill test: child \(executable.lastPathComponent) ended by \(process.terminationReason == .uncaughtSignal ? "signal" : "exit") \(process.terminationStatus)")
+        print(
+            "kill test: child \(executable.lastPathComponent) ended by "
+                + "\(process.terminationReason == .uncaughtSignal ? "signal" : "exit") \(process.terminationStatus)"
+        )
         guard process.terminationReason == .uncaughtSignal else {
             // The runner could not be re-entered this way (another test harness): nothing to check.
             return

@@ -8,9 +8,11 @@ import Testing
     func writeVersion1(_ path: String) throws {
         let connection = try Connection(path: path, mode: .readWriteCreate, busyTimeoutMilliseconds: 1_000)
         try connection.execute(Schema.migrations[0])
-        try connection.execute("""
+        try connection.execute(
+            """
             PRAGMA user_version = 1;
-            INSERT INTO runs (id, application, recipe, seed, started_at, status) VALUES (5, 'old', 'application: old', 3, '2026-11-01T00:00:00.000Z', 'completed');
+            INSERT INTO runs (id, application, recipe, seed, started_at, status)
+                VALUES (5, 'old', 'application: old', 3, '2026-11-01T00:00:00.000Z', 'completed');
             INSERT INTO sample_weights VALUES (5, 1, 0, 0.5), (5, 1, 1, 2.0), (5, 1, 2, 1.0);
             INSERT INTO weight_steps VALUES (5, 1, 3);
             INSERT INTO pruning_scores VALUES (5, 0, 0.25), (5, 1, 0.75);
@@ -26,8 +28,11 @@ import Testing
         #expect(try store.userVersion() == Schema.latestVersion)
         // v1 results are all there, with no keys (the run registered none).
         #expect(try store.run(5).application == "old")
-        #expect(try store.weights(run: 5) == [SampleWeight(step: 1, sampleID: 0, weight: 0.5), SampleWeight(step: 1, sampleID: 1, weight: 2.0),
-                                            SampleWeight(step: 1, sampleID: 2, weight: 1.0)])
+        #expect(
+            try store.weights(run: 5) == [
+                SampleWeight(step: 1, sampleID: 0, weight: 0.5), SampleWeight(step: 1, sampleID: 1, weight: 2.0),
+                SampleWeight(step: 1, sampleID: 2, weight: 1.0),
+            ])
         #expect(try store.scores(run: 5).map(\.sampleID) == [1, 0])
         #expect(try store.labels(run: 5) == [CorrectedLabel(sampleID: 1, originalLabel: 0, correctedLabel: 1, distribution: [0.2, 0.8])])
         #expect(try store.weights(run: 5, sample: "1").map(\.weight) == [2.0])  // integer ids still work
@@ -54,8 +59,9 @@ import Testing
         #expect(try recorder.registerSamples(keys: ["v-1", "v-2"], split: "valid") == 5..<7)  // ids continue
 
         // Keys in any order map to their registered ids.
-        try recorder.recordWeights([0.1, 0.9, 0.5, 0.3, 0.7] as [Float], step: 1,
-                                   keys: ["rt-0100", "rt-0007", "train.jsonl#2", "a,b \"quoted\"", "rt-0042"])
+        try recorder.recordWeights(
+            [0.1, 0.9, 0.5, 0.3, 0.7] as [Float], step: 1,
+            keys: ["rt-0100", "rt-0007", "train.jsonl#2", "a,b \"quoted\"", "rt-0042"])
         try recorder.recordScores([4, 3, 2, 1, 0] as [Double], keys: train)
         try recorder.recordLabels([CorrectedLabel(sampleID: -1, originalLabel: 0, correctedLabel: 1)], keys: ["v-2"])
         #expect(throws: StoreError.unknownSampleKey(path: store.path, runID: recorder.runID, key: "nope")) {
@@ -64,8 +70,11 @@ import Testing
         try recorder.complete(metrics: [:])
 
         let top = try store.topWeights(run: recorder.runID, count: 2)
-        #expect(top == [SampleWeight(step: 1, sampleID: 1, weight: Double(Float(0.9)), key: "rt-0007"),
-                        SampleWeight(step: 1, sampleID: 0, weight: Double(Float(0.7)), key: "rt-0042")])
+        #expect(
+            top == [
+                SampleWeight(step: 1, sampleID: 1, weight: Double(Float(0.9)), key: "rt-0007"),
+                SampleWeight(step: 1, sampleID: 0, weight: Double(Float(0.7)), key: "rt-0042"),
+            ])
         #expect(try store.weights(run: recorder.runID, sample: "rt-0100").map(\.weight) == [Double(Float(0.1))])
         #expect(try store.weights(run: recorder.runID, sample: "rt-0100").first?.sampleID == 4)
         #expect(throws: StoreError.unknownSampleKey(path: store.path, runID: recorder.runID, key: "rt-9999")) {
@@ -81,17 +90,24 @@ import Testing
         #expect(kept.map(\.key) == ["rt-0042", "rt-0007", "train.jsonl#2"])
         let jsonl = dir.path("m.jsonl"), csv = dir.path("m.csv")
         try ManifestWriter.write(kept, ranking: .weight, format: .jsonl, to: jsonl)
-        #expect(try String(contentsOfFile: jsonl, encoding: .utf8).split(separator: "\n").first
-            == "{\"sample_id\": 0, \"sample\": \"rt-0042\", \"weight\": 0.699999988079071}")
+        #expect(
+            try String(contentsOfFile: jsonl, encoding: .utf8).split(separator: "\n").first
+                == "{\"sample_id\": 0, \"sample\": \"rt-0042\", \"weight\": 0.699999988079071}")
         let byScore = try store.manifest(ManifestRequest(runID: recorder.runID, selection: .keep(1)))
         try ManifestWriter.write(byScore, ranking: .score, format: .csv, to: csv)
-        #expect(try String(contentsOfFile: csv, encoding: .utf8)
-            == "sample_id,sample,score\n0,rt-0042,4.0\n1,rt-0007,3.0\n2,train.jsonl#2,2.0\n3,\"a,b \"\"quoted\"\"\",1.0\n4,rt-0100,0.0\n")
+        #expect(
+            try String(contentsOfFile: csv, encoding: .utf8)
+                == "sample_id,sample,score\n0,rt-0042,4.0\n1,rt-0007,3.0\n2,train.jsonl#2,2.0\n3,\"a,b "
+                    + "\"\"quoted\"\"\",1.0\n4,rt-0100,0.0\n"
+        )
 
         // Query output carries a `sample` column with the key.
-        #expect(ResultTable.weights(top).render(.csv) == "step,sample_id,sample,weight\n1,1,rt-0007,0.8999999761581421\n1,0,rt-0042,0.699999988079071\n")
-        #expect(ResultTable.scores(try store.scores(run: recorder.runID, limit: 1)).render(.json)
-            == "[{\"sample_id\": 0, \"sample\": \"rt-0042\", \"score\": 4}]\n")
+        #expect(
+            ResultTable.weights(top).render(.csv)
+                == "step,sample_id,sample,weight\n1,1,rt-0007,0.8999999761581421\n1,0,rt-0042,0.699999988079071\n")
+        #expect(
+            ResultTable.scores(try store.scores(run: recorder.runID, limit: 1)).render(.json)
+                == "[{\"sample_id\": 0, \"sample\": \"rt-0042\", \"score\": 4}]\n")
     }
 
     @Test func duplicateKeysAreAnErrorNamingTheKey() throws {

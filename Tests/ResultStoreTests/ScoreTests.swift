@@ -9,7 +9,8 @@ import Testing
         let connection = try Connection(path: path, mode: .readWriteCreate, busyTimeoutMilliseconds: 1_000)
         try connection.execute(Schema.migrations[0])
         try connection.execute(Schema.migrations[1])
-        try connection.execute("""
+        try connection.execute(
+            """
             PRAGMA user_version = 2;
             INSERT INTO runs (id, application, recipe, seed, started_at, status)
                 VALUES (4, 'old', 'application: old', 1, '2026-11-01T00:00:00.000Z', 'completed');
@@ -27,10 +28,11 @@ import Testing
         #expect(try store.userVersion() == 3)
         #expect(try store.scoreNames(run: 4) == ["score"])
         #expect(try store.scoreSteps(run: 4, name: "score") == [0])
-        #expect(try store.scores(run: 4) == [
-            SampleScore(sampleID: 1, score: 0.75, key: "b"), SampleScore(sampleID: 2, score: 0.5, key: "c"),
-            SampleScore(sampleID: 0, score: 0.25, key: "a"),
-        ])
+        #expect(
+            try store.scores(run: 4) == [
+                SampleScore(sampleID: 1, score: 0.75, key: "b"), SampleScore(sampleID: 2, score: 0.5, key: "c"),
+                SampleScore(sampleID: 0, score: 0.25, key: "a"),
+            ])
         // The migrated file takes named scores, and the old rows stay.
         let recorder = try makeRun(store)
         try recorder.recordScores([1, 2] as [Double], name: "el2n", step: 3)
@@ -60,8 +62,11 @@ import Testing
         #expect(abs(latest[0].score - 0.8) < 1e-6)
         #expect(try store.scores(run: recorder.runID, name: "el2n", step: 1, limit: 1).map(\.sampleID) == [1])
         #expect(try store.scores(run: recorder.runID, name: "forgetting", ascending: true).map(\.sampleID) == [11, 12, 10])
-        #expect(throws: StoreError.noResults(path: store.path, runID: recorder.runID,
-                                             what: "pruning scores 'el2n' at step 2 (its last step is 5)")) {
+        #expect(
+            throws: StoreError.noResults(
+                path: store.path, runID: recorder.runID,
+                what: "pruning scores 'el2n' at step 2 (its last step is 5)")
+        ) {
             try store.scores(run: recorder.runID, name: "el2n", step: 2)
         }
         // Several names and none given: an error naming them.
@@ -69,8 +74,9 @@ import Testing
         #expect(throws: StoreError.invalidArgument(several)) {
             try store.scores(run: recorder.runID)
         }
-        let unknown = StoreError.unknownScoreName(path: store.path, runID: recorder.runID, name: "grand",
-                                                  available: ["el2n", "forgetting", "random"])
+        let unknown = StoreError.unknownScoreName(
+            path: store.path, runID: recorder.runID, name: "grand",
+            available: ["el2n", "forgetting", "random"])
         #expect(throws: unknown) { try store.scores(run: recorder.runID, name: "grand") }
         #expect(unknown.localizedDescription.hasSuffix("has no pruning score named 'grand' (its scores are el2n, forgetting, random)"))
 
@@ -102,10 +108,12 @@ import Testing
         try recorder.recordScores([4, 3, 2, 1] as [Double], name: "margin", step: 2)
         try recorder.recordWeights([1, 2, 3, 4] as [Double], step: 0)
         let run = recorder.runID
-        #expect(try store.manifest(ManifestRequest(runID: run, selection: .prune(0.25), ranking: .score(named: "el2n")))
-            .map(\.sampleID) == [0, 1, 3])
-        #expect(try store.manifest(ManifestRequest(runID: run, selection: .keep(0.5), ranking: .score(named: "margin")))
-            .map(\.sampleID) == [0, 1])
+        #expect(
+            try store.manifest(ManifestRequest(runID: run, selection: .prune(0.25), ranking: .score(named: "el2n")))
+                .map(\.sampleID) == [0, 1, 3])
+        #expect(
+            try store.manifest(ManifestRequest(runID: run, selection: .keep(0.5), ranking: .score(named: "margin")))
+                .map(\.sampleID) == [0, 1])
         #expect(try store.manifest(ManifestRequest(runID: run, selection: .keep(0.5), ranking: .weight)).map(\.sampleID) == [2, 3])
         #expect(throws: StoreError.unknownScoreName(path: store.path, runID: run, name: "aum", available: ["el2n", "margin"])) {
             try store.manifest(ManifestRequest(runID: run, selection: .keep(0.5), ranking: .score(named: "aum")))

@@ -5,12 +5,17 @@ import Testing
 /// no mpirun) and the errors of bad settings.
 @Suite struct BenchDDPTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let small = ["--layers", "1", "--width", "16", "--heads", "2", "--intermediate", "32", "--max-length", "16",
-                        "--vocabulary", "500", "--steps", "2", "--batch-size", "8", "--meta-batch-size", "8"]
+    static let small = [
+        "--layers", "1", "--width", "16", "--heads", "2", "--intermediate", "32", "--max-length", "16",
+        "--vocabulary", "500", "--steps", "2", "--batch-size", "8", "--meta-batch-size", "8",
+    ]
 
     @Test func singleTextTransformerPrintsOneResult() throws {
-        let result = try WinnowBinary.run(["bench", "ddp", "--single", "--model", "text-transformer", "--methods", "sama",
-                                           "--unrolls", "2"] + Self.small, in: Self.root)
+        let result = try WinnowBinary.run(
+            [
+                "bench", "ddp", "--single", "--model", "text-transformer", "--methods", "sama",
+                "--unrolls", "2",
+            ] + Self.small, in: Self.root)
         #expect(result.status == 0, "\(result.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data((result.stdout.split(separator: "\n").last ?? "").utf8)) as? [String: Any]
         #expect(json?["model"] as? String == "text-transformer")

@@ -7,8 +7,11 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     private func single(_ extra: [String]) throws -> [String: Any]? {
-        let result = try WinnowBinary.run(["bench", "meta", "--single", "--methods", "sama", "--models", "16", "--unrolls", "2",
-                                           "--steps", "10", "--alpha", "0.1"] + extra, in: Self.root)
+        let result = try WinnowBinary.run(
+            [
+                "bench", "meta", "--single", "--methods", "sama", "--models", "16", "--unrolls", "2",
+                "--steps", "10", "--alpha", "0.1",
+            ] + extra, in: Self.root)
         #expect(result.status == 0, "\(result.stderr)")
         return try JSONSerialization.jsonObject(with: Data((result.stdout.split(separator: "\n").last ?? "").utf8)) as? [String: Any]
     }
@@ -24,8 +27,11 @@ import Testing
 
     /// The parent passes the option to its child processes and prints the size they report.
     @Test func theParentHandsBlockElementsToItsChildren() throws {
-        let result = try WinnowBinary.run(["bench", "meta", "--methods", "sama", "--models", "16", "--unrolls", "2", "--threads", "1",
-                                           "--steps", "10", "--quality-steps", "0", "--block-elements", "7"], in: Self.root)
+        let result = try WinnowBinary.run(
+            [
+                "bench", "meta", "--methods", "sama", "--models", "16", "--unrolls", "2", "--threads", "1",
+                "--steps", "10", "--quality-steps", "0", "--block-elements", "7",
+            ], in: Self.root)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("SAMA's streamed meta gradient: blocks of 7 floats."), "\(result.stdout)")
     }
@@ -34,8 +40,11 @@ import Testing
     @Test func dumpProblemWritesTheRunsStartingPoint() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("winnow-dump-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let result = try WinnowBinary.run(["bench", "meta", "--dump-problem", folder.path, "--models", "16", "--quality-steps", "3",
-                                           "--seed", "4"], in: Self.root)
+        let result = try WinnowBinary.run(
+            [
+                "bench", "meta", "--dump-problem", folder.path, "--models", "16", "--quality-steps", "3",
+                "--seed", "4",
+            ], in: Self.root)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Wrote 17 files"), "\(result.stdout)")
         func floats(_ name: String) throws -> [Float] {
@@ -43,7 +52,7 @@ import Testing
             return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         }
         #expect(try floats("trainX").count == 20_000 * 784 && floats("trainY").count == 20_000)
-        #expect(try floats("corrupted").filter { $0 == 1 }.count > 7_000)   // 40% of 20,000 flipped
+        #expect(try floats("corrupted").filter { $0 == 1 }.count > 7_000)  // 40% of 20,000 flipped
         #expect(try floats("metaX").count == 1_000 * 784 && floats("testY").count == 5_000)
         #expect(try floats("theta.layers.0.weight").count == 16 * 784 && floats("theta.layers.1.bias").count == 10)
         #expect(try floats("lambda.net.layers.0.weight").count == 100)
@@ -53,8 +62,10 @@ import Testing
 
         // Deterministic from the seed: a second dump is byte for byte the same; another seed is not.
         let again = folder.appendingPathComponent("again"), other = folder.appendingPathComponent("other")
-        _ = try WinnowBinary.run(["bench", "meta", "--dump-problem", again.path, "--models", "16", "--quality-steps", "3", "--seed", "4"], in: Self.root)
-        _ = try WinnowBinary.run(["bench", "meta", "--dump-problem", other.path, "--models", "16", "--quality-steps", "3", "--seed", "5"], in: Self.root)
+        _ = try WinnowBinary.run(
+            ["bench", "meta", "--dump-problem", again.path, "--models", "16", "--quality-steps", "3", "--seed", "4"], in: Self.root)
+        _ = try WinnowBinary.run(
+            ["bench", "meta", "--dump-problem", other.path, "--models", "16", "--quality-steps", "3", "--seed", "5"], in: Self.root)
         let first = try Data(contentsOf: folder.appendingPathComponent("batches.f32"))
         #expect(try Data(contentsOf: again.appendingPathComponent("batches.f32")) == first)
         #expect(try Data(contentsOf: other.appendingPathComponent("batches.f32")) != first)
@@ -70,7 +81,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         // A non-empty folder where testX.f32 (the sixth file) should go.
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("testX.f32/inner"), withIntermediateDirectories: true)
-        let result = try WinnowBinary.run(["bench", "meta", "--dump-problem", folder.path, "--models", "16", "--quality-steps", "2"], in: Self.root)
+        let result = try WinnowBinary.run(
+            ["bench", "meta", "--dump-problem", folder.path, "--models", "16", "--quality-steps", "2"], in: Self.root)
         #expect(result.status != 0 && result.stderr.contains("testX.f32: cannot write"), "\(result.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["testX.f32"])
     }

@@ -23,7 +23,9 @@ struct WinnowBinary {
             candidates.append(root.appendingPathComponent("\(folder)/debug/winnow"))
         }
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "winnow binary not found; build it first (swift build --product winnow)"])
+            throw CocoaError(
+                .fileNoSuchFile,
+                userInfo: [NSLocalizedDescriptionKey: "winnow binary not found; build it first (swift build --product winnow)"])
         }
         return found
     }
@@ -42,13 +44,16 @@ struct WinnowBinary {
         let errBox = Box()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            errBox.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave()
+        }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         let errData = errBox.data
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
     }
 }
 
@@ -76,7 +81,8 @@ struct WinnowBinary {
         #expect(bottom.stdout == "[{\"step\": 3, \"sample_id\": 1, \"sample\": 1, \"weight\": 3}]\n")
         let sample = try WinnowBinary.run(["weights", "--run", "\(runID)", "--sample", "4", "--format", "csv"], in: dir.url)
         #expect(sample.stdout == "step,sample_id,sample,weight\n1,4,4,3.0\n2,4,4,6.0\n3,4,4,9.0\n")
-        let histogram = try WinnowBinary.run(["weights", "--run", "\(runID)", "--histogram", "--bins", "4", "--format", "csv"], in: dir.url)
+        let histogram = try WinnowBinary.run(
+            ["weights", "--run", "\(runID)", "--histogram", "--bins", "4", "--format", "csv"], in: dir.url)
         #expect(histogram.stdout.split(separator: "\n").count == 5)
         let table = try WinnowBinary.run(["weights", "--run", "\(runID)"], in: dir.url)
         #expect(table.stdout.hasPrefix("step  sample_id  sample  weight\n"))
@@ -84,25 +90,36 @@ struct WinnowBinary {
         let labels = try WinnowBinary.run(["labels", "--run", "\(runID)", "--changed", "--format", "csv"], in: dir.url)
         #expect(labels.status == 0, "\(labels.stderr)")
         // mean 3: values 5, 4 → 1; weak labels alternate 0, 1, 0, 1, 0.
-        #expect(labels.stdout.split(separator: "\n").map { $0.split(separator: ",").prefix(4).joined(separator: ",") }
-            == ["sample_id,sample,original_label,corrected_label", "0,0,0,1", "1,1,1,0", "2,2,0,1", "3,3,1,0"])
+        #expect(
+            labels.stdout.split(separator: "\n").map { $0.split(separator: ",").prefix(4).joined(separator: ",") }
+                == ["sample_id,sample,original_label,corrected_label", "0,0,0,1", "1,1,1,0", "2,2,0,1", "3,3,1,0"])
     }
 
     @Test func exportManifest() throws {
         let (dir, db, runID) = try populated()
-        let keep = try WinnowBinary.run(["export", "manifest", "--run", "\(runID)", "--keep", "0.4", "--output", "kept.jsonl", "--db", db], in: dir.url)
+        let keep = try WinnowBinary.run(
+            ["export", "manifest", "--run", "\(runID)", "--keep", "0.4", "--output", "kept.jsonl", "--db", db], in: dir.url)
         #expect(keep.status == 0, "\(keep.stderr)")
-        #expect(try String(contentsOfFile: dir.path("kept.jsonl"), encoding: .utf8)
-            == "{\"sample_id\": 0, \"score\": 5}\n{\"sample_id\": 2, \"score\": 4}\n")
-        let prune = try WinnowBinary.run(["export", "manifest", "--run", "\(runID)", "--prune", "0.2", "--by", "weight",
-                                          "--output", "kept.csv", "--db", db], in: dir.url)
+        #expect(
+            try String(contentsOfFile: dir.path("kept.jsonl"), encoding: .utf8)
+                == "{\"sample_id\": 0, \"score\": 5}\n{\"sample_id\": 2, \"score\": 4}\n")
+        let prune = try WinnowBinary.run(
+            [
+                "export", "manifest", "--run", "\(runID)", "--prune", "0.2", "--by", "weight",
+                "--output", "kept.csv", "--db", db,
+            ], in: dir.url)
         #expect(prune.status == 0, "\(prune.stderr)")
         #expect(try String(contentsOfFile: dir.path("kept.csv"), encoding: .utf8) == "sample_id,weight\n0,15.0\n2,12.0\n3,6.0\n4,9.0\n")
-        let archive = try WinnowBinary.run(["export", "manifest", "--run", "\(runID)", "--keep", "0.5", "--output", "a.jsonl",
-                                            "--archive", "a.tar.gz", "--db", db], in: dir.url)
+        let archive = try WinnowBinary.run(
+            [
+                "export", "manifest", "--run", "\(runID)", "--keep", "0.5", "--output", "a.jsonl",
+                "--archive", "a.tar.gz", "--db", db,
+            ], in: dir.url)
         // The echo recipe names no dataset archive: an error naming the run and the key, nothing written.
         #expect(archive.status == 1)
-        #expect(archive.stderr == "error: --archive: the recipe of run \(runID) in \(db) has no 'dataset.archive' key, so the run's dataset is unknown\n")
+        #expect(
+            archive.stderr
+                == "error: --archive: the recipe of run \(runID) in \(db) has no 'dataset.archive' key, so the run's dataset is unknown\n")
         #expect(!FileManager.default.fileExists(atPath: dir.path("a.jsonl")))
         #expect(!FileManager.default.fileExists(atPath: dir.path("a.tar.gz")))
     }

@@ -46,14 +46,19 @@ let bundledRT: String = URL(fileURLWithPath: #filePath).deletingLastPathComponen
 
     /// A small JSONL dataset (train with intrinsic ids, test) and a completed run over its train split:
     /// keys registered from the loaded dataset, weight i/10 for the i-th key, recipe naming the archive.
-    func recordedRun(_ dir: TemporaryDirectory, recipeArchive: String? = nil, extraKey: String? = nil)
-        throws -> (db: String, runID: Int64, source: String, keys: [String]) {
+    func recordedRun(
+        _ dir: TemporaryDirectory, recipeArchive: String? = nil, extraKey: String? = nil
+    )
+        throws -> (db: String, runID: Int64, source: String, keys: [String])
+    {
         let source = dir.path("toy.tar.gz")
         let train = (0..<10).map { "{\"id\": \"doc-\($0 * 7)\", \"text\": \"text \($0)\", \"label\": \($0 % 2)}" }
-        try ArchiveWriter.write(to: source, entries: [
-            (path: "toy/train.jsonl", bytes: Array((train.joined(separator: "\n") + "\n").utf8)),
-            (path: "toy/test.jsonl", bytes: Array("{\"id\": \"t-1\", \"text\": \"x\", \"label\": 1}\n".utf8)),
-        ])
+        try ArchiveWriter.write(
+            to: source,
+            entries: [
+                (path: "toy/train.jsonl", bytes: Array((train.joined(separator: "\n") + "\n").utf8)),
+                (path: "toy/test.jsonl", bytes: Array("{\"id\": \"t-1\", \"text\": \"x\", \"label\": 1}\n".utf8)),
+            ])
         let keys = try #require(try Dataset.load(path: source)[split: "train"]).ids
         let db = dir.path("w.sqlite")
         let store = try ResultStore(path: db)
@@ -71,8 +76,11 @@ let bundledRT: String = URL(fileURLWithPath: #filePath).deletingLastPathComponen
         let dir = try TemporaryDirectory()
         let (db, runID, source, keys) = try recordedRun(dir)
         let sourceBytes = try Data(contentsOf: URL(fileURLWithPath: source))
-        let result = try WinnowBinary.run(["export", "manifest", "--run", "\(runID)", "--keep", "0.5", "--by", "weight",
-                                           "--output", "kept.jsonl", "--archive", "out.tar.gz", "--db", db], in: dir.url)
+        let result = try WinnowBinary.run(
+            [
+                "export", "manifest", "--run", "\(runID)", "--keep", "0.5", "--by", "weight",
+                "--output", "kept.jsonl", "--archive", "out.tar.gz", "--db", db,
+            ], in: dir.url)
         #expect(result.status == 0, "\(result.stderr)")
         // Weight grows with position: the last five keys are kept.
         let expected = Array(keys.suffix(5))
@@ -89,20 +97,27 @@ let bundledRT: String = URL(fileURLWithPath: #filePath).deletingLastPathComponen
         let top = try WinnowBinary.run(["weights", "--run", "\(runID)", "--top", "1", "--format", "csv", "--db", db], in: dir.url)
         #expect(top.stdout == "step,sample_id,sample,weight\n1,9,doc-63,0.8999999761581421\n", "\(top.stderr)")
         let one = try WinnowBinary.run(["weights", "--run", "\(runID)", "--sample", "doc-14", "--json", "--db", db], in: dir.url)
-        #expect(one.stdout == "[{\"step\": 1, \"sample_id\": 2, \"sample\": \"doc-14\", \"weight\": 0.20000000298023224}]\n", "\(one.stderr)")
+        #expect(
+            one.stdout == "[{\"step\": 1, \"sample_id\": 2, \"sample\": \"doc-14\", \"weight\": 0.20000000298023224}]\n", "\(one.stderr)")
         let unknown = try WinnowBinary.run(["weights", "--run", "\(runID)", "--sample", "doc-15", "--db", db], in: dir.url)
         #expect(unknown.status == 1)
         #expect(unknown.stderr == "error: run \(runID) in \(db) has no sample with key 'doc-15'\n")
 
         // Never over the source archive; nothing written.
-        let over = try WinnowBinary.run(["export", "manifest", "--run", "\(runID)", "--keep", "0.5", "--by", "weight",
-                                         "--output", "again.jsonl", "--archive", source, "--db", db], in: dir.url)
+        let over = try WinnowBinary.run(
+            [
+                "export", "manifest", "--run", "\(runID)", "--keep", "0.5", "--by", "weight",
+                "--output", "again.jsonl", "--archive", source, "--db", db,
+            ], in: dir.url)
         #expect(over.status == 1)
         #expect(over.stderr == "error: --archive \(source): refusing to overwrite the run's source dataset \(source)\n")
         #expect(try Data(contentsOf: URL(fileURLWithPath: source)) == sourceBytes)
         #expect(!FileManager.default.fileExists(atPath: dir.path("again.jsonl")))
-        let manifestOver = try WinnowBinary.run(["export", "manifest", "--run", "\(runID)", "--keep", "0.5", "--by", "weight",
-                                                 "--output", source, "--archive", "again.tar.gz", "--db", db], in: dir.url)
+        let manifestOver = try WinnowBinary.run(
+            [
+                "export", "manifest", "--run", "\(runID)", "--keep", "0.5", "--by", "weight",
+                "--output", source, "--archive", "again.tar.gz", "--db", db,
+            ], in: dir.url)
         #expect(manifestOver.status == 1)
         #expect(manifestOver.stderr == "error: --output \(source): refusing to overwrite the run's source dataset \(source)\n")
         #expect(try Data(contentsOf: URL(fileURLWithPath: source)) == sourceBytes)
@@ -113,11 +128,16 @@ let bundledRT: String = URL(fileURLWithPath: #filePath).deletingLastPathComponen
         // A kept key the dataset does not have: named, and neither file is written.
         let dir = try TemporaryDirectory()
         let (db, runID, source, _) = try recordedRun(dir, extraKey: "ghost-1")
-        let ghost = try WinnowBinary.run(["export", "manifest", "--run", "\(runID)", "--keep", "0.5", "--by", "weight",
-                                          "--output", "kept.jsonl", "--archive", "out.tar.gz", "--db", db], in: dir.url)
+        let ghost = try WinnowBinary.run(
+            [
+                "export", "manifest", "--run", "\(runID)", "--keep", "0.5", "--by", "weight",
+                "--output", "kept.jsonl", "--archive", "out.tar.gz", "--db", db,
+            ], in: dir.url)
         #expect(ghost.status == 1)
         #expect(ghost.stderr == "error: --archive: sample 'ghost-1' of the manifest is not in \(source) (split train)\n")
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix("out") || $0.hasPrefix("kept") || $0.contains(".tmp") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter {
+            $0.hasPrefix("out") || $0.hasPrefix("kept") || $0.contains(".tmp")
+        }
         #expect(leftovers.isEmpty, "\(leftovers)")
 
         // A run that recorded positional ids only cannot be matched to records.
@@ -125,17 +145,24 @@ let bundledRT: String = URL(fileURLWithPath: #filePath).deletingLastPathComponen
         let positional = try store.beginRun(RunDescriptor(application: "toy", recipe: "dataset:\n  archive: \(source)\n", seed: 0))
         try positional.recordWeights([1, 2, 3] as [Float], step: 1)
         try positional.complete(metrics: [:])
-        let unkeyed = try WinnowBinary.run(["export", "manifest", "--run", "\(positional.runID)", "--keep", "0.5", "--by", "weight",
-                                            "--output", "kept.jsonl", "--archive", "out.tar.gz", "--db", db], in: dir.url)
+        let unkeyed = try WinnowBinary.run(
+            [
+                "export", "manifest", "--run", "\(positional.runID)", "--keep", "0.5", "--by", "weight",
+                "--output", "kept.jsonl", "--archive", "out.tar.gz", "--db", db,
+            ], in: dir.url)
         #expect(unkeyed.status == 1)
-        #expect(unkeyed.stderr.hasPrefix("error: --archive: run \(positional.runID) in \(db) registered no sample keys"), "\(unkeyed.stderr)")
+        #expect(
+            unkeyed.stderr.hasPrefix("error: --archive: run \(positional.runID) in \(db) registered no sample keys"), "\(unkeyed.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.path("out.tar.gz")))
 
         // The recipe's archive is gone: the error names the path.
         let moved = try TemporaryDirectory()
         let (db2, runID2, _, _) = try recordedRun(moved, recipeArchive: moved.path("elsewhere.tar.gz"))
-        let absent = try WinnowBinary.run(["export", "manifest", "--run", "\(runID2)", "--keep", "0.5", "--by", "weight",
-                                           "--output", "kept.jsonl", "--archive", "out.tar.gz", "--db", db2], in: moved.url)
+        let absent = try WinnowBinary.run(
+            [
+                "export", "manifest", "--run", "\(runID2)", "--keep", "0.5", "--by", "weight",
+                "--output", "kept.jsonl", "--archive", "out.tar.gz", "--db", db2,
+            ], in: moved.url)
         #expect(absent.status == 1)
         #expect(absent.stderr == "error: \(moved.path("elsewhere.tar.gz")): no such file or directory\n")
         #expect(!FileManager.default.fileExists(atPath: moved.path("kept.jsonl")))

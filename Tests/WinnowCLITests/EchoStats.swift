@@ -50,13 +50,15 @@ struct EchoStats: WinnowApplication {
         }
         try context.recorder.recordScores(config.values)
         let mean = total / Double(config.values.count)
-        try context.recorder.recordLabels(config.values.enumerated().map { index, value in
-            let corrected = value > mean ? 1 : 0
-            let p = value > mean ? Float(0.8) : Float(0.2)
-            return CorrectedLabel(sampleID: index, originalLabel: index % 2, correctedLabel: corrected, distribution: [1 - p, p])
-        })
-        return RunSummary(metrics: ["reduced": reduced, "count": Double(config.values.count), "seed": Double(context.seed)],
-                          notes: ["label=\(config.label)"])
+        try context.recorder.recordLabels(
+            config.values.enumerated().map { index, value in
+                let corrected = value > mean ? 1 : 0
+                let p = value > mean ? Float(0.8) : Float(0.2)
+                return CorrectedLabel(sampleID: index, originalLabel: index % 2, correctedLabel: corrected, distribution: [1 - p, p])
+            })
+        return RunSummary(
+            metrics: ["reduced": reduced, "count": Double(config.values.count), "seed": Double(context.seed)],
+            notes: ["label=\(config.label)"])
     }
 }
 

@@ -21,7 +21,8 @@ import Testing
     }
 
     @Test func snakeCaseKeysAndTypedScalars() throws {
-        let config = try decode("""
+        let config = try decode(
+            """
             application: echo-stats
             values: [1, 2.5, 1e3]
             fail_at_step: 2
@@ -37,7 +38,8 @@ import Testing
     @Test func typoedKeyNamesKeyFileLineAndSuggestion() throws {
         let yaml = "application: echo-stats\ntraining:\n  steps: 2\n  scael: 3\n"
         let error = try #require(throws: RecipeError.self) { try decode(yaml) }
-        #expect(error == .unknownKey(key: "training.scael", origin: .file(path: "Recipes/test.yaml", line: 4), suggestion: "training.scale"))
+        #expect(
+            error == .unknownKey(key: "training.scael", origin: .file(path: "Recipes/test.yaml", line: 4), suggestion: "training.scale"))
         #expect(error.localizedDescription == "Recipes/test.yaml:4: unknown key 'training.scael' (did you mean 'training.scale'?)")
         // Top level too, and a key far from every valid one gets no suggestion.
         let top = try #require(throws: RecipeError.self) { try decode("application: echo-stats\nvalus: [1]\n") }
@@ -47,9 +49,11 @@ import Testing
     }
 
     @Test func overridesAreTyped() throws {
-        let config = try decode("application: echo-stats\n", overrides: [
-            "training.steps=7", "training.scale=0.5", "values=[3, 4]", "fail_at_step=5", "label=\"42\"", "reduction=sum",
-        ])
+        let config = try decode(
+            "application: echo-stats\n",
+            overrides: [
+                "training.steps=7", "training.scale=0.5", "values=[3, 4]", "fail_at_step=5", "label=\"42\"", "reduction=sum",
+            ])
         #expect(config.training == EchoStats.Training(steps: 7, scale: 0.5))
         #expect(config.values == [3, 4])
         #expect(config.failAtStep == 5)
@@ -84,24 +88,33 @@ import Testing
         let error = try #require(throws: RecipeError.self) {
             try decode("application: echo-stats\ntraining:\n  steps: many\n")
         }
-        #expect(error == .invalidValue(key: "training.steps", expected: "an integer", found: "'many'", origin: .file(path: "Recipes/test.yaml", line: 3)))
+        #expect(
+            error
+                == .invalidValue(
+                    key: "training.steps", expected: "an integer", found: "'many'", origin: .file(path: "Recipes/test.yaml", line: 3)))
         let fromOverride = try #require(throws: RecipeError.self) {
             try decode("application: echo-stats\n", overrides: ["training.scale=fast"])
         }
-        #expect(fromOverride == .invalidValue(key: "training.scale", expected: "a number", found: "'fast'", origin: .override("training.scale=fast")))
+        #expect(
+            fromOverride
+                == .invalidValue(key: "training.scale", expected: "a number", found: "'fast'", origin: .override("training.scale=fast")))
         let fraction = try #require(throws: RecipeError.self) { try decode("application: echo-stats\ntraining: {steps: 2.5}\n") }
         #expect(fraction.localizedDescription.contains("expects an integer"))
         let section = try #require(throws: RecipeError.self) { try decode("application: echo-stats\ntraining: 3\n") }
         #expect(section.localizedDescription.contains("'training' expects a mapping"))
         let choice = try #require(throws: RecipeError.self) { try decode("application: echo-stats\nreduction: meen\n") }
-        #expect(choice.localizedDescription == "Recipes/test.yaml:2: 'reduction' expects one of mean, sum, found 'meen' (did you mean 'mean'?)")
+        #expect(
+            choice.localizedDescription == "Recipes/test.yaml:2: 'reduction' expects one of mean, sum, found 'meen' (did you mean 'mean'?)")
     }
 
     @Test func validationNamesKeyAndLine() throws {
         let error = try #require(throws: RecipeError.self) {
             try decode("application: echo-stats\ntraining:\n  steps: 0\n")
         }
-        #expect(error == .invalidSetting(key: "training.steps", reason: "must be at least 1, got 0", origin: .file(path: "Recipes/test.yaml", line: 3)))
+        #expect(
+            error
+                == .invalidSetting(
+                    key: "training.steps", reason: "must be at least 1, got 0", origin: .file(path: "Recipes/test.yaml", line: 3)))
     }
 
     @Test func missingAndBrokenRecipeFiles() throws {
@@ -124,8 +137,11 @@ import Testing
         #expect(try recipe.seed() == 12)
         let none = try Recipe(yaml: "values: [1]\n", source: "r.yaml")
         #expect(throws: RecipeError.missingApplication(path: "r.yaml")) { try none.application() }
-        let unknown = try #require(throws: RecipeError.self) { try testRegistry.lookup("echo-stat", origin: .file(path: "r.yaml", line: 1)) }
-        #expect(unknown.localizedDescription == "r.yaml:1: unknown application 'echo-stat' (did you mean 'echo-stats'?); available: echo-stats")
+        let unknown = try #require(throws: RecipeError.self) {
+            try testRegistry.lookup("echo-stat", origin: .file(path: "r.yaml", line: 1))
+        }
+        #expect(
+            unknown.localizedDescription == "r.yaml:1: unknown application 'echo-stat' (did you mean 'echo-stats'?); available: echo-stats")
     }
 
     @Test func effectiveRecipeRoundTrips() throws {
@@ -171,11 +187,15 @@ import Testing
         #expect(try decode("method: {finetune: {}}").method == .finetune)
         #expect(try decode("", ["method.neumann.alpha=0.25"]).method == .neumann(iterations: 3, alpha: 0.25))
         let typo = try #require(throws: RecipeError.self) { try decode("method: {neumann: {iteratoins: 9}}") }
-        #expect(typo == .unknownKey(key: "method.neumann.iteratoins", origin: .file(path: "m.yaml", line: 2), suggestion: "method.neumann.iterations"))
+        #expect(
+            typo
+                == .unknownKey(
+                    key: "method.neumann.iteratoins", origin: .file(path: "m.yaml", line: 2), suggestion: "method.neumann.iterations"))
         #expect(throws: RecipeError.unknownKey(key: "method.newton", origin: .file(path: "m.yaml", line: 2), suggestion: nil)) {
             try decode("method: {newton: {}}")
         }
-        #expect(throws: RecipeError.unknownKey(key: "method.neuman", origin: .file(path: "m.yaml", line: 2), suggestion: "method.neumann")) {
+        #expect(throws: RecipeError.unknownKey(key: "method.neuman", origin: .file(path: "m.yaml", line: 2), suggestion: "method.neumann"))
+        {
             try decode("method: {neuman: {}}")
         }
     }

@@ -34,8 +34,9 @@ import ResultStore
         // mean 3: corrected [0, 0, 0, 1] against weak [0, 1, 0, 1]
         #expect(try store.labels(run: outcome.runID, changedOnly: true).map(\.sampleID) == [1])
         #expect(try store.scores(run: outcome.runID).first?.sampleID == 3)
-        #expect(RunReport.json(outcome) == "{\"run_id\": \(outcome.runID), \"application\": \"echo-stats\", \"status\": \"completed\", "
-            + "\"metrics\": {\"count\": 4, \"reduced\": 3, \"seed\": 9}, \"notes\": [\"label=hello\"], \"database\": \"\(db)\"}")
+        #expect(
+            RunReport.json(outcome) == "{\"run_id\": \(outcome.runID), \"application\": \"echo-stats\", \"status\": \"completed\", "
+                + "\"metrics\": {\"count\": 4, \"reduced\": 3, \"seed\": 9}, \"notes\": [\"label=hello\"], \"database\": \"\(db)\"}")
     }
 
     @Test func failureMarksRunFailed() throws {
@@ -43,7 +44,8 @@ import ResultStore
         let recipe = try dir.write("echo.yaml", "application: echo-stats\ntraining: {steps: 4}\n")
         let db = dir.path("results.sqlite")
         let failure = try #require(throws: ApplicationFailure.self) {
-            try ApplicationRunner.run(RunRequest(recipePath: recipe, overrides: ["fail_at_step=2"], databasePath: db), registry: testRegistry)
+            try ApplicationRunner.run(
+                RunRequest(recipePath: recipe, overrides: ["fail_at_step=2"], databasePath: db), registry: testRegistry)
         }
         #expect(failure.localizedDescription.contains("echo-stats was told to fail at step 2"))
         let store = try ResultStore(path: db, mode: .existing)
@@ -70,7 +72,8 @@ import ResultStore
         }
         let ok = try dir.write("ok.yaml", "application: echo-stats\n")
         #expect(throws: RecipeError.self) {
-            try ApplicationRunner.run(RunRequest(recipePath: ok, overrides: ["training.steps=zero"], databasePath: db), registry: testRegistry)
+            try ApplicationRunner.run(
+                RunRequest(recipePath: ok, overrides: ["training.steps=zero"], databasePath: db), registry: testRegistry)
         }
         #expect(throws: RecipeError.self) {
             try ApplicationRunner.run(RunRequest(recipePath: dir.path("missing.yaml"), databasePath: db), registry: testRegistry)

@@ -44,8 +44,10 @@ import Testing
             (export(runID, ["--output", db + "-wal", "--force"], db: db), 1, "refusing to overwrite the result database"),
             (export(runID, ["--output", db + "-shm", "--force"], db: db), 1, "refusing to overwrite the result database"),
             (export(runID, ["--output", "symlink.sqlite", "--force"], db: db), 1, "refusing to overwrite the result database"),
-            (export(runID, ["--output", "k.jsonl", "--archive", "results.tar", "--force"], db: "results.tar"), 1,
-             "--archive results.tar: refusing to overwrite the result database results.tar"),
+            (
+                export(runID, ["--output", "k.jsonl", "--archive", "results.tar", "--force"], db: "results.tar"), 1,
+                "--archive results.tar: refusing to overwrite the result database results.tar"
+            ),
             (export(runID, ["--output", "k.jsonl", "--archive", db], db: db), 2, "--archive \(db): cannot write this archive format"),
             (export(runID, ["--output", "k.tar", "--archive", "./k.tar"], db: db), 2, "--archive and --output name the same file"),
             (export(runID, ["--output", "nowhere/k.jsonl"], db: db), 1, "--output nowhere/k.jsonl: folder nowhere does not exist"),
@@ -91,8 +93,9 @@ import Testing
         for name in ["z", "x.rar", "x.7z", "x.gz"] {
             let result = try WinnowBinary.run(export(runID, ["--output", "k.jsonl", "--archive", name], db: db), in: dir.url)
             #expect(result.status == 2, "\(name): \(result.stderr)")
-            #expect(result.stderr.hasPrefix("error: --archive \(name): cannot write this archive format; name it with one of .tar.gz"),
-                    "\(result.stderr)")
+            #expect(
+                result.stderr.hasPrefix("error: --archive \(name): cannot write this archive format; name it with one of .tar.gz"),
+                "\(result.stderr)")
             #expect(result.stderr.contains(".tar.bz2"))
             #expect(try snapshot(dir) == before)
         }
@@ -120,7 +123,7 @@ import Testing
             (["labels", "--run", "-3"], ""),
             (["runs", "--limit", "0"], "--limit must be 1…10000000, got 0"),
             (["export", "manifest", "--run", run, "--keep", "nan", "--output", "k.jsonl"], "--keep must be in (0, 1]"),
-            (["export", "manifest", "--run", run, "--prune", "0", "--output", "k.jsonl"], "--prune must be in (0, 1]"),
+            (["export", "manifest", "--run", run, "--prune", "0", "--output", "k.jsonl"], "--prune must be strictly between 0 and 1, got 0.0"),
             (["run", "--resume", "0"], "--resume must be a run id"),
         ]
         for (arguments, message) in usage {
@@ -128,8 +131,9 @@ import Testing
             #expect(result.status == 2, "\(arguments): \(result.stderr)")
             #expect(result.stderr.hasPrefix("error: " + message), "\(arguments): \(result.stderr)")
         }
-        let widest = try WinnowBinary.run(["weights", "--run", run, "--histogram", "--bins", "10000", "--format", "csv", "--db", db],
-                                          in: dir.url)
+        let widest = try WinnowBinary.run(
+            ["weights", "--run", run, "--histogram", "--bins", "10000", "--format", "csv", "--db", db],
+            in: dir.url)
         #expect(widest.status == 0 && widest.stdout.split(separator: "\n").count == 10_001, "\(widest.stderr)")
         // A step past the last one recorded: an error naming the last step, not an empty table.
         for extra in [["--top", "3"], ["--bottom", "3"], ["--histogram"]] {
@@ -153,16 +157,20 @@ import Testing
             for command in commands {
                 let result = try WinnowBinary.run(command + ["--db", database], in: dir.url)
                 #expect(result.status == 1, "\(command): \(result.stderr)")
-                #expect(result.stderr
-                    == "error: result database \(database): folder \(folder) does not exist (create it first, e.g. mkdir -p \(folder))\n")
+                #expect(
+                    result.stderr
+                        == "error: result database \(database): folder \(folder) does not exist (create it first, e.g. mkdir -p "
+                            + "\(folder))\n"
+                )
             }
         }
         #expect(!FileManager.default.fileExists(atPath: dir.path("missing")))
         #expect(!FileManager.default.fileExists(atPath: "/missing"))
         // The default database is Outputs/winnow.sqlite in the working folder: without Outputs/ it is named too.
         let noOutputs = try WinnowBinary.run(["run", "echo.yaml"], in: dir.url)
-        #expect(noOutputs.stderr.hasPrefix("error: result database Outputs/winnow.sqlite: folder Outputs does not exist"),
-                "\(noOutputs.stderr)")
+        #expect(
+            noOutputs.stderr.hasPrefix("error: result database Outputs/winnow.sqlite: folder Outputs does not exist"),
+            "\(noOutputs.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.path("Outputs")))
     }
 

@@ -20,7 +20,8 @@ public final class ModelAverage<Model: Module> {
         let liveTensors = live.namedTensors(), averageTensors = average.namedTensors()
         precondition(liveTensors.map(\.key) == averageTensors.map(\.key), "ModelAverage: the two models have different keys")
         pairs = zip(liveTensors, averageTensors).map { live, average in
-            precondition(live.tensor.shape == average.tensor.shape, "ModelAverage: \(live.key) has shapes \(live.tensor.shape) and \(average.tensor.shape)")
+            precondition(live.tensor.shape == average.tensor.shape,
+                         "ModelAverage: \(live.key) has shapes \(live.tensor.shape) and \(average.tensor.shape)")
             average.tensor.assign(live.tensor.detached())
             return (live.key, live.tensor, average.tensor)
         }

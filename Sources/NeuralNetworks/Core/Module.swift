@@ -86,7 +86,8 @@ extension ModuleError: LocalizedError {
         switch self {
         case let .missingKey(key, source): "\(source): no tensor for parameter '\(key)'"
         case let .unexpectedKey(key, source): "\(source): tensor '\(key)' matches no parameter of the model"
-        case let .shapeMismatch(key, expected, found, source): "\(source): tensor '\(key)' has shape \(found), the model expects \(expected)"
+        case let .shapeMismatch(key, expected, found, source):
+            "\(source): tensor '\(key)' has shape \(found), the model expects \(expected)"
         }
     }
 }

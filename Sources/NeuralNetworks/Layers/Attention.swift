@@ -21,8 +21,10 @@ public final class MultiHeadSelfAttention: Module {
     }
 
     public var children: [(String, any Module)] {
-        [("self.query", query), ("self.key", key), ("self.value", value),
-         ("output.dense", outputDense), ("output.LayerNorm", outputNorm)]
+        [
+            ("self.query", query), ("self.key", key), ("self.value", value),
+            ("output.dense", outputDense), ("output.LayerNorm", outputNorm),
+        ]
     }
 
     /// - Parameters:
@@ -33,7 +35,7 @@ public final class MultiHeadSelfAttention: Module {
         let d = h / heads
         func split(_ y: Tensor) -> Tensor { y.reshaped([b, t, heads, d]).permuted([0, 2, 1, 3]) }  // [B, nh, T, d]
         let q = split(query(x)), k = split(key(x)), v = split(value(x))
-        var scores = q.matmul(k, transposeB: true) * (1 / Float(d).squareRoot())           // [B, nh, T, T]
+        var scores = q.matmul(k, transposeB: true) * (1 / Float(d).squareRoot())  // [B, nh, T, T]
         if let maskBias { scores = scores + maskBias }
         let probabilities = dropout(scores.softmax(), context)
         let attended = probabilities.matmul(v).permuted([0, 2, 1, 3]).reshaped([b, t, h])
@@ -56,8 +58,10 @@ public final class TransformerEncoderLayer: Module {
     public let outputNorm: LayerNorm
     public let dropout: Dropout
 
-    public init(hidden: Int, heads: Int, intermediate: Int, dropout: Float = 0.1, layerNormEpsilon: Float = 1e-12,
-                rng: inout RandomGenerator) {
+    public init(
+        hidden: Int, heads: Int, intermediate: Int, dropout: Float = 0.1, layerNormEpsilon: Float = 1e-12,
+        rng: inout RandomGenerator
+    ) {
         attention = MultiHeadSelfAttention(hidden: hidden, heads: heads, dropout: dropout, layerNormEpsilon: layerNormEpsilon, rng: &rng)
         self.intermediate = Linear(hidden, intermediate, rng: &rng)
         output = Linear(intermediate, hidden, rng: &rng)

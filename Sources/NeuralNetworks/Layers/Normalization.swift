@@ -139,8 +139,10 @@ public final class Conv2d: Module {
     public let stride: Int
     public let padding: Int
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
-                bias: Bool = true, rng: inout RandomGenerator) {
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+        bias: Bool = true, rng: inout RandomGenerator
+    ) {
         let fanIn = inChannels * kernel * kernel
         let bound = 1 / Float(fanIn).squareRoot()
         weight = Tensor.uniform([outChannels, inChannels, kernel, kernel], low: -bound, high: bound, using: &rng, requiresGrad: true)

@@ -12,8 +12,10 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
     public var dropout: Float
     public var layerNormEpsilon: Float
 
-    public init(layers: Int, hidden: Int, heads: Int, intermediate: Int, vocabularySize: Int, maxPositions: Int = 512,
-                typeVocabularySize: Int = 2, dropout: Float = 0.1, layerNormEpsilon: Float = 1e-12) {
+    public init(
+        layers: Int, hidden: Int, heads: Int, intermediate: Int, vocabularySize: Int, maxPositions: Int = 512,
+        typeVocabularySize: Int = 2, dropout: Float = 0.1, layerNormEpsilon: Float = 1e-12
+    ) {
         self.layers = layers; self.hidden = hidden; self.heads = heads; self.intermediate = intermediate
         self.vocabularySize = vocabularySize; self.maxPositions = maxPositions; self.typeVocabularySize = typeVocabularySize
         self.dropout = dropout; self.layerNormEpsilon = layerNormEpsilon
@@ -62,8 +64,9 @@ public final class BertEncoder: Module {
         self.configuration = configuration
         embeddings = BertEmbeddings(configuration, rng: &rng)
         layers = (0..<configuration.layers).map { _ in
-            TransformerEncoderLayer(hidden: configuration.hidden, heads: configuration.heads, intermediate: configuration.intermediate,
-                                    dropout: configuration.dropout, layerNormEpsilon: configuration.layerNormEpsilon, rng: &rng)
+            TransformerEncoderLayer(
+                hidden: configuration.hidden, heads: configuration.heads, intermediate: configuration.intermediate,
+                dropout: configuration.dropout, layerNormEpsilon: configuration.layerNormEpsilon, rng: &rng)
         }
     }
 
@@ -82,10 +85,12 @@ public final class BertEncoder: Module {
     /// Mean of hidden states over the padding mask: `[B, H]` (sentence embedding before normalisation).
     public static func meanPool(_ hidden: Tensor, mask: [[Int]]) -> Tensor {
         let b = hidden.shape[0], t = hidden.shape[1]
-        let weights = Tensor(shape: [b, t, 1], storage: mask.flatMap { row in
-            let n = Float(Swift.max(row.reduce(0, +), 1))
-            return row.map { Float($0) / n }
-        })
+        let weights = Tensor(
+            shape: [b, t, 1],
+            storage: mask.flatMap { row in
+                let n = Float(Swift.max(row.reduce(0, +), 1))
+                return row.map { Float($0) / n }
+            })
         return (hidden * weights).sum(axes: [1])
     }
 }

@@ -62,7 +62,8 @@ public final class BasicBlock: Module {
         bn1 = BatchNorm(outChannels)
         conv2 = Conv2d(outChannels, outChannels, kernel: 3, padding: 1, bias: false, rng: &rng)
         bn2 = BatchNorm(outChannels)
-        shortcut = (stride != 1 || inChannels != outChannels)
+        shortcut =
+            (stride != 1 || inChannels != outChannels)
             ? (Conv2d(inChannels, outChannels, kernel: 1, stride: stride, bias: false, rng: &rng), BatchNorm(outChannels)) : nil
     }
 
@@ -104,7 +105,9 @@ public final class ResNet: Module {
     }
 
     public var children: [(String, any Module)] {
-        [("conv1", stem), ("bn1", stemNorm)] + blocks.enumerated().map { ("blocks.\($0.offset)", $0.element as any Module) } + [("fc", head)]
+        [("conv1", stem), ("bn1", stemNorm)] + blocks.enumerated().map { ("blocks.\($0.offset)", $0.element as any Module) } + [
+            ("fc", head)
+        ]
     }
 
     public func features(_ x: Tensor, _ context: ForwardContext) -> (feature: Tensor, logits: Tensor) {

@@ -28,10 +28,15 @@ enum ConfigurationValue: Decodable, Equatable, CustomStringConvertible {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if let b = try? container.decode(Bool.self) { self = .bool(b) }
-        else if let n = try? container.decode(Double.self) { self = .number(n) }
-        else if let s = try? container.decode(String.self) { self = .string(s) }
-        else { self = .other }
+        if let b = try? container.decode(Bool.self) {
+            self = .bool(b)
+        } else if let n = try? container.decode(Double.self) {
+            self = .number(n)
+        } else if let s = try? container.decode(String.self) {
+            self = .string(s)
+        } else {
+            self = .other
+        }
     }
 
     var description: String {
@@ -104,19 +109,24 @@ public enum PretrainedBert {
         }
         let hidden = try count("hidden_size"), heads = try count("num_attention_heads")
         guard hidden % heads == 0 else {
-            throw PretrainedModelError.badConfiguration(path: path, key: "num_attention_heads",
-                                                        reason: "\(heads) heads do not divide hidden_size \(hidden)")
+            throw PretrainedModelError.badConfiguration(
+                path: path, key: "num_attention_heads",
+                reason: "\(heads) heads do not divide hidden_size \(hidden)")
         }
         let epsilon = try number("layer_norm_eps", default: 1e-12), dropout = try number("hidden_dropout_prob", default: 0.1)
-        guard epsilon > 0 else { throw PretrainedModelError.badConfiguration(path: path, key: "layer_norm_eps", reason: "must be positive, found \(epsilon)") }
-        guard dropout >= 0 && dropout < 1 else {
-            throw PretrainedModelError.badConfiguration(path: path, key: "hidden_dropout_prob", reason: "must be in [0, 1), found \(dropout)")
+        guard epsilon > 0 else {
+            throw PretrainedModelError.badConfiguration(path: path, key: "layer_norm_eps", reason: "must be positive, found \(epsilon)")
         }
-        return BertConfiguration(layers: try count("num_hidden_layers"), hidden: hidden, heads: heads,
-                                 intermediate: try count("intermediate_size"), vocabularySize: try count("vocab_size"),
-                                 maxPositions: try count("max_position_embeddings", default: 512),
-                                 typeVocabularySize: try count("type_vocab_size", default: 2),
-                                 dropout: Float(dropout), layerNormEpsilon: Float(epsilon))
+        guard dropout >= 0 && dropout < 1 else {
+            throw PretrainedModelError.badConfiguration(
+                path: path, key: "hidden_dropout_prob", reason: "must be in [0, 1), found \(dropout)")
+        }
+        return BertConfiguration(
+            layers: try count("num_hidden_layers"), hidden: hidden, heads: heads,
+            intermediate: try count("intermediate_size"), vocabularySize: try count("vocab_size"),
+            maxPositions: try count("max_position_embeddings", default: 512),
+            typeVocabularySize: try count("type_vocab_size", default: 2),
+            dropout: Float(dropout), layerNormEpsilon: Float(epsilon))
     }
 
     /// Copies the tensors of a BERT `model.safetensors` into `encoder`: every encoder parameter must be present

@@ -24,8 +24,10 @@ public final class EmbeddingBagClassifier: TextClassifier {
     public let dropout: Dropout
     public let classCount: Int
 
-    public init(vocabularySize: Int, embeddingWidth: Int, hiddenWidth: Int, classes: Int, dropout: Float = 0,
-                rng: inout RandomGenerator) {
+    public init(
+        vocabularySize: Int, embeddingWidth: Int, hiddenWidth: Int, classes: Int, dropout: Float = 0,
+        rng: inout RandomGenerator
+    ) {
         embedding = Embedding(vocabularySize, embeddingWidth, std: 0.1, rng: &rng)
         hidden = Linear(embeddingWidth, hiddenWidth, rng: &rng)
         output = Linear(hiddenWidth, classes, rng: &rng)
@@ -99,7 +101,8 @@ public final class FeatureTableClassifier: TextClassifier {
     public let classCount: Int
 
     public init(table: Tensor, hiddenWidth: Int, classes: Int, dropout: Float = 0, rng: inout RandomGenerator) {
-        precondition(table.rank == 2 && !table.requiresGrad, "FeatureTableClassifier needs a constant [rows, width] table, got \(table.shape)")
+        precondition(
+            table.rank == 2 && !table.requiresGrad, "FeatureTableClassifier needs a constant [rows, width] table, got \(table.shape)")
         self.table = table
         hidden = Linear(table.shape[1], hiddenWidth, rng: &rng)
         output = Linear(hiddenWidth, classes, rng: &rng)

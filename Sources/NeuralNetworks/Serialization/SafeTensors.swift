@@ -76,7 +76,8 @@ public enum SafeTensors {
             }
             guard including(key) else { continue }
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
-                  let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
+                let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
+            else {
                 throw SafeTensorsError.malformed(source, "entry '\(key)' lacks dtype, shape or data_offsets")
             }
             let width: Int
@@ -87,7 +88,8 @@ public enum SafeTensors {
             }
             let count = Tensor.count(of: shape)
             guard offsets[0] >= 0, offsets[1] - offsets[0] == count * width, body + offsets[1] <= data.endIndex else {
-                throw SafeTensorsError.malformed(source, "entry '\(key)' has offsets \(offsets) that do not fit shape \(shape) as \(dtype) in the file")
+                throw SafeTensorsError.malformed(
+                    source, "entry '\(key)' has offsets \(offsets) that do not fit shape \(shape) as \(dtype) in the file")
             }
             let bytes = data[(body + offsets[0])..<(body + offsets[1])]
             tensors[key] = Tensor(shape: shape, storage: convert(bytes, dtype: dtype, count: count))
@@ -99,9 +101,13 @@ public enum SafeTensors {
         bytes.withUnsafeBytes { raw -> [Float] in
             switch dtype {
             case "F32":
-                return (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+                return (0..<count).map {
+                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+                }
             case "BF16":
-                return (0..<count).map { Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16) }
+                return (0..<count).map {
+                    Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16)
+                }
             default:
                 return (0..<count).map { halfToFloat(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) }
             }
