@@ -123,7 +123,10 @@ import Testing
             (["labels", "--run", "-3"], ""),
             (["runs", "--limit", "0"], "--limit must be 1…10000000, got 0"),
             (["export", "manifest", "--run", run, "--keep", "nan", "--output", "k.jsonl"], "--keep must be in (0, 1]"),
-            (["export", "manifest", "--run", run, "--prune", "0", "--output", "k.jsonl"], "--prune must be strictly between 0 and 1, got 0.0"),
+            (
+                ["export", "manifest", "--run", run, "--prune", "0", "--output", "k.jsonl"],
+                "--prune must be strictly between 0 and 1, got 0.0"
+            ),
             (["run", "--resume", "0"], "--resume must be a run id"),
         ]
         for (arguments, message) in usage {
