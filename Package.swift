@@ -29,7 +29,9 @@ let package = Package(
         .target(name: "NeuralNetworks", dependencies: ["Tensors"], swiftSettings: numericSettings),
         .target(name: "Optimizers", dependencies: ["Tensors", "NeuralNetworks", "CKernels"], swiftSettings: numericSettings),
 
-        .target(name: "MetaLearning", dependencies: ["Tensors", "NeuralNetworks", "Optimizers", "Distributed"], swiftSettings: numericSettings),
+        .target(
+            name: "MetaLearning", dependencies: ["Tensors", "NeuralNetworks", "Optimizers", "Distributed"],
+            swiftSettings: numericSettings),
 
         // Data parallelism: the communicator protocol with its in-process ranks, and Open MPI (the only target linking MPI).
         .target(name: "Distributed", dependencies: ["Tensors"], swiftSettings: numericSettings),

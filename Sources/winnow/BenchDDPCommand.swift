@@ -145,7 +145,8 @@ struct BenchDDPCommand: ParsableCommand {
         )
         guard one.lambda.count == many.lambda.count, lambdaDifference < 1e-4, normDifference < 1e-5 else {
             throw ValidationError(
-                "ddp check failed: \(ranks) ranks differ from one process (max |Δλ| \(lambdaDifference), relative Δ‖θ‖ \(normDifference))")
+                "ddp check failed: \(ranks) ranks differ from one process "
+                    + "(max |Δλ| \(lambdaDifference), relative Δ‖θ‖ \(normDifference))")
         }
     }
 

@@ -9,9 +9,9 @@ import Tensors
 /// until float32 cancels the central difference. Masking it by the last base gradient (exactly zero there)
 /// leaves the exact mixed product unchanged and restores the estimate.
 @Suite struct TouchedPerturbationTests {
-    /// L_base = ‖Xw − y‖² + β‖w − λ‖² (u unused); L_meta = ‖X'w − y'‖² + 10⁶‖u − 1‖². The mixed-product term of
-    /// the hypergradient is exactly 2β·v_w (linear in θ), so with v = g_meta (SAMA-NA) the hypergradient is
-    /// 2β·∂L_meta/∂w.
+    /// L_base = ‖Xw − y‖² + β‖w − λ‖² (u unused); L_meta = ‖X'w − y'‖² + 10⁶‖u − 1‖².
+    /// The mixed-product term of the hypergradient is exactly 2β·v_w (linear in θ), so with v = g_meta
+    /// (SAMA-NA) the hypergradient is 2β·∂L_meta/∂w.
     final class Problem: BilevelProgram {
         typealias Batch = Void
         let problem: BiasedRegression
