@@ -57,7 +57,8 @@ let package = Package(
         ]),
         // Application 3's foundation: image data, plain training, the classical pruning scores.
         .target(name: "DataPruning", dependencies: [
-            "MetaLearning", "DataIO", "NeuralNetworks", "Optimizers", "Tensors",
+            "Runtime", "Recipes", "ResultStore", "Plots", "MetaLearning", "Distributed", "DataIO", "NeuralNetworks", "Optimizers",
+            "Tensors",
         ], swiftSettings: numericSettings),
         .target(name: "Benchmarks", dependencies: [
             "NoisyLabels", "Runtime", "MetaLearning", "Distributed", "DataIO", "NeuralNetworks", "Optimizers", "Tensors", "CRuntime",
@@ -81,13 +82,14 @@ let package = Package(
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "MetaLearning", "Optimizers", "NeuralNetworks", "Tensors"]),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO"]),
         .testTarget(name: "ApplicationsTests", dependencies: [
-            "Runtime", "Recipes", "NoisyLabels", "Classification", "Benchmarks", "MetaLearning", "Distributed", "DataIO",
-            "NeuralNetworks", "ResultStore", "Tensors", "WinnowTestSupport",
+            "Runtime", "Recipes", "NoisyLabels", "Classification", "DataPruning", "Benchmarks", "MetaLearning", "Distributed",
+            "DataIO", "NeuralNetworks", "ResultStore", "Tensors", "WinnowTestSupport",
         ]),
         .testTarget(name: "ResultStoreTests", dependencies: ["ResultStore"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
         .testTarget(name: "DataPruningTests", dependencies: [
-            "DataPruning", "DataIO", "NeuralNetworks", "Optimizers", "Tensors",
+            "DataPruning", "DataIO", "NeuralNetworks", "Optimizers", "Tensors", "Runtime", "Recipes", "ResultStore",
+            "WinnowTestSupport",
         ]),
         .testTarget(name: "WinnowCLITests", dependencies: [
             "Runtime", "Recipes", "DataIO", "ResultStore", "WinnowTestSupport",

@@ -75,6 +75,33 @@ public struct PlainTrainingSettings: Sendable, Equatable {
     }
 }
 
+extension PlainTrainingSettings {
+    /// The optimizer these settings describe, fresh (no state).
+    public func makeOptimizer() -> any Optimizer {
+        switch optimizer {
+        case let .sgd(lr, momentum, nesterov, wd): SGD(learningRate: lr, momentum: momentum, nesterov: nesterov, weightDecay: wd)
+        case let .adam(lr, wd, decoupled): Adam(learningRate: lr, weightDecay: wd, decoupledWeightDecay: decoupled)
+        }
+    }
+
+    /// The base learning rate the schedule scales.
+    public var learningRate: Float {
+        switch optimizer {
+        case let .sgd(lr, _, _, _): lr
+        case let .adam(lr, _, _): lr
+        }
+    }
+
+    /// The schedule over the run's `epochs × stepsPerEpoch` steps, as a per-step factor of `learningRate`.
+    public func learningRateSchedule(stepsPerEpoch: Int) -> LearningRateSchedule {
+        switch schedule {
+        case .constant: .constant
+        case let .cosine(warmup): .cosine(totalSteps: epochs * stepsPerEpoch, warmupSteps: warmup * stepsPerEpoch)
+        case let .step(milestones, gamma): .multiStep(milestones: milestones.map { $0 * stepsPerEpoch }, gamma: gamma)
+        }
+    }
+}
+
 /// Errors of plain training.
 public enum PlainTrainingError: Error, LocalizedError, Equatable {
     case invalidSetting(String)
@@ -124,30 +151,11 @@ public final class PlainTrainer {
         try settings.validate()
         self.model = model
         self.settings = settings
-        switch settings.optimizer {
-        case let .sgd(lr, momentum, nesterov, wd):
-            optimizer = SGD(learningRate: lr, momentum: momentum, nesterov: nesterov, weightDecay: wd)
-        case let .adam(lr, wd, decoupled):
-            optimizer = Adam(learningRate: lr, weightDecay: wd, decoupledWeightDecay: decoupled)
-        }
+        optimizer = settings.makeOptimizer()
         context = ForwardContext(training: true, seed: settings.seed &+ 1)
         augmentGenerator = RandomGenerator(seed: settings.seed &+ 2)
     }
 
-    private var baseLearningRate: Float {
-        switch settings.optimizer {
-        case let .sgd(lr, _, _, _): lr
-        case let .adam(lr, _, _): lr
-        }
-    }
-
-    private func schedule(stepsPerEpoch: Int) -> LearningRateSchedule {
-        switch settings.schedule {
-        case .constant: .constant
-        case let .cosine(warmup): .cosine(totalSteps: settings.epochs * stepsPerEpoch, warmupSteps: warmup * stepsPerEpoch)
-        case let .step(milestones, gamma): .multiStep(milestones: milestones.map { $0 * stepsPerEpoch }, gamma: gamma)
-        }
-    }
 
     /// Trains for `settings.epochs` on `split` (or only the samples at `subset`, indices into it), calling
     /// `onBatch` with every batch's logits before its update and `onEpoch` after every epoch. `stopAfter` ends the
@@ -165,7 +173,7 @@ public final class PlainTrainer {
         }
         var sampler = EpochSampler(count: pool.count, batchSize: settings.batchSize, seed: settings.seed)
         let stepsPerEpoch = max(1, pool.count / sampler.batchSize)
-        let schedule = schedule(stepsPerEpoch: stepsPerEpoch)
+        let schedule = settings.learningRateSchedule(stepsPerEpoch: stepsPerEpoch)
         let parameters = model.namedParameters()
         var reports: [PlainEpochReport] = []
         context.training = true
@@ -184,7 +192,7 @@ public final class PlainTrainer {
                 let detached = logits.detached()
                 onBatch?(BatchPresentation(epoch: epoch, indices: indices, labels: labels, logits: detached))
                 let gradients = Autodiff.gradients(of: loss, wrt: parameters.map(\.tensor))
-                optimizer.learningRate = baseLearningRate * schedule.factor(at: epoch * stepsPerEpoch + step)
+                optimizer.learningRate = settings.learningRate * schedule.factor(at: epoch * stepsPerEpoch + step)
                 optimizer.step(parameters.map { (key: $0.key, tensor: $0.tensor) }, gradients: gradients)
                 lossSum += value * Double(indices.count)
                 correct += zip(detached.argmaxLastAxis(), labels).filter { $0 == $1 }.count

@@ -72,11 +72,11 @@ public final class RunContext {
 
     /// Where this run's checkpoint for `step` goes: `checkpoints/<database name>-run-<id>/step-<step>.safetensors`
     /// next to the database (named after the database, so two databases in one folder keep theirs apart).
-    public func checkpointURL(step: Int) -> URL {
+    public func checkpointURL(step: Int, fileExtension: String = "safetensors") -> URL {
         let database = URL(fileURLWithPath: databasePath)
         let name = database.deletingPathExtension().lastPathComponent
         return database.deletingLastPathComponent()
-            .appendingPathComponent("checkpoints/\(name)-run-\(runID)/step-\(step).safetensors")
+            .appendingPathComponent("checkpoints/\(name)-run-\(runID)/step-\(step).\(fileExtension)")
     }
 
     /// Where applications cache derived data that is costly to recompute (for example sentence embeddings):
@@ -88,10 +88,11 @@ public final class RunContext {
 
     /// Saves a resumable checkpoint at `step`: rank 0 calls `write` with the file to write (atomically),
     /// records it in the store and then deletes the run's older checkpoint files; other ranks do nothing
-    /// (replicas are identical). Call it on every rank after everything up to `step` is recorded.
-    public func saveCheckpoint(step: Int, write: (URL) throws -> Void) throws {
+    /// (replicas are identical). Call it on every rank after everything up to `step` is recorded. Applications
+    /// whose checkpoints are not engine checkpoints name another `fileExtension` (data pruning's are `json`).
+    public func saveCheckpoint(step: Int, fileExtension: String = "safetensors", write: (URL) throws -> Void) throws {
         guard isRoot else { return }
-        let url = checkpointURL(step: step)
+        let url = checkpointURL(step: step, fileExtension: fileExtension)
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try write(url)

@@ -1,4 +1,5 @@
 import Classification
+import DataPruning
 import NoisyLabels
 import Runtime
 
@@ -7,6 +8,7 @@ extension ApplicationRegistry {
     static var builtIn: ApplicationRegistry {
         ApplicationRegistry([
             ClassifyApplication.self,
+            DataPruningApplication.self,
             NoisyLabelsApplication.self,
         ])
     }

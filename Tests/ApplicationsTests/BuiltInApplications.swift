@@ -1,4 +1,5 @@
 import Classification
+import DataPruning
 import NoisyLabels
 import Runtime
 
@@ -6,6 +7,6 @@ extension ApplicationRegistry {
     /// The applications the `winnow` executable registers (its `BuiltInApplications.swift`), for tests that run
     /// recipes without the executable.
     static var builtIn: ApplicationRegistry {
-        ApplicationRegistry([ClassifyApplication.self, NoisyLabelsApplication.self])
+        ApplicationRegistry([ClassifyApplication.self, DataPruningApplication.self, NoisyLabelsApplication.self])
     }
 }

@@ -1,0 +1,109 @@
+import Distributed
+import Foundation
+import MetaLearning
+import NeuralNetworks
+import Optimizers
+import ResultStore
+import Runtime
+import Tensors
+
+/// The score stage: meta-learns a Meta-Weight-Net w = σ(MLP([ℓ, u])) while training the base model on the
+/// weighted loss (`UncertaintyReweightingProgram`, docs/ALGORITHMS.md §8), with the run's optimizer and schedule
+/// at the base and any engine method. Each epoch the mean weight each sample got in the base steps that drew it
+/// is recorded as that epoch's weights; the score (recorded under the method's name, `sama` by default) is the
+/// mean of those over the last `meta.last_epochs` epochs. Higher weight = kept.
+struct MetaScoringStage {
+    let config: DataPruningApplication.Config
+    let context: RunContext
+
+    func run(data: ImageData) throws -> [String: Double] {
+        let model = config.model.make(imageShape: data.train.imageShape, classes: data.classCount, seed: context.seed &+ 21)
+        return try score(model, data: data)
+    }
+
+    private func score<Model: ImageClassifier>(_ model: Model, data: ImageData) throws -> [String: Double] {
+        // The average starts as a copy of the live model (`ModelAverage` copies the values in).
+        guard let averageModel = config.model.make(imageShape: data.train.imageShape, classes: data.classCount, seed: 0) as? Model
+        else { preconditionFailure("ModelSettings.make returned two model types for one setting") }
+        let train = data.train, epochs = config.scoringEpochs
+        var plain = config.training.plain(seed: context.seed)
+        plain.epochs = epochs
+        try Sharding.checkEqualShards(batchSize: plain.batchSize, ranks: context.size)
+        let stepsPerEpoch = max(1, train.count / min(plain.batchSize, train.count))
+        var rng = RandomGenerator(seed: context.seed &+ 22)
+        let program = UncertaintyReweightingProgram(
+            model: model, averageModel: averageModel, averageDecay: config.meta.averageDecay,
+            weightNet: MetaWeightNet(inputs: 2, hidden: config.meta.hiddenWidth, rng: &rng),
+            data: DenseClassificationData(features: train.images, labels: train.labels, classCount: data.classCount),
+            baseOptimizer: plain.makeOptimizer(), baseSchedule: plain.learningRateSchedule(stepsPerEpoch: stepsPerEpoch),
+            metaOptimizer: Adam(learningRate: config.meta.learningRate), batchSize: min(plain.batchSize, train.count),
+            metaBatchSize: min(config.meta.batchSize, train.count), normalization: config.meta.normalization,
+            seed: context.seed &+ 23, rank: context.rank, worldSize: context.size
+        ) { model, x, forward in model(x, forward) }
+        let loop = BilevelRun(
+            program: program,
+            configuration: config.meta.settings.engineConfiguration(seed: context.seed &+ 24, for: type(of: program)),
+            context: context, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
+        var weights = SampleMeans(count: train.count)
+        loop.engine.observe { event in
+            guard case .baseStep = event else { return }
+            program.updateAverage()
+            if let (indices, values) = program.lastWeights { weights.add(indices: indices, values: values) }
+        }
+        var epochStart = Date()
+        var epochSeconds: [Double] = []
+        try loop.run(title: "score (\(config.meta.method.rawValue))") { epoch in
+            let seconds = Date().timeIntervalSince(epochStart)
+            epochSeconds.append(seconds)
+            var metrics = ["epoch_seconds": seconds]
+            metrics["test_accuracy"] = try accuracy(program.model, on: data.test)
+            metrics["average_test_accuracy"] = try accuracy(program.average.average, on: data.test)
+            if let all = try weights.gather(context) {
+                let values = all.map(\.value)
+                try context.recorder.recordWeights(values, step: epoch, sampleIDs: all.map(\.index))
+                let mean = values.reduce(0.0) { $0 + Double($1) } / Double(max(values.count, 1))
+                metrics["weight_mean"] = mean
+                metrics["weight_sd"] = (values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(max(values.count, 1)))
+                    .squareRoot()
+            }
+            weights.reset()
+            epochStart = Date()
+            return metrics
+        }
+        // Samples no base batch drew in the last K epochs (the sampler drops a partial batch) get their current weight.
+        let fallback = try context.gatherRows(count: train.count) { program.currentWeights(rows: $0) }
+        var summary: [String: Double] = ["meta_steps": Double(loop.engine.metaStep)]
+        if let median = epochSeconds.sorted().dropFirst(epochSeconds.count / 2).first { summary["meta_epoch_seconds"] = median }
+        guard context.isRoot, let fallback else { return summary }
+        let score = try lastEpochsMean(epochs: epochs, count: train.count, fallback: fallback)
+        try context.recorder.recordScores(score, name: config.metaScoreName, step: epochs)
+        context.progress.log(
+            "score: '\(config.metaScoreName)' = mean weight over epochs \(max(1, epochs - config.meta.lastEpochs + 1))…\(epochs), "
+                + "recorded at step \(epochs)")
+        return summary
+    }
+
+    /// Top-1 accuracy of `model` on `split`, each rank scoring a block.
+    private func accuracy(_ model: any ImageClassifier, on split: ImageSplit) throws -> Double {
+        let sums = try context.shardedSum(count: split.count) { range in
+            guard !range.isEmpty else { return [0, 0] }
+            let logits = Evaluation.logits(model, on: split, subset: Array(range))
+            return [Loss.accuracy(logits, labels: range.map { split.labels[$0] }) * Double(range.count), Double(range.count)]
+        }
+        return sums[1] > 0 ? sums[0] / sums[1] : 0
+    }
+
+    /// Per sample, the mean of its recorded per-epoch weights over the last `meta.last_epochs` epochs (read back
+    /// from the store, so a resumed run counts the epochs before its restart).
+    private func lastEpochsMean(epochs: Int, count: Int, fallback: [Float]) throws -> [Double] {
+        var sums = [Double](repeating: 0, count: count), seen = [Int](repeating: 0, count: count)
+        let store = context.recorder.store
+        for epoch in max(1, epochs - config.meta.lastEpochs + 1)...epochs {
+            for row in try store.weights(run: context.runID, step: epoch) where row.sampleID < count {
+                sums[row.sampleID] += row.weight
+                seen[row.sampleID] += 1
+            }
+        }
+        return (0..<count).map { seen[$0] > 0 ? sums[$0] / Double(seen[$0]) : Double(fallback[$0]) }
+    }
+}
