@@ -138,14 +138,18 @@ public final class RunContext {
         return try gatherSamples(indices: Array(block), values: values(block))?.map(\.value)
     }
 
+    /// Throws the injected fault (`WINNOW_FAULT_RANK` / `WINNOW_FAULT_STEP`) when this rank reaches its step.
+    /// `report` calls it for steps and evaluations; applications whose units of work record without `report`
+    /// call it when a unit is done.
+    public func checkInjectedFault(step: Int) throws {
+        if let fault, fault.rank == rank, fault.step == step { throw InjectedFault(rank: rank, step: step) }
+    }
+
     /// Records the event's metrics (or checkpoint) and updates the progress display (rank 0 only).
     public func report(_ event: TrainingEvent) throws {
-        if let fault, fault.rank == rank {
-            switch event {
-            case let .step(step, _), let .evaluation(step, _):
-                if fault.step == step { throw InjectedFault(rank: rank, step: step) }
-            default: break
-            }
+        switch event {
+        case let .step(step, _), let .evaluation(step, _): try checkInjectedFault(step: step)
+        default: break
         }
         guard isRoot else { return }
         switch event {

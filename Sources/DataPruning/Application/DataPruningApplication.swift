@@ -38,14 +38,16 @@ public struct DataPruningApplication: WinnowApplication {
             try dataset.validate()
             try model.validate()
             try training.validate()
-            try meta.settings.validate()
-            if meta.method == .finetune, stage == .score || stage == .sweep {
-                throw InvalidSetting("meta.method", "the score stage meta-learns weights: finetune learns none")
+            if stage == .score || stage == .sweep {
+                try meta.settings.validate()
+                if meta.method == .finetune {
+                    throw InvalidSetting("meta.method", "the score stage meta-learns weights: finetune learns none")
+                }
+                try SettingRange.check(meta.averageDecay, in: 0...0.999_999, "meta.average_decay")
+                try SettingRange.check(meta.hiddenWidth, in: 1...4_096, "meta.hidden_width")
+                try SettingRange.check(meta.epochs, in: 0...100_000, "meta.epochs")
+                try SettingRange.check(meta.lastEpochs, in: 1...scoringEpochs, "meta.last_epochs")
             }
-            try SettingRange.check(meta.averageDecay, in: 0...0.999_999, "meta.average_decay")
-            try SettingRange.check(meta.hiddenWidth, in: 1...4_096, "meta.hidden_width")
-            try SettingRange.check(meta.epochs, in: 0...100_000, "meta.epochs")
-            try SettingRange.check(meta.lastEpochs, in: 1...scoringEpochs, "meta.last_epochs")
             if stage == .baselines || stage == .sweep { try baselines.validate() }
             if stage == .retrain || stage == .sweep { try retrain.validate(stage: stage) }
         }
@@ -65,6 +67,8 @@ public struct DataPruningApplication: WinnowApplication {
 extension PruningRecipe.DatasetSettings {
     func validate() throws {
         guard !archive.isEmpty else { throw InvalidSetting("dataset.archive", "names no dataset") }
+        try SettingRange.check(classes, in: 0...100_000, "dataset.classes")
+        if classes == 1 { throw InvalidSetting("dataset.classes", "a classifier needs at least 2 classes (0: the dataset's)") }
         try SettingRange.check(trainSamples, in: 0...100_000_000, "dataset.train_samples")
         try SettingRange.check(testSamples, in: 0...100_000_000, "dataset.test_samples")
     }

@@ -51,11 +51,9 @@ struct MetaScoringStage {
             if let (indices, values) = program.lastWeights { weights.add(indices: indices, values: values) }
         }
         var epochStart = Date()
-        var epochSeconds: [Double] = []
         try loop.run(title: "score (\(config.meta.method.rawValue))") { epoch in
             let seconds = Date().timeIntervalSince(epochStart)
-            epochSeconds.append(seconds)
-            var metrics = ["epoch_seconds": seconds]
+            var metrics = ["epoch_seconds": seconds, "meta_steps": Double(loop.engine.metaStep)]
             metrics["test_accuracy"] = try accuracy(program.model, on: data.test)
             metrics["average_test_accuracy"] = try accuracy(program.average.average, on: data.test)
             if let all = try weights.gather(context) {
@@ -72,14 +70,22 @@ struct MetaScoringStage {
         }
         // Samples no base batch drew in the last K epochs (the sampler drops a partial batch) get their current weight.
         let fallback = try context.gatherRows(count: train.count) { program.currentWeights(rows: $0) }
-        var summary: [String: Double] = ["meta_steps": Double(loop.engine.metaStep)]
-        if let median = epochSeconds.sorted().dropFirst(epochSeconds.count / 2).first { summary["meta_epoch_seconds"] = median }
-        guard context.isRoot, let fallback else { return summary }
+        guard context.isRoot, let fallback else { return [:] }
         let score = try lastEpochsMean(epochs: epochs, count: train.count, fallback: fallback)
         try context.recorder.recordScores(score, name: config.metaScoreName, step: epochs)
         context.progress.log(
             "score: '\(config.metaScoreName)' = mean weight over epochs \(max(1, epochs - config.meta.lastEpochs + 1))…\(epochs), "
                 + "recorded at step \(epochs)")
+        return try Self.summary(store: context.recorder.store, run: context.runID)
+    }
+
+    /// The score stage's figures for the run's summary, from its recorded epochs (so a run resumed after the
+    /// stage reports them too): meta steps taken and the median seconds of a meta-training epoch.
+    static func summary(store: ResultStore, run: Int64) throws -> [String: Double] {
+        var summary: [String: Double] = [:]
+        if let steps = try store.metrics(run: run, name: "meta_steps").last?.value { summary["meta_steps"] = steps }
+        let seconds = try store.metrics(run: run, name: "epoch_seconds").compactMap(\.value).sorted()
+        if !seconds.isEmpty { summary["meta_epoch_seconds"] = seconds[seconds.count / 2] }
         return summary
     }
 

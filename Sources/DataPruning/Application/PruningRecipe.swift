@@ -30,6 +30,9 @@ public enum PruningRecipe {
         public var archive = "/usr/share/datasets/fashion-mnist"
         public var trainSplit = "train"
         public var testSplit = "test"
+        /// The number of classes; a label outside 0…classes−1 is an error naming the file. 0 takes the dataset's
+        /// (its `label.json`, or the largest label + 1).
+        public var classes = 0
         /// Use only the first N training (test) samples; 0 uses all. For quick runs and tests.
         public var trainSamples = 0
         public var testSamples = 0

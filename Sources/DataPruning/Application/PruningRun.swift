@@ -29,6 +29,8 @@ struct PruningRun {
         if plan.scoringEpochs > 0, resume.completedStep < plan.scoringEpochs {
             metrics.merge(try MetaScoringStage(config: config, context: context).run(data: data)) { $1 }
             try saveProgress(PruningProgress(), step: plan.scoringEpochs)
+        } else if plan.scoringEpochs > 0, context.isRoot {
+            metrics.merge(try MetaScoringStage.summary(store: context.recorder.store, run: context.runID)) { $1 }
         }
         var progress = resume.progress
         let remaining = plan.units.filter { $0.step > resume.completedStep }
@@ -47,6 +49,7 @@ struct PruningRun {
                 progress.results.append(result)
                 try context.recorder.recordMetrics(result.metrics, step: unit.step)
             }
+            try context.checkInjectedFault(step: unit.step)
             try saveProgress(progress, step: unit.step)
             context.progress.update(completed: plan.units.firstIndex { $0.step == unit.step }.map { $0 + 1 }, metrics: [:])
         }
@@ -79,6 +82,7 @@ struct PruningRun {
         var options = ImageDataOptions()
         options.trainSplit = d.trainSplit
         options.testSplit = d.testSplit
+        options.classCount = d.classes > 0 ? d.classes : nil
         let full = try ImageData.load(path: resolvedArchive(d.archive), options: options)
         func cut(_ split: ImageSplit, _ count: Int) -> ImageSplit {
             count > 0 && count < split.count ? split.subset(Array(0..<count)) : split
