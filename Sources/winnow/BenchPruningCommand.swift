@@ -1,8 +1,10 @@
 import ArgumentParser
 import DataPruning
 import Foundation
+import MetaLearning
 import NeuralNetworks
 import Optimizers
+import Runtime
 import Tensors
 
 /// `winnow bench pruning`: plain training speed and accuracy on an image dataset, and the time of GraNd.
@@ -20,7 +22,7 @@ struct BenchPruningCommand: ParsableCommand {
     @Option(help: "Dataset folder or archive (IDX, JSONL or CSV with train and test splits).")
     var data = "/usr/share/datasets/fashion-mnist"
     @Option(help: "small-cnn, resnet or mlp.") var model = "small-cnn"
-    @Option(help: "SmallCNN channels, e.g. 16,32; ResNet stage widths, e.g. 16,32,64; MLP hidden widths.")
+    @Option(help: "SmallCNN channels (default 16,32); ResNet stage widths (16,32,64); MLP hidden widths (256,256).")
     var widths: String?
     @Option(help: "Epochs.") var epochs = 10
     @Option(help: "Only train this many epochs of the schedule (timing).") var stopAfter: Int?
@@ -34,10 +36,15 @@ struct BenchPruningCommand: ParsableCommand {
     @Option(help: "Time exact GraNd on this many samples after training (0: skip).") var grand = 0
     @Flag(help: "Time forward, backward and the step of one batch, and the SmallCNN's parts, instead of training.")
     var profile = false
+    @Flag(help: "After plain training, time the same epochs of the data-pruning score stage (SAMA) and print the ratio.")
+    var meta = false
+    @Option(help: "--meta: base steps per meta step (the paper's 2).") var unroll = 2
 
     func validate() throws {
         guard ["small-cnn", "resnet", "mlp"].contains(model) else { throw ValidationError("--model: small-cnn, resnet or mlp") }
-        guard epochs >= 1, batchSize >= 1, threads >= 1, grand >= 0 else { throw ValidationError("counts must be positive") }
+        guard epochs >= 1, batchSize >= 1, threads >= 1, grand >= 0, unroll >= 1, unroll <= 1_000_000 else {
+            throw ValidationError("counts must be positive")
+        }
     }
 
     func run() throws {
@@ -47,22 +54,8 @@ struct BenchPruningCommand: ParsableCommand {
         print(
             "loaded \(data.train.count) train / \(data.test.count) test images \(data.train.imageShape), "
                 + "\(data.classCount) classes in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
-        var rng = RandomGenerator(seed: seed)
-        let widths = self.widths?.split(separator: ",").compactMap { Int($0) }
-        let (c, side) = (data.train.imageShape[0], data.train.imageShape[1])
-        let network: any ImageClassifier
-        switch model {
-        case "resnet":
-            network = ResNet(inChannels: c, widths: widths ?? [16, 32, 64], classes: data.classCount, rng: &rng)
-        case "mlp":
-            network = MLP(widths: [c * side * side] + (widths ?? [512, 256]) + [data.classCount], rng: &rng)
-        default:
-            let w = widths ?? [16, 32]
-            network = SmallCNN(
-                inChannels: c, imageSize: side, channels: (w[0], w[w.count > 1 ? 1 : 0]), classes: data.classCount,
-                rng: &rng)
-        }
-        print("\(model) \(widths.map { "\($0)" } ?? "default widths"): \(network.parameterCount) parameters, BLAS threads \(threads)")
+        let network = makeNetwork(data)
+        print("\(model) \(modelSettings.resolvedWidths): \(network.parameterCount) parameters, BLAS threads \(threads)")
         let settings = PlainTrainingSettings(
             epochs: epochs, batchSize: batchSize,
             optimizer: .sgd(learningRate: learningRate, momentum: 0.9, nesterov: true, weightDecay: weightDecay),
@@ -75,9 +68,11 @@ struct BenchPruningCommand: ParsableCommand {
         let subset = limit.map { Array(0..<min($0, data.train.count)) }
         // Process CPU time as well as wall time: on a shared machine the wall time depends on the other load.
         var cpuAtStart = Self.processCPUSeconds()
+        var plainSeconds: [Double] = []
         try trainer.train(
             on: data.train, subset: subset, stopAfter: stopAfter,
             onEpoch: { report in
+                plainSeconds.append(report.seconds)
                 let cpu = Self.processCPUSeconds() - cpuAtStart
                 let evalStart = Date()
                 let accuracy = Evaluation.accuracy(network, on: data.test)
@@ -88,6 +83,7 @@ struct BenchPruningCommand: ParsableCommand {
                         Date().timeIntervalSince(evalStart)))
                 cpuAtStart = Self.processCPUSeconds()
             })
+        if meta { try timeMeta(data: data, settings: settings, subset: subset, plainSeconds: plainSeconds) }
         if grand > 0 {
             let sample = data.train.subset(Array(0..<min(grand, data.train.count)))
             let grandStart = Date()
@@ -100,6 +96,52 @@ struct BenchPruningCommand: ParsableCommand {
                     1000 * seconds / Double(sample.count), seconds / Double(sample.count) * Double(data.train.count),
                     data.train.count, norms.reduce(0, +) / Double(norms.count)))
         }
+    }
+
+    /// The model the options describe (`PruningRecipe.ModelSettings`, as recipes build it), initialised from `--seed`.
+    private var modelSettings: PruningRecipe.ModelSettings {
+        var settings = PruningRecipe.ModelSettings()
+        settings.kind = model == "mlp" ? .mlp : model == "resnet" ? .resnet : .smallCNN
+        settings.widths = widths?.split(separator: ",").compactMap { Int($0) } ?? []
+        return settings
+    }
+
+    private func makeNetwork(_ data: ImageData) -> any ImageClassifier {
+        modelSettings.make(imageShape: data.train.imageShape, classes: data.classCount, seed: seed)
+    }
+
+    /// Times the score stage's program (`MetaScoringProgram`, SAMA, unroll `--unroll`, meta batch 128, (1/N) Σ w·ℓ) over
+    /// the same epochs as the plain run, on a fresh model with the same seed, and prints the median epoch ratio.
+    private func timeMeta(data: ImageData, settings: PlainTrainingSettings, subset: [Int]?, plainSeconds: [Double]) throws {
+        let train = subset.map { data.train.subset($0) } ?? data.train
+        var metaSettings = MetaSettings()
+        metaSettings.unroll = unroll
+        metaSettings.batchSize = 128
+        metaSettings.normalization = .mean
+        func run<Model: ImageClassifier>(_ model: Model) throws -> [Double] {
+            guard let average = makeNetwork(data) as? Model else { return [] }
+            let program = try MetaScoringProgram.make(
+                model: model, averageModel: average, train: train, classCount: data.classCount, training: settings,
+                meta: metaSettings, scoring: PruningRecipe.ScoringSettings(), seed: seed)
+            let engine = Engine(program: program, configuration: metaSettings.engineConfiguration(seed: seed, for: type(of: program)))
+            MetaScoringProgram.updateAverageAfterEveryStep(engine)
+            let steps = MetaScoringProgram.stepsPerEpoch(train: train, batchSize: settings.batchSize)
+            var seconds: [Double] = []
+            for epoch in 1...(stopAfter ?? epochs) {
+                let start = Date()
+                try engine.run(steps: epoch * steps)
+                seconds.append(Date().timeIntervalSince(start))
+                print(String(format: "meta epoch %2d  %.1f s  (%d meta steps so far)", epoch, seconds.last!, engine.metaStep))
+            }
+            return seconds
+        }
+        let metaSeconds = try run(makeNetwork(data))
+        let median = { (values: [Double]) in values.sorted()[values.count / 2] }
+        guard !metaSeconds.isEmpty, !plainSeconds.isEmpty else { return }
+        print(
+            String(
+                format: "median epoch: plain %.2f s, meta (SAMA, unroll %d) %.2f s: %.2f× a plain epoch",
+                median(plainSeconds), unroll, median(metaSeconds), median(metaSeconds) / median(plainSeconds)))
     }
 
     /// User plus system CPU seconds of this process (all threads).

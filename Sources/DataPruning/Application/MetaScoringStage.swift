@@ -29,26 +29,18 @@ struct MetaScoringStage {
         var plain = config.training.plain(seed: context.seed)
         plain.epochs = epochs
         try Sharding.checkEqualShards(batchSize: plain.batchSize, ranks: context.size)
-        let stepsPerEpoch = max(1, train.count / min(plain.batchSize, train.count))
-        var rng = RandomGenerator(seed: context.seed &+ 22)
-        let program = UncertaintyReweightingProgram(
-            model: model, averageModel: averageModel, averageDecay: config.meta.averageDecay,
-            weightNet: MetaWeightNet(inputs: 2, hidden: config.meta.hiddenWidth, rng: &rng),
-            data: DenseClassificationData(features: train.images, labels: train.labels, classCount: data.classCount),
-            baseOptimizer: plain.makeOptimizer(), baseSchedule: plain.learningRateSchedule(stepsPerEpoch: stepsPerEpoch),
-            metaOptimizer: Adam(learningRate: config.meta.learningRate), batchSize: min(plain.batchSize, train.count),
-            metaBatchSize: min(config.meta.batchSize, train.count), normalization: config.meta.normalization,
-            seed: context.seed &+ 23, rank: context.rank, worldSize: context.size
-        ) { model, x, forward in model(x, forward) }
+        let stepsPerEpoch = MetaScoringProgram.stepsPerEpoch(train: train, batchSize: plain.batchSize)
+        let program = try MetaScoringProgram.make(
+            model: model, averageModel: averageModel, train: train, classCount: data.classCount, training: plain,
+            meta: config.meta.settings, scoring: config.meta.extra, seed: context.seed, rank: context.rank, worldSize: context.size)
         let loop = BilevelRun(
             program: program,
             configuration: config.meta.settings.engineConfiguration(seed: context.seed &+ 24, for: type(of: program)),
             context: context, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
+        MetaScoringProgram.updateAverageAfterEveryStep(loop.engine)
         var weights = SampleMeans(count: train.count)
         loop.engine.observe { event in
-            guard case .baseStep = event else { return }
-            program.updateAverage()
-            if let (indices, values) = program.lastWeights { weights.add(indices: indices, values: values) }
+            if case .baseStep = event, let (indices, values) = program.lastWeights { weights.add(indices: indices, values: values) }
         }
         var epochStart = Date()
         try loop.run(title: "score (\(config.meta.method.rawValue))") { epoch in
@@ -111,5 +103,38 @@ struct MetaScoringStage {
             }
         }
         return (0..<count).map { seen[$0] > 0 ? sums[$0] / Double(seen[$0]) : Double(fallback[$0]) }
+    }
+}
+
+/// Builds the score stage's bilevel program; `winnow bench pruning --meta` times the same one.
+public enum MetaScoringProgram {
+    /// Base steps per epoch (global batches; the last partial batch is dropped).
+    public static func stepsPerEpoch(train: ImageSplit, batchSize: Int) -> Int {
+        max(1, train.count / min(batchSize, train.count))
+    }
+
+    /// The program: `model` trained with `training`'s optimizer and schedule, its moving average in `averageModel`,
+    /// a fresh weight net 2 → `scoring.hiddenWidth` → 1 and Adam at `meta.learningRate`.
+    public static func make<Model: ImageClassifier>(
+        model: Model, averageModel: Model, train: ImageSplit, classCount: Int, training: PlainTrainingSettings,
+        meta: MetaSettings, scoring: PruningRecipe.ScoringSettings, seed: UInt64, rank: Int = 0, worldSize: Int = 1
+    ) throws -> UncertaintyReweightingProgram<Model> {
+        let steps = stepsPerEpoch(train: train, batchSize: training.batchSize)
+        var rng = RandomGenerator(seed: seed &+ 22)
+        return UncertaintyReweightingProgram(
+            model: model, averageModel: averageModel, averageDecay: scoring.averageDecay,
+            weightNet: MetaWeightNet(inputs: 2, hidden: scoring.hiddenWidth, rng: &rng),
+            data: DenseClassificationData(features: train.images, labels: train.labels, classCount: classCount),
+            baseOptimizer: training.makeOptimizer(), baseSchedule: training.learningRateSchedule(stepsPerEpoch: steps),
+            metaOptimizer: Adam(learningRate: meta.learningRate), batchSize: min(training.batchSize, train.count),
+            metaBatchSize: min(meta.batchSize, train.count), normalization: meta.normalization,
+            seed: seed &+ 23, rank: rank, worldSize: worldSize
+        ) { model, x, forward in model(x, forward) }
+    }
+
+    /// Updates the program's moving average after every base step of `engine` (every optimizer step).
+    public static func updateAverageAfterEveryStep<Model>(_ engine: Engine<UncertaintyReweightingProgram<Model>>) {
+        let program = engine.program
+        engine.observe { event in if case .baseStep = event { program.updateAverage() } }
     }
 }

@@ -49,7 +49,7 @@ public enum PruningRecipe {
 
         public init() {}
 
-        var resolvedWidths: [Int] {
+        public var resolvedWidths: [Int] {
             if !widths.isEmpty { return widths }
             switch kind {
             case .mlp: return [256, 256]
