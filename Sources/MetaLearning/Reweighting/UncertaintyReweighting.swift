@@ -57,10 +57,11 @@ public final class UncertaintyReweightingProgram<Model: Module>: BilevelProgram,
     public func updateAverage() { average.update() }
 
     /// The per-sample statistics `[n, 2]` = [ℓ, u] the weight net reads, from live logits (detached here).
-    public func statistics(indices: [Int], liveLogits: Tensor, labels: [Int]) -> Tensor {
+    /// `inputs`: the rows' inputs when the caller has them (saves gathering them again for the average).
+    public func statistics(indices: [Int], liveLogits: Tensor, labels: [Int], inputs: Tensor? = nil) -> Tensor {
         withoutGrad {
             let losses = Loss.crossEntropy(liveLogits, labels: labels)
-            let uncertainty = PredictionDisagreement.kl(liveLogits: liveLogits, averageLogits: averageLogits(indices))
+            let uncertainty = PredictionDisagreement.kl(liveLogits: liveLogits, averageLogits: averageLogits(indices, inputs: inputs))
             return Tensor.concatenate([losses.reshaped([indices.count, 1]), uncertainty.reshaped([indices.count, 1])], axis: 1)
         }
     }
@@ -69,7 +70,7 @@ public final class UncertaintyReweightingProgram<Model: Module>: BilevelProgram,
         let (x, labels) = data.rows(batch.indices)
         let output = logits(model, x, context)
         let losses = Loss.crossEntropy(output, labels: labels)
-        let weights = weightNet(context.metaInput(statistics(indices: batch.indices, liveLogits: output, labels: labels)))
+        let weights = weightNet(context.metaInput(statistics(indices: batch.indices, liveLogits: output, labels: labels, inputs: x)))
         lastWeights = (batch.indices, weights.scalars)
         return normalization.combine(losses: losses, weights: weights)
     }
@@ -80,9 +81,9 @@ public final class UncertaintyReweightingProgram<Model: Module>: BilevelProgram,
     }
 
     /// The average's logits on these rows (evaluation mode), cached for the batch until the average changes.
-    private func averageLogits(_ indices: [Int]) -> Tensor {
+    private func averageLogits(_ indices: [Int], inputs: Tensor?) -> Tensor {
         if let cached = cachedAverageLogits, cached.indices == indices, cached.updates == average.updates { return cached.logits }
-        let value = withoutGrad { logits(average.average, data.rows(indices).x, .evaluation()) }
+        let value = withoutGrad { logits(average.average, inputs ?? data.rows(indices).x, .evaluation()) }
         cachedAverageLogits = (indices, average.updates, value)
         return value
     }
@@ -96,7 +97,7 @@ public final class UncertaintyReweightingProgram<Model: Module>: BilevelProgram,
                 let (x, labels) = data.rows(indices)
                 let output = logits(model, x, .evaluation())
                 cachedAverageLogits = nil
-                weights += weightNet(statistics(indices: indices, liveLogits: output, labels: labels)).scalars
+                weights += weightNet(statistics(indices: indices, liveLogits: output, labels: labels, inputs: x)).scalars
             }
             return weights
         }

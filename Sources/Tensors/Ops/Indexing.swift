@@ -9,9 +9,8 @@ extension Tensor {
         for i in indices { precondition(i >= 0 && i < rows, "indexSelect index \(i) out of range 0..<\(rows)") }
         let result = Tensor(shape: [indices.count] + shape.dropFirst()) { out in
             withUnsafeBufferPointer { x in
-                for (r, i) in indices.enumerated() {
-                    for j in 0..<width { out[r * width + j] = x[i * width + j] }
-                }
+                guard width > 0, let source = x.baseAddress, let target = out.baseAddress else { return }
+                for (r, i) in indices.enumerated() { (target + r * width).initialize(from: source + i * width, count: width) }
             }
         }
         let tableShape = shape
