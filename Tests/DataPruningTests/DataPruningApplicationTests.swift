@@ -199,10 +199,24 @@ import Testing
         #expect(try store.scoreNames(run: failure.runID).isEmpty)
     }
 
-    @Test func keptSamplesAreTheHighestScores() {
-        #expect(RetrainStage.kept(scores: [0.1, 0.9, 0.5, 0.9], ratio: 0.5) == [1, 3])
-        #expect(RetrainStage.kept(scores: [0.1, 0.9, 0.5, 0.9], ratio: 0.25) == [1, 2, 3])
-        #expect(RetrainStage.kept(scores: [0.3, 0.2], ratio: 0.9) == [0], "at least one sample is kept")
+    @Test func keptSamplesFollowTheSelectionRule() {
+        #expect(KeptSelection.kept(scores: [0.1, 0.9, 0.5, 0.9], ratio: 0.5, labels: [], selection: .top) == [1, 3])
+        #expect(KeptSelection.kept(scores: [0.1, 0.9, 0.5, 0.9], ratio: 0.25, labels: [], selection: .top) == [1, 2, 3])
+        #expect(KeptSelection.kept(scores: [0.3, 0.2], ratio: 0.9, labels: [], selection: .top) == [0], "at least one sample is kept")
+        // Class-balanced: round(0.5 · 3) = 2 of each class pruned, the highest kept within it (globally the top
+        // three are all class 0).
+        let scores = [0.9, 0.8, 0.1, 0.2, 0.7, 0.3]
+        let labels = [0, 0, 1, 1, 0, 1]
+        #expect(KeptSelection.kept(scores: scores, ratio: 0.5, labels: labels, selection: .top) == [0, 1, 4])
+        #expect(KeptSelection.kept(scores: scores, ratio: 0.5, labels: labels, selection: .classBalanced) == [0, 5])
+        // Stratified: 100 scores 0…0.99, the hardest 20% (0.80…0.99) dropped, the rest in 4 bins of 20; 12 kept,
+        // 3 from each bin.
+        let even = (0..<100).map { Double($0) / 100 }
+        let stratified = KeptSelection.kept(
+            scores: even, ratio: 0.88, labels: [], selection: .stratified, strata: 4, hardCutoff: 0.2, seed: 1)
+        #expect(stratified.count == 12 && stratified.allSatisfy { $0 < 80 })
+        let perBin = Dictionary(grouping: stratified, by: { min(3, Int(Double($0) / 79 * 4)) }).mapValues(\.count)
+        #expect(perBin == [0: 3, 1: 3, 2: 3, 3: 3], "\(stratified)")
     }
 
     @Test func tableReportsRelativeAccuracyPerSeed() throws {

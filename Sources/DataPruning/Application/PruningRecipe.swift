@@ -165,6 +165,16 @@ public enum PruningRecipe {
         var parsedScores: [PruningScore] { scores.compactMap(PruningScore.init(rawValue:)) }
     }
 
+    /// How a score picks the kept samples.
+    public enum Selection: String, RecipeChoice {
+        /// The highest scores over the whole split.
+        case top
+        /// The highest scores within each class, keeping the same fraction of every class (±1 sample).
+        case classBalanced = "class_balanced"
+        /// Coverage-centric: equal shares from `strata` score bins after dropping the hardest `hard_cutoff`.
+        case stratified
+    }
+
     public struct RetrainSettings: Codable, Sendable, Equatable {
         /// Fractions of the training split pruned (each in (0, 1)).
         public var ratios: [Double] = [0.1, 0.3, 0.5, 0.7, 0.9]
@@ -174,6 +184,11 @@ public enum PruningRecipe {
         public var scores: [String] = []
         /// The runs whose scores are used (stage `retrain`); the sweep uses its own.
         public var scoreRuns: [Int64] = []
+        /// `top`, `class_balanced` or `stratified` (`KeptSelection`), the same for every score.
+        public var selection = Selection.top
+        /// `stratified`: the number of equal-width score bins, and the fraction with the highest scores dropped first.
+        public var strata = 50
+        public var hardCutoff = 0.0
         public init() {}
     }
 }
@@ -186,6 +201,8 @@ extension PruningRecipe.RetrainSettings {
             throw InvalidSetting("retrain.ratios[\(i)]", "a pruning ratio must be in (0, 1), got \(r)")
         }
         guard Set(ratios).count == ratios.count else { throw InvalidSetting("retrain.ratios", "lists a ratio twice") }
+        try SettingRange.check(strata, in: 1...100_000, "retrain.strata")
+        try SettingRange.check(hardCutoff, in: 0...0.99, "retrain.hard_cutoff")
         guard !seeds.isEmpty, Set(seeds).count == seeds.count else {
             throw InvalidSetting("retrain.seeds", "needs one or more distinct seeds, got \(seeds)")
         }

@@ -18,8 +18,9 @@ struct RetrainResult: Codable, Sendable, Equatable {
     }
 }
 
-/// The retrain stage: keeps the highest-scoring `1 − ratio` of the training split by a score and trains a fresh
-/// model from scratch on it, with the run's epochs and schedule and no meta learning.
+/// The retrain stage: keeps `1 − ratio` of the training split by a score (the highest scores, by default;
+/// `KeptSelection`) and trains a fresh model from scratch on it, with the run's epochs and schedule and no meta
+/// learning.
 struct RetrainStage {
     let config: DataPruningApplication.Config
     let context: RunContext
@@ -34,19 +35,14 @@ struct RetrainStage {
         self.sources = sources
     }
 
-    /// The samples kept when pruning `ratio` of `scores`: the highest scores (ties to the lower index), at
-    /// least one, in index order.
-    static func kept(scores: [Double], ratio: Double) -> [Int] {
-        let count = max(1, scores.count - Int((ratio * Double(scores.count)).rounded()))
-        let order = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
-        return order.prefix(count).sorted()
-    }
-
     mutating func run(_ job: PruningPlan.RetrainJob) throws -> RetrainResult {
         var subset: [Int]?
         if let score = job.score {
             if cache[score] == nil { cache[score] = try sources.values(score, for: data.train) }
-            subset = Self.kept(scores: cache[score]!, ratio: job.ratio)
+            let r = config.retrain
+            subset = KeptSelection.kept(
+                scores: cache[score]!, ratio: job.ratio, labels: data.train.labels, selection: r.selection, strata: r.strata,
+                hardCutoff: r.hardCutoff, seed: context.seed)
         }
         let start = Date()
         let model = config.model.make(imageShape: data.train.imageShape, classes: data.classCount, seed: job.seed)
