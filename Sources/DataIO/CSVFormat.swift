@@ -144,6 +144,11 @@ public enum CSVFormat {
                             file: file, line: row.line,
                             reason: "column '\(header.fields[k])': '\(row.fields[k])' is not a number")
                     }
+                    guard x.isFinite else {
+                        throw DataIOError.malformedCSV(
+                            file: file, line: row.line,
+                            reason: "column '\(header.fields[k])': '\(row.fields[k])' is not a finite number")
+                    }
                     return x
                 }
             }

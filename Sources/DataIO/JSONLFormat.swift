@@ -134,6 +134,11 @@ public enum JSONLFormat {
                                 file: file, line: line, id: record.id, key: featureKey,
                                 reason: "expected numbers, found \(x.typeName)")
                         }
+                        guard Float(d).isFinite else {
+                            throw DataIOError.badField(
+                                file: file, line: line, id: record.id, key: featureKey,
+                                reason: "\(d) is not a finite 32-bit number")
+                        }
                         feats.append(Float(d))
                     }
                     if let n = featureLength, n != feats.count {

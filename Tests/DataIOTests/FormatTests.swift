@@ -75,6 +75,16 @@ import Testing
         #expect(e == .featureLengthMismatch(file: "px.jsonl:2", id: "p1", expected: 3, actual: 2))
     }
 
+    @Test func nonFiniteFeaturesNameTheRow() {
+        // 1e39 overflows Float32; the JSON parser reads 1e999 as infinity.
+        for value in ["1e39", "-1e999"] {
+            let text = "{\"id\": \"a\", \"pixels\": [1, 2]}\n{\"id\": \"b\", \"pixels\": [3, \(value)]}\n"
+            let e = expectDataIOError { _ = try JSONLFormat.read(bytes(text), member: "f.jsonl", file: "f.jsonl") }
+            #expect(e?.errorDescription?.hasPrefix("f.jsonl:2 (id 'b')") == true, "\(String(describing: e))")
+            #expect(e?.errorDescription?.contains("not a finite") == true, "\(String(describing: e))")
+        }
+    }
+
     @Test func emptyJSONLSplitIsAnError() throws {
         let dir = try makeTempDir()
         defer { cleanup(dir) }
@@ -119,6 +129,11 @@ import Testing
         #expect(fail("id,text\n1,ok\n2,\"open\n3,x\n") == .malformedCSV(file: "b.csv", line: 3, reason: "unterminated quoted field"))
         #expect(fail("id,text\n1,ok\n2,too,many\n") == .malformedCSV(file: "b.csv", line: 3, reason: "expected 2 fields, found 3"))
         #expect(fail("label,a\n0,1\n1,abc\n") == .malformedCSV(file: "b.csv", line: 3, reason: "column 'a': 'abc' is not a number"))
+        for value in ["nan", "inf", "-inf", "1e39"] {
+            #expect(
+                fail("label,a\n0,1\n1,\(value)\n")
+                    == .malformedCSV(file: "b.csv", line: 3, reason: "column 'a': '\(value)' is not a finite number"))
+        }
     }
 }
 
