@@ -100,7 +100,9 @@ import Testing
         #expect(scores.keys.sorted() == names)
         #expect(scores.values.allSatisfy { $0.count == 96 && $0.allSatisfy(\.isFinite) })
         // Class-balanced random: each class's scores are (rank + ½) / 32.
-        #expect(Set(scores["random"]!.enumerated().filter { $0.offset % 3 == 0 }.map(\.element)) == Set((0..<32).map { (Double($0) + 0.5) / 32 }))
+        #expect(
+            Set(scores["random"]!.enumerated().filter { $0.offset % 3 == 0 }.map(\.element))
+                == Set((0..<32).map { (Double($0) + 0.5) / 32 }))
         let metrics = outcome.summary.metrics
         for name in names {
             for ratio in ["0.25", "0.50"] {
@@ -154,10 +156,11 @@ import Testing
             Self.recipe(in: data, stage: "retrain"), db: db,
             overrides: ["retrain.score_runs=[\(baselines.runID)]", "retrain.seeds=[4]"])
         let metrics = retrain.summary.metrics
-        #expect(metrics.keys.filter { $0.hasPrefix("relative_accuracy.") }.sorted() == [
-            "relative_accuracy.el2n.prune-0.25", "relative_accuracy.el2n.prune-0.50",
-            "relative_accuracy.random.prune-0.25", "relative_accuracy.random.prune-0.50",
-        ])
+        #expect(
+            metrics.keys.filter { $0.hasPrefix("relative_accuracy.") }.sorted() == [
+                "relative_accuracy.el2n.prune-0.25", "relative_accuracy.el2n.prune-0.50",
+                "relative_accuracy.random.prune-0.25", "relative_accuracy.random.prune-0.50",
+            ])
         // Scores of a run on fewer samples do not cover this dataset: the error names the sample.
         let small = try Self.run(
             Self.recipe(in: data, stage: "baselines"), db: db, overrides: ["baselines.scores=[random]", "dataset.train_samples=50"])

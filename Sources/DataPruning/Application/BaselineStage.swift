@@ -33,8 +33,9 @@ struct BaselineStage {
             let trainer = try PlainTrainer(model: model, settings: config.training.plain(seed: context.seed))
             let computed = try TrainingRunScores.compute(trainer, on: train) { report in
                 context.progress.log(
-                    String(format: "baselines: epoch %d, loss %.4f, train accuracy %.4f", report.epoch + 1, report.meanLoss,
-                           report.trainAccuracy))
+                    String(
+                        format: "baselines: epoch %d, loss %.4f, train accuracy %.4f", report.epoch + 1, report.meanLoss,
+                        report.trainAccuracy))
             }
             scores = computed
         }

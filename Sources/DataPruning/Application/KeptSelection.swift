@@ -34,8 +34,9 @@ public enum KeptSelection {
                 return top(scores, members, count: keptCount(members.count, ratio: ratio))
             }.sorted()
         case .stratified:
-            return stratified(scores: scores, budget: keptCount(scores.count, ratio: ratio), strata: strata,
-                              hardCutoff: hardCutoff, seed: seed)
+            return stratified(
+                scores: scores, budget: keptCount(scores.count, ratio: ratio), strata: strata,
+                hardCutoff: hardCutoff, seed: seed)
         }
     }
 

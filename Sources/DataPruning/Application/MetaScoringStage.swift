@@ -53,7 +53,8 @@ struct MetaScoringStage {
                 try context.recorder.recordWeights(values, step: epoch, sampleIDs: all.map(\.index))
                 let mean = values.reduce(0.0) { $0 + Double($1) } / Double(max(values.count, 1))
                 metrics["weight_mean"] = mean
-                metrics["weight_sd"] = (values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(max(values.count, 1)))
+                metrics["weight_sd"] =
+                    (values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(max(values.count, 1)))
                     .squareRoot()
             }
             weights.reset()

@@ -80,7 +80,9 @@ struct PruningResultTable {
         var metrics: [String: Double] = [:]
         for score in scores {
             for ratio in ratios {
-                if let cell = relative(score, ratio) { metrics["relative_accuracy.\(score).prune-\(String(format: "%.2f", ratio))"] = cell.mean }
+                if let cell = relative(score, ratio) {
+                    metrics["relative_accuracy.\(score).prune-\(String(format: "%.2f", ratio))"] = cell.mean
+                }
             }
         }
         if let full = absolute(nil, 0) { metrics["full_test_accuracy"] = full.mean }
