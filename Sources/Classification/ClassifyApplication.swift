@@ -54,6 +54,7 @@ public struct ClassifyApplication: WinnowApplication {
                 labelField: config.dataset.labelField,
                 featuresField: config.dataset.featuresField, weakLabelsField: nil))
         let dataset = try Dataset.load(path: config.dataset.archive, options: options)
+        for warning in dataset.warnings { context.progress.log("warning: \(warning)") }
         let trainName = config.dataset.split.isEmpty ? dataset.splitNames[0] : config.dataset.split
         var train = try LabeledFeatures.from(dataset, split: trainName)
         let test: LabeledFeatures

@@ -38,10 +38,13 @@ public struct DatasetReport: Sendable, Codable, Equatable, CustomStringConvertib
     public var weakLabels: [WeakLabelReport]
     /// The tie policy used for the majority vote.
     public var tiePolicy: TiePolicy
+    /// `Dataset.warnings`: what loads but is probably not meant.
+    public var warnings: [String] = []
 
     public var description: String {
         var lines: [String] = []
         lines.append("\(path)  [format: \(format.rawValue)]")
+        for w in warnings { lines.append("warning: \(w)") }
         lines.append("members (\(members.count)):")
         for m in members { lines.append("  \(m.path)\(m.size.map { "  \($0) bytes" } ?? "")") }
         if !classNames.isEmpty {
@@ -114,6 +117,6 @@ public enum DatasetInspector {
         return DatasetReport(
             path: dataset.sourcePath, members: members, format: dataset.format,
             classNames: dataset.classNames, splits: splits, weakLabels: weak,
-            tiePolicy: dataset.options.tiePolicy)
+            tiePolicy: dataset.options.tiePolicy, warnings: dataset.warnings)
     }
 }

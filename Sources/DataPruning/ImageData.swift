@@ -104,6 +104,8 @@ public struct ImageData: Sendable {
     public let channelStd: [Float]
     /// Where the data came from.
     public let sourcePath: String
+    /// `Dataset.warnings` of the source: what loaded but is probably not meant.
+    public var warnings: [String] = []
 
     /// Loads `options.trainSplit` and `options.testSplit` of the dataset at `path`. Throws `DataIOError` for
     /// unreadable or inconsistent files (IDX images and labels of different counts, an empty split) and
@@ -129,10 +131,12 @@ public struct ImageData: Sendable {
             standardizeInPlace(&test.images, mean: mean, std: std)
         }
         let names = dataset.classNames.count == classCount ? dataset.classNames : (0..<classCount).map(String.init)
-        return ImageData(
+        var data = ImageData(
             train: ImageSplit(name: trainRecords.name, images: train.images, labels: train.labels, ids: trainRecords.ids),
             test: ImageSplit(name: testRecords.name, images: test.images, labels: test.labels, ids: testRecords.ids),
             classCount: classCount, classNames: names, channelMean: mean, channelStd: std, sourcePath: path)
+        data.warnings = dataset.warnings
+        return data
     }
 
     /// Wraps splits built elsewhere (tests, synthetic data).

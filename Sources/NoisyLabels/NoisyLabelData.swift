@@ -36,6 +36,7 @@ package struct NoisyLabelData {
             case .random: .random(seed: seed)
             }
         let dataset = try Dataset.load(path: settings.archive, options: DatasetOptions(tiePolicy: tie))
+        for warning in dataset.warnings { log("warning: \(warning)") }
         guard dataset.format == .wrench else {
             throw NoisyLabelDataError.notWRENCH(path: settings.archive, format: dataset.format.rawValue)
         }

@@ -87,6 +87,7 @@ struct PruningRun {
         func cut(_ split: ImageSplit, _ count: Int) -> ImageSplit {
             count > 0 && count < split.count ? split.subset(Array(0..<count)) : split
         }
+        for warning in full.warnings { context.progress.log("warning: \(warning)") }
         return ImageData(
             train: cut(full.train, d.trainSamples), test: cut(full.test, d.testSamples), classCount: full.classCount,
             classNames: full.classNames, channelMean: full.channelMean, channelStd: full.channelStd, sourcePath: full.sourcePath)
