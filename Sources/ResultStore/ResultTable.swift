@@ -7,7 +7,7 @@ public struct ResultTable: Sendable, Equatable {
         /// Structured data: `json` verbatim in JSON output, `plain` in tables and CSV.
         case structured(json: String, plain: String)
 
-        var plain: String {
+        public var plain: String {
             switch self {
             case .int(let v): return String(v)
             case .double(let v): return v.isFinite ? String(format: "%.6g", v) : "\(v)"
@@ -16,7 +16,7 @@ public struct ResultTable: Sendable, Equatable {
             case .structured(_, let plain): return plain
             }
         }
-        var json: String {
+        public var json: String {
             switch self {
             case .int(let v): return String(v)
             case .double(let v): return JSONText.number(v)
@@ -105,17 +105,18 @@ extension ResultTable {
                     .text(run.startedAt), run.endedAt.map(Cell.text) ?? .null, .text(run.codeRevision),
                 ]
                 if let checkpoints { row.append(checkpoints[run.id].map(checkpointCell) ?? .null) }
-                return row + [
-                    .structured(
-                        json: JSONText.object(run.metrics),
-                        plain: run.metrics.keys.sorted().map { "\($0)=\(Cell.double(run.metrics[$0]!).plain)" }
-                            .joined(separator: " ")),
-                    run.error.map(Cell.text) ?? .null,
-                ]
+                return row + [metricsCell(run.metrics), run.error.map(Cell.text) ?? .null]
             })
     }
 
-    static func checkpointCell(_ usage: CheckpointUsage) -> Cell {
+    /// Final metrics: a JSON object, or `name=value` pairs by name in tables and CSV.
+    public static func metricsCell(_ metrics: [String: Double]) -> Cell {
+        .structured(
+            json: JSONText.object(metrics),
+            plain: metrics.keys.sorted().map { "\($0)=\(Cell.double(metrics[$0]!).plain)" }.joined(separator: " "))
+    }
+
+    public static func checkpointCell(_ usage: CheckpointUsage) -> Cell {
         let files = usage.files.count, orphans = usage.orphans.count
         let json = "{\"bytes\": \(usage.totalBytes), \"files\": \(files), \"orphans\": \(orphans)}"
         guard usage.totalBytes > 0 || files > 0 else { return .structured(json: json, plain: "none") }
@@ -127,7 +128,7 @@ extension ResultTable {
     }
 
     /// `512 B`, `4.2 kB`, `12.3 MB`, `1.5 GB` (powers of 1000).
-    static func byteText(_ bytes: Int) -> String {
+    public static func byteText(_ bytes: Int) -> String {
         guard bytes >= 1000 else { return "\(bytes) B" }
         var value = Double(bytes) / 1000
         for unit in ["kB", "MB", "GB"] {

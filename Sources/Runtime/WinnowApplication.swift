@@ -26,11 +26,14 @@ public protocol WinnowApplication: SendableMetatype {
     static var name: String { get }
     /// One line for listings.
     static var summary: String { get }
+    /// The metrics `winnow runs` shows as a run's headline, in order of preference (the first the run recorded).
+    static var headlineMetrics: [String] { get }
     static func run(_ config: Config, context: RunContext) throws -> RunSummary
 }
 
 extension WinnowApplication {
     public static var summary: String { "" }
+    public static var headlineMetrics: [String] { ["test_accuracy"] }
 }
 
 /// What a finished application reports: final metrics (stored as the run's metrics JSON) and notes.
@@ -57,6 +60,11 @@ public struct ApplicationRegistry: Sendable {
     }
 
     public var names: [String] { applications.keys.sorted() }
+
+    /// The headline metric names of the application called `name` (`test_accuracy` for one this build lacks).
+    public func headlineMetrics(for name: String) -> [String] {
+        applications[name]?.headlineMetrics ?? ["test_accuracy"]
+    }
 
     func lookup(_ name: String, origin: RecipeOrigin) throws -> any WinnowApplication.Type {
         if let type = applications[name] { return type }

@@ -16,6 +16,7 @@ struct Winnow: ParsableCommand {
         subcommands: [
             RunCommand.self,
             RunsCommand.self,
+            ShowCommand.self,
             WeightsCommand.self,
             ScoresCommand.self,
             LabelsCommand.self,

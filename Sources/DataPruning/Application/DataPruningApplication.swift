@@ -14,6 +14,8 @@ import Runtime
 public struct DataPruningApplication: WinnowApplication {
     public static let name = "data-pruning"
     public static let summary = "Score training images (meta-learned and classical), prune, and retrain to compare the scores."
+    /// The meta score's relative accuracy at half pruned, else the full-data accuracy of a retraining run.
+    public static let headlineMetrics = ["relative_accuracy.sama.prune-0.50", "full_test_accuracy", "meta_steps"]
 
     public struct Config: RecipeConfig, Equatable {
         public var stage = PruningRecipe.Stage.sweep
