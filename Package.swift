@@ -21,11 +21,11 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "CRuntime"),
-        // Per-element optimizer kernels that Swift does not vectorise (square roots).
+        // Per-element optimizer kernels that Swift does not vectorise (square roots); convolution and pooling loops.
         .target(name: "CKernels"),
 
         // Numerical core.
-        .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: numericSettings),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CKernels"], swiftSettings: numericSettings),
         .target(name: "NeuralNetworks", dependencies: ["Tensors"], swiftSettings: numericSettings),
         .target(name: "Optimizers", dependencies: ["Tensors", "NeuralNetworks", "CKernels"], swiftSettings: numericSettings),
 

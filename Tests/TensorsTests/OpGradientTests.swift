@@ -89,6 +89,31 @@ import WinnowTestSupport
         // Distinct values so the max of each window is unique under the perturbation.
         let distinct = Tensor(shape: [1, 2, 4, 4], storage: (0..<32).map { Float(($0 * 7) % 32) * 0.1 })
         expectDerivatives([distinct]) { distinct.maxPool2d(kernel: 2) }
+        // The C kernels' general paths: overlapping and 3-wide pooling windows, a rectangular strided kernel.
+        let wide = Tensor(shape: [1, 2, 5, 5], storage: (0..<50).map { Float(($0 * 13) % 50) * 0.1 })
+        expectDerivatives([wide]) { wide.maxPool2d(kernel: 2, stride: 1) }
+        expectDerivatives([wide]) { wide.maxPool2d(kernel: 3, stride: 2) }
+        let rectangular = randomTensor([3, 3, 2, 3], seed: 27)
+        expectDerivatives([x, rectangular]) { x.conv2d(weight: rectangular, stride: 2, padding: 1) }
+    }
+
+    @Test func im2colAndCol2imDirectly() {
+        let x = randomTensor([2, 2, 5, 4], seed: 28)
+        for window in [Window2D(kernel: 3, padding: 1), Window2D(kernel: 2, stride: 2, padding: 1), Window2D(kernel: 4, stride: 3)] {
+            expectDerivatives([x]) { x.im2col(window) }
+            let cols = randomTensor(x.im2col(window).shape, seed: 29)
+            expectDerivatives([cols]) { cols.col2im(window, inputShape: x.shape) }
+        }
+    }
+
+    @Test func permutationsOfEveryKernelPath() {
+        // Middle-axes swaps (NHWC ↔ NCHW, heads ↔ positions, a matrix transpose) and one general permutation.
+        let x = randomTensor([2, 3, 4, 5], seed: 30)
+        for order in [[0, 3, 1, 2], [0, 2, 3, 1], [0, 2, 1, 3], [1, 2, 3, 0], [3, 2, 1, 0]] {
+            expectDerivatives([x]) { x.permuted(order) * x.permuted(order) }
+        }
+        let m = randomTensor([3, 4], seed: 31)
+        expectDerivatives([m]) { m.transposed() }
     }
 
     @Test func aWrongGradientIsCaught() {

@@ -16,4 +16,27 @@ void winnow_adam_derivative(float *out, const float *g, const float *m, const fl
    the buffer of Adam's last gradient, without materialising A or copying). */
 void winnow_adam_adapt_over_gradient(float *g, const float *x, const float *m, const float *s, long count, float k,
                                      float b1, float b2, float eps_prime);
+
+/* Convolution and pooling data movement (NCHW, row-major, no arithmetic beyond col2im's sums, which keep the
+   reference order so results are bit-for-bit those of the naive loops). Output sizes follow Window2D:
+   oh = (h + 2·ph − kh) / sh + 1, ow = (w + 2·pw − kw) / sw + 1. */
+
+/* Unfolds windows of x [n, c, h, w] into cols [n·oh·ow, c·kh·kw] (row = output position, column = channel,
+   then tap row, then tap column), zeros for taps in the padding. */
+void winnow_im2col(const float *x, float *cols, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
+                   long ph, long pw);
+
+/* The adjoint of winnow_im2col: x [n, c, h, w] = 0, then every in-image column entry of cols is added to its
+   input element, in the order of the columns. */
+void winnow_col2im(const float *cols, float *x, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
+                   long ph, long pw);
+
+/* out [batch, cols, rows, inner] = in [batch, rows, cols, inner] with the middle two axes swapped (NHWC → NCHW is
+   batch n, rows h·w, cols c, inner 1). in and out must not overlap. */
+void winnow_swap_middle_axes(const float *in, float *out, long batch, long rows, long cols, long inner);
+
+/* Max pooling without padding of `planes` planes h × w: y [planes, oh, ow] the window maxima (the first one of
+   ties, scanning the window row by row), indices the flat position in x of each (plane offset included). */
+void winnow_max_pool2d(const float *x, float *y, long *indices, long planes, long h, long w, long kh, long kw, long sh,
+                       long sw);
 #endif

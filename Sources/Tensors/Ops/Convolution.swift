@@ -1,4 +1,6 @@
-// 2-D convolution (im2col + one sgemm) and pooling, NCHW layout.
+// 2-D convolution (im2col + one sgemm) and pooling, NCHW layout. The window loops are C kernels (CKernels).
+
+import CKernels
 
 /// Geometry of a 2-D sliding window over NCHW input.
 public struct Window2D: Equatable, Sendable {
@@ -26,16 +28,18 @@ extension Tensor {
         precondition(rank == 4, "im2col needs [N, C, H, W], got \(shape)")
         let inputShape = shape
         let result = Tensor(shape: im2colShape(inputShape, window)) { out in
-            withUnsafeBufferPointer { x in unfold(x, out, inputShape, window) }
+            withUnsafeBufferPointer { x in windowKernel(winnow_im2col, x, out, inputShape, window) }
         }
         return result.recorded("im2col", [self]) { g, _ in [g.col2im(window, inputShape: inputShape)] }
     }
 
     /// The adjoint of `im2col`: sums window columns back into `[N, C, H, W]`.
     public func col2im(_ window: Window2D, inputShape: [Int]) -> Tensor {
+        precondition(
+            inputShape.count == 4 && count == Tensor.count(of: im2colShape(inputShape, window)),
+            "col2im: \(shape) does not have the elements of an im2col of \(inputShape)")
         let result = Tensor(shape: inputShape) { out in
-            for i in 0..<out.count { out[i] = 0 }
-            withUnsafeBufferPointer { cols in fold(cols, out, inputShape, window) }
+            withUnsafeBufferPointer { cols in windowKernel(winnow_col2im, cols, out, inputShape, window) }
         }
         return result.recorded("col2im", [self]) { g, _ in [g.im2col(window)] }
     }
@@ -61,27 +65,21 @@ extension Tensor {
         let window = Window2D(kernel: kernel, stride: stride ?? kernel)
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let (oh, ow) = window.outputSize(height: h, width: w)
-        var indices = [Int](repeating: 0, count: n * c * oh * ow)
-        withUnsafeBufferPointer { x in
-            var o = 0
-            for plane in 0..<(n * c) {
-                let base = plane * h * w
-                for i in 0..<oh {
-                    for j in 0..<ow {
-                        var best = base + (i * window.stride.0) * w + j * window.stride.1
-                        for di in 0..<kernel {
-                            for dj in 0..<kernel {
-                                let idx = base + (i * window.stride.0 + di) * w + (j * window.stride.1 + dj)
-                                if x[idx] > x[best] { best = idx }
-                            }
-                        }
-                        indices[o] = best
-                        o += 1
-                    }
+        let outputCount = n * c * oh * ow
+        let (kh, kw, sh, sw) = (window.kernel.0, window.kernel.1, window.stride.0, window.stride.1)
+        var indices = [Int](repeating: 0, count: outputCount)
+        // The maxima and their flat positions in one pass (the positions are in range by construction).
+        let result = Tensor(shape: [n, c, oh, ow]) { out in
+            withUnsafeBufferPointer { x in
+                indices.withUnsafeMutableBufferPointer { positions in
+                    guard outputCount > 0 else { return }
+                    winnow_max_pool2d(x.baseAddress, out.baseAddress, positions.baseAddress, n * c, h, w, kh, kw, sh, sw)
                 }
             }
         }
-        return gatherFlat(indices, shape: [n, c, oh, ow])
+        let inputShape = shape
+        // The backward of gathering the maxima: the same as `gatherFlat(indices, shape:)`.
+        return result.recorded("maxPool2d", [self]) { g, _ in [g.scatterAddFlat(indices, shape: inputShape)] }
     }
 
     /// Average pooling with a square window.
@@ -103,38 +101,14 @@ private func im2colShape(_ s: [Int], _ w: Window2D) -> [Int] {
     return [s[0] * oh * ow, s[1] * w.kernel.0 * w.kernel.1]
 }
 
-/// Visits every (column entry, input element) pair of the im2col matrix: `body(column index, input index)`,
-/// with nil for taps that fall in the zero padding. `unfold` and `fold` are this loop with adjoint bodies.
-@inline(__always)
-private func forEachWindowTap(_ s: [Int], _ w: Window2D, _ body: (Int, Int?) -> Void) {
-    let (n, c, h, wd) = (s[0], s[1], s[2], s[3])
-    let (oh, ow) = w.outputSize(height: h, width: wd)
-    let (kh, kw) = w.kernel
-    let rowWidth = c * kh * kw
-    for b in 0..<n {
-        for i in 0..<oh {
-            for j in 0..<ow {
-                var column = ((b * oh + i) * ow + j) * rowWidth
-                for ch in 0..<c {
-                    let plane = (b * c + ch) * h * wd
-                    for di in 0..<kh {
-                        let y = i * w.stride.0 - w.padding.0 + di
-                        for dj in 0..<kw {
-                            let x = j * w.stride.1 - w.padding.1 + dj
-                            body(column, (y >= 0 && y < h && x >= 0 && x < wd) ? plane + y * wd + x : nil)
-                            column += 1
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-private func unfold(_ x: UnsafeBufferPointer<Float>, _ out: UnsafeMutableBufferPointer<Float>, _ s: [Int], _ w: Window2D) {
-    forEachWindowTap(s, w) { column, input in out[column] = input.map { x[$0] } ?? 0 }
-}
-
-private func fold(_ cols: UnsafeBufferPointer<Float>, _ out: UnsafeMutableBufferPointer<Float>, _ s: [Int], _ w: Window2D) {
-    forEachWindowTap(s, w) { column, input in if let input { out[input] += cols[column] } }
+/// Runs `winnow_im2col` or `winnow_col2im` (same arguments) from `source` into `destination` for input shape `s`.
+/// An empty source is never read (every tap is then padding, or there is no window), so its nil address is passed.
+private func windowKernel(
+    _ kernel: (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) -> Void,
+    _ source: UnsafeBufferPointer<Float>, _ destination: UnsafeMutableBufferPointer<Float>, _ s: [Int], _ w: Window2D
+) {
+    guard destination.count > 0 else { return }
+    kernel(
+        source.baseAddress, destination.baseAddress, s[0], s[1], s[2], s[3], w.kernel.0, w.kernel.1, w.stride.0, w.stride.1,
+        w.padding.0, w.padding.1)
 }

@@ -1,5 +1,7 @@
 // Reshape, permute, concatenate, slice.
 
+import CKernels
+
 extension Tensor {
     /// The same elements with another shape (one axis may be -1). Shares storage.
     public func reshaped(_ newShape: [Int]) -> Tensor {
@@ -21,9 +23,14 @@ extension Tensor {
         let outShape = order.map { shape[$0] }
         let inStrides = Broadcasting.strides(shape)
         let gathered = order.map { inStrides[$0] }
+        let swap = middleAxesSwap(order, shape)
         let result = Tensor(shape: outShape) { out in
             withUnsafeBufferPointer { x in
-                forEachStrided(outShape, gathered, gathered) { o, i, _ in out[o] = x[i] }
+                if let swap, out.count > 0 {
+                    winnow_swap_middle_axes(x.baseAddress, out.baseAddress, swap.batch, swap.rows, swap.columns, swap.inner)
+                } else {
+                    forEachStrided(outShape, gathered, gathered) { o, i, _ in out[o] = x[i] }
+                }
             }
         }
         var inverse = [Int](repeating: 0, count: order.count)
@@ -126,4 +133,23 @@ extension Tensor {
 
     /// Flattens all axes after the first.
     public func flattenedBatch() -> Tensor { reshaped([shape.first ?? 1, -1]) }
+}
+
+/// Whether `order` swaps two adjacent groups of axes and keeps the others: axes `[a..<m]` and `[m..<e]` trade
+/// places, so the tensor is `[batch, rows, columns, inner]` becoming `[batch, columns, rows, inner]` (NHWC → NCHW
+/// and back, a batched matrix transpose, attention's heads ↔ positions). Nil for any other permutation.
+func middleAxesSwap(_ order: [Int], _ shape: [Int]) -> (batch: Int, rows: Int, columns: Int, inner: Int)? {
+    let rank = order.count
+    var a = 0
+    while a < rank && order[a] == a { a += 1 }
+    var e = rank
+    while e > a && order[e - 1] == e - 1 { e -= 1 }
+    guard a < e else { return nil }
+    let m = order[a]
+    guard m > a && m < e else { return nil }
+    let moved = e - m  // the group [m..<e] comes first
+    for k in 0..<moved where order[a + k] != m + k { return nil }
+    for k in 0..<(m - a) where order[a + moved + k] != a + k { return nil }
+    func product(_ axes: Range<Int>) -> Int { shape[axes].reduce(1, *) }
+    return (product(0..<a), product(a..<m), product(m..<e), product(e..<rank))
 }
