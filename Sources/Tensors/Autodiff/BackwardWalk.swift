@@ -78,7 +78,11 @@ final class BackwardWalk {
                         precondition(
                             inputGrad.shape == input.shape,
                             "backward of \(node.name) gave gradient \(inputGrad.shape) for input \(input.shape)")
-                        if let existing = gradients[inputID] { gradients[inputID] = existing + inputGrad } else { gradients[inputID] = inputGrad }
+                        if let existing = gradients[inputID] {
+                            gradients[inputID] = existing + inputGrad
+                        } else {
+                            gradients[inputID] = inputGrad
+                        }
                     }
                     pending[inputID, default: 1] -= 1
                     if pending[inputID] == 0, let index = targetIndex[inputID] {
