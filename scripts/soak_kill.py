@@ -3,7 +3,10 @@
 random moment (loading, mid-epoch, while a checkpoint or the label correction is written) and resumed with
 `winnow run --resume` (no --force: the killed process's lock is free) until it completes. Every trial must end
 with the uninterrupted run's weights, corrected labels and metrics, pass `PRAGMA integrity_check`, and hold no
-duplicate rows. Usage: scripts/soak_kill.py [--winnow .build/release/winnow] [--trials 20] [--seed 0]
+duplicate rows. With --ranks 2 every run goes through `mpirun -np 2` and each trial kills rank 0 or rank 1 (chosen
+at random): killing rank 1 makes mpirun end the job and rank 0 mark the run failed; killing rank 0 leaves the run
+`running` with its lock free, which `--resume` takes over. Resumes use the same number of ranks.
+Usage: scripts/soak_kill.py [--winnow .build/release/winnow] [--trials 20] [--seed 0] [--ranks 1]
 Prints one line per trial and exits 1 on the first difference."""
 import argparse, os, random, signal, sqlite3, subprocess, sys, tempfile, time
 
@@ -12,9 +15,37 @@ OVERRIDES = ["--set", "training.epochs=3"]
 TIMING = {"meta_seconds"}  # wall-clock metrics differ between runs by nature
 
 
+LAUNCHER = []  # set by --ranks: mpirun and its options
+
+
 def run(winnow, db, *extra, check=True):
-    return subprocess.run([winnow, "run", *extra, "--db", db], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    return subprocess.run([*LAUNCHER, winnow, "run", *extra, "--db", db], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           text=True, check=check)
+
+
+def rank_process(launcher_pid, rank):
+    """The pid of the winnow process of `rank` under the mpirun process `launcher_pid` (None if gone)."""
+    children, stack = [], [launcher_pid]
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                kids = [int(k) for k in f.read().split()]
+        except OSError:
+            kids = []
+        children += kids
+        stack += kids
+    for pid in children:
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = dict(item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item)
+            with open(f"/proc/{pid}/comm") as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        if name == "winnow" and env.get(b"OMPI_COMM_WORLD_RANK") == str(rank).encode():
+            return pid
+    return None
 
 
 def contents(db):
@@ -37,9 +68,15 @@ def main():
     parser.add_argument("--winnow", default=".build/release/winnow")
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ranks", type=int, default=1)
     args = parser.parse_args()
     if args.trials < 1:
         parser.error("--trials must be at least 1")
+    if args.ranks < 1 or args.ranks > 8:
+        parser.error("--ranks must be 1…8")
+    if args.ranks > 1:
+        LAUNCHER[:] = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(args.ranks)]
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="winnow-soak-") as folder:
         reference = os.path.join(folder, "reference.sqlite")
@@ -51,11 +88,25 @@ def main():
         for trial in range(1, args.trials + 1):
             db = os.path.join(folder, f"trial-{trial}.sqlite")
             delay = rng.uniform(0.05, duration)
-            process = subprocess.Popen([args.winnow, "run", RECIPE, *OVERRIDES, "--db", db],
+            process = subprocess.Popen([*LAUNCHER, args.winnow, "run", RECIPE, *OVERRIDES, "--db", db],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(delay)
             killed = process.poll() is None
-            if killed:
+            victim = "the process"
+            if killed and args.ranks > 1:
+                rank = rng.randrange(args.ranks)
+                pid = rank_process(process.pid, rank)
+                killed = pid is not None
+                if killed:
+                    victim = f"rank {rank}"
+                    os.kill(pid, signal.SIGKILL)
+                try:
+                    process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    print(f"soak: trial {trial}: mpirun still running 60 s after {victim} was killed", file=sys.stderr)
+                    process.kill()
+                    return 1
+            elif killed:
                 process.send_signal(signal.SIGKILL)
             process.wait()
             resumes = 0
@@ -79,7 +130,7 @@ def main():
             for name, index in [("metrics", 3), ("weights", 4), ("corrected labels", 5)]:
                 if got[index] != expected[index]:
                     problems.append(f"{name} differ from the uninterrupted run")
-            moment = f"killed after {delay:.2f} s" if killed else f"finished before the kill at {delay:.2f} s"
+            moment = f"{victim} killed after {delay:.2f} s" if killed else f"finished before the kill at {delay:.2f} s"
             print(f"soak: trial {trial}: {moment}, {resumes} resume(s): " + ("; ".join(problems) if problems else "identical"))
             if problems:
                 return 1
