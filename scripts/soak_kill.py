@@ -23,8 +23,8 @@ def run(winnow, db, *extra, check=True):
                           text=True, check=check)
 
 
-def rank_process(launcher_pid, rank):
-    """The pid of the winnow process of `rank` under the mpirun process `launcher_pid` (None if gone)."""
+def rank_process(launcher_pid, rank, executable):
+    """The pid of the `executable` process of `rank` under the mpirun process `launcher_pid` (None if gone)."""
     children, stack = [], [launcher_pid]
     while stack:
         pid = stack.pop()
@@ -43,7 +43,8 @@ def rank_process(launcher_pid, rank):
                 name = f.read().strip()
         except OSError:
             continue
-        if name == "winnow" and env.get(b"OMPI_COMM_WORLD_RANK") == str(rank).encode():
+        # The kernel keeps the first 15 characters of the executable's name.
+        if name == os.path.basename(executable)[:15] and env.get(b"OMPI_COMM_WORLD_RANK") == str(rank).encode():
             return pid
     return None
 
@@ -95,7 +96,7 @@ def main():
             victim = "the process"
             if killed and args.ranks > 1:
                 rank = rng.randrange(args.ranks)
-                pid = rank_process(process.pid, rank)
+                pid = rank_process(process.pid, rank, args.winnow)
                 killed = pid is not None
                 if killed:
                     victim = f"rank {rank}"
