@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "DataIOTests", dependencies: ["DataIO"]),
         .testTarget(name: "ApplicationsTests", dependencies: [
             "Runtime", "Recipes", "NoisyLabels", "Classification", "DataPruning", "Benchmarks", "MetaLearning", "Distributed",
-            "DataIO", "NeuralNetworks", "ResultStore", "Tensors", "WinnowTestSupport",
+            "DataIO", "NeuralNetworks", "Optimizers", "ResultStore", "Tensors", "WinnowTestSupport",
         ]),
         .testTarget(name: "ResultStoreTests", dependencies: ["ResultStore"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),

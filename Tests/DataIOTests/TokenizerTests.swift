@@ -34,4 +34,10 @@ import Testing
         #expect(tokenizer.encode("unknown the") == [2, 1, 3])
         #expect(WordVocabularyTokenizer(trainingTexts: texts, maxWords: 1, maxLength: 8).words == ["the"])
     }
+
+    @Test func wordPieceLooksUpTokenIds() throws {
+        let tokenizer = try WordPieceTokenizer(tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "film"])
+        #expect(tokenizer.id(of: "[MASK]") == 4 && tokenizer.id(of: "film") == 5)
+        #expect(tokenizer.id(of: "[mask]") == nil && tokenizer.id(of: "plot") == nil)
+    }
 }

@@ -78,6 +78,9 @@ public struct WordPieceTokenizer: TextTokenizer {
 
     public var vocabularySize: Int { tokens.count }
 
+    /// The id of a token spelt exactly `token` (for example `[MASK]`), or nil if the vocabulary lacks it.
+    public func id(of token: String) -> Int? { index[token] }
+
     /// `[CLS] pieces… [SEP]`, at most ``defaultMaxLength`` ids.
     public func encode(_ text: String) -> [Int] { encode(text, maxLength: defaultMaxLength) }
 
