@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set-up, then the whole test suite in release mode (numeric tests are too slow in debug): every Swift test,
-# the MPI checks with the binary that build made, and the style check.
+# the MPI checks with the binary that build made, kill -9 soaks (one process, then two ranks), and the style check.
 # WINNOW_TESTS=fast skips the suites tagged slow (see docs/ARCHITECTURE.md, "Tests").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,4 +9,6 @@ export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 swift test -c release
 bash scripts/test-mpi.sh .build/release/winnow
 OPENBLAS_NUM_THREADS=1 python3 scripts/soak_kill.py --winnow .build/release/winnow --trials 3
+# The same under mpirun -np 2, each trial killing rank 0 or rank 1.
+OPENBLAS_NUM_THREADS=1 python3 scripts/soak_kill.py --winnow .build/release/winnow --trials 2 --ranks 2
 bash scripts/check-style.sh
