@@ -33,12 +33,18 @@ public enum ManifestArchive {
         guard let node = recipe.root["dataset"]?["archive"], let path = node.scalar, !node.isNull, !path.isEmpty else {
             throw ManifestArchiveError.missingDatasetKey(runID: run.id, database: database)
         }
+        return resolvedDataPath(path, recipePath: run.recipePath)
+    }
+
+    /// A dataset path from a recipe: absolute or existing from the working directory as is, else relative to the
+    /// recipe file's folder when it exists there, else unchanged (loading then reports it missing, naming it).
+    public static func resolvedDataPath(_ path: String, recipePath: String?) -> String {
         if path.hasPrefix("/") || FileManager.default.fileExists(atPath: path) { return path }
-        if let recipePath = run.recipePath {
+        if let recipePath {
             let candidate = URL(fileURLWithPath: recipePath).deletingLastPathComponent().appendingPathComponent(path).path
             if FileManager.default.fileExists(atPath: candidate) { return candidate }
         }
-        return path  // loading reports it missing, naming the path
+        return path
     }
 
     /// Finds and loads the run's dataset and checks the kept keys against it. Writes nothing.

@@ -83,7 +83,7 @@ struct PruningRun {
         options.trainSplit = d.trainSplit
         options.testSplit = d.testSplit
         options.classCount = d.classes > 0 ? d.classes : nil
-        let full = try ImageData.load(path: resolvedArchive(d.archive), options: options)
+        let full = try ImageData.load(path: ManifestArchive.resolvedDataPath(d.archive, recipePath: context.recipePath), options: options)
         func cut(_ split: ImageSplit, _ count: Int) -> ImageSplit {
             count > 0 && count < split.count ? split.subset(Array(0..<count)) : split
         }
@@ -91,16 +91,6 @@ struct PruningRun {
         return ImageData(
             train: cut(full.train, d.trainSamples), test: cut(full.test, d.testSamples), classCount: full.classCount,
             classNames: full.classNames, channelMean: full.channelMean, channelStd: full.channelStd, sourcePath: full.sourcePath)
-    }
-
-    /// A relative archive path is tried against the working directory, then the recipe's folder.
-    private func resolvedArchive(_ path: String) -> String {
-        if path.hasPrefix("/") || FileManager.default.fileExists(atPath: path) { return path }
-        if let recipe = context.recipePath {
-            let candidate = URL(fileURLWithPath: recipe).deletingLastPathComponent().appendingPathComponent(path).path
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
-        }
-        return path
     }
 
     private func saveProgress(_ progress: PruningProgress, step: Int) throws {
