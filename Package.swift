@@ -66,7 +66,7 @@ let package = Package(
         // The command line and the registry of built-in applications.
         .executableTarget(name: "winnow", dependencies: [
             "Runtime", "Recipes", "NoisyLabels", "Classification", "Benchmarks", "DataPruning", "MetaLearning", "Distributed",
-            "DistributedMPI", "Tensors", "NeuralNetworks", "Optimizers", "DataIO", "ResultStore", "CRuntime",
+            "DistributedMPI", "Tensors", "NeuralNetworks", "Optimizers", "DataIO", "ResultStore", "Plots", "CRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

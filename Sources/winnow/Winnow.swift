@@ -17,6 +17,7 @@ struct Winnow: ParsableCommand {
             RunCommand.self,
             RunsCommand.self,
             ShowCommand.self,
+            ReportCommand.self,
             WeightsCommand.self,
             ScoresCommand.self,
             LabelsCommand.self,

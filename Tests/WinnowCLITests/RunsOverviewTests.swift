@@ -24,6 +24,19 @@ import Testing
         #expect(show.stdout.contains("final metrics:\n  count: 5\n"), "\(show.stdout)")
         #expect(show.stdout.contains("metrics by step:"), "\(show.stdout)")
 
+        let report = try WinnowBinary.run(["report", "--run", "\(first.runID)", "--output", "r.html", "--db", db], in: dir.url)
+        #expect(report.status == 0, "\(report.stderr)")
+        let page = try String(contentsOfFile: dir.path("r.html"), encoding: .utf8)
+        #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("<h1>Run \(first.runID): echo-stats — completed</h1>"))
+        #expect(page.contains("<h2>Metrics by step</h2>") && page.contains("<svg"), "curves are drawn")
+        #expect(page.contains("<h2>Weights</h2>") && page.contains("application: echo-stats"))
+        #expect(!page.contains("<script"), "no script")
+        let existing = try WinnowBinary.run(["report", "--run", "\(first.runID)", "--output", "r.html", "--db", db], in: dir.url)
+        #expect(existing.status != 0 && existing.stderr.contains("--force"), "\(existing.stderr)")
+        let onDatabase = try WinnowBinary.run(
+            ["report", "--run", "\(first.runID)", "--output", db, "--force", "--db", db], in: dir.url)
+        #expect(onDatabase.status != 0 && onDatabase.stderr.contains("is the database"), "\(onDatabase.stderr)")
+
         let delete = try WinnowBinary.run(["runs", "--delete", "\(first.runID)", "--db", db], in: dir.url)
         #expect(delete.status == 0, "\(delete.stderr)")
         #expect(delete.stdout.hasPrefix("deleted run \(first.runID) from "), "\(delete.stdout)")

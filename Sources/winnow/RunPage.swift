@@ -1,0 +1,88 @@
+import Foundation
+import Plots
+import ResultStore
+
+/// One run as a self-contained HTML page (inline SVG, no script, no network): what ran and where, the recipe as
+/// run, its final metrics, a curve per metric it recorded by step, the weight distribution of its last weighted
+/// step, and, for data pruning, relative accuracy against the fraction pruned per score.
+enum RunPage {
+    static func html(store: ResultStore, run runID: Int64) throws -> String {
+        let info = try store.run(runID)
+        var body: [String] = []
+        body.append("<h1>Run \(info.id): \(escape(info.application)) — \(info.status.rawValue)</h1>")
+        var facts = [
+            ("started", info.startedAt), ("ended", info.endedAt ?? "—"),
+            ("duration", RunOverview.duration(info).map { String(format: "%.1f s", $0) } ?? "—"),
+            ("seed", "\(info.seed)"), ("code revision", info.codeRevision), ("recipe file", info.recipePath ?? "—"),
+            ("winnow", WinnowVersion), ("database", store.path),
+        ]
+        if let error = info.error { facts.append(("error", error)) }
+        body.append("<table>" + facts.map { "<tr><th>\($0.0)</th><td>\(escape($0.1))</td></tr>" }.joined() + "</table>")
+        if !info.metrics.isEmpty {
+            body.append("<h2>Final metrics</h2><table>")
+            for name in info.metrics.keys.sorted() {
+                body.append("<tr><th>\(escape(name))</th><td>\(ResultTable.Cell.double(info.metrics[name]!).plain)</td></tr>")
+            }
+            body.append("</table>")
+        }
+        if let pruning = pruningChart(info.metrics) { body.append("<h2>Pruning</h2>" + pruning.svg()) }
+        let curves = try metricCharts(store: store, run: runID)
+        if !curves.isEmpty {
+            body.append("<h2>Metrics by step</h2><div class=\"grid\">" + curves.map { $0.svg() }.joined() + "</div>")
+        }
+        if let histogram = try weightHistogram(store: store, run: runID) { body.append("<h2>Weights</h2>" + histogram.svg()) }
+        if !info.notes.isEmpty {
+            body.append("<h2>Notes</h2><pre>" + escape(info.notes.joined(separator: "\n")) + "</pre>")
+        }
+        body.append("<h2>Recipe as run</h2><pre>" + escape(info.recipe) + "</pre>")
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>winnow run \(info.id)</title>
+            <style>body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse}
+            th,td{text-align:left;padding:2px 12px 2px 0;font-size:14px}pre{background:#f6f6f6;padding:8px;font-size:12px}
+            .grid{display:flex;flex-wrap:wrap;gap:8px}.grid svg{width:460px;height:auto}</style></head>
+            <body>
+            \(body.joined(separator: "\n"))
+            </body></html>
+
+            """
+    }
+
+    /// One chart per metric recorded at two or more steps (at most 24, by name).
+    static func metricCharts(store: ResultStore, run runID: Int64) throws -> [LineChart] {
+        let points = try store.metrics(run: runID)
+        let byName = Dictionary(grouping: points, by: \.name)
+        return byName.keys.sorted().compactMap { name -> LineChart? in
+            let values = (byName[name] ?? []).compactMap { p in p.value.map { (x: Double(p.step), y: $0) } }
+            guard values.count >= 2 else { return nil }
+            return LineChart(title: name, xLabel: "step", yLabel: name, series: [LineChart.Series(name: name, points: values)])
+        }.prefix(24).map { $0 }
+    }
+
+    /// The weights of the last step that has them.
+    static func weightHistogram(store: ResultStore, run runID: Int64) throws -> HistogramChart? {
+        guard let step = try store.weightSteps(run: runID).last else { return nil }
+        let weights = try store.weights(run: runID, step: step).map(\.weight)
+        return HistogramChart(title: "sample weights at step \(step)", xLabel: "weight", groups: [("all samples", weights)])
+    }
+
+    /// Relative accuracy per score from `relative_accuracy.<score>.prune-<ratio>` final metrics.
+    static func pruningChart(_ metrics: [String: Double]) -> LineChart? {
+        var series: [String: [(x: Double, y: Double)]] = [:]
+        for (name, value) in metrics where name.hasPrefix("relative_accuracy.") {
+            let parts = name.dropFirst("relative_accuracy.".count).components(separatedBy: ".prune-")
+            guard parts.count == 2, let ratio = Double(parts[1]) else { continue }
+            series[parts[0], default: []].append((ratio, value))
+        }
+        guard !series.isEmpty else { return nil }
+        return LineChart(
+            title: "Retraining on the kept samples (mean over seeds)", xLabel: "fraction pruned",
+            yLabel: "relative test accuracy (pruned / full)",
+            series: series.keys.sorted().map { LineChart.Series(name: $0, points: series[$0]!.sorted { $0.x < $1.x }) })
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
+    }
+}
