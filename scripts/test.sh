@@ -5,10 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/setup-browser.sh   # headless Chromium for the report rendering check
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 swift test -c release
 bash scripts/test-mpi.sh .build/release/winnow
 OPENBLAS_NUM_THREADS=1 python3 scripts/soak_kill.py --winnow .build/release/winnow --trials 3
 # The same under mpirun -np 2, each trial killing rank 0 or rank 1.
 OPENBLAS_NUM_THREADS=1 python3 scripts/soak_kill.py --winnow .build/release/winnow --trials 2 --ranks 2
+python3 scripts/check-report-render.py --winnow .build/release/winnow
 bash scripts/check-style.sh
