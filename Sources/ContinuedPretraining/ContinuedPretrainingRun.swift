@@ -55,6 +55,9 @@ struct ContinuedPretrainingRun {
                 before.merge(try warmUpHead(head, encoder: encoder, mlm: mlm)) { $1 }
             }
             if config.method == .dapt { before.merge(try adaptToDomain(head, encoder: encoder, mlm: mlm)) { $1 } }
+            // A run resumed before its first checkpoint did these stages (the same way) and kept their step-0 rows.
+            let recorded = Set(try context.recorder.store.metrics(run: context.runID).filter { $0.step == 0 }.map(\.name))
+            before = before.filter { !recorded.contains($0.key) }
             if !before.isEmpty { try context.recorder.recordMetrics(before, step: 0) }
         }
 

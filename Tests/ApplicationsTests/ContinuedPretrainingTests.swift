@@ -102,13 +102,14 @@ import WinnowTestSupport
         }
     }
 
-    @Test func resumedRunEndsWhereTheUninterruptedOneDoes() throws {
+    /// Fault at step 1: before the first checkpoint (the run starts over); at step 2: from epoch 1's checkpoint.
+    @Test(arguments: [1, 2]) func resumedRunEndsWhereTheUninterruptedOneDoes(faultStep: Int) throws {
         let (directory, recipe) = try Self.recipe(method: "sama")
         defer { try? FileManager.default.removeItem(at: directory) }
         let straightDB = directory.appendingPathComponent("straight.sqlite").path
         let straight = try Self.run(recipe, db: straightDB)
         let db = directory.appendingPathComponent("interrupted.sqlite").path
-        #expect(throws: ApplicationFailure.self) { try Self.run(recipe, db: db, fault: (0, 2)) }
+        #expect(throws: ApplicationFailure.self) { try Self.run(recipe, db: db, fault: (0, faultStep)) }
         let store = try ResultStore(path: db, mode: .existing)
         #expect(try store.run(1).status == .failed)
         let resumed = try Self.run(recipe, db: db, resume: 1)
@@ -143,7 +144,10 @@ import WinnowTestSupport
         #expect(key { $0.meta.unroll = 0 } == "meta.unroll")
         #expect(key { $0.meta.hiddenWidth = 0 } == "meta.hidden_width")
         #expect(key { $0.meta.method = .finetune } == "meta.method")
-        #expect(key { $0.method = .dapt; $0.training.daptEpochs = 0 } == "training.dapt_epochs")
+        #expect(
+            key {
+                $0.method = .dapt; $0.training.daptEpochs = 0
+            } == "training.dapt_epochs")
 
         // Through a recipe: nothing is recorded, and the message names the key.
         let (directory, recipe) = try Self.recipe(method: "sama")
@@ -159,5 +163,26 @@ import WinnowTestSupport
         } throws: { error in
             error.localizedDescription.contains("method")
         }
+    }
+}
+
+/// The pretrained path: all-MiniLM-L6-v2 under both heads, a few steps of each stage (about 15 s).
+@Suite(.tags(.miniLM, .slow), .needsMiniLM, .slowTier) struct ContinuedPretrainingMiniLMTests {
+    @Test func samaOnMiniLMRunsAndTheHeadWarmUpLearns() throws {
+        let (directory, recipe) = try ContinuedPretrainingTests.recipe(method: "sama", epochs: 1)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = directory.appendingPathComponent("runs.sqlite").path
+        let outcome = try ContinuedPretrainingTests.run(
+            recipe, db: db,
+            overrides: [
+                "model.encoder=minilm", "model.max_length=48", "training.head_warmup_steps=20", "training.learning_rate=0.00002",
+                "meta.unroll=3",
+            ])
+        let metrics = outcome.summary.metrics
+        #expect(metrics.values.allSatisfy { $0.isFinite }, "\(metrics)")
+        let start = try #require(metrics["head_warmup_mlm_loss_start"]), end = try #require(metrics["head_warmup_mlm_loss"])
+        #expect(start > 9 && start < 13, "a fresh head starts near ln 30,522 ≈ 10.3: \(start)")
+        #expect(end < start - 1, "the head learns on the frozen encoder: \(start) → \(end)")
+        #expect((metrics["meta_steps"] ?? 0) > 0)
     }
 }
