@@ -1,7 +1,9 @@
+import DataIO
 import Foundation
 import Recipes
 import ResultStore
 import Runtime
+import Tensors
 import Testing
 import WinnowTestSupport
 
@@ -120,6 +122,35 @@ import WinnowTestSupport
         }
         let rows = try store.metrics(run: 1)
         #expect(Set(rows.map { "\($0.name)@\($0.step)" }).count == rows.count, "one value per metric and step")
+    }
+
+    /// A JSONL task archive of its own (class names as labels) with the task's train texts as the corpus.
+    @Test func jsonlTaskWithItsOwnTextsAsCorpus() throws {
+        let (directory, recipe) = try Self.recipe(method: "tartan-mt", epochs: 1)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let words = ["good", "bad", "film", "story", "great", "awful", "plot", "actor", "music", "scene"]
+        var rng = RandomGenerator(seed: 7)
+        func lines(_ split: String, _ count: Int) -> [UInt8] {
+            let text = (0..<count).map { i -> String in
+                let body = (0..<(4 + rng.integer(below: 6))).map { _ in words[rng.integer(below: words.count)] }
+                let label = body.filter { $0 == "good" }.count >= body.filter { $0 == "bad" }.count ? "pos" : "neg"
+                return #"{"id": "\#(split)-\#(i)", "text": "\#(body.joined(separator: " "))", "label": "\#(label)"}"#
+            }
+            return Array((text.joined(separator: "\n") + "\n").utf8)
+        }
+        let archive = directory.appendingPathComponent("task.tar.gz").path
+        try ArchiveWriter.write(
+            to: archive,
+            entries: [
+                (path: "task/train.jsonl", bytes: lines("train", 40)), (path: "task/valid.jsonl", bytes: lines("valid", 12)),
+                (path: "task/test.jsonl", bytes: lines("test", 12)),
+            ])
+        let db = directory.appendingPathComponent("runs.sqlite").path
+        let outcome = try Self.run(recipe, db: db, overrides: ["dataset.archive=\(archive)", "dataset.corpus=task"])
+        #expect(outcome.summary.metrics["test_accuracy"]?.isFinite == true)
+        let store = try ResultStore(path: db, mode: .existing)
+        let weights = try store.weights(run: outcome.runID, step: 1)
+        #expect(!weights.isEmpty && weights.allSatisfy { $0.weight == 1 && $0.key?.hasPrefix("train-") == true })
     }
 
     @Test func badSettingsNameTheirKey() throws {
