@@ -60,13 +60,18 @@ let package = Package(
             "Runtime", "Recipes", "ResultStore", "Plots", "MetaLearning", "Distributed", "DataIO", "NeuralNetworks", "Optimizers",
             "Tensors",
         ], swiftSettings: numericSettings),
+        // Application 2, `continued-pretraining`: task fine-tuning with an auxiliary MLM loss, tokens meta-reweighted.
+        .target(name: "ContinuedPretraining", dependencies: [
+            "Runtime", "Recipes", "ResultStore", "MetaLearning", "DataIO", "NeuralNetworks", "Optimizers", "Tensors",
+        ]),
         .target(name: "Benchmarks", dependencies: [
             "NoisyLabels", "Runtime", "MetaLearning", "Distributed", "DataIO", "NeuralNetworks", "Optimizers", "Tensors", "CRuntime",
         ]),
         // The command line and the registry of built-in applications.
         .executableTarget(name: "winnow", dependencies: [
-            "Runtime", "Recipes", "NoisyLabels", "Classification", "Benchmarks", "DataPruning", "MetaLearning", "Distributed",
-            "DistributedMPI", "Tensors", "NeuralNetworks", "Optimizers", "DataIO", "ResultStore", "Plots", "CRuntime",
+            "Runtime", "Recipes", "NoisyLabels", "Classification", "Benchmarks", "DataPruning", "ContinuedPretraining",
+            "MetaLearning", "Distributed", "DistributedMPI", "Tensors", "NeuralNetworks", "Optimizers", "DataIO", "ResultStore",
+            "Plots", "CRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -82,8 +87,8 @@ let package = Package(
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "MetaLearning", "Optimizers", "NeuralNetworks", "Tensors"]),
         .testTarget(name: "DataIOTests", dependencies: ["DataIO"]),
         .testTarget(name: "ApplicationsTests", dependencies: [
-            "Runtime", "Recipes", "NoisyLabels", "Classification", "DataPruning", "Benchmarks", "MetaLearning", "Distributed",
-            "DataIO", "NeuralNetworks", "Optimizers", "ResultStore", "Tensors", "WinnowTestSupport",
+            "Runtime", "Recipes", "NoisyLabels", "Classification", "DataPruning", "ContinuedPretraining", "Benchmarks",
+            "MetaLearning", "Distributed", "DataIO", "NeuralNetworks", "Optimizers", "ResultStore", "Tensors", "WinnowTestSupport",
         ]),
         .testTarget(name: "ResultStoreTests", dependencies: ["ResultStore"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),

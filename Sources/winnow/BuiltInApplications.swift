@@ -1,4 +1,5 @@
 import Classification
+import ContinuedPretraining
 import DataPruning
 import NoisyLabels
 import Runtime
@@ -8,6 +9,7 @@ extension ApplicationRegistry {
     static var builtIn: ApplicationRegistry {
         ApplicationRegistry([
             ClassifyApplication.self,
+            ContinuedPretrainingApplication.self,
             DataPruningApplication.self,
             NoisyLabelsApplication.self,
         ])

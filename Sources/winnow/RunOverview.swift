@@ -32,9 +32,14 @@ enum RunOverview {
         return node.scalar
     }
 
-    /// `meta.method`, with the data-pruning stage when the run is not a sweep.
+    /// `meta.method`, with the data-pruning stage when the run is not a sweep; a continued-pretraining run's own
+    /// `method` (with the engine's method when `sama` runs another one).
     static func method(_ recipe: Recipe?) -> String? {
         let method = value(recipe, "meta", "method")
+        if let own = recipe?.root["method"]?.scalar {
+            if own == "sama", let method, method != "sama" { return "sama (\(method))" }
+            return own
+        }
         guard let stage = recipe?.root["stage"]?.scalar, stage != "sweep" else { return method }
         return stage == "score" ? method.map { "\($0) (score)" } : stage
     }

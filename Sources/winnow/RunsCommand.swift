@@ -6,8 +6,9 @@ struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs", abstract: "List recorded runs, newest first, or delete one (--delete N).",
         discussion: """
-            Each run shows its application, method (the recipe's meta.method; the stage of a data-pruning run), \
-            dataset, status, duration in seconds, the application's headline metric, then every final metric. \
+            Each run shows its application, method (the recipe's meta.method; the stage of a data-pruning run; the \
+            method of a continued-pretraining run), dataset, status, duration in seconds, the application's headline \
+            metric, then every final metric. \
             `winnow show --run N` prints one run whole.
             """)
 

@@ -1,4 +1,5 @@
 import Classification
+import ContinuedPretraining
 import DataPruning
 import NoisyLabels
 import Runtime
@@ -7,6 +8,9 @@ extension ApplicationRegistry {
     /// The applications the `winnow` executable registers (its `BuiltInApplications.swift`), for tests that run
     /// recipes without the executable.
     static var builtIn: ApplicationRegistry {
-        ApplicationRegistry([ClassifyApplication.self, DataPruningApplication.self, NoisyLabelsApplication.self])
+        ApplicationRegistry([
+            ClassifyApplication.self, ContinuedPretrainingApplication.self, DataPruningApplication.self,
+            NoisyLabelsApplication.self,
+        ])
     }
 }
