@@ -42,13 +42,20 @@ public enum IDXFormat {
                 file: file, byteOffset: b.count, reason: "truncated header (\(ndims) dimensions need \(headerSize) bytes)")
         }
         var dims: [Int] = []
-        var total = 1
         for d in 0..<ndims {
             let o = 4 + 4 * d
-            let v = Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3])
-            dims.append(v)
-            total = total.multipliedReportingOverflow(by: v).overflow ? Int.max : total * v
+            dims.append(Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]))
         }
+        // Every product of the dimensions (an item's size, the whole) must fit, even when one of them is 0.
+        var nonZero = 1
+        for v in dims where v > 0 {
+            let (product, overflow) = nonZero.multipliedReportingOverflow(by: v)
+            guard !overflow, product <= Int(Int32.max) * 1024 else {
+                throw DataIOError.malformedIDX(file: file, byteOffset: 4, reason: "dimensions \(dims) are too large")
+            }
+            nonZero = product
+        }
+        let total = dims.contains(0) ? 0 : nonZero
         let available = b.count - headerSize
         guard available == total else {
             throw DataIOError.malformedIDX(

@@ -210,6 +210,12 @@ import Testing
             expectDataIOError { _ = try IDXFormat.parse([0, 0, 0x0D, 1, 0, 0, 0, 0], file: "f") }
                 == .malformedIDX(file: "f", byteOffset: 2, reason: "unsupported element type 0xd (only unsigned byte 0x08)"))
         #expect(expectDataIOError { _ = try IDXFormat.parse([1, 2, 3], file: "f") } != nil)
+        // Found by fuzzing (scripts/fuzz.sh): huge dimensions with a zero among them passed the size check (0 bytes)
+        // and then overflowed the item size: now an error.
+        let fuzzed: [UInt8] = [0, 0, 8, 5, 0xC1, 0xFF, 0xFE, 0xFF, 0xF7, 0xFB, 0xFC, 3, 0, 0, 0, 0, 1, 2, 0, 0, 0, 5, 6, 7]
+        let huge = expectDataIOError { _ = try IDXFormat.parse(fuzzed, file: "f") }
+        #expect(huge?.errorDescription?.contains("are too large") == true, "\(String(describing: huge))")
+        #expect(try IDXFormat.parse([0, 0, 8, 2, 0, 0, 0, 0, 0, 0, 0, 5], file: "f").dims == [0, 5], "an empty array is fine")
         let images = IDXArray(dims: [3, 2], data: Array(0..<6)), labels = IDXArray(dims: [2], data: [0, 1])
         let m = expectDataIOError {
             _ = try IDXFormat.split(name: "train", images: images, imagesMember: "i", labels: labels, labelsMember: "l")
