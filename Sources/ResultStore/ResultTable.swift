@@ -91,24 +91,6 @@ public struct ResultTable: Sendable, Equatable {
 }
 
 extension ResultTable {
-    /// With `checkpoints` (usage by run id), a `checkpoints` column: the space each run keeps in checkpoints, as
-    /// text (`4.2 MB in 1 file`) in tables and CSV and as `{"bytes", "files", "orphans"}` in JSON.
-    public static func runs(_ runs: [RunInfo], checkpoints: [Int64: CheckpointUsage]? = nil) -> ResultTable {
-        let columns =
-            ["id", "application", "status", "seed", "started_at", "ended_at", "code_revision"]
-            + (checkpoints == nil ? [] : ["checkpoints"]) + ["metrics", "error"]
-        return ResultTable(
-            columns: columns,
-            rows: runs.map { run in
-                var row: [Cell] = [
-                    .int(run.id), .text(run.application), .text(run.status.rawValue), .int(Int64(bitPattern: run.seed)),
-                    .text(run.startedAt), run.endedAt.map(Cell.text) ?? .null, .text(run.codeRevision),
-                ]
-                if let checkpoints { row.append(checkpoints[run.id].map(checkpointCell) ?? .null) }
-                return row + [metricsCell(run.metrics), run.error.map(Cell.text) ?? .null]
-            })
-    }
-
     /// Final metrics: a JSON object, or `name=value` pairs by name in tables and CSV.
     public static func metricsCell(_ metrics: [String: Double]) -> Cell {
         .structured(
