@@ -59,13 +59,21 @@ public enum NoiseDetection {
         public var broken: Int, rightCount: Int
         /// Fraction of all compared samples whose corrected label equals gold.
         public var correctedAccuracy: Double
+        /// Samples with a gold label but no decisive weak label (ties, all-abstain), and how many of them the
+        /// correction gives their gold label.
+        public var tieCount = 0, tiesResolved = 0
     }
 
     public static func correction(corrected: [Int], weak: [Int?], gold: [Int?]) -> CorrectionOutcome {
         var outcome = CorrectionOutcome(fixed: 0, wrongCount: 0, broken: 0, rightCount: 0, correctedAccuracy: 0)
         var agree = 0
         for i in corrected.indices {
-            guard let w = weak[i], let g = gold[i] else { continue }
+            guard let g = gold[i] else { continue }
+            guard let w = weak[i] else {
+                outcome.tieCount += 1
+                if corrected[i] == g { outcome.tiesResolved += 1 }
+                continue
+            }
             if corrected[i] == g { agree += 1 }
             if w == g {
                 outcome.rightCount += 1

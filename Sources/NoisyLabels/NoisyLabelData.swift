@@ -20,13 +20,20 @@ package struct NoisyLabelData {
     package var classNames: [String]
     /// Training samples the tie policy dropped.
     package var droppedCount: Int
+    /// The training rows `weakCount..<train.count` are the clean meta split's samples with their gold labels
+    /// (`dataset.train_on_meta_split`, `training.clean_epochs`); the rows before them are the weak ones.
+    package var weakCount: Int
+
+    /// The rows of the clean samples in the training data (empty when they do not train).
+    package var cleanTrainRows: Range<Int> { weakCount..<train.count }
 
     /// - Parameters:
+    ///   - appendMetaSplit: append the clean meta split to the training rows (default: `train_on_meta_split`).
     ///   - cacheDirectory: where the sentence-embedding model caches its features (nil: no cache).
     ///   - log: progress messages (the sentence embeddings take a while the first time).
     package static func load(
         _ settings: NoisyLabelsApplication.DatasetSettings, model: NoisyLabelsApplication.ModelSettings,
-        seed: UInt64, cacheDirectory: URL? = nil,
+        seed: UInt64, appendMetaSplit: Bool? = nil, cacheDirectory: URL? = nil,
         log: (String) -> Void = { _ in }
     ) throws -> (data: NoisyLabelData, tokenizer: any TextTokenizer) {
         let tie: TiePolicy =
@@ -63,7 +70,7 @@ package struct NoisyLabelData {
                     path: "\(settings.archive):\(s.member)", id: r.id,
                     reason:
                         "has no gold label (needed for the \(s.name) "
-                            + "split\(s.name == trainSplit.name ? " with dataset.train_labels: gold" : ""))"
+                        + "split\(s.name == trainSplit.name ? " with dataset.train_labels: gold" : ""))"
                 )
             }
         }
@@ -101,7 +108,8 @@ package struct NoisyLabelData {
             gold.append(record.label)
         }
         guard !keys.isEmpty else { throw NoisyLabelDataError.emptyTraining(path: settings.archive, split: trainSplit.name) }
-        if settings.trainOnMetaSplit {
+        let weakCount = keys.count
+        if appendMetaSplit ?? settings.trainOnMetaSplit {
             // A control, not a method: the clean samples join the training set with their gold labels (and
             // no weak label, so they stay out of the noise-detection figures).
             for record in metaSplit.records {
@@ -122,7 +130,8 @@ package struct NoisyLabelData {
         let data = NoisyLabelData(
             train: TextClassificationData(keys: keys, tokens: tokens, targets: targets, classCount: classes),
             clean: goldData(metaSplit), test: goldData(testSplit), weakLabels: weak, goldLabels: gold,
-            weakReport: vote.report, classNames: dataset.classNames, droppedCount: dropped)
+            weakReport: vote.report, classNames: dataset.classNames, droppedCount: dropped,
+            weakCount: weakCount)
         return (data, tokenizer)
     }
 }

@@ -90,8 +90,12 @@ public final class NoisyLabelProgram: BilevelProgram {
     public let normalization: WeightNormalization
     public let base: Level
     public let meta: Level
-    /// Base batches (this rank's strided shard of every global batch) and whole meta batches.
-    public var batches: BatchStreams
+    /// Base batches (this rank's strided shard of every global batch, weak then clean rows when the run has
+    /// two phases) and whole meta batches.
+    public var batches: PhasedBatchStreams
+    /// A fixed multiplier of each training row's loss (the clean samples' `dataset.meta_split_weight`), nil
+    /// when every row counts once.
+    public let rowMultipliers: [Float]?
     /// The training-sample indices and weights of the latest `baseLoss` call. The engine emits `.baseStep`
     /// right after the base step's loss, before any meta pass, so an observer reads the weights it applied.
     public private(set) var lastWeights: (indices: [Int], weights: [Float])?
@@ -100,17 +104,22 @@ public final class NoisyLabelProgram: BilevelProgram {
         model: any TextClassifier, metaNets: NoisyLabelMetaNets, train: TextClassificationData,
         clean: TextClassificationData, baseOptimizer: any Optimizer, baseSchedule: LearningRateSchedule,
         metaOptimizer: any Optimizer, batchSize: Int, metaBatchSize: Int, normalization: WeightNormalization,
-        seed: UInt64, rank: Int = 0, worldSize: Int = 1
+        seed: UInt64, rank: Int = 0, worldSize: Int = 1, rowMultipliers: [Float]? = nil,
+        phases: (firstPhaseRows: Int, secondPhaseRows: Range<Int>, firstPhaseSteps: Int)? = nil
     ) {
+        precondition(rowMultipliers.map { $0.count == train.count } ?? true, "NoisyLabelProgram: one multiplier per training row")
         self.model = model; self.metaNets = metaNets; self.train = train; self.clean = clean
         self.normalization = normalization
+        self.rowMultipliers = rowMultipliers
         base = Level(
             name: "base", parameters: model.namedParameters(), optimizer: baseOptimizer, schedule: baseSchedule,
             rowSparseKeys: model.rowSparseKeys())
         meta = Level(name: "meta", parameters: metaNets.namedParameters(), optimizer: metaOptimizer)
-        batches = BatchStreams(
-            trainCount: train.count, batchSize: batchSize, metaCount: clean.count,
-            metaBatchSize: metaBatchSize, seed: seed, rank: rank, worldSize: worldSize)
+        let phases = phases ?? (train.count, train.count..<train.count, Int.max)
+        batches = PhasedBatchStreams(
+            phaseOneCount: phases.firstPhaseRows, cleanRows: phases.secondPhaseRows, phaseOneSteps: phases.firstPhaseSteps,
+            batchSize: batchSize, metaCount: clean.count, metaBatchSize: metaBatchSize, seed: seed, rank: rank,
+            worldSize: worldSize)
     }
 
     public func nextBaseBatch() -> Batch { Batch(indices: batches.nextBase()) }
@@ -124,13 +133,14 @@ public final class NoisyLabelProgram: BilevelProgram {
             metaNets.labelNet.map {
                 Loss.crossEntropy(logits, targets: $0(features: context.metaInput(feature), weakLabels: weak))
             } ?? observed
+        let multipliers = rowMultipliers.map { all in Tensor(shape: [batch.indices.count], storage: batch.indices.map { all[$0] }) }
         guard let weightNet = metaNets.weightNet else {
             lastWeights = nil
-            return losses.mean()
+            return multipliers.map { normalization.combine(losses: losses, weights: $0) } ?? losses.mean()
         }
         let weights = weightNet(context.metaInput(observed.reshaped([batch.indices.count, 1])))
         lastWeights = (batch.indices, weights.scalars)
-        return normalization.combine(losses: losses, weights: weights)
+        return normalization.combine(losses: losses, weights: multipliers.map { weights * $0 } ?? weights)
     }
 
     public func metaLoss(_ batch: Batch, context: ForwardContext) -> Tensor {
@@ -160,17 +170,45 @@ public final class NoisyLabelProgram: BilevelProgram {
         }
     }
 
-    /// The current per-sample loss against the training targets (evaluation mode) of the training rows
-    /// `range` (all by default), for diagnostics.
-    public func currentLosses(rows range: Range<Int>? = nil, batchSize: Int = 256) -> [Float] {
+    /// The current per-sample loss against the training targets and the probability the model gives them,
+    /// Σ_c target_c·p_c (its probability of the weak label; 1/k on a uniform tie), in evaluation mode, for the
+    /// training rows `range` (all by default).
+    public func currentFit(rows range: Range<Int>? = nil, batchSize: Int = 256) -> (losses: [Float], agreement: [Float]) {
         let range = range ?? 0..<train.count
         return withoutGrad {
-            var losses: [Float] = []
+            var losses: [Float] = [], agreement: [Float] = []
             for start in stride(from: range.lowerBound, to: range.upperBound, by: batchSize) {
                 let (tokens, weak) = train.rows(Array(start..<min(start + batchSize, range.upperBound)))
-                losses += Loss.crossEntropy(model(tokens, .evaluation()), targets: weak).scalars
+                let logits = model(tokens, .evaluation())
+                losses += Loss.crossEntropy(logits, targets: weak).scalars
+                let p = logits.softmax().scalars, t = weak.scalars, k = train.classCount
+                for row in 0..<(p.count / k) {
+                    var sum: Float = 0
+                    for c in 0..<k { sum += t[row * k + c] * p[row * k + c] }
+                    agreement.append(sum)
+                }
             }
-            return losses
+            return (losses, agreement)
+        }
+    }
+
+    /// The weight net's weights for per-sample losses against the training targets (nil without a weight net).
+    public func weights(forLosses losses: [Float]) -> [Float]? {
+        guard let weightNet = metaNets.weightNet, !losses.isEmpty else { return nil }
+        return withoutGrad { weightNet(Tensor(shape: [losses.count, 1], storage: losses)).scalars }
+    }
+
+    /// The model's predicted class distribution (evaluation mode), row-major `[range.count, classCount]`, for the
+    /// training rows `range` (all by default).
+    public func currentPredictions(rows range: Range<Int>? = nil, batchSize: Int = 256) -> [Float] {
+        let range = range ?? 0..<train.count
+        return withoutGrad {
+            var probabilities: [Float] = []
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: batchSize) {
+                let (tokens, _) = train.rows(Array(start..<min(start + batchSize, range.upperBound)))
+                probabilities += model(tokens, .evaluation()).softmax().scalars
+            }
+            return probabilities
         }
     }
 

@@ -18,14 +18,14 @@ struct NoisyLabelRun {
     func run() throws -> RunSummary {
         let seed = context.seed
         let (data, tokenizer) = try NoisyLabelData.load(
-            config.dataset, model: config.model, seed: seed,
+            config.dataset, model: config.model, seed: seed, appendMetaSplit: config.trainsOnCleanSamples,
             cacheDirectory: context.cacheDirectory, log: context.progress.log)
         let report = data.weakReport
         context.progress.log(
             String(
                 format:
                     "noisy-labels: %d train (%@ labels, %d dropped), %d clean meta, %d test samples; weak-label coverage %.1f%%, "
-                        + "majority-vote accuracy %.1f%%; vocabulary %d",
+                    + "majority-vote accuracy %.1f%%; vocabulary %d",
                 data.train.count, config.dataset.trainLabels.rawValue, data.droppedCount, data.clean.count,
                 data.test.count, report.coverage * 100, (report.accuracy ?? .nan) * 100, tokenizer.vocabularySize))
         try context.recorder.registerSamples(keys: data.train.keys, split: config.dataset.trainSplit)
@@ -38,7 +38,9 @@ struct NoisyLabelRun {
         let t = config.training
         try Sharding.checkEqualShards(batchSize: t.batchSize, ranks: context.size)
         if context.size > 1 { context.progress.log("noisy-labels: \(context.size) ranks, global batch \(t.batchSize)") }
-        let stepsPerEpoch = max(1, data.train.count / min(t.batchSize, data.train.count))
+        // Weak-then-clean runs draw their first phase from the weak rows only, each epoch as long as a weak one.
+        let firstPhaseRows = config.dataset.trainOnMetaSplit ? data.train.count : data.weakCount
+        let stepsPerEpoch = max(1, firstPhaseRows / min(t.batchSize, firstPhaseRows))
         let totalSteps = t.epochs * stepsPerEpoch
         let baseOptimizer: any Optimizer =
             t.weightDecay > 0
@@ -48,7 +50,9 @@ struct NoisyLabelRun {
             baseSchedule: .cosine(totalSteps: totalSteps, warmupSteps: Int(Double(totalSteps) * t.warmupFraction)),
             metaOptimizer: Adam(learningRate: config.meta.learningRate), batchSize: t.batchSize,
             metaBatchSize: config.meta.batchSize, normalization: config.meta.normalization, seed: seed &+ 12,
-            rank: context.rank, worldSize: context.size)
+            rank: context.rank, worldSize: context.size, rowMultipliers: cleanRowMultipliers(data),
+            phases: t.cleanEpochs > 0
+                ? (firstPhaseRows, data.cleanTrainRows, (t.epochs - t.cleanEpochs) * stepsPerEpoch) : nil)
         let loop = BilevelRun(
             program: program, configuration: config.engineConfiguration(seed: seed), context: context,
             epochs: t.epochs, stepsPerEpoch: stepsPerEpoch)
@@ -57,6 +61,7 @@ struct NoisyLabelRun {
             if case .baseStep = event, let (indices, values) = program.lastWeights { weights.add(indices: indices, values: values) }
         }
         var lastEpochWeights: [Float]?
+        var labelQuality = LabelQualityTracker()
         let metrics = try loop.run(title: "\(config.meta.method.rawValue) \(config.model.kind.rawValue)") { epoch in
             let valid = try shardedEvaluation(program, on: data.clean), test = try shardedEvaluation(program, on: data.test)
             var metrics = [
@@ -64,16 +69,29 @@ struct NoisyLabelRun {
                 "test_accuracy": test.accuracy, "test_loss": test.loss,
             ]
             // How separable wrong weak labels are by the current loss at all (the signal MWN reads).
-            if let losses = try context.gatherRows(count: data.train.count, { program.currentLosses(rows: $0) }) {
+            let block = Sharding.block(count: data.train.count, rank: context.rank, size: context.size)
+            let fit = program.currentFit(rows: block)
+            let losses = try context.gatherSamples(indices: Array(block), values: fit.losses)?.map(\.value)
+            let agreement = try context.gatherSamples(indices: Array(block), values: fit.agreement)?.map(\.value)
+            if let losses, let agreement {
                 let lossSeparation = NoiseDetection.separation(weights: losses.map { -$0 }, weak: data.weakLabels, gold: data.goldLabels)
                 if let auc = lossSeparation.auc { metrics["loss_auc"] = auc }
+                let quality = try labelQuality.add(agreement: agreement, epoch: epoch, context: context)
+                let issueSeparation = NoiseDetection.separation(weights: quality, weak: data.weakLabels, gold: data.goldLabels)
+                if let auc = issueSeparation.auc { metrics["label_issue_auc"] = auc }
             }
             if config.learnsWeights {
                 // Each rank saw its own shards this epoch; rank 0 gathers the union.
                 if let all = try weights.gather(context) {
                     try context.recorder.recordWeights(all.map(\.value), step: epoch, sampleIDs: all.map(\.index))
-                    var full = [Float](repeating: .nan, count: data.train.count)
+                    // Samples no base batch drew this epoch (the last partial batch) get the weight of their
+                    // current loss, so every training sample has a weight.
+                    var full = losses.flatMap { program.weights(forLosses: $0) } ?? [Float](repeating: .nan, count: data.train.count)
                     for (i, w) in all { full[i] = w }
+                    let unseen = Set(0..<data.train.count).subtracting(all.map(\.index)).sorted()
+                    if !unseen.isEmpty, losses != nil {
+                        try context.recorder.recordWeights(unseen.map { full[$0] }, step: epoch, sampleIDs: unseen)
+                    }
                     let separation = NoiseDetection.separation(weights: full, weak: data.weakLabels, gold: data.goldLabels)
                     if let auc = separation.auc, !auc.isNaN { metrics["weight_auc"] = auc }
                     lastEpochWeights = full
@@ -83,6 +101,32 @@ struct NoisyLabelRun {
             return metrics
         }
         return try summarize(program: program, engine: loop.engine, data: data, lastEpoch: metrics, weights: lastEpochWeights)
+    }
+
+    /// Each training row's loss multiplier: 1 for the weak rows, `dataset.meta_split_weight` for the clean ones
+    /// (nil when no clean row trains or the weight is 1).
+    private func cleanRowMultipliers(_ data: NoisyLabelData) -> [Float]? {
+        let rows = data.cleanTrainRows
+        let weight = config.dataset.metaSplitWeight.multiplier(weakCount: data.weakCount, cleanCount: rows.count)
+        guard !rows.isEmpty, weight != 1 else { return nil }
+        context.progress.log(String(format: "noisy-labels: each of the %d clean training samples counts %.3g times", rows.count, weight))
+        var multipliers = [Float](repeating: 1, count: data.train.count)
+        for i in rows { multipliers[i] = weight }
+        return multipliers
+    }
+
+    /// Records every training sample's suggested label distribution (row-major) and returns the argmax labels.
+    private func recordSuggestions(_ rows: [Float], data: NoisyLabelData) throws -> [Int] {
+        let k = data.train.classCount
+        var labels: [CorrectedLabel] = [], argmax: [Int] = []
+        for i in 0..<data.train.count {
+            let row = Array(rows[(i * k)..<((i + 1) * k)])
+            let best = row.indices.max { row[$0] < row[$1] } ?? 0
+            argmax.append(best)
+            labels.append(CorrectedLabel(sampleID: i, originalLabel: data.weakLabels[i], correctedLabel: best, distribution: row))
+        }
+        try context.recorder.recordLabels(labels)
+        return argmax
     }
 
     /// Accuracy and mean loss on `data`, each rank scoring a block and the sums reduced over ranks.
@@ -104,16 +148,14 @@ struct NoisyLabelRun {
         metrics["meta_steps"] = Double(engine.metaStep)
         metrics["meta_seconds"] = engine.metaSeconds
         var notes: [String] = []
-        // Corrected labels: each rank decides a block of the training set, rank 0 gathers them in order. (The
-        // weights reported are the last epoch's means, so without a label net there is nothing to compute.)
-        var gathered: [[Float]]?
-        if program.metaNets.labelNet != nil {
-            context.progress.log("noisy-labels: correcting the labels of \(data.train.count) training samples")
-            let block = Sharding.block(count: data.train.count, rank: context.rank, size: context.size)
-            gathered = try program.currentDecisions(rows: block).corrected.flatMap { try context.communicator.gather($0, root: 0) }
-        }
-        guard context.isRoot else { return RunSummary(metrics: metrics, notes: []) }
-        let decisions = (weights: weights, corrected: gathered.map { Array($0.joined()) })
+        // Suggested labels: MLC's corrected distribution when the run learns one, else the trained model's
+        // prediction. Each rank decides a block of the training set, rank 0 gathers them in order.
+        let fromCorrection = program.metaNets.labelNet != nil
+        context.progress.log("noisy-labels: suggesting labels for \(data.train.count) training samples")
+        let block = Sharding.block(count: data.train.count, rank: context.rank, size: context.size)
+        let rows = fromCorrection ? program.currentDecisions(rows: block).corrected ?? [] : program.currentPredictions(rows: block)
+        let gathered = try context.communicator.gather(rows, root: 0)
+        guard context.isRoot, let gathered else { return RunSummary(metrics: metrics, notes: []) }
         if let weights {
             let s = NoiseDetection.separation(weights: weights, weak: data.weakLabels, gold: data.goldLabels)
             metrics["weight_mean_wrong"] = s.meanWeightWrong
@@ -124,24 +166,23 @@ struct NoisyLabelRun {
                     format: "weights (mean over the last epoch): wrong weak labels %.3f, right ones %.3f, ROC-AUC %.3f",
                     s.meanWeightWrong, s.meanWeightRight, s.auc ?? .nan))
         }
-        if let corrected = decisions.corrected {
-            let k = data.train.classCount
-            var labels: [CorrectedLabel] = []
-            var argmax: [Int] = []
-            for i in 0..<data.train.count {
-                let row = Array(corrected[(i * k)..<((i + 1) * k)])
-                let best = row.indices.max { row[$0] < row[$1] }!
-                argmax.append(best)
-                labels.append(CorrectedLabel(sampleID: i, originalLabel: data.weakLabels[i], correctedLabel: best, distribution: row))
-            }
-            try context.recorder.recordLabels(labels)
-            let c = NoiseDetection.correction(corrected: argmax, weak: data.weakLabels, gold: data.goldLabels)
-            metrics["labels_fixed"] = c.wrongCount > 0 ? Double(c.fixed) / Double(c.wrongCount) : .nan
-            metrics["labels_broken"] = c.rightCount > 0 ? Double(c.broken) / Double(c.rightCount) : .nan
-            metrics["corrected_label_accuracy"] = c.correctedAccuracy
-            if let gate = program.metaNets.labelNet?.gateValue { metrics["gate"] = Double(gate) }
-            notes.append(
-                "corrections: \(c.fixed) of \(c.wrongCount) wrong weak labels fixed, \(c.broken) of \(c.rightCount) right ones broken")
+        let suggested = try recordSuggestions(Array(gathered.joined()), data: data)
+        let weakRows = 0..<data.weakCount  // the clean rows that train with their gold labels are not weakly labeled
+        let c = NoiseDetection.correction(
+            corrected: Array(suggested[weakRows]), weak: Array(data.weakLabels[weakRows]), gold: Array(data.goldLabels[weakRows]))
+        let what = fromCorrection ? "corrections (MLC)" : "suggested labels (the model's prediction; training used the weak labels)"
+        let prefix = fromCorrection ? "labels" : "suggestions"
+        metrics["\(prefix)_fixed"] = c.wrongCount > 0 ? Double(c.fixed) / Double(c.wrongCount) : .nan
+        metrics["\(prefix)_broken"] = c.rightCount > 0 ? Double(c.broken) / Double(c.rightCount) : .nan
+        metrics["\(prefix)_fixed_count"] = Double(c.fixed)
+        metrics["\(prefix)_broken_count"] = Double(c.broken)
+        metrics["corrected_label_accuracy"] = c.correctedAccuracy
+        if let gate = program.metaNets.labelNet?.gateValue { metrics["gate"] = Double(gate) }
+        notes.append(
+            "\(what): \(c.fixed) of \(c.wrongCount) wrong weak labels fixed, \(c.broken) of \(c.rightCount) right ones broken, "
+                + "\(c.tiesResolved) of \(c.tieCount) tied or unlabeled samples given their gold label")
+        if let issueAUC = metrics["label_issue_auc"] {
+            notes.append(String(format: "label-issue score (1 − label_quality) flags wrong weak labels with ROC-AUC %.3f", issueAUC))
         }
         let db = "--db \(context.databasePath)"
         let winnow = context.executable
@@ -152,7 +193,7 @@ struct NoisyLabelRun {
                     + "Outputs/kept-\(context.runID).jsonl --archive Outputs/kept-\(context.runID).tar.gz \(db)"
             )
         }
-        if decisions.corrected != nil { notes.append("changed labels: \(winnow) labels --run \(context.runID) --changed \(db)") }
+        notes.append("likely wrong labels: \(winnow) labels --run \(context.runID) --issues --top 20 \(db)")
         return RunSummary(metrics: metrics, notes: notes)
     }
 }

@@ -40,6 +40,9 @@ public struct NoisyLabelsApplication: WinnowApplication {
         /// A control: also train on the clean meta split with its gold labels (keys `<split>/<id>`), to see
         /// how much of a method's gain the clean samples alone would give.
         public var trainOnMetaSplit = false
+        /// How much each clean sample counts when they train (`train_on_meta_split`, `training.clean_epochs`):
+        /// a number, or `balanced` (N_weak / N_clean: both sets carry the same total weight).
+        public var metaSplitWeight = MetaSplitWeight.fixed(1)
         public var trainSplit = "train"
         /// The small clean set that guides the meta problem.
         public var metaSplit = "valid"
@@ -85,6 +88,9 @@ public struct NoisyLabelsApplication: WinnowApplication {
         /// of whole and overlapped with it (`Engine.Configuration.sparseRowReduction`). Fewer bytes (half on
         /// the transformer); worth it where the network, not the CPU, is the bottleneck.
         public var sparseEmbeddingReduction = false
+        /// The last `clean_epochs` of `epochs` train on the clean meta split alone (its gold labels, weighted by
+        /// `dataset.meta_split_weight`), each as many steps as a weak epoch: fine-tune on weak, then on clean.
+        public var cleanEpochs = 0
         public init() {}
     }
 
@@ -108,8 +114,9 @@ public struct NoisyLabelsApplication: WinnowApplication {
 
         /// Every numeric key has a range (docs/RECIPES.md); the model must also fit in memory.
         public func validate() throws {
-            try SettingRange.checkTraining(epochs: training.epochs, batchSize: training.batchSize,
-                                           learningRate: training.learningRate, weightDecay: training.weightDecay)
+            try SettingRange.checkTraining(
+                epochs: training.epochs, batchSize: training.batchSize,
+                learningRate: training.learningRate, weightDecay: training.weightDecay)
             try meta.settings.validate()
             try SettingRange.check(model.buckets, in: 1...(1 << 26), "model.buckets")
             try SettingRange.check(model.ngrams, in: 1...8, "model.ngrams")
@@ -133,6 +140,7 @@ public struct NoisyLabelsApplication: WinnowApplication {
             guard training.clipNorm.isFinite, training.clipNorm >= 0 else {
                 throw InvalidSetting("training.clip_norm", "must be ≥ 0 (0 turns clipping off), got \(training.clipNorm)")
             }
+            try SettingRange.check(training.cleanEpochs, in: 0...(training.epochs - 1), "training.clean_epochs")
             if meta.method != .finetune, !meta.reweight, !meta.correct {
                 throw InvalidSetting(
                     "meta.method", "'\(meta.method.rawValue)' needs something to learn: set meta.reweight or meta.correct to true")
@@ -151,6 +159,8 @@ public struct NoisyLabelsApplication: WinnowApplication {
         /// Meta nets are built only when meta learning runs.
         var learnsWeights: Bool { meta.method != .finetune && meta.reweight }
         var learnsLabels: Bool { meta.method != .finetune && meta.correct }
+        /// Whether the clean meta split's samples join the training rows.
+        var trainsOnCleanSamples: Bool { dataset.trainOnMetaSplit || training.cleanEpochs > 0 }
     }
 
     public static func run(_ config: Config, context: RunContext) throws -> RunSummary {

@@ -28,11 +28,15 @@ public struct ManifestRequest: Sendable, Equatable {
     public var selection: Selection
     /// nil: the run's only pruning score name.
     public var ranking: Ranking?
+    /// Apply the fraction within each class of the run's training labels (the `original_label` of its
+    /// recorded labels; samples without one form their own group), so no class is dropped.
+    public var perClass: Bool
 
-    public init(runID: Int64, selection: Selection, ranking: Ranking? = nil) {
+    public init(runID: Int64, selection: Selection, ranking: Ranking? = nil, perClass: Bool = false) {
         self.runID = runID
         self.selection = selection
         self.ranking = ranking
+        self.perClass = perClass
     }
 }
 
@@ -71,13 +75,34 @@ extension ResultStore {
             ranked = try scores(run: request.runID, name: request.ranking?.rawValue)
                 .map { ManifestEntry(sampleID: $0.sampleID, value: $0.score, key: $0.key) }
         }
+        guard request.perClass else { return Self.select(ranked, request.selection).sorted { $0.sampleID < $1.sampleID } }
+        let labels = try trainingLabels(run: request.runID)
+        guard !labels.isEmpty else {
+            throw StoreError.noResults(path: path, runID: request.runID, what: "training labels (needed by --per-class)")
+        }
+        let groups = Dictionary(grouping: ranked) { labels[$0.sampleID] ?? -1 }
+        return groups.values.flatMap { Self.select($0, request.selection) }.sorted { $0.sampleID < $1.sampleID }
+    }
+
+    /// The first entries of `ranked` (highest first) that `selection` keeps.
+    private static func select(_ ranked: [ManifestEntry], _ selection: ManifestRequest.Selection) -> ArraySlice<ManifestEntry> {
         let total = ranked.count
         let keepCount: Int
-        switch request.selection {
+        switch selection {
         case .keep(let f): keepCount = Int((f * Double(total)).rounded())
         case .prune(let f): keepCount = total - Int((f * Double(total)).rounded())
         }
-        return ranked.prefix(max(0, min(total, keepCount))).sorted { $0.sampleID < $1.sampleID }
+        return ranked.prefix(max(0, min(total, keepCount)))
+    }
+
+    /// Each sample's training label (the `original_label` of the run's recorded labels; samples without one
+    /// are left out): empty when the run recorded no labels.
+    public func trainingLabels(run runID: Int64) throws -> [Int: Int] {
+        try requireRun(runID)
+        let statement = try connection.prepare(
+            "SELECT sample_id, original_label FROM corrected_labels WHERE run_id = ? AND original_label IS NOT NULL")
+        statement.bind(1, runID)
+        return Dictionary(try statement.all { ($0.int(0), $0.int(1)) }, uniquingKeysWith: { a, _ in a })
     }
 }
 

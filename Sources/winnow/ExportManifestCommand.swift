@@ -44,6 +44,8 @@ struct ExportManifestCommand: ParsableCommand {
             "Also write the kept samples as a dataset archive (.tar.gz, .tar.bz2, .tar.xz, .tar.zst, .tar or .zip).",
             valueName: "out.tar.gz"))
     var archive: String?
+    @Flag(help: "Keep the fraction within each class of the run's training labels (no class is dropped).")
+    var perClass = false
     @Flag(help: "Replace --output and --archive files that exist (never the database or the run's dataset).")
     var force = false
     @OptionGroup var store: StoreOptions
@@ -84,7 +86,8 @@ struct ExportManifestCommand: ParsableCommand {
             try ManifestArchive.checkOutput(option: "--archive", output: archive, database: db.path, source: source, force: force)
         }
         let by = try self.by ?? .score(named: db.resolveScoreName(run: runID, nil))
-        let request = ManifestRequest(runID: runID, selection: keep.map { .keep($0) } ?? .prune(prune ?? 0.5), ranking: by)
+        let request = ManifestRequest(
+            runID: runID, selection: keep.map { .keep($0) } ?? .prune(prune ?? 0.5), ranking: by, perClass: perClass)
         let entries = try db.manifest(request)
         let plan = try archive.map { try ManifestArchive.prepare(store: db, runID: runID, entries: entries, output: $0) }
         if let plan, ManifestArchive.sameFile(plan.dataset.sourcePath, output) {
@@ -107,6 +110,7 @@ struct ExportManifestCommand: ParsableCommand {
             if let createdArchive { try? FileManager.default.removeItem(atPath: createdArchive) }
             throw error
         }
+        try warnAboutDroppedClasses(db, kept: entries)
         if store.json {
             var text = "{\"run_id\": \(runID), \"kept\": \(entries.count), \"by\": \"\(by.rawValue)\", \"output\": \(jsonString(output))"
             if let archive { text += ", \"archive\": \(jsonString(archive))" }
@@ -118,6 +122,19 @@ struct ExportManifestCommand: ParsableCommand {
                 printOut("wrote \(archive) (\(plan.dataset.format.rawValue), kept \(counts.joined(separator: ", ")))\n")
             }
         }
+    }
+}
+
+extension ExportManifestCommand {
+    /// Warns on stderr when the kept samples leave out every sample of a class the run trained on.
+    func warnAboutDroppedClasses(_ db: ResultStore, kept: [ManifestEntry]) throws {
+        let labels = try db.trainingLabels(run: runID)
+        let all = Set(labels.values), keptClasses = Set(kept.compactMap { labels[$0.sampleID] })
+        let dropped = all.subtracting(keptClasses).sorted()
+        guard !dropped.isEmpty else { return }
+        printError(
+            "warning: the export keeps no sample of training class\(dropped.count == 1 ? "" : "es") "
+                + "\(dropped.map(String.init).joined(separator: ", ")); --per-class keeps the fraction within each class")
     }
 }
 

@@ -1,0 +1,60 @@
+import DataIO
+import Foundation
+import ResultStore
+import Runtime
+
+/// `winnow labels --run N --issues`: the training samples whose weak label is most likely wrong, by the run's
+/// label-issue score (1 − `label_quality`), with their text, weak label, gold label (where the dataset has one),
+/// the suggested label and the score, labels by class name. Texts and gold labels come from the run's dataset,
+/// re-read from the archive its recipe names.
+enum LabelIssues {
+    /// The `top` samples with the highest label-issue score of run `runID`.
+    static func table(store: ResultStore, runID: Int64, top: Int) throws -> ResultTable {
+        let names = try store.scoreNames(run: runID)
+        guard names.contains(labelQualityName) else {
+            throw StoreError.noResults(
+                path: store.path, runID: runID, what: "label-quality scores (noisy-label runs record them every epoch)")
+        }
+        let worst = try store.scores(run: runID, name: labelQualityName, limit: top, ascending: true)
+        let suggestions = Dictionary(try store.labels(run: runID).map { ($0.sampleID, $0) }, uniquingKeysWith: { a, _ in a })
+        let dataset = try Dataset.load(path: ManifestArchive.datasetArchive(of: store.run(runID), database: store.path))
+        let records = recordsByKey(dataset, registeredSplit: try store.sampleSplits(run: runID).first ?? "train")
+        func className(_ label: Int?) -> ResultTable.Cell {
+            guard let label else { return .null }
+            return .text(label < dataset.classNames.count ? dataset.classNames[label] : "\(label)")
+        }
+        return ResultTable(
+            columns: ["sample_id", "sample", "issue_score", "weak_label", "gold_label", "suggested_label", "text"],
+            rows: worst.map { score in
+                let record = score.key.flatMap { records[$0] }
+                let suggestion = suggestions[score.sampleID]
+                return [
+                    .int(Int64(score.sampleID)), score.key.map { .text($0) } ?? .null, .double(1 - score.score),
+                    suggestion.map { $0.originalLabel.map { className($0) } ?? .text("tie") } ?? .null,
+                    className(record?.label), className(suggestion?.correctedLabel),
+                    record?.text.map { .text(snippet($0)) } ?? .null,
+                ]
+            })
+    }
+
+    static let labelQualityName = "label_quality"
+
+    /// Records by the keys a noisy-label run registers: `<id>` for the split its samples were registered under,
+    /// `<split>/<id>` for every split (the clean samples that train alongside).
+    private static func recordsByKey(_ dataset: Dataset, registeredSplit: String) -> [String: DataRecord] {
+        var records: [String: DataRecord] = [:]
+        for split in dataset.splits {
+            for record in split.records {
+                records["\(split.name)/\(record.id)"] = record
+                if split.name == registeredSplit { records[record.id] = record }
+            }
+        }
+        return records
+    }
+
+    /// The text on one line, cut at 80 characters.
+    static func snippet(_ text: String, length: Int = 80) -> String {
+        let line = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+        return line.count <= length ? line : String(line.prefix(length - 1)) + "…"
+    }
+}

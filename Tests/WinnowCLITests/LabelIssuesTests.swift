@@ -1,0 +1,86 @@
+import DataIO
+import Foundation
+import Testing
+
+/// `winnow labels --run N --issues` on a real noisy-label run of a small WRENCH archive.
+@Suite struct LabelIssuesTests {
+    /// 120 training texts: "good …" are positive and "bad …" negative; one labeling function votes the opposite
+    /// class for every tenth text (a wrong weak label), the other abstains.
+    func writeArchive(_ dir: TemporaryDirectory) throws -> String {
+        func split(_ name: String, count: Int, noisy: Bool) -> String {
+            let entries = (0..<count).map { i -> String in
+                let gold = i % 2
+                let weak = noisy && i % 10 == 3 ? 1 - gold : gold
+                let text = "\(gold == 1 ? "good" : "bad") movie number \(i)"
+                return "\"\(name)-\(i)\": {\"label\": \(gold), \"weak_labels\": [\(weak), -1], \"data\": {\"text\": \"\(text)\"}}"
+            }
+            return "{" + entries.joined(separator: ", ") + "}"
+        }
+        let path = dir.path("toy.tar.gz")
+        try ArchiveWriter.write(
+            to: path,
+            entries: [
+                (path: "toy/label.json", bytes: Array(#"{"0": "rotten", "1": "fresh"}"#.utf8)),
+                (path: "toy/train.json", bytes: Array(split("train", count: 120, noisy: true).utf8)),
+                (path: "toy/valid.json", bytes: Array(split("valid", count: 40, noisy: false).utf8)),
+                (path: "toy/test.json", bytes: Array(split("test", count: 40, noisy: false).utf8)),
+            ])
+        return path
+    }
+
+    @Test func listsTheLikeliestWrongLabelsWithTextAndClassNames() throws {
+        let dir = try TemporaryDirectory()
+        let archive = try writeArchive(dir)
+        let recipe = try dir.write("nl.yaml", "application: noisy-labels\nseed: 1\n")
+        let run = try WinnowBinary.run(
+            [
+                "run", recipe, "--set", "dataset.archive=\(archive)", "--set", "model.buckets=256", "--set", "model.embedding_width=8",
+                "--set", "model.hidden_width=8", "--set", "training.epochs=4", "--set", "training.batch_size=8",
+                "--set", "training.learning_rate=0.02", "--set", "meta.method=finetune", "--db", "r.sqlite",
+            ], in: dir.url)
+        #expect(run.status == 0, "\(run.stderr)")
+        let issues = try WinnowBinary.run(
+            ["labels", "--run", "1", "--issues", "--top", "12", "--format", "csv", "--db", "r.sqlite"], in: dir.url)
+        #expect(issues.status == 0, "\(issues.stderr)")
+        let lines = issues.stdout.split(separator: "\n")
+        #expect(lines.first == "sample_id,sample,issue_score,weak_label,gold_label,suggested_label,text")
+        #expect(lines.count == 13)
+        // The 12 wrong weak labels (every tenth text) lead the list: weak label ≠ gold label, by class name.
+        let rows = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let wrong = rows.filter { $0[3] != $0[4] }
+        #expect(wrong.count >= 8, "chance would put 1.2 of them here: \(issues.stdout)")
+        #expect(rows.allSatisfy { ["rotten", "fresh"].contains($0[3]) && $0[6].contains("movie number") })
+        let scores = rows.compactMap { Double($0[2]) }
+        #expect(scores == scores.sorted(by: >), "highest issue score first")
+
+        let refused = try WinnowBinary.run(["labels", "--run", "1", "--top", "3", "--db", "r.sqlite"], in: dir.url)
+        #expect(refused.status != 0 && refused.stderr.contains("--top goes with --issues"))
+    }
+}
+
+extension LabelIssuesTests {
+    @Test func perClassExportKeepsEveryClass() throws {
+        let dir = try TemporaryDirectory()
+        let archive = try writeArchive(dir)
+        let recipe = try dir.write("nl.yaml", "application: noisy-labels\nseed: 1\n")
+        let run = try WinnowBinary.run(
+            [
+                "run", recipe, "--set", "dataset.archive=\(archive)", "--set", "model.buckets=256", "--set", "model.embedding_width=8",
+                "--set", "model.hidden_width=8", "--set", "training.epochs=2", "--set", "training.batch_size=8",
+                "--set", "meta.method=finetune", "--db", "r.sqlite",
+            ], in: dir.url)
+        #expect(run.status == 0, "\(run.stderr)")
+        let export = try WinnowBinary.run(
+            [
+                "export", "manifest", "--run", "1", "--by", "label_quality", "--keep", "0.5", "--per-class", "--output", "kept.csv",
+                "--db", "r.sqlite",
+            ], in: dir.url)
+        #expect(export.status == 0, "\(export.stderr)")
+        // 120 samples: 48 weakly labeled fresh (odd numbers but every tenth flipped), 72 rotten: half of each.
+        let lines = try String(contentsOfFile: dir.path("kept.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 61)
+        let ids = lines.dropFirst().compactMap { Int($0.split(separator: ",")[0]) }
+        let weakPositive = Set((0..<120).filter { ($0 % 2 == 1) != ($0 % 10 == 3) })
+        #expect(weakPositive.count == 48 && ids.filter(weakPositive.contains).count == 24)
+    }
+}
