@@ -281,7 +281,7 @@ extension ResultStore {
 
     /// Row count of one of the per-run tables (for tests, benchmarks and emptiness checks).
     public func count(table: String, run runID: Int64? = nil) throws -> Int {
-        let allowed = ["runs", "samples", "sample_weights", "weight_steps", "corrected_labels", "pruning_scores", "metrics", "checkpoints"]
+        let allowed = ["runs"] + Self.runTables
         guard allowed.contains(table) else { throw StoreError.invalidArgument("unknown table \(table)") }
         let column = table == "runs" ? "id" : "run_id"
         let statement = try connection.prepare("SELECT count(*) FROM \(table) WHERE ?1 IS NULL OR \(column) = ?1")

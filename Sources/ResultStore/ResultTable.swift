@@ -125,10 +125,27 @@ extension ResultTable {
         key.map(Cell.text) ?? .int(Int64(sampleID))
     }
 
-    public static func weights(_ weights: [SampleWeight]) -> ResultTable {
+    /// Step, sample id, key and weight; with `texts` (by sample id; the caller reads them from the dataset) a
+    /// `text` column too, empty for samples it lacks.
+    public static func weights(_ weights: [SampleWeight], texts: [Int: String]? = nil) -> ResultTable {
         ResultTable(
-            columns: ["step", "sample_id", "sample", "weight"],
-            rows: weights.map { [.int(Int64($0.step)), .int(Int64($0.sampleID)), sample($0.sampleID, $0.key), .double($0.weight)] })
+            columns: ["step", "sample_id", "sample", "weight"] + (texts == nil ? [] : ["text"]),
+            rows: weights.map { weight in
+                let row: [Cell] = [
+                    .int(Int64(weight.step)), .int(Int64(weight.sampleID)), sample(weight.sampleID, weight.key), .double(weight.weight),
+                ]
+                guard let texts else { return row }
+                return row + [texts[weight.sampleID].map(Cell.text) ?? .null]
+            })
+    }
+
+    /// One row per vocabulary token: step, token id, the token, how many masked tokens it was, mean weight.
+    public static func tokenWeights(_ weights: [TokenWeight]) -> ResultTable {
+        ResultTable(
+            columns: ["step", "token_id", "token", "count", "weight"],
+            rows: weights.map {
+                [.int(Int64($0.step)), .int(Int64($0.tokenID)), .text($0.token), .int(Int64($0.count)), .double($0.weight)]
+            })
     }
 
     /// With `bars`, a text bar per bin (for terminals).

@@ -12,7 +12,9 @@ public struct DeletedRun: Sendable, Equatable {
 
 extension ResultStore {
     /// The tables holding a run's rows, children first.
-    static let runTables = ["sample_weights", "weight_steps", "corrected_labels", "pruning_scores", "metrics", "checkpoints", "samples"]
+    static let runTables = [
+        "sample_weights", "weight_steps", "token_weights", "corrected_labels", "pruning_scores", "metrics", "checkpoints", "samples",
+    ]
 
     /// Removes a run: its rows in every table (one transaction), then its checkpoint files, its checkpoint folder
     /// when it is left empty, and its lock file. Refuses a run whose process still holds its lock.

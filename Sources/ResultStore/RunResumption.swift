@@ -34,7 +34,7 @@ extension ResultStore {
     public func reopenRun(_ runID: Int64, after step: Int, force: Bool = false) throws -> RunRecorder {
         try run(runID).checkResumable(force: force)
         try transaction {
-            for table in ["sample_weights", "weight_steps", "metrics", "checkpoints", "pruning_scores"] {
+            for table in ["sample_weights", "weight_steps", "token_weights", "metrics", "checkpoints", "pruning_scores"] {
                 let delete = try connection.prepare("DELETE FROM \(table) WHERE run_id = ? AND step > ?")
                 delete.bind(1, runID)
                 delete.bind(2, step)

@@ -92,6 +92,18 @@ enum Schema {
         DROP TABLE pruning_scores;
         ALTER TABLE pruning_scores_v3 RENAME TO pruning_scores;
         """,
+        // Version 4: the mean weight per vocabulary token of a token-weighting run (continued pretraining).
+        """
+        CREATE TABLE token_weights (
+            run_id   INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            step     INTEGER NOT NULL,
+            token_id INTEGER NOT NULL,
+            token    TEXT    NOT NULL,
+            count    INTEGER NOT NULL,
+            weight   REAL    NOT NULL,
+            PRIMARY KEY (run_id, step, token_id)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     static var latestVersion: Int { migrations.count }
