@@ -17,6 +17,9 @@ struct ContinuedPretrainingData {
     /// several splits).
     var documents: [[Int]]
     var documentKeys: [String]
+    /// Documents (task texts) with more WordPiece ids than `model.max_length`, cut to it.
+    var documentsCut = 0
+    var taskTextsCut = 0
 
     /// Reads the task archive and the corpus and tokenizes them with `tokenizer` (cut to `model.max_length`).
     static func load(
@@ -55,18 +58,20 @@ struct ContinuedPretrainingData {
             let chosen = rng.permutation(trainRecords.count).prefix(settings.trainSubset).sorted()
             trainRecords = chosen.map { trainRecords[$0] }
         }
+        var taskTextsCut = 0
         func data(_ records: [DataRecord]) -> TokenClassificationData {
-            TokenClassificationData(
-                tokens: records.map { tokenizer.encode($0.text ?? "", maxLength: maxLength) },
-                labels: records.map { $0.label ?? 0 }, classCount: classes)
+            let encoded = records.map { tokenizer.encodeNotingCut($0.text ?? "", maxLength: maxLength) }
+            taskTextsCut += encoded.filter(\.isCut).count
+            return TokenClassificationData(tokens: encoded.map(\.ids), labels: records.map { $0.label ?? 0 }, classCount: classes)
         }
         func first(_ records: [DataRecord], _ count: Int) -> [DataRecord] { count > 0 ? Array(records.prefix(count)) : records }
 
-        var documents: [[Int]] = [], keys: [String] = []
+        // Keys and texts first: only the first `max_documents` are tokenized.
+        var keys: [String] = [], texts: [String] = []
         if settings.corpus == "task" {
             for record in trainRecords {
-                documents.append(tokenizer.encode(record.text ?? "", maxLength: maxLength))
                 keys.append(record.id)
+                texts.append(record.text ?? "")
             }
         } else {
             let corpus = try Dataset.load(path: settings.corpus)
@@ -74,20 +79,29 @@ struct ContinuedPretrainingData {
             for s in corpus.splits {
                 for record in s.records {
                     guard let text = record.text, !text.isEmpty else { continue }
-                    documents.append(tokenizer.encode(text, maxLength: maxLength))
                     keys.append(corpus.splits.count > 1 ? "\(s.name)/\(record.id)" : record.id)
+                    texts.append(text)
                 }
             }
         }
-        if settings.maxDocuments > 0, settings.maxDocuments < documents.count {
-            documents = Array(documents.prefix(settings.maxDocuments))
+        if settings.maxDocuments > 0, settings.maxDocuments < keys.count {
             keys = Array(keys.prefix(settings.maxDocuments))
+            texts = Array(texts.prefix(settings.maxDocuments))
         }
-        guard !documents.isEmpty else { throw ContinuedPretrainingError.emptyCorpus(path: settings.corpus) }
-        return ContinuedPretrainingData(
+        guard !keys.isEmpty else { throw ContinuedPretrainingError.emptyCorpus(path: settings.corpus) }
+        let encoded = texts.map { tokenizer.encodeNotingCut($0, maxLength: maxLength) }
+        var result = ContinuedPretrainingData(
             train: data(trainRecords), valid: data(first(validSplit.records, settings.validSubset)),
             test: data(first(testSplit.records, settings.testSubset)), classNames: dataset.classNames,
-            documents: documents, documentKeys: keys)
+            documents: encoded.map(\.ids), documentKeys: keys)
+        result.documentsCut = encoded.filter(\.isCut).count
+        result.taskTextsCut = taskTextsCut
+        return result
+    }
+
+    /// Documents with no token MLM may select (every id special, `[UNK]` included, as in a corpus of emoji).
+    func unmaskableDocuments(_ masking: MaskedLanguageModeling) -> Int {
+        documents.filter { ids in !ids.contains { masking.isEligible($0, attended: 1) } }.count
     }
 }
 
@@ -100,6 +114,8 @@ public enum ContinuedPretrainingError: Error, LocalizedError, Equatable {
     case multipleRanks(Int)
     case noMaskToken(path: String)
     case vocabularyMismatch(tokens: Int, embeddings: Int)
+    /// No corpus document has a token the MLM loss could be taken on.
+    case noMaskableTokens(path: String, documents: Int)
 
     public var errorDescription: String? {
         switch self {
@@ -110,6 +126,9 @@ public enum ContinuedPretrainingError: Error, LocalizedError, Equatable {
         case let .multipleRanks(size):
             "continued-pretraining runs in one process; it was started on \(size) ranks (run it without mpirun)"
         case let .noMaskToken(path): "\(path): the vocabulary has no [MASK] token"
+        case let .noMaskableTokens(path, documents):
+            "\(path): none of the \(documents) corpus documents (dataset.corpus) has a token masked-language modelling can mask "
+                + "(each one tokenizes to [UNK] and special tokens only); give a corpus with text in the vocabulary, or method finetune"
         case let .vocabularyMismatch(tokens, embeddings):
             "the WordPiece vocabulary has \(tokens) ids but the encoder only \(embeddings) word embeddings"
         }

@@ -36,6 +36,10 @@ struct ContinuedPretrainingRun {
             "continued-pretraining (\(config.method.rawValue), \(config.model.encoder.rawValue)): \(data.train.count) train, "
                 + "\(data.valid.count) valid, \(data.test.count) test texts, \(data.train.classCount) classes; "
                 + "\(data.documents.count) corpus documents")
+        let masking = MaskedLanguageModeling(
+            specialIDs: [tokenizer.classID, tokenizer.separatorID, tokenizer.paddingID, tokenizer.unknownID], maskID: maskID,
+            vocabularySize: tokenizer.vocabularySize)
+        try checkCorpus(data, masking: masking)
         if config.trainsMLM { try context.recorder.registerSamples(keys: data.documentKeys, split: "corpus") }
 
         var rng = RandomGenerator(seed: seed &+ 11)
@@ -43,9 +47,6 @@ struct ContinuedPretrainingRun {
         let encoder = classifier.model.encoder
         let head = MaskedLanguageModelHead(tiedTo: encoder, rng: &rng)
         let weightNet = MetaWeightNet(inputs: 1, hidden: config.meta.hiddenWidth, scale: 2, zeroInitialisedOutput: true, rng: &rng)
-        let masking = MaskedLanguageModeling(
-            specialIDs: [tokenizer.classID, tokenizer.separatorID, tokenizer.paddingID, tokenizer.unknownID], maskID: maskID,
-            vocabularySize: tokenizer.vocabularySize)
         let mlm = MLMBatches(documents: data.documents, masking: masking, paddingID: tokenizer.paddingID)
 
         // A resumed run's checkpoint holds θ after these stages: they ran before its first epoch.
@@ -79,8 +80,10 @@ struct ContinuedPretrainingRun {
                 seed: seed &+ 13, clipNorm: t.clipNorm > 0 ? t.clipNorm : nil, for: AuxiliaryTokenReweightingProgram.self),
             context: context, epochs: t.epochs, stepsPerEpoch: stepsPerEpoch)
 
-        // Per base step: the masked tokens' weights by document, their MLM losses, the task part of the loss.
+        // Per base step: the masked tokens' weights by document and by vocabulary token, their MLM losses, the
+        // task part of the loss.
         var weights = SampleMeans(count: data.documents.count)
+        var tokenWeights = SampleMeans(count: tokenizer.vocabularySize)
         var epoch = EpochSums()
         var previous: AuxiliaryTokenReweightingProgram.TokenWeights?
         loop.engine.observe { event in
@@ -89,6 +92,7 @@ struct ContinuedPretrainingRun {
             if config.trainsMLM, let tokens = program.lastTokenWeights, tokens != previous, !tokens.weights.isEmpty {
                 previous = tokens
                 weights.add(indices: tokens.documents, values: tokens.weights)
+                tokenWeights.add(indices: tokens.tokens, values: tokens.weights)
                 let weighted = zip(tokens.weights, tokens.losses).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
                 taskLoss -= Double(program.auxiliaryWeight) * weighted / Double(tokens.weights.count)
                 epoch.mlm += tokens.losses.reduce(0.0) { $0 + Double($1) }
@@ -116,13 +120,49 @@ struct ContinuedPretrainingRun {
                 metrics["weight_mean"] = mean
                 metrics["weight_sd"] = variance.squareRoot()
                 metrics["documents_seen"] = Double(values.count)
+                let (ids, means, counts) = tokenWeights.seenWithCounts
+                try context.recorder.recordTokenWeights(
+                    ids.indices.map {
+                        TokenWeight(
+                            step: epochIndex, tokenID: ids[$0], token: tokenizer.tokens[ids[$0]], count: counts[$0],
+                            weight: Double(means[$0]))
+                    })
             }
             weights.reset()
+            tokenWeights.reset()
             epoch = EpochSums()
             return metrics
         }
-        return try summarize()
+        return try summarize(data, masking: masking)
     }
+
+    /// Throws when the corpus has nothing MLM can mask (and the method uses MLM); warns about documents that
+    /// have nothing, and about documents and task texts cut to `model.max_length`.
+    private func checkCorpus(_ data: ContinuedPretrainingData, masking: MaskedLanguageModeling) throws {
+        let log = context.progress.log, corpus = corpusPath
+        let unmaskable = data.unmaskableDocuments(masking), length = config.model.maxLength
+        if unmaskable == data.documents.count, config.method != .finetune {
+            throw ContinuedPretrainingError.noMaskableTokens(path: corpus, documents: data.documents.count)
+        }
+        if unmaskable > 0 {
+            log(
+                "warning: \(corpus): \(unmaskable) of \(data.documents.count) corpus documents have no token MLM can mask "
+                    + "([UNK] and special tokens only); they take no part in the MLM loss")
+        }
+        if data.documentsCut > 0 {
+            log(
+                "warning: \(corpus): \(data.documentsCut) of \(data.documents.count) corpus documents are longer than "
+                    + "model.max_length (\(length) WordPiece ids) and were cut to it")
+        }
+        if data.taskTextsCut > 0 {
+            log(
+                "warning: \(config.dataset.archive): \(data.taskTextsCut) task texts are longer than model.max_length "
+                    + "(\(length) WordPiece ids) and were cut to it")
+        }
+    }
+
+    /// The corpus as the recipe names it (the task archive for `corpus: task`).
+    private var corpusPath: String { config.dataset.corpus == "task" ? config.dataset.archive : config.dataset.corpus }
 
     private struct EpochSums {
         var task = 0.0, steps = 0, mlm = 0.0, tokens = 0
@@ -277,7 +317,7 @@ struct ContinuedPretrainingRun {
 
     /// Test accuracy and macro-F1 of the epoch with the best valid accuracy (read back from the store, so a
     /// resumed run reports the epochs before its restart too), the last epoch's, and how to query the weights.
-    private func summarize() throws -> RunSummary {
+    private func summarize(_ data: ContinuedPretrainingData, masking: MaskedLanguageModeling) throws -> RunSummary {
         let store = context.recorder.store, run = context.runID
         func series(_ name: String) throws -> [Int: Double] {
             var values: [Int: Double] = [:]
@@ -308,9 +348,23 @@ struct ContinuedPretrainingRun {
         for name in ["head_warmup_mlm_loss_start", "head_warmup_mlm_loss", "dapt_mlm_loss"] {
             if let value = try series(name)[0] { metrics[name] = value }
         }
+        // What the data lost on the way in: counted in every run, noted when it happened.
+        let unmaskable = data.unmaskableDocuments(masking), length = config.model.maxLength
+        metrics["corpus_documents_cut"] = Double(data.documentsCut)
+        metrics["task_texts_cut"] = Double(data.taskTextsCut)
+        metrics["corpus_documents_unmaskable"] = Double(unmaskable)
+        if data.documentsCut > 0 {
+            notes.append(
+                "\(data.documentsCut) of \(data.documents.count) corpus documents were cut to model.max_length (\(length) ids)")
+        }
+        if data.taskTextsCut > 0 { notes.append("\(data.taskTextsCut) task texts were cut to model.max_length (\(length) ids)") }
+        if unmaskable > 0 {
+            notes.append("\(unmaskable) of \(data.documents.count) corpus documents have no maskable token and took no part in MLM")
+        }
         if config.trainsMLM {
             let db = "--db \(context.databasePath)", winnow = context.executable
             notes.append("corpus documents by mean token weight: \(winnow) weights --run \(run) --bottom 20 \(db)")
+            notes.append("vocabulary tokens by mean weight: \(winnow) weights --run \(run) --tokens --bottom 20 --min-count 5 \(db)")
             notes.append(
                 "keep the half of the corpus with the highest weight: \(winnow) export manifest --run \(run) --by weight "
                     + "--keep 0.5 --output Outputs/corpus-kept-\(run).jsonl \(db)")

@@ -142,6 +142,12 @@ public struct SampleMeans: Sendable {
         return (indices, indices.map { Float(sums[$0] / Double(counts[$0])) })
     }
 
+    /// ``seen`` with the number of values behind each mean.
+    public var seenWithCounts: (indices: [Int], means: [Float], counts: [Int]) {
+        let (indices, means) = seen
+        return (indices, means, indices.map { counts[$0] })
+    }
+
     /// Every rank's means gathered on rank 0, in sample order (nil on the other ranks).
     public func gather(_ context: RunContext) throws -> [(index: Int, value: Float)]? {
         let (indices, means) = seen

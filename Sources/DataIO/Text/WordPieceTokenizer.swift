@@ -99,6 +99,15 @@ public struct WordPieceTokenizer: TextTokenizer {
         return ids
     }
 
+    /// ``encode(_:maxLength:)`` and whether pieces were cut to fit (the text has more than `maxLength − 2`).
+    public func encodeNotingCut(_ text: String, maxLength: Int) -> (ids: [Int], isCut: Bool) {
+        // One id more than allowed is there exactly when the text has more pieces than fit; its first
+        // `maxLength − 1` ids are those `encode(text, maxLength:)` keeps.
+        let longer = encode(text, maxLength: maxLength + 1)
+        guard longer.count > maxLength else { return (longer, false) }
+        return (Array(longer.prefix(maxLength - 1)) + [separatorID], true)
+    }
+
     /// The pieces of `text` as strings (no `[CLS]`/`[SEP]`), for inspection.
     public func tokenize(_ text: String) -> [String] {
         var ids: [Int] = []

@@ -63,6 +63,8 @@ public final class AuxiliaryTokenReweightingProgram: BilevelProgram, ResumablePr
     public struct TokenWeights: Sendable, Equatable {
         /// For each masked token, the index in ``documents`` of the document it came from.
         public var documents: [Int]
+        /// For each masked token, its original vocabulary id (the MLM target).
+        public var tokens: [Int]
         /// w_t (all 1 with ``uniformWeights``).
         public var weights: [Float]
         /// ℓ_t, the token's MLM cross-entropy.
@@ -132,8 +134,9 @@ public final class AuxiliaryTokenReweightingProgram: BilevelProgram, ResumablePr
     ) {
         precondition(!documents.isEmpty, "AuxiliaryTokenReweightingProgram needs auxiliary documents")
         let modelParameters = model.namedParameters()
-        precondition(modelParameters.contains { $0.tensor === head.wordEmbeddings },
-                     "the MLM head must be tied to a parameter of the model (the encoder's word embeddings)")
+        precondition(
+            modelParameters.contains { $0.tensor === head.wordEmbeddings },
+            "the MLM head must be tied to a parameter of the model (the encoder's word embeddings)")
         let headParameters = head.namedParameters()
         let keys = Set(modelParameters.map(\.key))
         precondition(headParameters.allSatisfy { !keys.contains($0.key) }, "the model already has keys of the MLM head")
@@ -183,7 +186,7 @@ public final class AuxiliaryTokenReweightingProgram: BilevelProgram, ResumablePr
         let weights = uniformWeights ? nil : weightNet(context.metaInput(losses.reshaped([count, 1])))
         if context.updatesRunningStatistics {
             lastTokenWeights = TokenWeights(
-                documents: auxiliary.targets.map { auxiliary.documents[$0.row] },
+                documents: auxiliary.targets.map { auxiliary.documents[$0.row] }, tokens: auxiliary.targets.map(\.original),
                 weights: weights?.scalars ?? [Float](repeating: 1, count: count), losses: losses.scalars)
         }
         let auxiliaryLoss = weights.map { ($0 * losses).mean() } ?? losses.mean()
