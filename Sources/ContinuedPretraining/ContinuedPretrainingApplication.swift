@@ -170,6 +170,17 @@ public struct ContinuedPretrainingApplication: WinnowApplication {
         var trainsMLM: Bool { (method == .sama || method == .tartanMT) && training.auxiliaryWeight > 0 }
     }
 
+    /// The corpus documents (split `corpus`) are records of `dataset.corpus`, keyed `<split>/<id>` when it has
+    /// several splits; with `corpus: task` they are the task's train records.
+    public static func sampleSource(split: String, recipe: RecipeNode) -> SampleSource? {
+        guard split == "corpus" else { return nil }
+        let dataset = recipe["dataset"]
+        if dataset?["corpus"]?.scalar == "task" {
+            return SampleSource(archiveKey: "dataset.archive", splits: [dataset?["train_split"]?.scalar ?? "train"])
+        }
+        return SampleSource(archiveKey: "dataset.corpus", keysNameSplits: true)
+    }
+
     public static func run(_ config: Config, context: RunContext) throws -> RunSummary {
         try ContinuedPretrainingRun(config: config, context: context).run()
     }

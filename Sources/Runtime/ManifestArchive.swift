@@ -22,16 +22,74 @@ public enum ManifestArchive {
     /// The dataset archive recorded in a run's recipe (`dataset.archive`).
     /// Relative paths are tried against the working directory, then the recipe file's folder.
     public static func datasetArchive(of run: RunInfo, database: String) throws -> String {
+        do {
+            return try archive(of: run, key: "dataset.archive", database: database)
+        } catch ManifestArchiveError.missingRecipeKey {
+            throw ManifestArchiveError.missingDatasetKey(runID: run.id, database: database)
+        }
+    }
+
+    /// The archive the run's registered samples are records of: the application's ``SampleSource`` when the
+    /// run registered one split and the application names a source for it, else `dataset.archive`.
+    public static func sampleArchive(of run: RunInfo, store: ResultStore, registry: ApplicationRegistry) throws -> String {
+        if let source = try customSource(of: run, store: store, registry: registry) {
+            return try archive(of: run, key: source.archiveKey, database: store.path)
+        }
+        return try datasetArchive(of: run, database: store.path)
+    }
+
+    /// The archives a run read that an export must never overwrite: `dataset.archive` and, when the application
+    /// names another, the archive its samples are records of (those the recipe does not name are left out).
+    public static func sourceArchives(of run: RunInfo, store: ResultStore, registry: ApplicationRegistry) -> [String] {
+        let samples = try? sampleArchive(of: run, store: store, registry: registry)
+        let dataset = try? datasetArchive(of: run, database: store.path)
+        return [dataset, samples].compactMap { $0 }.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+    }
+
+    /// The text of each of the run's samples by registered key, re-read from the archive its records are in
+    /// (``sampleArchive(of:store:registry:)``, as `winnow labels --issues` reads its texts): keys are record ids
+    /// of the splits the samples come from, or `<split>/<record id>` of any split. Records without text are
+    /// left out. Throws when the archive cannot be read (moved, or a relative path from another folder).
+    public static func sampleTexts(of run: RunInfo, store: ResultStore, registry: ApplicationRegistry) throws -> [String: String] {
+        let source = try customSource(of: run, store: store, registry: registry)
+        let dataset = try Dataset.load(path: sampleArchive(of: run, store: store, registry: registry))
+        // The splits whose record ids are keys as they are: the source's, else those registered (else, as
+        // `prepare` assumes, train or every split).
+        var plain = try source.map { Set($0.splits ?? dataset.splitNames) } ?? Set(store.sampleSplits(run: run.id))
+        if plain.isEmpty { plain = dataset[split: "train"] != nil ? ["train"] : Set(dataset.splitNames) }
+        var texts: [String: String] = [:]
+        for split in dataset.splits {
+            for record in split.records {
+                guard let text = record.text else { continue }
+                texts["\(split.name)/\(record.id)"] = text
+                if plain.contains(split.name), texts[record.id] == nil { texts[record.id] = text }
+            }
+        }
+        return texts
+    }
+
+    /// The application's source of the run's samples, when there is one.
+    private static func customSource(of run: RunInfo, store: ResultStore, registry: ApplicationRegistry) throws -> SampleSource? {
+        let splits = try store.sampleSplits(run: run.id)
+        guard splits.count == 1, let recipe = try? Recipe(yaml: run.recipe, source: "recipe of run \(run.id)"),
+            let source = registry.sampleSource(application: run.application, split: splits[0], recipe: recipe.root)
+        else { return nil }
+        return source
+    }
+
+    /// The archive named by the dotted recipe `key` (`dataset.corpus`), resolved like `dataset.archive`.
+    static func archive(of run: RunInfo, key: String, database: String) throws -> String {
         let recipe: Recipe
         do {
             recipe = try Recipe(yaml: run.recipe, source: "recipe of run \(run.id)")
         } catch {
             throw ManifestArchiveError.unreadableRecipe(
-                runID: run.id, database: database,
-                reason: (error as? LocalizedError)?.errorDescription ?? "\(error)")
+                runID: run.id, database: database, reason: (error as? LocalizedError)?.errorDescription ?? "\(error)")
         }
-        guard let node = recipe.root["dataset"]?["archive"], let path = node.scalar, !node.isNull, !path.isEmpty else {
-            throw ManifestArchiveError.missingDatasetKey(runID: run.id, database: database)
+        var node: RecipeNode? = recipe.root
+        for part in key.split(separator: ".") { node = node?[String(part)] }
+        guard let node, let path = node.scalar, !node.isNull, !path.isEmpty else {
+            throw ManifestArchiveError.missingRecipeKey(runID: run.id, database: database, key: key)
         }
         return resolvedDataPath(path, recipePath: run.recipePath)
     }
@@ -47,9 +105,16 @@ public enum ManifestArchive {
         return path
     }
 
-    /// Finds and loads the run's dataset and checks the kept keys against it. Writes nothing.
-    public static func prepare(store: ResultStore, runID: Int64, entries: [ManifestEntry], output: String) throws -> Plan {
+    /// Finds and loads the run's dataset and checks the kept keys against it. Writes nothing. The dataset is the
+    /// application's ``SampleSource`` for the split the run registered its samples under, when `registry` has
+    /// one (``sampleArchive(of:store:registry:)``), else the recipe's `dataset.archive`.
+    public static func prepare(
+        store: ResultStore, runID: Int64, entries: [ManifestEntry], output: String, registry: ApplicationRegistry = ApplicationRegistry()
+    ) throws -> Plan {
         let run = try store.run(runID)
+        if let custom = try customSource(of: run, store: store, registry: registry) {
+            return try prepare(store: store, run: run, source: custom, entries: entries, output: output)
+        }
         let source = try datasetArchive(of: run, database: store.path)
         if sameFile(source, output) {
             throw ManifestArchiveError.wouldOverwriteSource(option: "--archive", output: output, source: source)
@@ -80,6 +145,41 @@ public enum ManifestArchive {
         return Plan(runID: runID, dataset: dataset, keptKeys: kept, prunedSplits: pruned, output: output)
     }
 
+    /// `prepare` for samples from an application's ``SampleSource``: the archive's splits `source.splits`
+    /// (all of them when nil) are pruned to the kept records.
+    private static func prepare(
+        store: ResultStore, run: RunInfo, source: SampleSource, entries: [ManifestEntry], output: String
+    ) throws -> Plan {
+        let path = try archive(of: run, key: source.archiveKey, database: store.path)
+        if sameFile(path, output) { throw ManifestArchiveError.wouldOverwriteSource(option: "--archive", output: output, source: path) }
+        let dataset = try Dataset.load(path: path)
+        let names = source.splits ?? dataset.splitNames
+        for name in names where dataset[split: name] == nil {
+            throw ManifestArchiveError.missingSplit(split: name, archive: path, available: dataset.splitNames)
+        }
+        // Key → record id, and how many pruned splits hold each record id (the exporter keeps ids, not keys).
+        let prefixed = source.keysNameSplits && dataset.splits.count > 1
+        var recordIDs: [String: String] = [:], holders: [String: Int] = [:]
+        for split in dataset.splits where names.contains(split.name) {
+            for id in split.ids {
+                recordIDs[prefixed ? "\(split.name)/\(id)" : id] = id
+                holders[id, default: 0] += 1
+            }
+        }
+        var kept = Set<String>()
+        for entry in entries {
+            guard let key = entry.key else {
+                throw ManifestArchiveError.unkeyedSample(runID: run.id, database: store.path, sampleID: entry.sampleID)
+            }
+            guard let id = recordIDs[key] else {
+                throw ManifestArchiveError.unknownKey(key: key, archive: path, splits: names.sorted())
+            }
+            if (holders[id] ?? 0) > 1 { throw ManifestArchiveError.ambiguousKey(key: key, id: id, archive: path) }
+            kept.insert(id)
+        }
+        return Plan(runID: run.id, dataset: dataset, keptKeys: kept, prunedSplits: Set(names), output: output)
+    }
+
     /// Writes the archive (atomically: a temporary file renamed into place).
     @discardableResult
     public static func write(_ plan: Plan) throws -> ExportSummary {
@@ -106,6 +206,11 @@ public enum ManifestArchive {
     /// - never over an existing file unless `force`, and never over a folder;
     /// - the output's folder must exist.
     public static func checkOutput(option: String, output: String, database: String, source: String?, force: Bool) throws {
+        try checkOutput(option: option, output: output, database: database, sources: source.map { [$0] } ?? [], force: force)
+    }
+
+    /// ``checkOutput(option:output:database:source:force:)`` protecting every archive in `sources`.
+    public static func checkOutput(option: String, output: String, database: String, sources: [String], force: Bool) throws {
         guard !output.isEmpty else { throw ManifestArchiveError.emptyOutput(option: option) }
         let folder = ArchiveWriter.folderAndName(of: output).folder
         var isDirectory: ObjCBool = false
@@ -115,7 +220,7 @@ public enum ManifestArchive {
         if ResultStore.databaseFiles(of: database).contains(where: { sameFile($0, output) }) {
             throw ManifestArchiveError.wouldOverwriteDatabase(option: option, output: output, database: database)
         }
-        if let source {
+        for source in sources {
             let sourceFolder = resolved(source) + "/"
             if sameFile(source, output) || resolved(output).hasPrefix(sourceFolder) {
                 throw ManifestArchiveError.wouldOverwriteSource(option: option, output: output, source: source)
@@ -140,6 +245,8 @@ public enum ManifestArchiveError: Error, LocalizedError, Equatable, Sendable {
     case emptyOutput(option: String)
     case missingSplit(split: String, archive: String, available: [String])
     case unknownKey(key: String, archive: String, splits: [String])
+    case missingRecipeKey(runID: Int64, database: String, key: String)
+    case ambiguousKey(key: String, id: String, archive: String)
 
     public var errorDescription: String? {
         switch self {
@@ -168,6 +275,11 @@ public enum ManifestArchiveError: Error, LocalizedError, Equatable, Sendable {
             return "--archive: \(archive) has no split '\(split)' (it has \(available.joined(separator: ", ")))"
         case let .unknownKey(key, archive, splits):
             return "--archive: sample '\(key)' of the manifest is not in \(archive) (split \(splits.joined(separator: ", ")))"
+        case let .missingRecipeKey(runID, database, key):
+            return "--archive: the recipe of run \(runID) in \(database) has no '\(key)' key, so the archive of its samples is unknown"
+        case let .ambiguousKey(key, id, archive):
+            return "--archive: sample '\(key)' is record '\(id)' of \(archive), an id several of its splits hold; "
+                + "an archive keeps records by id, so only one of them cannot be kept"
         }
     }
 }

@@ -19,7 +19,8 @@ struct ExportManifestCommand: ParsableCommand {
             that higher means more worth keeping; without --by, the run's only score. The manifest lists kept ids \
             in id order with their value. With \
             --archive, the kept samples are also written as a new dataset archive in the format of the run's \
-            dataset (the recipe's dataset.archive), matched by the sample keys the run registered; the archive's \
+            dataset (the recipe's dataset.archive, or the one the application names, e.g. dataset.corpus for the \
+            corpus documents of continued pretraining), matched by the sample keys the run registered; the archive's \
             name picks its compression (\(ArchiveWriter.Kind.supportedExtensions.joined(separator: ", "))).
 
             Nothing is lost: every check runs before anything is written; no output may be the result database \
@@ -77,19 +78,21 @@ struct ExportManifestCommand: ParsableCommand {
         try warnIfIncomplete(db, run: runID)
         // Everything is checked before either file is written. The run's dataset is protected even without
         // --archive (a recipe that names none has nothing to protect; --archive then reports it).
-        let source = try? ManifestArchive.datasetArchive(of: db.run(runID), database: db.path)
+        let sources = (try? db.run(runID)).map { ManifestArchive.sourceArchives(of: $0, store: db, registry: .builtIn) } ?? []
         if let archive, ManifestArchive.sameFile(archive, output) {
             throw ValidationError("--archive and --output name the same file \(output)")
         }
-        try ManifestArchive.checkOutput(option: "--output", output: output, database: db.path, source: source, force: force)
+        try ManifestArchive.checkOutput(option: "--output", output: output, database: db.path, sources: sources, force: force)
         if let archive {
-            try ManifestArchive.checkOutput(option: "--archive", output: archive, database: db.path, source: source, force: force)
+            try ManifestArchive.checkOutput(option: "--archive", output: archive, database: db.path, sources: sources, force: force)
         }
         let by = try self.by ?? .score(named: db.resolveScoreName(run: runID, nil))
         let request = ManifestRequest(
             runID: runID, selection: keep.map { .keep($0) } ?? .prune(prune ?? 0.5), ranking: by, perClass: perClass)
         let entries = try db.manifest(request)
-        let plan = try archive.map { try ManifestArchive.prepare(store: db, runID: runID, entries: entries, output: $0) }
+        let plan = try archive.map {
+            try ManifestArchive.prepare(store: db, runID: runID, entries: entries, output: $0, registry: .builtIn)
+        }
         if let plan, ManifestArchive.sameFile(plan.dataset.sourcePath, output) {
             throw ManifestArchiveError.wouldOverwriteSource(option: "--output", output: output, source: plan.dataset.sourcePath)
         }
