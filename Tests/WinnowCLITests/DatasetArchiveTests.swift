@@ -93,12 +93,14 @@ let bundledRT: String = URL(fileURLWithPath: #filePath).deletingLastPathComponen
         #expect(manifest.first == "{\"sample_id\": 5, \"sample\": \"\(expected[0])\", \"weight\": 0.5}")
         #expect(try Data(contentsOf: URL(fileURLWithPath: source)) == sourceBytes)
 
-        // Query output shows keys; --sample takes a key.
+        // Query output shows keys and the records' texts (re-read from the archive); --sample takes a key.
         let top = try WinnowBinary.run(["weights", "--run", "\(runID)", "--top", "1", "--format", "csv", "--db", db], in: dir.url)
-        #expect(top.stdout == "step,sample_id,sample,weight\n1,9,doc-63,0.8999999761581421\n", "\(top.stderr)")
+        #expect(top.stdout == "step,sample_id,sample,weight,text\n1,9,doc-63,0.8999999761581421,text 9\n", "\(top.stderr)")
         let one = try WinnowBinary.run(["weights", "--run", "\(runID)", "--sample", "doc-14", "--json", "--db", db], in: dir.url)
         #expect(
-            one.stdout == "[{\"step\": 1, \"sample_id\": 2, \"sample\": \"doc-14\", \"weight\": 0.20000000298023224}]\n", "\(one.stderr)")
+            one.stdout
+                == "[{\"step\": 1, \"sample_id\": 2, \"sample\": \"doc-14\", \"weight\": 0.20000000298023224, \"text\": \"text 2\"}]\n",
+            "\(one.stderr)")
         let unknown = try WinnowBinary.run(["weights", "--run", "\(runID)", "--sample", "doc-15", "--db", db], in: dir.url)
         #expect(unknown.status == 1)
         #expect(unknown.stderr == "error: run \(runID) in \(db) has no sample with key 'doc-15'\n")
