@@ -92,8 +92,11 @@ import WinnowTestSupport
             #expect(!weights.isEmpty && weights.count <= 40, "\(method): weights of corpus documents at epoch 2")
             #expect(weights.allSatisfy { $0.key?.hasPrefix("rtplot-") == true })
             #expect(!((try? store.weights(run: outcome.runID, step: 1)) ?? []).isEmpty)
+            #expect(try store.tokenWeightSteps(run: outcome.runID) == [1, 2], "\(method): token weights per epoch")
             if method == "tartan-mt" {
                 #expect(weights.allSatisfy { $0.weight == 1 }, "TARTAN-MT weighs every token 1")
+                let tokens = try store.tokenWeights(run: outcome.runID, count: 10_000, descending: true)
+                #expect(!tokens.isEmpty && tokens.allSatisfy { $0.weight == 1 })
             } else {
                 #expect(weights.allSatisfy { $0.weight > 0 && $0.weight < 2 })
                 #expect(weights.contains { abs($0.weight - 1) > 1e-7 }, "SAMA moved some weight off 1")
@@ -101,6 +104,7 @@ import WinnowTestSupport
             }
         default:
             #expect(weights.isEmpty, "\(method) records no weights")
+            #expect(try store.tokenWeightSteps(run: outcome.runID).isEmpty)
         }
     }
 
@@ -119,6 +123,9 @@ import WinnowTestSupport
         let straightStore = try ResultStore(path: straightDB, mode: .existing)
         for step in [1, 2] {
             #expect(try store.weights(run: 1, step: step) == straightStore.weights(run: straight.runID, step: step))
+            #expect(
+                try store.tokenWeights(run: 1, count: 100_000, descending: true, step: step)
+                    == straightStore.tokenWeights(run: straight.runID, count: 100_000, descending: true, step: step))
         }
         let rows = try store.metrics(run: 1)
         #expect(Set(rows.map { "\($0.name)@\($0.step)" }).count == rows.count, "one value per metric and step")

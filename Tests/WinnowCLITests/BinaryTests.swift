@@ -30,11 +30,13 @@ struct WinnowBinary {
         return found
     }
 
-    static func run(_ arguments: [String], in directory: URL) throws -> Result {
+    /// `environment` is added to this process's environment.
+    static func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = try locate()
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
