@@ -46,26 +46,33 @@ public enum ManifestArchive {
         return [dataset, samples].compactMap { $0 }.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
     }
 
-    /// The text of each of the run's samples by registered key, re-read from the archive its records are in
-    /// (``sampleArchive(of:store:registry:)``, as `winnow labels --issues` reads its texts): keys are record ids
-    /// of the splits the samples come from, or `<split>/<record id>` of any split. Records without text are
-    /// left out. Throws when the archive cannot be read (moved, or a relative path from another folder).
+    /// The text of each of the run's samples by registered key (``sampleRecords(of:store:registry:)``; records
+    /// without text are left out).
     public static func sampleTexts(of run: RunInfo, store: ResultStore, registry: ApplicationRegistry) throws -> [String: String] {
+        try sampleRecords(of: run, store: store, registry: registry).records.compactMapValues(\.text)
+    }
+
+    /// Each of the run's samples by registered key, re-read from the archive its records are in
+    /// (``sampleArchive(of:store:registry:)``): keys are record ids of the splits the samples come from, or
+    /// `<split>/<record id>` of any split. Throws when the archive cannot be read (moved, or a relative path
+    /// from another folder). Also the archive's class names.
+    public static func sampleRecords(
+        of run: RunInfo, store: ResultStore, registry: ApplicationRegistry
+    ) throws -> (records: [String: DataRecord], classNames: [String]) {
         let source = try customSource(of: run, store: store, registry: registry)
         let dataset = try Dataset.load(path: sampleArchive(of: run, store: store, registry: registry))
         // The splits whose record ids are keys as they are: the source's, else those registered (else, as
         // `prepare` assumes, train or every split).
         var plain = try source.map { Set($0.splits ?? dataset.splitNames) } ?? Set(store.sampleSplits(run: run.id))
         if plain.isEmpty { plain = dataset[split: "train"] != nil ? ["train"] : Set(dataset.splitNames) }
-        var texts: [String: String] = [:]
+        var records: [String: DataRecord] = [:]
         for split in dataset.splits {
             for record in split.records {
-                guard let text = record.text else { continue }
-                texts["\(split.name)/\(record.id)"] = text
-                if plain.contains(split.name), texts[record.id] == nil { texts[record.id] = text }
+                records["\(split.name)/\(record.id)"] = record
+                if plain.contains(split.name), records[record.id] == nil { records[record.id] = record }
             }
         }
-        return texts
+        return (records, dataset.classNames)
     }
 
     /// The application's source of the run's samples, when there is one.

@@ -17,11 +17,11 @@ enum LabelIssues {
         }
         let worst = try store.scores(run: runID, name: labelQualityName, limit: top, ascending: true)
         let suggestions = Dictionary(try store.labels(run: runID).map { ($0.sampleID, $0) }, uniquingKeysWith: { a, _ in a })
-        let dataset = try Dataset.load(path: ManifestArchive.datasetArchive(of: store.run(runID), database: store.path))
-        let records = recordsByKey(dataset, registeredSplit: try store.sampleSplits(run: runID).first ?? "train")
+        let run = try store.run(runID)
+        let (records, classNames) = try ManifestArchive.sampleRecords(of: run, store: store, registry: .builtIn)
         func className(_ label: Int?) -> ResultTable.Cell {
             guard let label else { return .null }
-            return .text(label < dataset.classNames.count ? dataset.classNames[label] : "\(label)")
+            return .text(label < classNames.count ? classNames[label] : "\(label)")
         }
         return ResultTable(
             columns: ["sample_id", "sample", "issue_score", "weak_label", "gold_label", "suggested_label", "text"],
@@ -38,19 +38,6 @@ enum LabelIssues {
     }
 
     static let labelQualityName = "label_quality"
-
-    /// Records by the keys a noisy-label run registers: `<id>` for the split its samples were registered under,
-    /// `<split>/<id>` for every split (the clean samples that train alongside).
-    private static func recordsByKey(_ dataset: Dataset, registeredSplit: String) -> [String: DataRecord] {
-        var records: [String: DataRecord] = [:]
-        for split in dataset.splits {
-            for record in split.records {
-                records["\(split.name)/\(record.id)"] = record
-                if split.name == registeredSplit { records[record.id] = record }
-            }
-        }
-        return records
-    }
 
     /// The text on one line, cut at 80 characters.
     static func snippet(_ text: String, length: Int = 80) -> String {
