@@ -13,6 +13,10 @@ package struct NoisyLabelData {
     package var clean: TextClassificationData
     /// The test set (gold labels), for evaluation only.
     package var test: TextClassificationData
+    /// The clean meta split's own weak targets (majority vote, row-major `[clean.count, classes]`, ties by the tie
+    /// policy, all-abstain uniform) and decisive weak labels: what label correction is checked against.
+    package var cleanWeakTargets: [Float]
+    package var cleanWeakLabels: [Int?]
     /// Per training sample: the decisive majority-vote label (nil on ties and all-abstain) and the gold label.
     package var weakLabels: [Int?]
     package var goldLabels: [Int?]
@@ -122,6 +126,13 @@ package struct NoisyLabelData {
                 gold.append(record.label)
             }
         }
+        var cleanWeakTargets: [Float] = [], cleanWeakLabels: [Int?] = []
+        let cleanVote = dataset.majorityVote(split: metaSplit.name)
+        for i in 0..<metaSplit.count {
+            let v = cleanVote?.votes[i]
+            cleanWeakTargets += v?.soft ?? [Float](repeating: 1 / Float(classes), count: classes)
+            cleanWeakLabels.append(v.flatMap { vote in vote.soft.filter { $0 > 0 }.count == 1 ? vote.label : nil })
+        }
         func goldData(_ s: LabeledSplit) -> TextClassificationData {
             TextClassificationData(
                 keys: s.ids, tokens: s.records.map { tokenizer.encode($0.text ?? "") },
@@ -129,7 +140,8 @@ package struct NoisyLabelData {
         }
         let data = NoisyLabelData(
             train: TextClassificationData(keys: keys, tokens: tokens, targets: targets, classCount: classes),
-            clean: goldData(metaSplit), test: goldData(testSplit), weakLabels: weak, goldLabels: gold,
+            clean: goldData(metaSplit), test: goldData(testSplit), cleanWeakTargets: cleanWeakTargets,
+            cleanWeakLabels: cleanWeakLabels, weakLabels: weak, goldLabels: gold,
             weakReport: vote.report, classNames: dataset.classNames, droppedCount: dropped,
             weakCount: weakCount)
         return (data, tokenizer)

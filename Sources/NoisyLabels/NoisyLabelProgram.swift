@@ -212,6 +212,25 @@ public final class NoisyLabelProgram: BilevelProgram {
         }
     }
 
+    /// The label net's corrected label (argmax) for each clean meta sample given its own weak targets
+    /// (row-major `[clean.count, classCount]`), nil without a label net: how label correction is checked on data
+    /// with gold labels before its corrections are used.
+    public func metaSetCorrections(weakTargets: [Float], batchSize: Int = 256) -> [Int]? {
+        guard let labelNet = metaNets.labelNet else { return nil }
+        let k = clean.classCount
+        return withoutGrad {
+            var labels: [Int] = []
+            for start in stride(from: 0, to: clean.count, by: batchSize) {
+                let indices = Array(start..<min(start + batchSize, clean.count))
+                let (tokens, _) = clean.rows(indices)
+                let (feature, _) = model.features(tokens, .evaluation())
+                let weak = Tensor(shape: [indices.count, k], storage: indices.flatMap { weakTargets[($0 * k)..<(($0 + 1) * k)] })
+                labels += labelNet(features: feature, weakLabels: weak).argmaxLastAxis()
+            }
+            return labels
+        }
+    }
+
     /// For the training rows `range` (all by default) under the current θ and λ: each sample's weight (nil
     /// without a weight net) and its corrected label distribution (nil without a label net), row-major
     /// `[range.count, classCount]`.

@@ -115,18 +115,20 @@ struct NoisyLabelRun {
         return multipliers
     }
 
-    /// Records every training sample's suggested label distribution (row-major) and returns the argmax labels.
-    private func recordSuggestions(_ rows: [Float], data: NoisyLabelData) throws -> [Int] {
+    /// The argmax of each row of a row-major `[n, classes]` matrix.
+    private func argmaxRows(_ rows: [Float], classes k: Int) -> [Int] {
+        (0..<(rows.count / k)).map { i in (0..<k).max { rows[i * k + $0] < rows[i * k + $1] } ?? 0 }
+    }
+
+    /// Records every training sample's suggested label distribution (row-major) and its argmax.
+    private func recordSuggestions(_ rows: [Float], labels: [Int], data: NoisyLabelData) throws {
         let k = data.train.classCount
-        var labels: [CorrectedLabel] = [], argmax: [Int] = []
-        for i in 0..<data.train.count {
-            let row = Array(rows[(i * k)..<((i + 1) * k)])
-            let best = row.indices.max { row[$0] < row[$1] } ?? 0
-            argmax.append(best)
-            labels.append(CorrectedLabel(sampleID: i, originalLabel: data.weakLabels[i], correctedLabel: best, distribution: row))
-        }
-        try context.recorder.recordLabels(labels)
-        return argmax
+        try context.recorder.recordLabels(
+            (0..<data.train.count).map { i in
+                CorrectedLabel(
+                    sampleID: i, originalLabel: data.weakLabels[i], correctedLabel: labels[i],
+                    distribution: Array(rows[(i * k)..<((i + 1) * k)]))
+            })
     }
 
     /// Accuracy and mean loss on `data`, each rank scoring a block and the sums reduced over ranks.
@@ -148,14 +150,32 @@ struct NoisyLabelRun {
         metrics["meta_steps"] = Double(engine.metaStep)
         metrics["meta_seconds"] = engine.metaSeconds
         var notes: [String] = []
-        // Suggested labels: MLC's corrected distribution when the run learns one, else the trained model's
-        // prediction. Each rank decides a block of the training set, rank 0 gathers them in order.
-        let fromCorrection = program.metaNets.labelNet != nil
+        // Label correction is used only where it fixes more weak labels than it breaks on the clean meta set.
+        var fromCorrection = false
+        if let metaLabels = program.metaSetCorrections(weakTargets: data.cleanWeakTargets) {
+            let check = NoiseDetection.correction(corrected: metaLabels, weak: data.cleanWeakLabels, gold: data.clean.hardLabels)
+            fromCorrection = check.fixed > check.broken
+            metrics["meta_set_corrections_fixed"] = Double(check.fixed)
+            metrics["meta_set_corrections_broken"] = Double(check.broken)
+            metrics["correction_on"] = fromCorrection ? 1 : 0
+            notes.append(
+                "label correction is \(fromCorrection ? "on" : "off"): on the clean meta set it fixes \(check.fixed) of "
+                    + "\(check.wrongCount) wrong weak labels and breaks \(check.broken) of \(check.rightCount) right ones"
+                    + (fromCorrection ? "" : " (suggested labels are the model's predictions instead)"))
+        }
+        // MLC's corrected labels (when learned) and, unless correction is on, the model's predictions as the
+        // suggested labels. Each rank decides a block of the training set, rank 0 gathers them in order.
         context.progress.log("noisy-labels: suggesting labels for \(data.train.count) training samples")
         let block = Sharding.block(count: data.train.count, rank: context.rank, size: context.size)
-        let rows = fromCorrection ? program.currentDecisions(rows: block).corrected ?? [] : program.currentPredictions(rows: block)
-        let gathered = try context.communicator.gather(rows, root: 0)
-        guard context.isRoot, let gathered else { return RunSummary(metrics: metrics, notes: []) }
+        var sources: [(name: String, what: String, rows: [Float])] = []
+        if let corrected = program.currentDecisions(rows: block).corrected {
+            sources.append(("labels", "corrections (MLC)", corrected))
+        }
+        if !fromCorrection {
+            sources.append(("suggestions", "suggested labels (the model's prediction)", program.currentPredictions(rows: block)))
+        }
+        let gathered = try sources.map { try context.communicator.gather($0.rows, root: 0).map { Array($0.joined()) } }
+        guard context.isRoot else { return RunSummary(metrics: metrics, notes: []) }
         if let weights {
             let s = NoiseDetection.separation(weights: weights, weak: data.weakLabels, gold: data.goldLabels)
             metrics["weight_mean_wrong"] = s.meanWeightWrong
@@ -166,21 +186,24 @@ struct NoisyLabelRun {
                     format: "weights (mean over the last epoch): wrong weak labels %.3f, right ones %.3f, ROC-AUC %.3f",
                     s.meanWeightWrong, s.meanWeightRight, s.auc ?? .nan))
         }
-        let suggested = try recordSuggestions(Array(gathered.joined()), data: data)
         let weakRows = 0..<data.weakCount  // the clean rows that train with their gold labels are not weakly labeled
-        let c = NoiseDetection.correction(
-            corrected: Array(suggested[weakRows]), weak: Array(data.weakLabels[weakRows]), gold: Array(data.goldLabels[weakRows]))
-        let what = fromCorrection ? "corrections (MLC)" : "suggested labels (the model's prediction; training used the weak labels)"
-        let prefix = fromCorrection ? "labels" : "suggestions"
-        metrics["\(prefix)_fixed"] = c.wrongCount > 0 ? Double(c.fixed) / Double(c.wrongCount) : .nan
-        metrics["\(prefix)_broken"] = c.rightCount > 0 ? Double(c.broken) / Double(c.rightCount) : .nan
-        metrics["\(prefix)_fixed_count"] = Double(c.fixed)
-        metrics["\(prefix)_broken_count"] = Double(c.broken)
-        metrics["corrected_label_accuracy"] = c.correctedAccuracy
+        for (source, rows) in zip(sources, gathered) {
+            guard let rows else { continue }
+            let labels = argmaxRows(rows, classes: data.train.classCount)
+            // The suggestions users see: the last source (the predictions when correction is off).
+            if source.name == sources.last?.name { try recordSuggestions(rows, labels: labels, data: data) }
+            let c = NoiseDetection.correction(
+                corrected: Array(labels[weakRows]), weak: Array(data.weakLabels[weakRows]), gold: Array(data.goldLabels[weakRows]))
+            metrics["\(source.name)_fixed"] = c.wrongCount > 0 ? Double(c.fixed) / Double(c.wrongCount) : .nan
+            metrics["\(source.name)_broken"] = c.rightCount > 0 ? Double(c.broken) / Double(c.rightCount) : .nan
+            metrics["\(source.name)_fixed_count"] = Double(c.fixed)
+            metrics["\(source.name)_broken_count"] = Double(c.broken)
+            metrics["\(source.name == "labels" ? "corrected" : "suggested")_label_accuracy"] = c.correctedAccuracy
+            notes.append(
+                "\(source.what): \(c.fixed) of \(c.wrongCount) wrong weak labels fixed, \(c.broken) of \(c.rightCount) right ones "
+                    + "broken, \(c.tiesResolved) of \(c.tieCount) tied or unlabeled samples given their gold label")
+        }
         if let gate = program.metaNets.labelNet?.gateValue { metrics["gate"] = Double(gate) }
-        notes.append(
-            "\(what): \(c.fixed) of \(c.wrongCount) wrong weak labels fixed, \(c.broken) of \(c.rightCount) right ones broken, "
-                + "\(c.tiesResolved) of \(c.tieCount) tied or unlabeled samples given their gold label")
         if let issueAUC = metrics["label_issue_auc"] {
             notes.append(String(format: "label-issue score (1 − label_quality) flags wrong weak labels with ROC-AUC %.3f", issueAUC))
         }

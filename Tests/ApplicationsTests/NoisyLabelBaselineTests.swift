@@ -85,4 +85,18 @@ import Testing
         #expect(try store.labels(run: outcome.runID).count == 250, "a suggested label for every sample")
         #expect(outcome.summary.notes.contains { $0.contains("labels --run \(outcome.runID) --issues") })
     }
+
+    @Test func correctionIsUsedOnlyWhereItFixesMoreThanItBreaksOnTheMetaSet() throws {
+        try App.withToyArchive { archive, directory in
+            let (outcome, store) = try App.run(["meta.method=sama", "meta.correct=true"], archive: archive, directory: directory)
+            let m = outcome.summary.metrics
+            let fixed = try #require(m["meta_set_corrections_fixed"]), broken = try #require(m["meta_set_corrections_broken"])
+            let on = try #require(m["correction_on"])
+            #expect(on == (fixed > broken ? 1 : 0))
+            #expect(outcome.summary.notes.contains { $0.hasPrefix("label correction is \(on == 1 ? "on" : "off")") })
+            #expect(m["labels_fixed"] != nil, "MLC's own outcome on the training set is reported either way")
+            #expect((m["suggestions_fixed"] != nil) == (on == 0), "predictions become the suggestions when correction is off")
+            #expect(try store.labels(run: outcome.runID).count == 240)
+        }
+    }
 }
