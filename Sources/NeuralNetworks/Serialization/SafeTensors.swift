@@ -86,8 +86,17 @@ public enum SafeTensors {
             case "F16", "BF16": width = 2
             default: throw SafeTensorsError.unsupportedType(source, key: key, dtype: dtype)
             }
-            let count = Tensor.count(of: shape)
-            guard offsets[0] >= 0, offsets[1] - offsets[0] == count * width, body + offsets[1] <= data.endIndex else {
+            // Every product and sum checked for overflow: the header is untrusted input.
+            let bodySize = data.endIndex - body
+            var count = 1
+            for dimension in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+                guard dimension >= 0, !overflow, product <= bodySize else {
+                    throw SafeTensorsError.malformed(source, "entry '\(key)' has shape \(shape), which does not fit in the file")
+                }
+                count = product
+            }
+            guard offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] <= bodySize, offsets[1] - offsets[0] == count * width else {
                 throw SafeTensorsError.malformed(
                     source, "entry '\(key)' has offsets \(offsets) that do not fit shape \(shape) as \(dtype) in the file")
             }
