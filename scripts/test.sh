@@ -14,5 +14,6 @@ OPENBLAS_NUM_THREADS=1 python3 scripts/soak_kill.py --winnow .build/release/winn
 # The same under mpirun -np 2, each trial killing rank 0 or rank 1.
 OPENBLAS_NUM_THREADS=1 python3 scripts/soak_kill.py --winnow .build/release/winnow --trials 2 --ranks 2
 python3 scripts/check-report-render.py --winnow .build/release/winnow
+python3 scripts/check-report-render.py --winnow .build/release/winnow --compare   # winnow report --compare 1 2
 bash scripts/fuzz.sh 30   # libFuzzer over the data readers, 30 s each
 bash scripts/check-style.sh
