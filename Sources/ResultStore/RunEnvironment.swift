@@ -13,6 +13,7 @@ public struct RunEnvironment: Sendable, Equatable, Codable {
     public var blasThreadsVariable: String?
     /// MPI ranks (1 without mpirun); the other fields describe rank 0.
     public var ranks: Int
+    /// The host name (`gethostname`).
     public var host: String
     /// The first `model name` of /proc/cpuinfo ("unknown" when it cannot be read).
     public var cpuModel: String
@@ -21,6 +22,7 @@ public struct RunEnvironment: Sendable, Equatable, Codable {
     /// The distribution's name and the kernel release, e.g. "Debian GNU/Linux 12 (bookworm), Linux 6.1.0".
     public var os: String
 
+    /// An environment from its parts (`RunEnvironment.current(ranks:)` in Runtime reads this process's).
     public init(
         winnowVersion: String, blas: String, blasThreads: Int, blasThreadsVariable: String? = nil, ranks: Int,
         host: String, cpuModel: String, cpuCores: Int, os: String

@@ -8,6 +8,7 @@ import ResultStore
 public struct RunComparison: Sendable {
     /// One run's facts, read from its record and its recorded recipe.
     public struct Column: Sendable {
+        /// The run as recorded.
         public var run: RunInfo
         /// `meta.method` and its variants (see ``RunFacts/method(_:)``).
         public var method: String?
@@ -19,6 +20,7 @@ public struct RunComparison: Sendable {
 
     /// A final metric every run recorded.
     public struct MetricRow: Sendable, Equatable {
+        /// The metric's name.
         public var name: String
         /// One per run, in the order compared.
         public var values: [Double]
@@ -30,6 +32,7 @@ public struct RunComparison: Sendable {
 
     /// A recipe key (dotted; list items as `key[i]`) whose value is not the same in every run.
     public struct RecipeDifference: Sendable, Equatable {
+        /// The dotted key.
         public var key: String
         /// One per run, nil where the run's recipe lacks the key.
         public var values: [String?]
@@ -38,8 +41,11 @@ public struct RunComparison: Sendable {
     /// The most per-step metrics drawn.
     public static let maximumCurves = 8
 
+    /// The runs, in the order asked for; the first is the one the others are compared to.
     public var columns: [Column]
+    /// The final metrics every run recorded: headline metrics first, then by name.
     public var metrics: [MetricRow]
+    /// The recipe keys whose values differ, in the first recipe's order, then the others'.
     public var recipeDifferences: [RecipeDifference]
     /// Names of metrics every run recorded by step (at least two steps in one of them): headline metrics first,
     /// then by name, at most ``maximumCurves``.

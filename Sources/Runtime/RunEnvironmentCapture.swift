@@ -8,6 +8,7 @@ import Tensors
 
 /// The Winnow release: what `winnow --version` prints and every run records. Bump it with each release.
 public enum WinnowRelease {
+    /// Semantic version of this build.
     public static let version = "0.4.0"
 }
 

@@ -92,6 +92,7 @@ import Testing
         let refusals: [([String], String)] = [
             (["--compare", "\(a)"], "at least 2 run ids"),
             (["--compare", "\(a)", "\(a)"], "twice"),
+            (["--compare", "0", "\(a)"], "--compare must be a run id"),
             (["--compare", "\(a)", "99"], "no run with id 99"),
             (["--compare", "\(a)", "\(b)", "--run", "\(a)"], "exclude each other"),
             ([], "give --run N, or --compare"),
