@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set-up, then the whole test suite in release mode (numeric tests are too slow in debug): every Swift test,
 # the MPI checks with the binary that build made, kill -9 soaks (one process, then two ranks), the report rendering
-# check, a short fuzz pass over the data readers, and the style check.
+# checks (a run's page, then a comparison of two runs), a short fuzz pass over the data readers, and the style check.
 # WINNOW_TESTS=fast skips the suites tagged slow (see docs/ARCHITECTURE.md, "Tests").
 set -euo pipefail
 cd "$(dirname "$0")/.."
