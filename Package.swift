@@ -47,7 +47,7 @@ let package = Package(
         // Recipes, the runtime every application shares, the applications, and the benchmarks.
         .target(name: "Recipes", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Runtime", dependencies: [
-            "Recipes", "MetaLearning", "Distributed", "DataIO", "ResultStore",
+            "Recipes", "MetaLearning", "Distributed", "DataIO", "ResultStore", "Tensors",
         ]),
         .target(name: "NoisyLabels", dependencies: [
             "Runtime", "Recipes", "MetaLearning", "Distributed", "DataIO", "ResultStore", "NeuralNetworks", "Optimizers", "Tensors",

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Renders a `winnow report` page in headless Chromium and checks from the screenshot that its plots are drawn:
 the page is not blank (enough non-white pixels) and holds the chart colours (several saturated hues, which only
-the SVG lines, points and bars use). Usage: scripts/check-report-render.py [--winnow .build/release/winnow].
-Builds its own small run (the classify recipe on the bundled digits, 3 epochs). Exits 1 naming what is missing."""
+the SVG lines, points and bars use). Usage: scripts/check-report-render.py [--winnow .build/release/winnow] [--compare].
+Builds its own small run (the classify recipe on the bundled digits, 3 epochs); with --compare, two shorter runs
+(2 epochs, two learning rates) and checks their `winnow report --compare` page instead. Exits 1 naming what is missing."""
 import argparse, os, shutil, struct, subprocess, sys, tempfile, zlib
 
 
@@ -47,6 +48,7 @@ def decode_png(path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--winnow", default=".build/release/winnow")
+    parser.add_argument("--compare", action="store_true", help="check the page of `winnow report --compare 1 2`")
     args = parser.parse_args()
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if not browser:
@@ -54,10 +56,19 @@ def main():
         return 1
     with tempfile.TemporaryDirectory(prefix="winnow-report-") as folder:
         db = os.path.join(folder, "runs.sqlite")
-        subprocess.run([args.winnow, "run", "Recipes/classify/digits.yaml", "--set", "training.epochs=3", "--db", db],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        runs = [["training.epochs=2", "training.learning_rate=0.002"], ["training.epochs=2", "training.learning_rate=0.02"]]
+        for overrides in runs if args.compare else [["training.epochs=3"]]:
+            subprocess.run([args.winnow, "run", "Recipes/classify/digits.yaml", *[a for o in overrides for a in ("--set", o)],
+                            "--db", db], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         page, shot = os.path.join(folder, "report.html"), os.path.join(folder, "report.png")
-        subprocess.run([args.winnow, "report", "--run", "1", "--output", page, "--db", db], check=True, stdout=subprocess.DEVNULL)
+        which = ["--compare", "1", "2"] if args.compare else ["--run", "1"]
+        subprocess.run([args.winnow, "report", *which, "--output", page, "--db", db], check=True, stdout=subprocess.DEVNULL)
+        if args.compare:
+            text = open(page, encoding="utf-8").read()
+            for needed in ("<h2>Final metrics</h2>", "<h2>Recipe differences</h2>", "training.learning_rate", "<svg"):
+                if needed not in text:
+                    print(f"check-report-render: FAILED: the comparison page lacks {needed}", file=sys.stderr)
+                    return 1
         subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--screenshot={shot}",
                         "--window-size=1200,1600", "file://" + page], check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=120)
@@ -79,7 +90,7 @@ def main():
         if problems:
             print("check-report-render: FAILED: " + "; ".join(problems), file=sys.stderr)
             return 1
-        print(f"check-report-render: the report renders in Chromium ({width}×{height}, {share:.1%} inked, "
+        print(f"check-report-render: the {'comparison' if args.compare else 'report'} renders in Chromium ({width}×{height}, {share:.1%} inked, "
               f"{len(hues)} chart hues)")
     return 0
 

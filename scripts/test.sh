@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set-up, then the whole test suite in release mode (numeric tests are too slow in debug): every Swift test,
 # the MPI checks with the binary that build made, kill -9 soaks (one process, then two ranks), the report rendering
-# check, a short fuzz pass over the data readers, and the style check.
+# checks (a run's page, then a comparison of two runs), a short fuzz pass over the data readers, and the style check.
 # WINNOW_TESTS=fast skips the suites tagged slow (see docs/ARCHITECTURE.md, "Tests").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,5 +14,6 @@ OPENBLAS_NUM_THREADS=1 python3 scripts/soak_kill.py --winnow .build/release/winn
 # The same under mpirun -np 2, each trial killing rank 0 or rank 1.
 OPENBLAS_NUM_THREADS=1 python3 scripts/soak_kill.py --winnow .build/release/winnow --trials 2 --ranks 2
 python3 scripts/check-report-render.py --winnow .build/release/winnow
+python3 scripts/check-report-render.py --winnow .build/release/winnow --compare   # winnow report --compare 1 2
 bash scripts/fuzz.sh 30   # libFuzzer over the data readers, 30 s each
 bash scripts/check-style.sh

@@ -13,13 +13,19 @@ public struct RunDescriptor: Sendable {
     /// `git describe` output, or "unknown".
     public var codeRevision: String
     public var seed: UInt64
+    /// Where the run runs (nil: not recorded).
+    public var environment: RunEnvironment?
 
-    public init(application: String, recipe: String, recipePath: String? = nil, codeRevision: String = "unknown", seed: UInt64) {
+    public init(
+        application: String, recipe: String, recipePath: String? = nil, codeRevision: String = "unknown", seed: UInt64,
+        environment: RunEnvironment? = nil
+    ) {
         self.application = application
         self.recipe = recipe
         self.recipePath = recipePath
         self.codeRevision = codeRevision
         self.seed = seed
+        self.environment = environment
     }
 }
 
@@ -38,6 +44,8 @@ public struct RunInfo: Sendable, Equatable {
     public var notes: [String]
     /// Why the run failed, when it did.
     public var error: String?
+    /// Where it ran, as recorded when it started; nil for runs recorded before schema v5.
+    public var environment: RunEnvironment?
 }
 
 public struct SampleWeight: Sendable, Equatable {

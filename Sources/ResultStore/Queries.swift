@@ -10,7 +10,7 @@ extension ResultStore {
         let statement = try connection.prepare(
             """
             SELECT id, application, recipe, recipe_path, code_revision, seed, started_at, ended_at, status,
-                   metrics, notes, error
+                   metrics, notes, error, environment
             FROM runs ORDER BY id DESC LIMIT ?
             """)
         statement.bind(1, Int64(limit ?? -1))
@@ -21,7 +21,7 @@ extension ResultStore {
         let statement = try connection.prepare(
             """
             SELECT id, application, recipe, recipe_path, code_revision, seed, started_at, ended_at, status,
-                   metrics, notes, error
+                   metrics, notes, error, environment
             FROM runs WHERE id = ?
             """)
         statement.bind(1, runID)
@@ -37,7 +37,8 @@ extension ResultStore {
             codeRevision: row.text(4) ?? "unknown", seed: UInt64(bitPattern: row.int64(5)),
             startedAt: row.text(6) ?? "", endedAt: row.text(7),
             status: RunStatus(rawValue: row.text(8) ?? "") ?? .failed,
-            metrics: decodeMetrics(row.text(9)), notes: decodeNotes(row.text(10)), error: row.text(11))
+            metrics: decodeMetrics(row.text(9)), notes: decodeNotes(row.text(10)), error: row.text(11),
+            environment: RunEnvironment.decode(row.text(12)))
     }
 
     private static func decodeMetrics(_ text: String?) -> [String: Double] {

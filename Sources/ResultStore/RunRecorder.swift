@@ -267,8 +267,8 @@ extension ResultStore {
         let runID: Int64 = try transaction {
             let insert = try connection.prepare(
                 """
-                INSERT INTO runs (application, recipe, recipe_path, code_revision, seed, started_at, status)
-                VALUES (?, ?, ?, ?, ?, ?, 'running')
+                INSERT INTO runs (application, recipe, recipe_path, code_revision, seed, started_at, status, environment)
+                VALUES (?, ?, ?, ?, ?, ?, 'running', ?)
                 """)
             insert.bind(1, descriptor.application)
             insert.bind(2, descriptor.recipe)
@@ -276,6 +276,7 @@ extension ResultStore {
             insert.bind(4, descriptor.codeRevision)
             insert.bind(5, Int64(bitPattern: descriptor.seed))
             insert.bind(6, Timestamp.now())
+            insert.bind(7, descriptor.environment?.json)
             try insert.step()
             insert.reset()
             return connection.lastInsertRowID

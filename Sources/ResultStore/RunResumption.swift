@@ -30,8 +30,11 @@ extension ResultStore {
     /// checkpoint it resumes from, so the resumed run writes those steps again exactly once), sets it
     /// running again, and returns its recorder. One transaction: a refused resume changes nothing.
     /// Completed runs are refused; a run still marked running is refused unless `force` (a crashed process
-    /// that could not mark it failed).
-    public func reopenRun(_ runID: Int64, after step: Int, force: Bool = false) throws -> RunRecorder {
+    /// that could not mark it failed). The run keeps the environment it started in; `environment` is recorded
+    /// only for a run that has none (one started before schema v5).
+    public func reopenRun(
+        _ runID: Int64, after step: Int, force: Bool = false, environment: RunEnvironment? = nil
+    ) throws -> RunRecorder {
         try run(runID).checkResumable(force: force)
         try transaction {
             for table in ["sample_weights", "weight_steps", "token_weights", "metrics", "checkpoints", "pruning_scores"] {
@@ -42,8 +45,12 @@ extension ResultStore {
                 delete.reset()
             }
             let update = try connection.prepare(
-                "UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, metrics = NULL, notes = NULL WHERE id = ?")
-            update.bind(1, runID)
+                """
+                UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, metrics = NULL, notes = NULL,
+                    environment = coalesce(environment, ?) WHERE id = ?
+                """)
+            update.bind(1, environment?.json)
+            update.bind(2, runID)
             try update.step()
             update.reset()
         }

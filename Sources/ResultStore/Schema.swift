@@ -104,6 +104,11 @@ enum Schema {
             PRIMARY KEY (run_id, step, token_id)
         ) WITHOUT ROWID;
         """,
+        // Version 5: the environment a run ran in (version, BLAS and its threads, MPI ranks, host, CPU, OS) as a JSON
+        // object, written when the run starts. Runs recorded before keep NULL ("not recorded").
+        """
+        ALTER TABLE runs ADD COLUMN environment TEXT;
+        """,
     ]
 
     static var latestVersion: Int { migrations.count }

@@ -77,14 +77,18 @@ public enum ApplicationRunner {
         }
         let (info, checkpoint, owner, ranks) = try {
             let reader = try ResultStore(path: request.databasePath, mode: .existing)
-            return (try reader.run(runID), try reader.latestCheckpoint(run: runID), RunOwnerLock.owner(store: reader, run: runID),
-                    RunOwnerLock.recordedRanks(store: reader, run: runID))
+            return (
+                try reader.run(runID), try reader.latestCheckpoint(run: runID), RunOwnerLock.owner(store: reader, run: runID),
+                RunOwnerLock.recordedRanks(store: reader, run: runID)
+            )
         }()
         // Batches are sharded by rank and the samplers' positions are global: another rank count would train on
         // other batches than the interrupted run, so it is refused.
         if let ranks, ranks != request.communicator.size {
-            throw RunNotResumable(runID: runID, reason: "it ran on \(ranks) rank\(ranks == 1 ? "" : "s") and this resume has "
-                + "\(request.communicator.size): resume it with the same count (mpirun -np \(ranks))")
+            throw RunNotResumable(
+                runID: runID,
+                reason: "it ran on \(ranks) rank\(ranks == 1 ? "" : "s") and this resume has "
+                    + "\(request.communicator.size): resume it with the same count (mpirun -np \(ranks))")
         }
         // A run still marked running whose process has ended (its lock is free: killed, machine rebooted) is
         // resumed like a failed one; one whose process is alive, or unknown, needs --force.
@@ -115,13 +119,17 @@ public enum ApplicationRunner {
         // Rank 0 owns the store; the other ranks record into a scratch in-memory store and take rank 0's run id.
         let communicator = request.communicator
         let store = try ResultStore(path: communicator.isRoot ? request.databasePath : ":memory:")
+        // Rank 0 records where the run runs, when it starts (a resumed run keeps the environment it started in).
+        let environment = communicator.isRoot ? RunEnvironment.current(ranks: communicator.size) : nil
         let descriptor = RunDescriptor(
             application: A.name,
             recipe: Recipe.effectiveYAML(application: A.name, seed: seed, config: config),
-            recipePath: recipe.source, codeRevision: communicator.isRoot ? CodeRevision.current() : "", seed: seed)
+            recipePath: recipe.source, codeRevision: communicator.isRoot ? CodeRevision.current() : "", seed: seed,
+            environment: environment)
         let recorder =
             if let resuming, communicator.isRoot {
-                try store.reopenRun(resuming.runID, after: resuming.checkpoint?.step ?? 0, force: request.forceResume)
+                try store.reopenRun(
+                    resuming.runID, after: resuming.checkpoint?.step ?? 0, force: request.forceResume, environment: environment)
             } else {
                 try store.beginRun(descriptor)
             }

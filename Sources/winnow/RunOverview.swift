@@ -27,31 +27,13 @@ enum RunOverview {
     private static func text(_ value: String?) -> ResultTable.Cell { value.map(ResultTable.Cell.text) ?? .null }
 
     /// A scalar of the recorded recipe at `section.key`.
-    static func value(_ recipe: Recipe?, _ section: String, _ key: String) -> String? {
-        guard let node = recipe?.root[section]?[key], !node.isNull else { return nil }
-        return node.scalar
-    }
+    static func value(_ recipe: Recipe?, _ section: String, _ key: String) -> String? { RunFacts.value(recipe, section, key) }
 
-    /// `meta.method`, with the data-pruning stage when the run is not a sweep; a continued-pretraining run's own
-    /// `method` (with the engine's method when `sama` runs another one).
-    static func method(_ recipe: Recipe?) -> String? {
-        let method = value(recipe, "meta", "method")
-        if let own = recipe?.root["method"]?.scalar {
-            if own == "sama", let method, method != "sama" { return "sama (\(method))" }
-            return own
-        }
-        guard let stage = recipe?.root["stage"]?.scalar, stage != "sweep" else { return method }
-        return stage == "score" ? method.map { "\($0) (score)" } : stage
-    }
+    /// The run's method as `winnow runs` shows it (``RunFacts/method(_:)``).
+    static func method(_ recipe: Recipe?) -> String? { RunFacts.method(recipe) }
 
     /// Seconds from start to end (to now for a run still going).
-    static func duration(_ run: RunInfo) -> Double? {
-        let parser = ISO8601DateFormatter()
-        parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let start = parser.date(from: run.startedAt) else { return nil }
-        let end = run.endedAt.flatMap(parser.date(from:)) ?? (run.status == .running ? Date() : nil)
-        return end.map { ($0.timeIntervalSince(start) * 10).rounded() / 10 }
-    }
+    static func duration(_ run: RunInfo) -> Double? { RunFacts.duration(run) }
 
     /// `name=value` of the first headline metric the run recorded.
     static func headline(_ run: RunInfo, names: [String]) -> ResultTable.Cell {

@@ -2,9 +2,10 @@ import Foundation
 import Plots
 import ResultStore
 
-/// One run as a self-contained HTML page (inline SVG, no script, no network): what ran and where, the recipe as
-/// run, its final metrics, a curve per metric it recorded by step, the weight distribution of its last weighted
-/// step, and, for data pruning, relative accuracy against the fraction pruned per score.
+/// One run as a self-contained HTML page (inline SVG, no script, no network): what ran, the environment it recorded
+/// when it started (version, code revision, BLAS and its threads, ranks, host, CPU, OS), the recipe as run, its final
+/// metrics, a curve per metric it recorded by step, the weight distribution of its last weighted step, and, for data
+/// pruning, relative accuracy against the fraction pruned per score.
 enum RunPage {
     static func html(store: ResultStore, run runID: Int64) throws -> String {
         let info = try store.run(runID)
@@ -13,11 +14,12 @@ enum RunPage {
         var facts = [
             ("started", info.startedAt), ("ended", info.endedAt ?? "—"),
             ("duration", RunOverview.duration(info).map { String(format: "%.1f s", $0) } ?? "—"),
-            ("seed", "\(info.seed)"), ("code revision", info.codeRevision), ("recipe file", info.recipePath ?? "—"),
-            ("winnow", WinnowVersion), ("database", store.path),
+            ("seed", "\(info.seed)"), ("recipe file", info.recipePath ?? "—"), ("database", store.path),
         ]
         if let error = info.error { facts.append(("error", error)) }
-        body.append("<table>" + facts.map { "<tr><th>\($0.0)</th><td>\(escape($0.1))</td></tr>" }.joined() + "</table>")
+        body.append(factTable(facts))
+        // What the run recorded when it started, not the machine writing this page.
+        body.append("<h2>Environment</h2>" + factTable(info.environmentFacts))
         if !info.metrics.isEmpty {
             body.append("<h2>Final metrics</h2><table>")
             for name in info.metrics.keys.sorted() {
@@ -79,6 +81,11 @@ enum RunPage {
             title: "Retraining on the kept samples (mean over seeds)", xLabel: "fraction pruned",
             yLabel: "relative test accuracy (pruned / full)",
             series: series.keys.sorted().map { LineChart.Series(name: $0, points: series[$0]!.sorted { $0.x < $1.x }) })
+    }
+
+    /// A two-column table of labels and values.
+    static func factTable(_ facts: [(String, String)]) -> String {
+        "<table>" + facts.map { "<tr><th>\(escape($0.0))</th><td>\(escape($0.1))</td></tr>" }.joined() + "</table>"
     }
 
     static func escape(_ text: String) -> String {

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import ResultStore
 
-/// `winnow show --run N`: one run whole — what ran, where, how long, the recipe as it ran, every final metric,
+/// `winnow show --run N`: one run whole — what ran, where (the environment it recorded), how long, the recipe as it ran,
+/// every final metric,
 /// the metrics it recorded per step, its notes and its error.
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,6 +28,8 @@ struct ShowCommand: ParsableCommand {
             "  seed \(info.seed), code \(info.codeRevision)" + (info.recipePath.map { ", recipe file \($0)" } ?? ""),
         ]
         if let error = info.error { lines.append("  error: \(error)") }
+        lines.append("environment:")
+        lines += info.environmentFacts.map { "  \($0.0): \($0.1)" }
         lines.append("recipe as run:")
         lines += info.recipe.split(separator: "\n", omittingEmptySubsequences: false).map { "  \($0)" }
         if !info.metrics.isEmpty {

@@ -1,7 +1,8 @@
 import ArgumentParser
+import Runtime
 
-/// The version `winnow --version` prints. Bump it with each release.
-let WinnowVersion = "0.4.0"
+/// The version `winnow --version` prints and every run records (bump `WinnowRelease.version` with each release).
+let WinnowVersion = WinnowRelease.version
 
 /// The root command. Subcommands are listed here only: adding one (`datasets`, `bench`) is one line.
 struct Winnow: ParsableCommand {

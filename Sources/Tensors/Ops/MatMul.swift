@@ -8,6 +8,12 @@ public enum BLAS {
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
     /// The number of OpenBLAS threads.
     public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// What OpenBLAS says it is: version, build options and the CPU core it chose (`openblas_get_config`).
+    public static var configuration: String {
+        guard let text = openblas_get_config() else { return "OpenBLAS" }
+        let config = String(cString: text)
+        return String(config.reversed().drop { $0 == " " }.reversed())
+    }
 
     /// C = op(A)·op(B) for row-major matrices, written into `c` (m×n).
     @inline(__always)
