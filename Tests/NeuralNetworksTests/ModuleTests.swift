@@ -115,4 +115,22 @@ import WinnowTestSupport
         let contents = try SafeTensors.decode(data, source: "mem") { $0 != "ids" }
         #expect(contents.tensors.keys.sorted() == ["w"] && contents.tensors["w"]?.scalars == [1.5, -2])
     }
+
+    /// Headers whose shape or offsets are negative or overflow are errors, not traps (found by Fuzz/SafeTensorsFuzz.swift).
+    @Test func overflowingOrNegativeHeadersAreErrors() {
+        let headers = [
+            #"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,16]}}"#,
+            #"{"a":{"dtype":"F32","shape":[-2,-2],"data_offsets":[0,16]}}"#,
+            #"{"a":{"dtype":"F32","shape":[2305843009213693952],"data_offsets":[0,0]}}"#,
+            #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[9223372036854775807,-9223372036854775807]}}"#,
+            #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[-9223372036854775807,9223372036854775807]}}"#,
+        ]
+        for header in headers {
+            var data = Data()
+            withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { data.append(contentsOf: $0) }
+            data.append(Data(header.utf8))
+            data.append(Data(count: 16))
+            #expect(throws: SafeTensorsError.self, "\(header)") { try SafeTensors.decode(data, source: "mem") }
+        }
+    }
 }
