@@ -209,13 +209,12 @@ struct NoisyLabelRun {
         }
         let db = "--db \(context.databasePath)"
         let winnow = context.executable
-        if weights != nil {
-            notes.append("lowest weights: \(winnow) weights --run \(context.runID) --bottom 20 \(db)")
-            notes.append(
-                "keep the top 80% by weight: \(winnow) export manifest --run \(context.runID) --by weight --keep 0.8 --output "
-                    + "Outputs/kept-\(context.runID).jsonl --archive Outputs/kept-\(context.runID).tar.gz \(db)"
-            )
-        }
+        if weights != nil { notes.append("lowest weights: \(winnow) weights --run \(context.runID) --bottom 20 \(db)") }
+        // The label-quality score, not the weight, is what ranks right labels above wrong ones as measured.
+        notes.append(
+            "keep the 80% likeliest right labels in every class: \(winnow) export manifest --run \(context.runID) --by label_quality "
+                + "--keep 0.8 --per-class --output Outputs/kept-\(context.runID).jsonl --archive Outputs/kept-\(context.runID).tar.gz \(db)"
+        )
         notes.append("likely wrong labels: \(winnow) labels --run \(context.runID) --issues --top 20 \(db)")
         return RunSummary(metrics: metrics, notes: notes)
     }
