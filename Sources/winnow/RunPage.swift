@@ -4,8 +4,9 @@ import ResultStore
 
 /// One run as a self-contained HTML page (inline SVG, no script, no network): what ran, the environment it recorded
 /// when it started (version, code revision, BLAS and its threads, ranks, host, CPU, OS), the recipe as run, its final
-/// metrics, a curve per metric it recorded by step, the weight distribution of its last weighted step, and, for data
-/// pruning, relative accuracy against the fraction pruned per score.
+/// metrics, a curve per metric it recorded by step, the weight distribution of its last weighted step (for noisy labels
+/// split by whether the weak label is right, with the label-issue scores and the likeliest wrong labels), and, for
+/// data pruning, relative accuracy against the fraction pruned per score.
 enum RunPage {
     static func html(store: ResultStore, run runID: Int64) throws -> String {
         let info = try store.run(runID)
@@ -32,7 +33,11 @@ enum RunPage {
         if !curves.isEmpty {
             body.append("<h2>Metrics by step</h2><div class=\"grid\">" + curves.map { $0.svg() }.joined() + "</div>")
         }
-        if let histogram = try weightHistogram(store: store, run: runID) { body.append("<h2>Weights</h2>" + histogram.svg()) }
+        let labels = try labelSections(store: store, run: runID)
+        if !labels.splitWeights, let histogram = try weightHistogram(store: store, run: runID) {
+            body.append("<h2>Weights</h2>" + histogram.svg())
+        }
+        body += labels.sections
         if !info.notes.isEmpty {
             body.append("<h2>Notes</h2><pre>" + escape(info.notes.joined(separator: "\n")) + "</pre>")
         }

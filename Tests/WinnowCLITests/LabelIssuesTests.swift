@@ -53,6 +53,14 @@ import Testing
         let scores = rows.compactMap { Double($0[2]) }
         #expect(scores == scores.sorted(by: >), "highest issue score first")
 
+        // The run page splits weights and issue scores by weak-label correctness and lists the likeliest wrong labels.
+        let report = try WinnowBinary.run(["report", "--run", "1", "--output", "r.html", "--db", "r.sqlite"], in: dir.url)
+        #expect(report.status == 0, "\(report.stderr)")
+        let page = try String(contentsOfFile: dir.path("r.html"), encoding: .utf8)
+        for part in ["<h2>Label issues</h2>", "weak label wrong", "weak label right", "The 20 likeliest wrong labels", "movie number"] {
+            #expect(page.contains(part), "the report lacks \(part)")
+        }
+
         let refused = try WinnowBinary.run(["labels", "--run", "1", "--top", "3", "--db", "r.sqlite"], in: dir.url)
         #expect(refused.status != 0 && refused.stderr.contains("--top goes with --issues"))
     }
