@@ -13,7 +13,7 @@ import Runtime
 /// `export manifest --by label_quality` keeps the likeliest right labels); a resumed run reads the running mean
 /// of the last recorded epoch back from the store, so the final figures do not depend on interruptions.
 struct LabelQualityTracker {
-    static let scoreName = "label_quality"
+    static let scoreName = ScoreName.labelQuality
     private var sum: [Double]?
     private var epochsSeen = 0
 

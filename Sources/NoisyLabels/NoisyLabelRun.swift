@@ -115,11 +115,6 @@ struct NoisyLabelRun {
         return multipliers
     }
 
-    /// The argmax of each row of a row-major `[n, classes]` matrix.
-    private func argmaxRows(_ rows: [Float], classes k: Int) -> [Int] {
-        (0..<(rows.count / k)).map { i in (0..<k).max { rows[i * k + $0] < rows[i * k + $1] } ?? 0 }
-    }
-
     /// Records every training sample's suggested label distribution (row-major) and its argmax.
     private func recordSuggestions(_ rows: [Float], labels: [Int], data: NoisyLabelData) throws {
         let k = data.train.classCount
@@ -189,7 +184,7 @@ struct NoisyLabelRun {
         let weakRows = 0..<data.weakCount  // the clean rows that train with their gold labels are not weakly labeled
         for (source, rows) in zip(sources, gathered) {
             guard let rows else { continue }
-            let labels = argmaxRows(rows, classes: data.train.classCount)
+            let labels = Tensor(shape: [rows.count / data.train.classCount, data.train.classCount], storage: rows).argmaxLastAxis()
             // The suggestions users see: the last source (the predictions when correction is off).
             if source.name == sources.last?.name { try recordSuggestions(rows, labels: labels, data: data) }
             let c = NoiseDetection.correction(

@@ -124,6 +124,8 @@ public enum ScoreName {
     public static let legacy = "score"
     /// Reserved: manifests rank by importance weights under this name.
     public static let reserved = "weight"
+    /// Noisy-label runs: each sample's running mean probability of its training label (1 − it is the label-issue score).
+    public static let labelQuality = "label_quality"
 
     /// Throws unless `name` is 1…64 characters of `a-z`, `0-9`, `_`, `-`, `.` and is not `weight`.
     public static func validate(_ name: String) throws {

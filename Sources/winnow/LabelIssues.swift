@@ -11,11 +11,11 @@ enum LabelIssues {
     /// The `top` samples with the highest label-issue score of run `runID`.
     static func table(store: ResultStore, runID: Int64, top: Int) throws -> ResultTable {
         let names = try store.scoreNames(run: runID)
-        guard names.contains(labelQualityName) else {
+        guard names.contains(ScoreName.labelQuality) else {
             throw StoreError.noResults(
                 path: store.path, runID: runID, what: "label-quality scores (noisy-label runs record them every epoch)")
         }
-        let worst = try store.scores(run: runID, name: labelQualityName, limit: top, ascending: true)
+        let worst = try store.scores(run: runID, name: ScoreName.labelQuality, limit: top, ascending: true)
         let suggestions = Dictionary(try store.labels(run: runID).map { ($0.sampleID, $0) }, uniquingKeysWith: { a, _ in a })
         let run = try store.run(runID)
         let (records, classNames) = try ManifestArchive.sampleRecords(of: run, store: store, registry: .builtIn)
@@ -36,8 +36,6 @@ enum LabelIssues {
                 ]
             })
     }
-
-    static let labelQualityName = "label_quality"
 
     /// The text on one line, cut at 80 characters.
     static func snippet(_ text: String, length: Int = 80) -> String {

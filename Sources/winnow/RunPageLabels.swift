@@ -45,8 +45,8 @@ extension RunPage {
             let chart = HistogramChart(title: "sample weights at step \(step)", xLabel: "weight", groups: split(weights))
             sections.append("<h2>Weights by weak-label correctness</h2>" + chart.svg())
         }
-        if try store.scoreNames(run: runID).contains(LabelIssues.labelQualityName) {
-            let quality = try store.scores(run: runID, name: LabelIssues.labelQualityName)
+        if try store.scoreNames(run: runID).contains(ScoreName.labelQuality) {
+            let quality = try store.scores(run: runID, name: ScoreName.labelQuality)
             let issues = quality.map { (sampleID: $0.sampleID, value: 1 - $0.score) }
             let chart = HistogramChart(title: "label-issue score (1 − label_quality)", xLabel: "issue score", groups: split(issues))
             sections.append("<h2>Label issues</h2>" + chart.svg())

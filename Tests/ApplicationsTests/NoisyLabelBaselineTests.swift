@@ -40,6 +40,11 @@ import Testing
             #expect(outcome.summary.metrics["train_samples"] == 320, "the clean rows join the training data")
             #expect(try store.sampleKeys(run: outcome.runID).last == "valid/valid-79")
             #expect(outcome.summary.metrics["valid_accuracy"].map { $0 > 0.9 } == true, "the last epoch fits the clean rows")
+            // The last epoch's loss is over the clean rows' gold labels, so it falls below weak-only training's, whose
+            // last epoch still fits 20% wrong weak labels.
+            let (weakOnly, _) = try App.run(["meta.method=finetune"], archive: archive, directory: directory)
+            let clean = try #require(outcome.summary.metrics["train_loss"]), weak = try #require(weakOnly.summary.metrics["train_loss"])
+            #expect(clean < weak, "train loss \(clean) after a clean epoch vs \(weak) on weak labels only")
             #expect(throws: (any Error).self) {
                 try App.run(["meta.method=finetune", "training.clean_epochs=3"], archive: archive, directory: directory)
             }

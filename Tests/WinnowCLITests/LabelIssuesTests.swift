@@ -28,17 +28,22 @@ import Testing
         return path
     }
 
-    @Test func listsTheLikeliestWrongLabelsWithTextAndClassNames() throws {
+    /// A directory holding the toy archive and run 1 in `r.sqlite`: a small finetune run with `settings` on top.
+    func finetunedRun(_ settings: [String]) throws -> TemporaryDirectory {
         let dir = try TemporaryDirectory()
         let archive = try writeArchive(dir)
         let recipe = try dir.write("nl.yaml", "application: noisy-labels\nseed: 1\n")
-        let run = try WinnowBinary.run(
-            [
-                "run", recipe, "--set", "dataset.archive=\(archive)", "--set", "model.buckets=256", "--set", "model.embedding_width=8",
-                "--set", "model.hidden_width=8", "--set", "training.epochs=4", "--set", "training.batch_size=8",
-                "--set", "training.learning_rate=0.02", "--set", "meta.method=finetune", "--db", "r.sqlite",
-            ], in: dir.url)
+        let base = [
+            "dataset.archive=\(archive)", "model.buckets=256", "model.embedding_width=8", "model.hidden_width=8",
+            "training.batch_size=8", "meta.method=finetune",
+        ]
+        let run = try WinnowBinary.run(["run", recipe] + (base + settings).flatMap { ["--set", $0] } + ["--db", "r.sqlite"], in: dir.url)
         #expect(run.status == 0, "\(run.stderr)")
+        return dir
+    }
+
+    @Test func listsTheLikeliestWrongLabelsWithTextAndClassNames() throws {
+        let dir = try finetunedRun(["training.epochs=4", "training.learning_rate=0.02"])
         let issues = try WinnowBinary.run(
             ["labels", "--run", "1", "--issues", "--top", "12", "--format", "csv", "--db", "r.sqlite"], in: dir.url)
         #expect(issues.status == 0, "\(issues.stderr)")
@@ -68,16 +73,7 @@ import Testing
 
 extension LabelIssuesTests {
     @Test func perClassExportKeepsEveryClass() throws {
-        let dir = try TemporaryDirectory()
-        let archive = try writeArchive(dir)
-        let recipe = try dir.write("nl.yaml", "application: noisy-labels\nseed: 1\n")
-        let run = try WinnowBinary.run(
-            [
-                "run", recipe, "--set", "dataset.archive=\(archive)", "--set", "model.buckets=256", "--set", "model.embedding_width=8",
-                "--set", "model.hidden_width=8", "--set", "training.epochs=2", "--set", "training.batch_size=8",
-                "--set", "meta.method=finetune", "--db", "r.sqlite",
-            ], in: dir.url)
-        #expect(run.status == 0, "\(run.stderr)")
+        let dir = try finetunedRun(["training.epochs=2"])
         let export = try WinnowBinary.run(
             [
                 "export", "manifest", "--run", "1", "--by", "label_quality", "--keep", "0.5", "--per-class", "--output", "kept.csv",
