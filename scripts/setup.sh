@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages Winnow needs, only when they are missing (idempotent, Debian/Ubuntu).
 set -euo pipefail
-needed=(libopenblas-dev libopenmpi-dev openmpi-bin libarchive-dev libsqlite3-dev pkg-config dataset-fashion-mnist)
+needed=(libopenblas-dev libopenmpi-dev openmpi-bin libarchive-dev libsqlite3-dev sqlite3 iproute2 pkg-config dataset-fashion-mnist)
 missing=()
 for pkg in "${needed[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
