@@ -6,9 +6,12 @@ with the uninterrupted run's weights, corrected labels and metrics, pass `PRAGMA
 duplicate rows. With --ranks 2 every run goes through `mpirun -np 2` and each trial kills rank 0 or rank 1 (chosen
 at random): killing rank 1 makes mpirun end the job and rank 0 mark the run failed; killing rank 0 leaves the run
 `running` with its lock free, which `--resume` takes over. Resumes use the same number of ranks.
+Then (one process only) as many trials of `winnow export manifest --archive` killed with SIGKILL at a random
+moment: each output must be absent or complete (equal to an uninterrupted export), and the retry (with --force
+where an output survived) must write the uninterrupted export and leave no temporary file behind.
 Usage: scripts/soak_kill.py [--winnow .build/release/winnow] [--trials 20] [--seed 0] [--ranks 1]
 Prints one line per trial and exits 1 on the first difference."""
-import argparse, os, random, signal, sqlite3, subprocess, sys, tempfile, time
+import argparse, os, random, signal, sqlite3, subprocess, sys, tarfile, tempfile, time
 
 RECIPE = "Recipes/noisy-labels/sama-reweight-correct.yaml"
 OVERRIDES = ["--set", "training.epochs=3"]
@@ -62,6 +65,60 @@ def contents(db):
         labels = c.execute("SELECT * FROM corrected_labels WHERE run_id = 1 ORDER BY sample_id").fetchall()
     metrics = [m for m in metrics if m[0] not in TIMING]
     return integrity, duplicates, status and status[0], metrics, weights, labels
+
+
+def export_outputs(folder):
+    """The export's outputs in `folder`: the manifest's bytes and the archive's members (name, bytes); the
+    compressed bytes are not compared (the compressor's headers may differ between runs). None where absent."""
+    manifest, archive = os.path.join(folder, "kept.jsonl"), os.path.join(folder, "kept.tar.xz")
+    members = None
+    if os.path.exists(archive):
+        with tarfile.open(archive) as t:
+            members = [(m.name, t.extractfile(m).read() if m.isfile() else None) for m in t.getmembers()]
+    return (open(manifest, "rb").read() if os.path.exists(manifest) else None), members
+
+
+def export_soak(winnow, db, folder, trials, rng):
+    """SIGKILL during `export manifest --archive` of the reference run; returns 0 when every trial holds."""
+    def export(out, *extra):
+        return [winnow, "export", "manifest", "--run", "1", "--by", "weight", "--keep", "0.5", "--db", db,
+                "--output", os.path.join(out, "kept.jsonl"), "--archive", os.path.join(out, "kept.tar.xz"), *extra]
+    reference = os.path.join(folder, "export-reference")
+    os.mkdir(reference)
+    start = time.monotonic()
+    subprocess.run(export(reference), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    duration = time.monotonic() - start
+    expected = export_outputs(reference)
+    print(f"soak: uninterrupted export {duration:.2f} s")
+    for trial in range(1, trials + 1):
+        out = os.path.join(folder, f"export-{trial}")
+        os.mkdir(out)
+        delay = rng.uniform(0.01, duration)
+        process = subprocess.Popen(export(out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        killed = process.poll() is None
+        if killed:
+            process.send_signal(signal.SIGKILL)
+        process.wait()
+        problems = [f"{name} half-written" for name, got, want in zip(["manifest", "archive"], export_outputs(out), expected)
+                    if got is not None and got != want]
+        survived = [name for name in ["kept.jsonl", "kept.tar.xz"] if os.path.exists(os.path.join(out, name))]
+        retry = subprocess.run(export(out, *(["--force"] if survived else [])), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+        if retry.returncode != 0:
+            problems.append(f"the retry failed: {retry.stderr.strip()}")
+        elif export_outputs(out) != expected:
+            problems.append("the retry's outputs differ from the uninterrupted export")
+        hidden = [name for name in os.listdir(out) if name.startswith(".")]
+        if hidden:
+            problems.append(f"temporary files left after the retry: {hidden}")
+        moment = f"killed after {delay:.2f} s" if killed else f"finished before the kill at {delay:.2f} s"
+        kept = ", ".join(survived) if survived else "nothing"
+        print(f"soak: export trial {trial}: {moment}, {kept} left, retry: " + ("; ".join(problems) if problems else "identical"))
+        if problems:
+            return 1
+    print(f"soak: {trials} export trials passed, 0 failed")
+    return 0
 
 
 def main():
@@ -136,6 +193,8 @@ def main():
             if problems:
                 return 1
         print(f"soak: {args.trials} passed, 0 failed")
+        if args.ranks == 1:
+            return export_soak(args.winnow, reference, folder, args.trials, rng)
     return 0
 
 

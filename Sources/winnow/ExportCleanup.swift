@@ -46,6 +46,22 @@ final class ExportCleanup: @unchecked Sendable {
         }
     }
 
+    /// Removes the temporary files an earlier export left beside `outputs` when it was killed (SIGKILL cannot be
+    /// caught): `.<name>.tmp-<pid>…` whose process no longer exists. Returns their names.
+    static func removeStaleTemporaries(outputs: [String]) -> [String] {
+        var removed: [String] = []
+        for output in outputs {
+            let (folder, name) = ArchiveWriter.folderAndName(of: output)
+            let prefix = ".\(name).tmp-"
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where entry.hasPrefix(prefix) {
+                let digits = entry.dropFirst(prefix.count).prefix { $0.isNumber }
+                guard let pid = pid_t(digits), pid != getpid(), kill(pid, 0) == -1, errno == ESRCH else { continue }
+                if unlink(folder + "/" + entry) == 0 { removed.append(folder + "/" + entry) }
+            }
+        }
+        return removed
+    }
+
     /// Restores the default signal handling (the export is complete or has failed and cleaned up).
     func disarm() { handlers.disarm() }
 }

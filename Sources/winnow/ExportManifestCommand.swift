@@ -99,7 +99,11 @@ struct ExportManifestCommand: ParsableCommand {
 
         // The archive goes first (it can fail on data); if the manifest then fails, an archive this command
         // created is removed again. Ctrl-C meanwhile removes temporary files and created outputs.
-        let cleanup = ExportCleanup(outputs: [output] + (archive.map { [$0] } ?? []))
+        let outputs = [output] + (archive.map { [$0] } ?? [])
+        for stale in ExportCleanup.removeStaleTemporaries(outputs: outputs) {
+            printError("note: removed \(stale), left by an export that was killed")
+        }
+        let cleanup = ExportCleanup(outputs: outputs)
         cleanup.arm()
         defer { cleanup.disarm() }
         let createdArchive = archive.flatMap { FileManager.default.fileExists(atPath: $0) ? nil : $0 }

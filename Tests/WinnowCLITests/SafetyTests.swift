@@ -163,7 +163,7 @@ import Testing
                 #expect(
                     result.stderr
                         == "error: result database \(database): folder \(folder) does not exist (create it first, e.g. mkdir -p "
-                            + "\(folder))\n"
+                        + "\(folder))\n"
                 )
             }
         }
@@ -205,6 +205,30 @@ import Testing
         #expect(!plain.stdout.contains("checkpoints"))
         #expect(try store.removeOrphanCheckpoints(run: outcome.runID).count == 1)
         #expect(try store.checkpointUsage(run: outcome.runID).files.count == 1)
+    }
+
+    /// An export killed with SIGKILL cannot clean up: the next export to the same outputs removes the temporaries
+    /// whose process is gone (and says so), and leaves those of a live process alone.
+    @Test func killedExportTemporariesAreRemovedByTheNextExport() throws {
+        let dir = try TemporaryDirectory()
+        let (db, runID, _, _) = try DatasetArchiveTests().recordedRun(dir)
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let dead = finished.processIdentifier
+        let stale = [".kept.jsonl.tmp-\(dead)", ".kept.tar.gz.tmp-\(dead)-12345"], live = ".kept.jsonl.tmp-1"
+        for name in stale + [live] { try Data("partial".utf8).write(to: dir.url.appendingPathComponent(name)) }
+        let result = try WinnowBinary.run(export(runID, ["--output", "kept.jsonl", "--archive", "kept.tar.gz"], db: db), in: dir.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        for name in stale {
+            #expect(!FileManager.default.fileExists(atPath: dir.path(name)), "\(name) left")
+            #expect(result.stderr.contains("note: removed ./\(name), left by an export that was killed"), "\(result.stderr)")
+        }
+        #expect(FileManager.default.fileExists(atPath: dir.path(live)), "a live process's temporary was removed")
+        #expect(
+            FileManager.default.fileExists(atPath: dir.path("kept.jsonl"))
+                && FileManager.default.fileExists(atPath: dir.path("kept.tar.gz")))
     }
 
     /// With the shipped noisy-label application on the bundled RT set: `winnow run` with the default
