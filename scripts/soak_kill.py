@@ -9,7 +9,8 @@ at random): killing rank 1 makes mpirun end the job and rank 0 mark the run fail
 Then (one process only) as many trials of `winnow export manifest --archive` killed with SIGKILL at a random
 moment: each output must be absent or complete (equal to an uninterrupted export), and the retry (with --force
 where an output survived) must write the uninterrupted export and leave no temporary file behind.
-Usage: scripts/soak_kill.py [--winnow .build/release/winnow] [--trials 20] [--seed 0] [--ranks 1]
+--exports-only skips the run trials (the uninterrupted run is still made, as the export's source).
+Usage: scripts/soak_kill.py [--winnow .build/release/winnow] [--trials 20] [--seed 0] [--ranks 1] [--exports-only]
 Prints one line per trial and exits 1 on the first difference."""
 import argparse, os, random, signal, sqlite3, subprocess, sys, tarfile, tempfile, time
 
@@ -127,11 +128,14 @@ def main():
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ranks", type=int, default=1)
+    parser.add_argument("--exports-only", action="store_true", help="only the export trials")
     args = parser.parse_args()
     if args.trials < 1:
         parser.error("--trials must be at least 1")
     if args.ranks < 1 or args.ranks > 8:
         parser.error("--ranks must be 1…8")
+    if args.exports_only and args.ranks > 1:
+        parser.error("--exports-only runs in one process (no --ranks)")
     if args.ranks > 1:
         LAUNCHER[:] = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(args.ranks)]
         os.environ["OPENBLAS_NUM_THREADS"] = "1"
@@ -143,6 +147,8 @@ def main():
         duration = time.monotonic() - start
         expected = contents(reference)
         print(f"soak: uninterrupted run {duration:.1f} s, {len(expected[4])} weight rows, {len(expected[5])} labels")
+        if args.exports_only:
+            return export_soak(args.winnow, reference, folder, args.trials, rng)
         for trial in range(1, args.trials + 1):
             db = os.path.join(folder, f"trial-{trial}.sqlite")
             delay = rng.uniform(0.05, duration)
