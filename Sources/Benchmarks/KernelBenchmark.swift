@@ -33,14 +33,13 @@ public enum KernelBenchmark {
         let labels = (0..<256).map { $0 % 10 }
         let named = mlp.namedParameters()
         let context = ForwardContext(training: true)
-        let mlpSeconds = BenchmarkClock.median(repeats: repeats * 2) {
+        func mlpStep() {
             let loss = Loss.meanCrossEntropy(mlp(x, context), labels: labels)
             adam.step(named, gradients: Autodiff.gradients(of: loss, wrt: named.map(\.tensor)))
         }
-        // Forward 2·B·Σ in·out; backward computes dW for every layer and dX for all but the first.
-        let layerSizes: [Int] = [784 * 1024, 1024 * 1024, 1024 * 10]
-        let layerFlops: [Double] = layerSizes.map { 512.0 * Double($0) }
-        let mlpFlops: Double = layerFlops.reduce(0, +) * 3 - layerFlops[0]
+        let mlpSeconds = BenchmarkClock.median(repeats: repeats * 2, mlpStep)
+        // Counted (FLOPCounter): forward 2·B·Σ in·out; backward dW for every layer and dX for all but the first.
+        let mlpFlops = Double(FLOPCounter.measure(mlpStep).flops)
         let mlpGflops = mlpFlops / mlpSeconds / 1e9
         let mlpReference = sgemmByShape["256x1024x1024"]!
         figures.append(
@@ -57,14 +56,16 @@ public enum KernelBenchmark {
         let blockAdam = Adam(learningRate: 1e-4)
         let input = Tensor.normal([b, t, h], using: &rng)
         let mask = MultiHeadSelfAttention.maskBias(Array(repeating: Array(repeating: 1, count: t), count: b))
-        let blockSeconds = BenchmarkClock.median(repeats: repeats) {
+        func blockStep() {
             let y = block(input, maskBias: mask, context)
             let loss = (y * y).mean()
             blockAdam.step(blockNamed, gradients: Autodiff.gradients(of: loss, wrt: blockNamed.map(\.tensor)))
         }
+        let blockSeconds = BenchmarkClock.median(repeats: repeats, blockStep)
         let tokens = Double(b * t)
-        let forwardPerToken = 8.0 * Double(h * h) + 4.0 * Double(h * inter) + 4.0 * Double(t * h)
-        let blockFlops = tokens * forwardPerToken * 3
+        // Counted (FLOPCounter); per token the forward is 8H² + 4H·I + 4T·H and backward twice that, less the input
+        // gradient of the block's input, which does not require one.
+        let blockFlops = Double(FLOPCounter.measure(blockStep).flops)
         let blockGflops = blockFlops / blockSeconds / 1e9
         let blockReference = sgemmByShape["2048x384x1536"]!
         figures.append(

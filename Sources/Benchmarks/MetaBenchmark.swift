@@ -50,6 +50,14 @@ public enum MetaBenchmark {
         public var testAccuracy: Double?
         public var cleanWeight: Double?
         public var corruptedWeight: Double?
+        /// Matrix-product operations (`FLOPCounter`) of a base step and of a meta step, in millions.
+        public var baseStepMegaFLOPs: Double = 0
+        public var metaStepMegaFLOPs: Double?
+        /// Counted operations of the whole run over its time, and what sgemm reaches on the model's largest layer
+        /// product ([batch, width]·[width, width], same threads) in this process: their ratio is the fraction of
+        /// sgemm the steps achieve.
+        public var achievedGFLOPS: Double = 0
+        public var sgemmGFLOPS: Double = 0
     }
 
     /// The problem, the base model and the reweighting program as every run of configuration `c` starts.
@@ -59,8 +67,11 @@ public enum MetaBenchmark {
 
     /// The synthetic noisy-label problem and a reweighting program on an MLP with these hidden widths (Adam 1e-3
     /// at both levels; uniform weights for `finetune`), as `bench meta` and `bench ddp --model mlp` start it.
-    static func syntheticProgram(hidden: [Int], batchSize: Int, meta: MetaSettings, seed: UInt64)
-        -> (data: SyntheticNoisyLabels, model: MLP, program: DenseReweightingProgram) {
+    static func syntheticProgram(
+        hidden: [Int], batchSize: Int, meta: MetaSettings, seed: UInt64
+    )
+        -> (data: SyntheticNoisyLabels, model: MLP, program: DenseReweightingProgram)
+    {
         let data = SyntheticNoisyLabels(seed: seed)
         var rng = RandomGenerator(seed: seed &+ 1)
         let model = MLP(widths: [784] + hidden + [10], rng: &rng)
@@ -120,10 +131,16 @@ public enum MetaBenchmark {
             _ = Autodiff.gradients(of: Loss.meanCrossEntropy(model(x, .evaluation()), labels: labels), wrt: parameters)
         }
 
+        let width = c.hidden.max() ?? 784
+        let sgemmA = Tensor(repeating: 0.5, shape: [c.batchSize, width]), sgemmB = Tensor(repeating: 0.01, shape: [width, width])
+        let sgemmSeconds = BenchmarkClock.median(repeats: 9) { _ = sgemmA.matmul(sgemmB) }
+
+        let split = StepFLOPs()
+        split.attach(to: engine)
         BenchmarkClock.startMemoryWindow()
         let residentBefore = BenchmarkClock.currentResidentMiB
         let start = DispatchTime.now().uptimeNanoseconds
-        try engine.run(steps: c.steps)
+        let flops = try FLOPCounter.measure { try engine.run(steps: c.steps) }.flops
         let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var result = Result(
             method: c.meta.method.rawValue, hidden: c.hidden, parameters: model.parameterCount, unroll: c.meta.unroll,
@@ -134,6 +151,10 @@ public enum MetaBenchmark {
             forwardMilliseconds: forward * 1000, forwardBackwardMilliseconds: forwardBackward * 1000,
             peakResidentMiB: BenchmarkClock.peakResidentMiB,
             trainingMiB: BenchmarkClock.windowPeakResidentMiB - residentBefore)
+        result.baseStepMegaFLOPs = split.perBaseStep / 1e6
+        result.metaStepMegaFLOPs = split.perMetaStep.map { $0 / 1e6 }
+        result.achievedGFLOPS = Double(flops) / total / 1e9
+        result.sgemmGFLOPS = 2 * Double(c.batchSize * width * width) / sgemmSeconds / 1e9
         if c.measureQuality {
             let (clean, corrupted) = program.meanWeights(flagged: data.corrupted)
             result.testAccuracy = program.accuracy(on: data.test)

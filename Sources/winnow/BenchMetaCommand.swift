@@ -33,6 +33,8 @@ struct BenchMetaCommand: ParsableCommand {
     var dumpProblem: String?
     @OptionGroup var singleRun: SingleRunOptions
     @Flag(help: "With --single: also measure test accuracy and weights.") var quality = false
+    @Flag(help: "Print every configuration's result (speed grid, then quality runs) as one JSON array instead of tables.")
+    var json = false
 
     func validate() throws {
         _ = try parseMethods(methods)
@@ -81,15 +83,25 @@ struct BenchMetaCommand: ParsableCommand {
                 }
             }
         }
+        if json {
+            let small = modelList.first ?? "512,512"
+            let quality =
+                qualitySteps > 0
+                ? try parseMethods(methods).map {
+                    try child(method: $0, unroll: qualityUnroll, model: small, threads: "1", steps: qualitySteps, quality: true)
+                } : []
+            print(try encodeJSON(rows + quality))
+            return
+        }
         if !skipSpeed { printSpeed(rows) }
         guard qualitySteps > 0, let small = modelList.first else { return }
         print(
             "\nQuality after \(qualitySteps) base steps (model \(small), unroll \(qualityUnroll), 1 BLAS thread, normalisation "
                 + "\((meta.normalization ?? MetaBenchmark.defaultMeta.normalization).rawValue), α = \(meta.alpha) (SAMA, SAMA-NA and "
-                    + "DARTS), base update along v "
-                        + "\(meta.baseUpdate ? "on" : "off")\(meta.touchedOnly ? ", touched-only perturbation" : ""), meta inputs "
-                            + "\(meta.freezeMetaInputs ? "frozen" : "recomputed") in the ± passes, warm-up \(meta.warmup) base steps, "
-                                + "seed \(seed)):\n"
+                + "DARTS), base update along v "
+                + "\(meta.baseUpdate ? "on" : "off")\(meta.touchedOnly ? ", touched-only perturbation" : ""), meta inputs "
+                + "\(meta.freezeMetaInputs ? "frozen" : "recomputed") in the ± passes, warm-up \(meta.warmup) base steps, "
+                + "seed \(seed)):\n"
         )
         print("| method | test accuracy | mean weight clean | mean weight corrupted |")
         print("|---|---:|---:|---:|")
@@ -130,22 +142,25 @@ struct BenchMetaCommand: ParsableCommand {
         print(
             "Replay it (DARTS with frozen inputs, as `--freeze-meta-inputs --methods darts --quality-steps \(qualitySteps)`): "
                 + "python3 scripts/analysis/first_order_reweighting.py --from-dump \(path) --hidden "
-                    + "\(c.hidden.map(String.init).joined(separator: " ")) "
+                + "\(c.hidden.map(String.init).joined(separator: " ")) "
                 + "--steps \(qualitySteps) --method darts --difference frozen --alpha \(meta.alpha) --darts-scale 1")
     }
 
     private func printSpeed(_ rows: [MetaBenchmark.Result]) {
         print(
             "| method | model (params) | unroll | BLAS threads | base samples/s | meta step ms | fwd ms | fwd+bwd ms | peak RSS MiB | "
-                + "added by training MiB |"
+                + "added by training MiB | base step MFLOP | meta step MFLOP | GFLOP/s (% of sgemm) |"
         )
-        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in rows {
+            let fraction = r.sgemmGFLOPS > 0 ? String(format: " (%.0f%%)", 100 * r.achievedGFLOPS / r.sgemmGFLOPS) : ""
             print(
                 "| \(r.method) | \(r.hidden.map(String.init).joined(separator: "-")) (\(r.parameters)) | \(r.unroll) | \(r.blasThreads) "
                     + "| \(benchmarkFigure(r.baseSamplesPerSecond)) | \(r.metaStepMilliseconds.map(benchmarkFigure) ?? "–") | "
-                        + "\(benchmarkFigure(r.forwardMilliseconds)) | \(benchmarkFigure(r.forwardBackwardMilliseconds)) | "
-                            + "\(benchmarkFigure(r.peakResidentMiB)) | \(benchmarkFigure(r.trainingMiB)) |"
+                    + "\(benchmarkFigure(r.forwardMilliseconds)) | \(benchmarkFigure(r.forwardBackwardMilliseconds)) | "
+                    + "\(benchmarkFigure(r.peakResidentMiB)) | \(benchmarkFigure(r.trainingMiB)) | "
+                    + "\(benchmarkFigure(r.baseStepMegaFLOPs)) | \(r.metaStepMegaFLOPs.map(benchmarkFigure) ?? "–") | "
+                    + "\(benchmarkFigure(r.achievedGFLOPS))\(fraction) |"
             )
         }
         // As the children report it, so a table always says which block size SAMA's rows ran with.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import DataPruning
 import Foundation
 import MetaLearning
@@ -69,21 +70,28 @@ struct BenchPruningCommand: ParsableCommand {
         // Process CPU time as well as wall time: on a shared machine the wall time depends on the other load.
         var cpuAtStart = Self.processCPUSeconds()
         var plainSeconds: [Double] = []
+        var flopsAtStart = FLOPCounter.total, plainFLOPs: [Int] = []
         try trainer.train(
             on: data.train, subset: subset, stopAfter: stopAfter,
             onEpoch: { report in
                 plainSeconds.append(report.seconds)
+                plainFLOPs.append(FLOPCounter.total - flopsAtStart)
                 let cpu = Self.processCPUSeconds() - cpuAtStart
                 let evalStart = Date()
                 let accuracy = Evaluation.accuracy(network, on: data.test)
                 print(
                     String(
-                        format: "epoch %2d  %.1f s (%.1f CPU s)  loss %.4f  train acc %.4f  test acc %.4f  (eval %.1f s)",
+                        format: "epoch %2d  %.1f s (%.1f CPU s)  loss %.4f  train acc %.4f  test acc %.4f  (eval %.1f s)  "
+                            + "%.2f GFLOP, %.1f GFLOP/s",
                         report.epoch + 1, report.seconds, cpu, report.meanLoss, report.trainAccuracy, accuracy,
-                        Date().timeIntervalSince(evalStart)))
+                        Date().timeIntervalSince(evalStart), Double(plainFLOPs.last!) / 1e9,
+                        Double(plainFLOPs.last!) / 1e9 / report.seconds))
                 cpuAtStart = Self.processCPUSeconds()
+                flopsAtStart = FLOPCounter.total
             })
-        if meta { try timeMeta(data: data, settings: settings, subset: subset, plainSeconds: plainSeconds) }
+        if meta {
+            try timeMeta(data: data, settings: settings, subset: subset, plain: (plainSeconds, plainFLOPs))
+        }
         if grand > 0 {
             let sample = data.train.subset(Array(0..<min(grand, data.train.count)))
             let grandStart = Date()
@@ -111,13 +119,17 @@ struct BenchPruningCommand: ParsableCommand {
     }
 
     /// Times the score stage's program (`MetaScoringProgram`, SAMA, unroll `--unroll`, meta batch 128, (1/N) Σ w·ℓ) over
-    /// the same epochs as the plain run, on a fresh model with the same seed, and prints the median epoch ratio.
-    private func timeMeta(data: ImageData, settings: PlainTrainingSettings, subset: [Int]?, plainSeconds: [Double]) throws {
+    /// the same epochs as the plain run, on a fresh model with the same seed, and prints the median epoch ratio, in
+    /// seconds and in matrix-product operations (`FLOPCounter`, split into base and meta steps).
+    private func timeMeta(
+        data: ImageData, settings: PlainTrainingSettings, subset: [Int]?, plain: (seconds: [Double], flops: [Int])
+    ) throws {
         let train = subset.map { data.train.subset($0) } ?? data.train
         var metaSettings = MetaSettings()
         metaSettings.unroll = unroll
         metaSettings.batchSize = 128
         metaSettings.normalization = .mean
+        let split = StepFLOPs()
         func run<Model: ImageClassifier>(_ model: Model) throws -> [Double] {
             guard let average = makeNetwork(data) as? Model else { return [] }
             let program = try MetaScoringProgram.make(
@@ -125,6 +137,7 @@ struct BenchPruningCommand: ParsableCommand {
                 meta: metaSettings, scoring: PruningRecipe.ScoringSettings(), seed: seed)
             let engine = Engine(program: program, configuration: metaSettings.engineConfiguration(seed: seed, for: type(of: program)))
             MetaScoringProgram.updateAverageAfterEveryStep(engine)
+            split.attach(to: engine)
             let steps = MetaScoringProgram.stepsPerEpoch(train: train, batchSize: settings.batchSize)
             var seconds: [Double] = []
             for epoch in 1...(stopAfter ?? epochs) {
@@ -137,11 +150,20 @@ struct BenchPruningCommand: ParsableCommand {
         }
         let metaSeconds = try run(makeNetwork(data))
         let median = { (values: [Double]) in values.sorted()[values.count / 2] }
-        guard !metaSeconds.isEmpty, !plainSeconds.isEmpty else { return }
+        guard !metaSeconds.isEmpty, !plain.seconds.isEmpty, !plain.flops.isEmpty else { return }
         print(
             String(
                 format: "median epoch: plain %.2f s, meta (SAMA, unroll %d) %.2f s: %.2f× a plain epoch",
-                median(plainSeconds), unroll, median(metaSeconds), median(metaSeconds) / median(plainSeconds)))
+                median(plain.seconds), unroll, median(metaSeconds), median(metaSeconds) / median(plain.seconds)))
+        let plainEpoch = Double(plain.flops.reduce(0, +)) / Double(plain.flops.count)
+        let metaEpochs = Double(metaSeconds.count)
+        let (base, meta) = (Double(split.baseFLOPs) / metaEpochs, Double(split.metaFLOPs) / metaEpochs)
+        print(
+            String(
+                format: "matrix products per epoch: plain %.2f GFLOP; meta %.2f GFLOP = %.2f× (base steps %.2f×, meta steps %.2f×; "
+                    + "a base step %.1f MFLOP, a meta step %.1f MFLOP)",
+                plainEpoch / 1e9, (base + meta) / 1e9, (base + meta) / plainEpoch, base / plainEpoch, meta / plainEpoch,
+                split.perBaseStep / 1e6, (split.perMetaStep ?? 0) / 1e6))
     }
 
     /// User plus system CPU seconds of this process (all threads).

@@ -39,4 +39,8 @@ void winnow_swap_middle_axes(const float *in, float *out, long batch, long rows,
    ties, scanning the window row by row), indices the flat position in x of each (plane offset included). */
 void winnow_max_pool2d(const float *x, float *y, long *indices, long planes, long h, long w, long kh, long kw, long sh,
                        long sw);
+/* The calling thread's count of floating-point operations in matrix products (Tensors' FLOPCounter). */
+void winnow_flops_add(long long flops);
+long long winnow_flops_total(void);
+
 #endif
