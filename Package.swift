@@ -66,6 +66,7 @@ let package = Package(
         ]),
         .target(name: "Benchmarks", dependencies: [
             "NoisyLabels", "Runtime", "MetaLearning", "Distributed", "DataIO", "NeuralNetworks", "Optimizers", "Tensors", "CRuntime",
+            "Plots",
         ]),
         // The command line and the registry of built-in applications.
         .executableTarget(name: "winnow", dependencies: [

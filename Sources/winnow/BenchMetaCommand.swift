@@ -35,6 +35,11 @@ struct BenchMetaCommand: ParsableCommand {
     @Flag(help: "With --single: also measure test accuracy and weights.") var quality = false
     @Flag(help: "Print every configuration's result (speed grid, then quality runs) as one JSON array instead of tables.")
     var json = false
+    @Option(
+        help: ArgumentHelp(
+            "Also write the speed grid's rows (bench-meta.json) and its charts (throughput-vs-memory.svg, "
+                + "memory-vs-parameters.svg: the first thread count and unroll of the grid) into this existing folder."))
+    var figures: String?
 
     func validate() throws {
         _ = try parseMethods(methods)
@@ -46,6 +51,13 @@ struct BenchMetaCommand: ParsableCommand {
         if let blockElements, blockElements < 1 { throw ValidationError("--block-elements must be at least 1, got \(blockElements)") }
         for model in models.split(separator: ";") where Self.widths(String(model)).isEmpty {
             throw ValidationError("--models: '\(model)' must be positive hidden widths separated by ',' (models separated by ';')")
+        }
+        if let figures {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: figures, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--figures \(figures): no such folder (create it first)")
+            }
+            guard !skipSpeed else { throw ValidationError("--figures draws the speed grid: it does not combine with --skip-speed") }
         }
         if dumpProblem != nil {
             guard !singleRun.single else {
@@ -82,6 +94,9 @@ struct BenchMetaCommand: ParsableCommand {
                     }
                 }
             }
+        }
+        if let figures {
+            for path in try MetaBenchmarkFigures.write(rows, to: figures) { FileHandle.standardError.write(Data("wrote \(path)\n".utf8)) }
         }
         if json {
             let small = modelList.first ?? "512,512"

@@ -1,0 +1,69 @@
+import Foundation
+import Plots
+import Runtime
+
+/// The drawings of a `bench meta` grid (the paper's Figure 1): throughput against the memory training adds, one
+/// point per method and model with the Pareto front, and that memory against the parameter count, one line per
+/// method over the models. Rows of the first BLAS thread count and unroll in the grid are drawn, so every point
+/// of a chart was measured under the same settings.
+public enum MetaBenchmarkFigures {
+    /// The rows drawn: those with the grid's first thread count and unroll (as the rows come, in grid order).
+    public static func drawnRows(_ rows: [MetaBenchmark.Result]) -> [MetaBenchmark.Result] {
+        guard let first = rows.first else { return [] }
+        return rows.filter { $0.blasThreads == first.blasThreads && $0.unroll == first.unroll }
+    }
+
+    /// Base samples per second against MiB added by training, a point per method and model, with the front of
+    /// the points no other beats on both (less memory, more throughput).
+    public static func throughputVersusMemory(_ rows: [MetaBenchmark.Result]) -> ScatterChart {
+        let drawn = drawnRows(rows)
+        let settings = drawn.first.map { "unroll \($0.unroll), \($0.blasThreads) BLAS thread\($0.blasThreads == 1 ? "" : "s")" } ?? ""
+        return ScatterChart(
+            title: "Throughput vs memory per method (\(settings))", xLabel: "memory added by training (MiB)",
+            yLabel: "base samples / s",
+            points: drawn.map {
+                .init(label: "\($0.method) \(modelName($0))", x: $0.trainingMiB, y: $0.baseSamplesPerSecond)
+            })
+    }
+
+    /// MiB added by training against parameters, a line per method through the models.
+    public static func memoryVersusParameters(_ rows: [MetaBenchmark.Result]) -> LineChart {
+        let drawn = drawnRows(rows)
+        var methods: [String] = []
+        for r in drawn where !methods.contains(r.method) { methods.append(r.method) }
+        let series = methods.map { method in
+            LineChart.Series(
+                name: method,
+                points: drawn.filter { $0.method == method }.sorted { $0.parameters < $1.parameters }
+                    .map { (x: Double($0.parameters) / 1e6, y: $0.trainingMiB) })
+        }
+        return LineChart(
+            title: "Memory vs model size per method", xLabel: "parameters (millions)", yLabel: "memory added by training (MiB)",
+            series: series)
+    }
+
+    /// Writes `bench-meta.json` (every row), `throughput-vs-memory.svg` and `memory-vs-parameters.svg` into
+    /// `folder` (which must exist), each through a temporary file renamed into place; returns the paths written.
+    public static func write(_ rows: [MetaBenchmark.Result], to folder: String) throws -> [String] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let files: [(String, Data)] = [
+            ("bench-meta.json", try encoder.encode(rows)),
+            ("throughput-vs-memory.svg", Data(throughputVersusMemory(rows).svg().utf8)),
+            ("memory-vs-parameters.svg", Data(memoryVersusParameters(rows).svg().utf8)),
+        ]
+        var written: [String] = []
+        for (name, data) in files {
+            let path = URL(fileURLWithPath: folder).appendingPathComponent(name).path
+            do {
+                try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+            } catch {
+                throw ApplicationError.unwritable(path: path, reason: error.localizedDescription)
+            }
+            written.append(path)
+        }
+        return written
+    }
+
+    private static func modelName(_ r: MetaBenchmark.Result) -> String { r.hidden.map(String.init).joined(separator: "-") }
+}

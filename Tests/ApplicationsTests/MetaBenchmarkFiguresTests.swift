@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+@testable import Benchmarks
+
+/// `MetaBenchmarkFigures`: which rows a `bench meta` grid's charts draw, what the charts hold, and the files written.
+@Suite struct MetaBenchmarkFiguresTests {
+    func row(
+        _ method: String, hidden: Int, parameters: Int, unroll: Int = 1, threads: Int = 1, samples: Double, mib: Double
+    )
+        -> MetaBenchmark.Result
+    {
+        MetaBenchmark.Result(
+            method: method, hidden: [hidden, hidden], parameters: parameters, unroll: unroll, blasThreads: threads, steps: 120,
+            metaGradientBlockElements: 1 << 18, baseSamplesPerSecond: samples, metaStepMilliseconds: nil, forwardMilliseconds: 1,
+            forwardBackwardMilliseconds: 3, peakResidentMiB: 200, trainingMiB: mib, testAccuracy: nil, cleanWeight: nil,
+            corruptedWeight: nil)
+    }
+
+    var grid: [MetaBenchmark.Result] {
+        [
+            row("sama", hidden: 512, parameters: 669_706, samples: 9000, mib: 20),
+            row("neumann", hidden: 512, parameters: 669_706, samples: 4000, mib: 45),
+            row("sama", hidden: 256, parameters: 269_322, samples: 20000, mib: 8),
+            row("neumann", hidden: 256, parameters: 269_322, samples: 9000, mib: 18),
+            row("sama", hidden: 256, parameters: 269_322, threads: 2, samples: 30000, mib: 8),
+            row("sama", hidden: 256, parameters: 269_322, unroll: 10, samples: 25000, mib: 8),
+        ]
+    }
+
+    @Test func onlyTheFirstThreadCountAndUnrollAreDrawn() {
+        let drawn = MetaBenchmarkFigures.drawnRows(grid)
+        #expect(drawn.count == 4)
+        #expect(drawn.allSatisfy { $0.blasThreads == 1 && $0.unroll == 1 })
+        #expect(MetaBenchmarkFigures.drawnRows([]).isEmpty)
+    }
+
+    @Test func chartsHoldAPointPerMethodAndModelAndALinePerMethod() {
+        let scatter = MetaBenchmarkFigures.throughputVersusMemory(grid)
+        #expect(scatter.points.map(\.label) == ["sama 512-512", "neumann 512-512", "sama 256-256", "neumann 256-256"])
+        // SAMA on the small model uses the least memory at the highest throughput: it beats every other point.
+        #expect(scatter.paretoFront().map(\.label) == ["sama 256-256"])
+        let lines = MetaBenchmarkFigures.memoryVersusParameters(grid)
+        #expect(lines.series.map(\.name) == ["sama", "neumann"])
+        #expect(lines.series[0].points.map(\.y) == [8, 20])
+        #expect(lines.series[1].points.map(\.x) == [0.269322, 0.669706])
+    }
+
+    @Test func writesTheRowsAndBothCharts() throws {
+        let dir = try NoisyLabelApplicationTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let paths = try MetaBenchmarkFigures.write(grid, to: dir.path)
+        #expect(
+            paths.map { URL(fileURLWithPath: $0).lastPathComponent }
+                == ["bench-meta.json", "throughput-vs-memory.svg", "memory-vs-parameters.svg"])
+        let rows = try JSONDecoder().decode([MetaBenchmark.Result].self, from: Data(contentsOf: URL(fileURLWithPath: paths[0])))
+        #expect(rows.count == grid.count)
+        let svg = try String(contentsOfFile: paths[2], encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.contains("neumann") && svg.contains("parameters (millions)"))
+        #expect(throws: (any Error).self) { try MetaBenchmarkFigures.write(grid, to: dir.appendingPathComponent("missing").path) }
+    }
+}
