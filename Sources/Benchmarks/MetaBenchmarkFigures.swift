@@ -3,7 +3,7 @@ import Plots
 import Runtime
 
 /// The drawings of a `bench meta` grid (the paper's Figure 1): throughput against the memory training adds, one
-/// point per method and model with the Pareto front, and that memory against the parameter count, one line per
+/// point per method on the largest model with the Pareto front, and that memory against the parameter count, one line per
 /// method over the models. Rows of the first BLAS thread count and unroll in the grid are drawn, so every point
 /// of a chart was measured under the same settings.
 public enum MetaBenchmarkFigures {
@@ -13,16 +13,19 @@ public enum MetaBenchmarkFigures {
         return rows.filter { $0.blasThreads == first.blasThreads && $0.unroll == first.unroll }
     }
 
-    /// Base samples per second against MiB added by training, a point per method and model, with the front of
-    /// the points no other beats on both (less memory, more throughput).
+    /// Base samples per second against MiB added by training on the grid's largest model, a point per method,
+    /// with the front of the points no other beats on both (less memory, more throughput).
     public static func throughputVersusMemory(_ rows: [MetaBenchmark.Result]) -> ScatterChart {
         let drawn = drawnRows(rows)
-        let settings = drawn.first.map { "unroll \($0.unroll), \($0.blasThreads) BLAS thread\($0.blasThreads == 1 ? "" : "s")" } ?? ""
+        guard let largest = drawn.max(by: { $0.parameters < $1.parameters }) else {
+            return ScatterChart(title: "Throughput vs memory per method", xLabel: "", yLabel: "", points: [])
+        }
+        let settings = "unroll \(largest.unroll), \(largest.blasThreads) BLAS thread\(largest.blasThreads == 1 ? "" : "s")"
         return ScatterChart(
-            title: "Throughput vs memory per method (\(settings))", xLabel: "memory added by training (MiB)",
-            yLabel: "base samples / s",
-            points: drawn.map {
-                .init(label: "\($0.method) \(modelName($0))", x: $0.trainingMiB, y: $0.baseSamplesPerSecond)
+            title: "Throughput vs memory per method (MLP 784-\(modelName(largest))-10, \(settings))",
+            xLabel: "memory added by training (MiB)", yLabel: "base samples / s",
+            points: drawn.filter { $0.hidden == largest.hidden }.map {
+                .init(label: $0.method, x: $0.trainingMiB, y: $0.baseSamplesPerSecond)
             })
     }
 
