@@ -106,3 +106,22 @@ extension MetaSettings {
         return meta
     }
 }
+
+/// Where a benchmark's figures go: named files written into an existing folder.
+public enum BenchmarkFiles {
+    /// Writes each (name, contents) into `folder`, each through a temporary file renamed into place; returns the
+    /// paths written. A failed write throws `ApplicationError.unwritable` naming the file.
+    public static func write(_ files: [(name: String, contents: Data)], to folder: String) throws -> [String] {
+        var written: [String] = []
+        for (name, contents) in files {
+            let path = URL(fileURLWithPath: folder).appendingPathComponent(name).path
+            do {
+                try contents.write(to: URL(fileURLWithPath: path), options: .atomic)
+            } catch {
+                throw ApplicationError.unwritable(path: path, reason: error.localizedDescription)
+            }
+            written.append(path)
+        }
+        return written
+    }
+}

@@ -83,6 +83,10 @@ public enum DataParallelBenchmark {
         public var bytesPerStep: Double
         /// Checksum of θ, λ and optimizer state at the end (the same on every rank; verified).
         public var checksum: String
+        /// Matrix-product operations (`FLOPCounter`) this rank did per timed base step (meta steps included), millions.
+        public var megaFLOPsPerStep: Double = 0
+        /// This rank's peak resident memory (rank 0's in the reported row), MiB.
+        public var peakResidentMiB: Double = 0
         /// λ at the end, for comparisons across rank counts.
         public var lambda: [Float]
         public var thetaNorm: Double
@@ -127,7 +131,7 @@ public enum DataParallelBenchmark {
         engine.recordsBaseCommunicationRounds = true
         let base0 = engine.baseCommunication, meta0 = engine.metaCommunication
         let start = DispatchTime.now().uptimeNanoseconds
-        try engine.run(steps: c.warmupSteps + c.steps)
+        let flops = try FLOPCounter.measure { try engine.run(steps: c.warmupSteps + c.steps) }.flops
         try communicator.barrier()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let base = engine.baseCommunication, meta = engine.metaCommunication
@@ -153,7 +157,7 @@ public enum DataParallelBenchmark {
         let steps = Double(c.steps)
         let sparseRows = base.sparseRowsTotal - base0.sparseRowsTotal
         let parameterCount = program.base.tensors.reduce(0) { $0 + $1.count }
-        return Result(
+        var result = Result(
             method: c.meta.method.rawValue, model: c.model.rawValue, architecture: "", hidden: [],
             parameters: parameterCount, unroll: c.meta.unroll,
             ranks: communicator.size, batchSize: c.batchSize, metaBatchSize: c.meta.batchSize, blasThreads: BLAS.threads,
@@ -172,6 +176,9 @@ public enum DataParallelBenchmark {
             lambda: program.meta.tensors.flatMap(\.scalars),
             thetaNorm: program.base.tensors.reduce(0.0) { total, t in total + t.scalars.reduce(0.0) { $0 + Double($1) * Double($1) } }
                 .squareRoot())
+        result.megaFLOPsPerStep = Double(flops) / steps / 1e6
+        result.peakResidentMiB = BenchmarkClock.peakResidentMiB
+        return result
     }
 
     /// The gradient waits of `rounds` (this rank's), split into waiting for the slowest rank's backward and

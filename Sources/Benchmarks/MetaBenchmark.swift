@@ -58,6 +58,8 @@ public enum MetaBenchmark {
         /// the fraction of sgemm the steps achieve.
         public var achievedGFLOPS: Double = 0
         public var sgemmGFLOPS: Double = 0
+        /// Wall-clock seconds of the timed steps (base and meta), the x of the accuracy-vs-time chart.
+        public var trainingSeconds: Double = 0
     }
 
     /// The problem, the base model and the reweighting program as every run of configuration `c` starts.
@@ -155,6 +157,7 @@ public enum MetaBenchmark {
         result.metaStepMegaFLOPs = split.perMetaStep.map { $0 / 1e6 }
         result.achievedGFLOPS = Double(flops) / total / 1e9
         result.sgemmGFLOPS = 2 * Double(c.batchSize * width * width) / sgemmSeconds / 1e9
+        result.trainingSeconds = total
         if c.measureQuality {
             let (clean, corrupted) = program.meanWeights(flagged: data.corrupted)
             result.testAccuracy = program.accuracy(on: data.test)

@@ -16,7 +16,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure kernels, meta-learning methods and the JSON parser on this machine.",
         subcommands: [
             BenchKernelsCommand.self, BenchMetaCommand.self, BenchDDPCommand.self, BenchJSONCommand.self,
-            BenchEmbedCommand.self, BenchPruningCommand.self,
+            BenchEmbedCommand.self, BenchPruningCommand.self, BenchSuiteCommand.self,
         ])
 }
 

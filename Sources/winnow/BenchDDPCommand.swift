@@ -8,14 +8,14 @@ import Distributed
 import Foundation
 import MetaLearning
 
-/// `winnow bench ddp`: one rank against `--ranks` ranks (`mpirun -np N` of this binary), one BLAS thread each,
+/// `winnow bench ddp`: one rank against each of `--ranks` (`mpirun -np N` of this binary), one BLAS thread each,
 /// on the synthetic noisy-label MLP of `bench meta` or the noisy-label application's transformer.
 struct BenchDDPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ddp",
         abstract: "Data-parallel throughput, speed-up and hidden all-reduce time (launches mpirun).",
-        discussion: "Each configuration runs once on 1 rank and once under `mpirun -np <ranks>`, one BLAS thread per rank. "
-            + "--check runs a small configuration and fails unless the ranks agree and match one process.")
+        discussion: "Each configuration runs once on 1 rank and once under `mpirun -np N` for each N of --ranks, one BLAS thread "
+            + "per rank. --check runs a small configuration and fails unless the ranks agree and match one process.")
 
     @Option(help: "Problem: mlp (synthetic noisy labels) or text-transformer (noisy-labels' transformer on --archive).")
     var model = DataParallelBenchmark.Model.mlp
@@ -23,11 +23,11 @@ struct BenchDDPCommand: ParsableCommand {
     @Option(help: "Unrolls (comma-separated).") var unrolls = "1,10"
     @Option(help: "Hidden widths of the MLP (comma-separated).") var hidden = "2048,2048"
     @OptionGroup(title: "Transformer (--model text-transformer)") var text: TextModelOptions
-    @Option(help: "Global batch size (a multiple of --ranks).") var batchSize = 256
+    @Option(help: "Global batch size (a multiple of every --ranks).") var batchSize = 256
     @Option(help: "Meta batch size, the same whole batch on every rank (default: 100 for mlp, 32 for text-transformer).")
     var metaBatchSize: Int?
     @Option(help: "Timed base steps.") var steps = 30
-    @Option(help: "Ranks of the data-parallel run.") var ranks = 2
+    @Option(help: "Ranks of the data-parallel runs (comma-separated; --check uses the largest).") var ranks = "2"
     @Option(help: "All-reduce bucket size in MB.") var bucketMb: Double = 4
     @Flag(inversion: .prefixedNo, help: "Test pending all-reduces each time a gradient is ready (MPI progresses only inside MPI calls).")
     var progress = true
@@ -35,26 +35,40 @@ struct BenchDDPCommand: ParsableCommand {
     @Flag(help: "Reduce embedding tables by the rows a batch touches, after backward, instead of whole in the buckets.")
     var sparseEmbeddings = false
     @Flag(help: "Small correctness run: 1 rank vs --ranks ranks must agree; exits non-zero otherwise.") var check = false
+    @Flag(help: "Print every configuration's result as one JSON array instead of the table.") var json = false
+    @Option(help: "Also write every row (bench-ddp.json) and the speed-up vs ranks chart (speedup-vs-ranks.svg) into this existing folder.")
+    var figures: String?
     @OptionGroup var singleRun: SingleRunOptions
 
     func validate() throws {
         _ = try parseMethods(methods)
         _ = try parsePositiveIntegers(unrolls, option: "--unrolls")
-        guard (1...1_024).contains(ranks) else { throw ValidationError("--ranks must be in 1…1024, got \(ranks)") }
+        for count in try rankCounts() where !(1...1_024).contains(count) {
+            throw ValidationError("--ranks must be in 1…1024, got \(count)")
+        }
         guard (1...1_000_000).contains(batchSize) else { throw ValidationError("--batch-size must be in 1…1000000, got \(batchSize)") }
         guard bucketMb.isFinite, bucketMb > 0, bucketMb <= 4_096 else { throw ValidationError("--bucket-mb must be in (0, 4096]") }
-        guard ranks >= 1, batchSize % ranks == 0 else {
-            throw ValidationError("--batch-size \(batchSize) must be a multiple of --ranks \(ranks)")
+        for count in try rankCounts() where batchSize % count != 0 {
+            throw ValidationError("--batch-size \(batchSize) must be a multiple of --ranks \(count)")
         }
         guard (1...10_000_000).contains(steps) else { throw ValidationError("--steps must be in 1…10000000, got \(steps)") }
         guard (1...1_000_000).contains(metaBatchSize ?? 1) else { throw ValidationError("--meta-batch-size must be in 1…1000000") }
         guard !hidden.split(separator: ",").contains(where: { (Int($0) ?? 0) < 1 }) else {
             throw ValidationError("--hidden must be positive integers separated by commas, got '\(hidden)'")
         }
+        if let figures {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: figures, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--figures \(figures): no such folder (create it first)")
+            }
+        }
         if model == .textTransformer, !FileManager.default.fileExists(atPath: text.archive) {
             throw ValidationError("--archive \(text.archive): no such file (run from the repository root or pass the path)")
         }
     }
+
+    /// The rank counts of `--ranks`, in the order given.
+    private func rankCounts() throws -> [Int] { try parsePositiveIntegers(ranks, option: "--ranks") }
 
     private var resolvedMetaBatchSize: Int { metaBatchSize ?? (model == .mlp ? 100 : 32) }
 
@@ -85,38 +99,32 @@ struct BenchDDPCommand: ParsableCommand {
             return
         }
         if check { return try runCheck() }
-        print(
-            "Buckets \(bucketMb) MB, MPI_Test from the gradient-ready hook \(progress ? "on" : "off"), "
-                + "embedding tables reduced \(sparseEmbeddings ? "by the rows a batch touches" : "whole"), 1 BLAS thread per rank.\n")
-        if model == .textTransformer { print("Meta batch \(resolvedMetaBatchSize), dropout 0, \(text.archive).") }
-        print(
-            "| method | model (params) | unroll | ranks | global batch | samples/s | speed-up | all-reduce alone ms | waited θ ms/step "
-                + "| for the slower rank | for data | hidden | launch ms/step | waited λ ms/step | MB/step | embedding rows sent |"
-        )
-        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        let counts = try rankCounts().filter { $0 != 1 }
+        var rows: [DataParallelBenchmark.Result] = []
         let unrollList = try parsePositiveIntegers(unrolls, option: "--unrolls")
         for method in try parseMethods(methods) {
             for unroll in unrollList {
                 if method == .finetune && unroll != unrollList.first { continue }
-                let one = try child(configuration(method, unroll: unroll), ranks: 1)
-                let many = try child(configuration(method, unroll: unroll), ranks: ranks)
-                for r in [one, many] {
-                    print(
-                        "| \(r.method) | \(r.architecture) (\(r.parameters)) | \(r.unroll) | \(r.ranks) | \(r.batchSize) | "
-                            + "\(benchmarkFigure(r.samplesPerSecond)) | "
-                                + "\(r.ranks == 1 ? "1" : benchmarkFigure(r.samplesPerSecond / one.samplesPerSecond))× | "
-                            + (r.ranks == 1
-                                ? "– | – | – | – | – | – | – | – | – |"
-                                : "\(benchmarkFigure(r.allReduceMilliseconds)) | \(benchmarkFigure(r.waitMillisecondsPerStep)) | "
-                                    + "\(r.skewWaitMillisecondsPerStep.map(benchmarkFigure) ?? "–") | "
-                                    + "\(r.dataWaitMillisecondsPerStep.map(benchmarkFigure) ?? "–") | "
-                                        + "\(benchmarkFigure(100 * r.hiddenShare))% | \(benchmarkFigure(r.launchMillisecondsPerStep)) | "
-                                    + "\(benchmarkFigure(r.metaWaitMillisecondsPerStep)) | \(benchmarkFigure(r.bytesPerStep / 1e6)) | "
-                                        + "\(r.sparseRowShare.map { benchmarkFigure(100 * $0) + "%" } ?? "–") |")
-                    )
-                }
+                rows.append(try child(configuration(method, unroll: unroll), ranks: 1))
+                for count in counts { rows.append(try child(configuration(method, unroll: unroll), ranks: count)) }
             }
         }
+        if let figures {
+            for path in try DataParallelFigures.write(rows, to: figures) { FileHandle.standardError.write(Data("wrote \(path)\n".utf8)) }
+        }
+        if json {
+            print(try encodeJSON(rows))
+            return
+        }
+        printTable(rows)
+    }
+
+    private func printTable(_ rows: [DataParallelBenchmark.Result]) {
+        print(
+            "Buckets \(bucketMb) MB, MPI_Test from the gradient-ready hook \(progress ? "on" : "off"), "
+                + "embedding tables reduced \(sparseEmbeddings ? "by the rows a batch touches" : "whole"), 1 BLAS thread per rank.\n")
+        if model == .textTransformer { print("Meta batch \(resolvedMetaBatchSize), dropout 0, \(text.archive).") }
+        print(DataParallelFigures.table(rows))
     }
 
     /// One rank and `ranks` ranks on a small meta-learning configuration: λ and θ must agree to float rounding.
@@ -125,6 +133,7 @@ struct BenchDDPCommand: ParsableCommand {
     /// step with a 2,000-word vocabulary, < 1e-6 with 10 words), while DARTS agrees to 2e-6 with MLC.
     private func runCheck() throws {
         let checkMethod: MetaMethod = model == .mlp ? .sama : .darts
+        let ranks = try rankCounts().max() ?? 2
         var c = configuration(checkMethod, unroll: 2)
         c.steps = 12
         c.batchSize = 16 * ranks

@@ -37,8 +37,9 @@ struct BenchMetaCommand: ParsableCommand {
     var json = false
     @Option(
         help: ArgumentHelp(
-            "Also write the speed grid's rows (bench-meta.json) and its charts (throughput-vs-memory.svg, "
-                + "memory-vs-parameters.svg: the first thread count and unroll of the grid) into this existing folder."))
+            "Also write every row (bench-meta.json) and the charts (throughput-vs-memory.svg, memory-vs-parameters.svg: "
+                + "the first thread count and unroll of the grid; accuracy-vs-time.svg, accuracy-vs-memory.svg: the quality runs, "
+                + "unless --quality-steps 0) into this existing folder."))
     var figures: String?
 
     func validate() throws {
@@ -95,21 +96,23 @@ struct BenchMetaCommand: ParsableCommand {
                 }
             }
         }
+        let small = modelList.first ?? "512,512"
+        let qualityRows =
+            qualitySteps > 0
+            ? try parseMethods(methods).map {
+                try child(method: $0, unroll: qualityUnroll, model: small, threads: "1", steps: qualitySteps, quality: true)
+            } : []
         if let figures {
-            for path in try MetaBenchmarkFigures.write(rows, to: figures) { FileHandle.standardError.write(Data("wrote \(path)\n".utf8)) }
+            for path in try MetaBenchmarkFigures.write(rows + qualityRows, to: figures) {
+                FileHandle.standardError.write(Data("wrote \(path)\n".utf8))
+            }
         }
         if json {
-            let small = modelList.first ?? "512,512"
-            let quality =
-                qualitySteps > 0
-                ? try parseMethods(methods).map {
-                    try child(method: $0, unroll: qualityUnroll, model: small, threads: "1", steps: qualitySteps, quality: true)
-                } : []
-            print(try encodeJSON(rows + quality))
+            print(try encodeJSON(rows + qualityRows))
             return
         }
         if !skipSpeed { printSpeed(rows) }
-        guard qualitySteps > 0, let small = modelList.first else { return }
+        guard !qualityRows.isEmpty else { return }
         print(
             "\nQuality after \(qualitySteps) base steps (model \(small), unroll \(qualityUnroll), 1 BLAS thread, normalisation "
                 + "\((meta.normalization ?? MetaBenchmark.defaultMeta.normalization).rawValue), α = \(meta.alpha) (SAMA, SAMA-NA and "
@@ -118,15 +121,7 @@ struct BenchMetaCommand: ParsableCommand {
                 + "\(meta.freezeMetaInputs ? "frozen" : "recomputed") in the ± passes, warm-up \(meta.warmup) base steps, "
                 + "seed \(seed)):\n"
         )
-        print("| method | test accuracy | mean weight clean | mean weight corrupted |")
-        print("|---|---:|---:|---:|")
-        for method in try parseMethods(methods) {
-            let r = try child(method: method, unroll: qualityUnroll, model: small, threads: "1", steps: qualitySteps, quality: true)
-            print(
-                "| \(r.method) | \(benchmarkFigure(100 * (r.testAccuracy ?? 0)))% | \(benchmarkFigure(r.cleanWeight ?? 0)) | "
-                    + "\(benchmarkFigure(r.corruptedWeight ?? 0)) |"
-            )
-        }
+        print(MetaBenchmarkTables.quality(qualityRows))
     }
 
     /// The hidden widths of one model of `--models` ("512,512"), or [] unless every one is a positive integer.
@@ -162,22 +157,7 @@ struct BenchMetaCommand: ParsableCommand {
     }
 
     private func printSpeed(_ rows: [MetaBenchmark.Result]) {
-        print(
-            "| method | model (params) | unroll | BLAS threads | base samples/s | meta step ms | fwd ms | fwd+bwd ms | peak RSS MiB | "
-                + "added by training MiB | base step MFLOP | meta step MFLOP | GFLOP/s (% of sgemm) |"
-        )
-        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for r in rows {
-            let fraction = r.sgemmGFLOPS > 0 ? String(format: " (%.0f%%)", 100 * r.achievedGFLOPS / r.sgemmGFLOPS) : ""
-            print(
-                "| \(r.method) | \(r.hidden.map(String.init).joined(separator: "-")) (\(r.parameters)) | \(r.unroll) | \(r.blasThreads) "
-                    + "| \(benchmarkFigure(r.baseSamplesPerSecond)) | \(r.metaStepMilliseconds.map(benchmarkFigure) ?? "–") | "
-                    + "\(benchmarkFigure(r.forwardMilliseconds)) | \(benchmarkFigure(r.forwardBackwardMilliseconds)) | "
-                    + "\(benchmarkFigure(r.peakResidentMiB)) | \(benchmarkFigure(r.trainingMiB)) | "
-                    + "\(benchmarkFigure(r.baseStepMegaFLOPs)) | \(r.metaStepMegaFLOPs.map(benchmarkFigure) ?? "–") | "
-                    + "\(benchmarkFigure(r.achievedGFLOPS))\(fraction) |"
-            )
-        }
+        print(MetaBenchmarkTables.speed(rows))
         // As the children report it, so a table always says which block size SAMA's rows ran with.
         let blocks = Set(rows.filter { $0.method == "sama" }.map(\.metaGradientBlockElements)).sorted()
         if !blocks.isEmpty {

@@ -47,6 +47,35 @@ import Testing
         #expect(lines.series[1].points.map(\.x) == [0.269322, 0.669706])
     }
 
+    func qualityRow(_ method: String, accuracy: Double, seconds: Double, mib: Double) -> MetaBenchmark.Result {
+        var r = row(method, hidden: 512, parameters: 669_706, samples: 5000, mib: mib)
+        r.testAccuracy = accuracy
+        r.trainingSeconds = seconds
+        return r
+    }
+
+    var quality: [MetaBenchmark.Result] {
+        [
+            qualityRow("finetune", accuracy: 0.53, seconds: 10, mib: 5),
+            qualityRow("sama", accuracy: 0.76, seconds: 20, mib: 9),
+            qualityRow("neumann", accuracy: 0.85, seconds: 60, mib: 30),
+            qualityRow("cg", accuracy: 0.72, seconds: 70, mib: 35),
+        ]
+    }
+
+    @Test func qualityRowsAreDrawnAgainstTimeAndMemoryOnly() {
+        #expect(MetaBenchmarkFigures.drawnRows(quality + grid).count == 4)
+        #expect(MetaBenchmarkFigures.drawnRows(quality).isEmpty)
+        let time = MetaBenchmarkFigures.accuracyVersusTime(grid + quality)
+        #expect(time.points.map(\.label) == ["finetune", "sama", "neumann", "cg"])
+        #expect(time.points.map(\.y) == [53, 76, 85, 72])
+        // CG is slower and less accurate than Neumann: every other method is on the front.
+        #expect(time.paretoFront().map(\.label).sorted() == ["finetune", "neumann", "sama"])
+        let memory = MetaBenchmarkFigures.accuracyVersusMemory(quality)
+        #expect(memory.points.map(\.x) == [5, 9, 30, 35])
+        #expect(memory.title.contains("784-512-512-10, 120 base steps, unroll 1"))
+    }
+
     @Test func writesTheRowsAndBothCharts() throws {
         let dir = try NoisyLabelApplicationTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -59,5 +88,10 @@ import Testing
         let svg = try String(contentsOfFile: paths[2], encoding: .utf8)
         #expect(svg.hasPrefix("<svg") && svg.contains("neumann") && svg.contains("parameters (millions)"))
         #expect(throws: (any Error).self) { try MetaBenchmarkFigures.write(grid, to: dir.appendingPathComponent("missing").path) }
+        let withQuality = try MetaBenchmarkFigures.write(grid + quality, to: dir.path)
+        #expect(withQuality.count == 5)
+        let timeChart = try String(contentsOfFile: withQuality[3], encoding: .utf8)
+        #expect(withQuality[3].hasSuffix("accuracy-vs-time.svg") && timeChart.contains("training time (s)"))
+        #expect(withQuality[4].hasSuffix("accuracy-vs-memory.svg"))
     }
 }

@@ -31,6 +31,9 @@ import Testing
             (["--model", "text-transformer", "--archive", "missing.tar.gz"], "--archive missing.tar.gz: no such file"),
             (["--model", "text-transformer", "--batch-size", "33"], "must be a multiple of --ranks 2"),
             (["--hidden", "256,x"], "--hidden must be positive integers"),
+            (["--ranks", "2,0"], "--ranks"),
+            (["--ranks", "3"], "--batch-size 256 must be a multiple of --ranks 3"),
+            (["--figures", "/nonexistent-folder"], "--figures /nonexistent-folder: no such folder"),
         ]
         for (arguments, message) in cases {
             let result = try WinnowBinary.run(["bench", "ddp"] + arguments, in: Self.root)
