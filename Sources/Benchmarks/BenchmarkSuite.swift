@@ -61,6 +61,8 @@ public enum BenchmarkSuite {
             parts += [
                 "#### Meta-learning methods: speed, operations and memory",
                 MetaBenchmarkTables.speed(speed),
+                "Milliseconds per base step by phase (meta steps spread over the base steps they follow):",
+                MetaBenchmarkTables.phases(speed),
                 "![throughput vs memory](\(prefix)throughput-vs-memory.svg) ![memory vs parameters](\(prefix)memory-vs-parameters.svg)",
             ]
         }
@@ -75,7 +77,10 @@ public enum BenchmarkSuite {
         if let skipped = record.ddpSkipped {
             parts.append("Not measured: \(skipped).")
         } else {
-            parts += [DataParallelFigures.table(record.ddp), "![speed-up vs ranks](\(prefix)speedup-vs-ranks.svg)"]
+            parts += [
+                DataParallelFigures.table(record.ddp), "Rank 0's milliseconds per base step by phase:",
+                DataParallelFigures.phaseTable(record.ddp), "![speed-up vs ranks](\(prefix)speedup-vs-ranks.svg)",
+            ]
         }
         return parts.joined(separator: "\n\n") + "\n"
     }

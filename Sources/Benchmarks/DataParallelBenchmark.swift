@@ -87,6 +87,9 @@ public enum DataParallelBenchmark {
         public var megaFLOPsPerStep: Double = 0
         /// This rank's peak resident memory (rank 0's in the reported row), MiB.
         public var peakResidentMiB: Double = 0
+        /// Rank 0's milliseconds per timed base step in each `StepPhase`, "waiting for θ's all-reduce" (after
+        /// backward) and "other" (see `MetaBenchmark.Result.phaseMillisecondsPerStep`).
+        public var phaseMillisecondsPerStep: [String: Double] = [:]
         /// λ at the end, for comparisons across rank counts.
         public var lambda: [Float]
         public var thetaNorm: Double
@@ -129,7 +132,7 @@ public enum DataParallelBenchmark {
         try engine.run(steps: c.warmupSteps)
         try communicator.barrier()
         engine.recordsBaseCommunicationRounds = true
-        let base0 = engine.baseCommunication, meta0 = engine.metaCommunication
+        let base0 = engine.baseCommunication, meta0 = engine.metaCommunication, phases0 = engine.phases.seconds
         let start = DispatchTime.now().uptimeNanoseconds
         let flops = try FLOPCounter.measure { try engine.run(steps: c.warmupSteps + c.steps) }.flops
         try communicator.barrier()
@@ -177,6 +180,9 @@ public enum DataParallelBenchmark {
             thetaNorm: program.base.tensors.reduce(0.0) { total, t in total + t.scalars.reduce(0.0) { $0 + Double($1) * Double($1) } }
                 .squareRoot())
         result.megaFLOPsPerStep = Double(flops) / steps / 1e6
+        let phaseSeconds = engine.phases.seconds.merging(phases0.mapValues { -$0 }) { $0 + $1 }
+        result.phaseMillisecondsPerStep = PhaseBreakdown.millisecondsPerStep(
+            phaseSeconds, over: c.steps, totalSeconds: seconds, waitSeconds: waits?.total ?? (base.waitSeconds - base0.waitSeconds))
         result.peakResidentMiB = BenchmarkClock.peakResidentMiB
         return result
     }

@@ -66,6 +66,12 @@ public enum DataParallelFigures {
         return lines.joined(separator: "\n")
     }
 
+    /// Rank 0's milliseconds per base step by phase, a row per configuration and rank count.
+    public static func phaseTable(_ rows: [DataParallelBenchmark.Result]) -> String {
+        PhaseBreakdown.table(
+            rows.map { (label: "\(name($0)), \($0.ranks) rank\($0.ranks == 1 ? "" : "s")", milliseconds: $0.phaseMillisecondsPerStep) })
+    }
+
     private static func name(_ r: DataParallelBenchmark.Result) -> String {
         r.method == "finetune" ? r.method : "\(r.method) unroll \(r.unroll)"
     }

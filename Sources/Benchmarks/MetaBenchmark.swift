@@ -60,6 +60,9 @@ public enum MetaBenchmark {
         public var sgemmGFLOPS: Double = 0
         /// Wall-clock seconds of the timed steps (base and meta), the x of the accuracy-vs-time chart.
         public var trainingSeconds: Double = 0
+        /// Milliseconds per base step in each phase (`StepPhase` names, meta steps spread over the base steps), and
+        /// "other": the rest of the step (batch gathering, the vector work of a meta step such as θ ± εv).
+        public var phaseMillisecondsPerStep: [String: Double] = [:]
     }
 
     /// The problem, the base model and the reweighting program as every run of configuration `c` starts.
@@ -158,6 +161,8 @@ public enum MetaBenchmark {
         result.achievedGFLOPS = Double(flops) / total / 1e9
         result.sgemmGFLOPS = 2 * Double(c.batchSize * width * width) / sgemmSeconds / 1e9
         result.trainingSeconds = total
+        result.phaseMillisecondsPerStep = PhaseBreakdown.millisecondsPerStep(
+            engine.phases.seconds, over: c.steps, totalSeconds: total)
         if c.measureQuality {
             let (clean, corrupted) = program.meanWeights(flagged: data.corrupted)
             result.testAccuracy = program.accuracy(on: data.test)

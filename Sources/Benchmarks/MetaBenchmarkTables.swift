@@ -37,4 +37,15 @@ public enum MetaBenchmarkTables {
         }
         return lines.joined(separator: "\n")
     }
+
+    /// Milliseconds per base step by phase, a row per configuration.
+    public static func phases(_ rows: [MetaBenchmark.Result]) -> String {
+        PhaseBreakdown.table(
+            rows.map { r in
+                (
+                    label: "\(r.method) \(r.hidden.map(String.init).joined(separator: "-")) unroll \(r.unroll)",
+                    milliseconds: r.phaseMillisecondsPerStep
+                )
+            })
+    }
 }

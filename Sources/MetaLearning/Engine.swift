@@ -115,6 +115,9 @@ public final class Engine<Program: BilevelProgram> {
     public private(set) var metaStep = 0
     /// Wall-clock seconds spent in meta updates so far (hypergradient and λ step).
     public private(set) var metaSeconds: Double = 0
+    /// Wall-clock seconds per phase of the steps so far (base forward, backward, optimizer; meta gradient,
+    /// hypergradient base passes, meta optimizer).
+    public let phases = PhaseClock()
     /// The most recent meta step's result.
     public private(set) var lastResult: MetaStepResult?
     /// The gradient of the last optimizer step (kept only for `perturbTouchedParametersOnly`).
@@ -208,7 +211,7 @@ public final class Engine<Program: BilevelProgram> {
     /// step; returns the loss. The forward graph is freed on return, before a meta step allocates its own.
     private func baseUpdate(_ batch: Program.Batch) throws -> Float {
         let base = program.base
-        let loss = program.baseLoss(batch, context: context)
+        let loss = phases.measure(.baseForward) { program.baseLoss(batch, context: context) }
         guard loss.item.isFinite else { throw EngineError.nonFiniteLoss(which: "base", step: baseStep + 1, value: loss.item) }
         // A of the last optimizer step is needed only by a meta step right after it: this step's optimizer step
         // replaces it, so free it (Adam: the last gradient) before backward allocates the new gradients.
@@ -221,23 +224,27 @@ public final class Engine<Program: BilevelProgram> {
                 // Last micro-step of the window: reduce (accumulated + this gradient) / accumulation, bucket by
                 // bucket while backward runs.
                 baseReducer.begin(scale: 1 / Float(accumulation), addend: accumulatedGradients)
-                let grads = Autodiff.gradients(of: loss, wrt: base.tensors, onGradientReady: baseReducer.gradientReady)
+                let grads = phases.measure(.baseBackward) {
+                    Autodiff.gradients(of: loss, wrt: base.tensors, onGradientReady: baseReducer.gradientReady)
+                }
                 mean = try baseReducer.finish(like: grads)
             } else {
-                let grads = Autodiff.gradients(of: loss, wrt: base.tensors)
+                let grads = phases.measure(.baseBackward) { Autodiff.gradients(of: loss, wrt: base.tensors) }
                 let total = accumulatedGradients.map { sum in withoutGrad { zip(sum, grads).map { $0 + $1 } } } ?? grads
                 mean = accumulation == 1 ? total : withoutGrad { total.map { $0 * (1 / Float(accumulation)) } }
             }
-            if let clip = configuration.clipNorm { clipGradients(mean, maxNorm: clip) }
-            base.applySchedule(step: baseStep - 1)
-            base.optimizer.step(base.parameters, gradients: mean)
+            phases.measure(.baseOptimizer) {
+                if let clip = configuration.clipNorm { clipGradients(mean, maxNorm: clip) }
+                base.applySchedule(step: baseStep - 1)
+                base.optimizer.step(base.parameters, gradients: mean)
+            }
             // A byte per entry, not the gradient itself, which the optimizer may be holding (Adam, for A):
             // freeing that must free the memory.
             lastTouched = configuration.perturbTouchedParametersOnly ? mean.map(TouchedMask.init) : nil
             accumulatedGradients = nil
         } else {
             // Accumulation micro-step: no communication.
-            let grads = Autodiff.gradients(of: loss, wrt: base.tensors)
+            let grads = phases.measure(.baseBackward) { Autodiff.gradients(of: loss, wrt: base.tensors) }
             accumulatedGradients = accumulatedGradients.map { sum in withoutGrad { zip(sum, grads).map { $0 + $1 } } } ?? grads
         }
         return loss.item
@@ -260,8 +267,10 @@ public final class Engine<Program: BilevelProgram> {
             throw EngineError.nonFiniteLoss(which: "meta", step: baseStep, value: result.metaLoss.isFinite ? norm : result.metaLoss)
         }
         let meta = program.meta
-        meta.applySchedule(step: metaStep)
-        meta.optimizer.step(meta.parameters, gradients: result.hypergradient)
+        phases.measure(.metaOptimizer) {
+            meta.applySchedule(step: metaStep)
+            meta.optimizer.step(meta.parameters, gradients: result.hypergradient)
+        }
         metaStep += 1
         lastResult = result
         emit(
@@ -301,7 +310,7 @@ public final class Engine<Program: BilevelProgram> {
             program: program, lastBatch: lastBatch, replayContext: replayContext, metaContext: metaContext,
             lambdaReducer: communicator.isDistributed ? metaReducer : nil,
             touchedBy: lastTouched, streamBlockElements: configuration.metaGradientBlockElements,
-            baseStep: baseStep, releasesAdaptationState: releasingAdaptationState)
+            baseStep: baseStep, releasesAdaptationState: releasingAdaptationState, phases: phases)
     }
 
     /// The method's hypergradient, averaged over ranks if the method did not already do so.

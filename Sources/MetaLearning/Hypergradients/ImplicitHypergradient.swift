@@ -55,8 +55,12 @@ struct ImplicitHypergradient {
         let theta = passes.program.base.tensors, lambda = passes.program.meta.tensors
         let (gMeta, direct, metaLoss) = passes.metaGradients()
         // ∂L_base/∂θ with its graph recorded, reused by every product below.
-        let gBase = Autodiff.gradients(of: passes.replayedBaseLoss(), wrt: theta, createGraph: true)
-        func hessianTimes(_ v: [Tensor]) -> [Tensor] { Autodiff.mixedProduct(gradients: gBase, vector: v, wrt: theta) }
+        let gBase = passes.measure(.hypergradientBasePasses) {
+            Autodiff.gradients(of: passes.replayedBaseLoss(), wrt: theta, createGraph: true)
+        }
+        func hessianTimes(_ v: [Tensor]) -> [Tensor] {
+            passes.measure(.hypergradientBasePasses) { Autodiff.mixedProduct(gradients: gBase, vector: v, wrt: theta) }
+        }
 
         let x: [Tensor]
         switch solver {
@@ -89,7 +93,7 @@ struct ImplicitHypergradient {
             }
             x = solution
         }
-        let mixed = Autodiff.mixedProduct(gradients: gBase, vector: x, wrt: lambda)
+        let mixed = passes.measure(.hypergradientBasePasses) { Autodiff.mixedProduct(gradients: gBase, vector: x, wrt: lambda) }
         let hypergradient = withoutGrad { zip(direct, mixed).map { $0 - $1 } }
         return MetaStepResult(hypergradient: hypergradient, metaLoss: metaLoss, epsilon: nil)
     }

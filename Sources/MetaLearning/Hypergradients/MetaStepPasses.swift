@@ -23,13 +23,23 @@ public struct MetaStepPasses<Program: BilevelProgram> {
     /// Free the base optimizer's state for A (Adam's last gradient) as soon as it is used: the engine's own
     /// meta steps set it, since the next base step replaces that state anyway.
     var releasesAdaptationState = false
+    /// The engine's clock: the meta gradient and the base-loss passes add their time to it.
+    var phases: PhaseClock? = nil
+
+    /// Runs `body`, timing it as `phase` on the engine's clock when there is one.
+    func measure<T>(_ phase: StepPhase, _ body: () throws -> T) rethrows -> T {
+        guard let phases else { return try body() }
+        return try phases.measure(phase, body)
+    }
 
     /// ∂L_meta/∂θ and the direct term ∂L_meta/∂λ, on a fresh meta batch.
     func metaGradients() -> (theta: [Tensor], direct: [Tensor], loss: Float) {
-        let loss = freshMetaLoss()
-        let thetaCount = program.base.parameters.count
-        let grads = Autodiff.gradients(of: loss, wrt: program.base.tensors + program.meta.tensors)
-        return (Array(grads[..<thetaCount]), Array(grads[thetaCount...]), loss.item)
+        measure(.metaForwardBackward) {
+            let loss = freshMetaLoss()
+            let thetaCount = program.base.parameters.count
+            let grads = Autodiff.gradients(of: loss, wrt: program.base.tensors + program.meta.tensors)
+            return (Array(grads[..<thetaCount]), Array(grads[thetaCount...]), loss.item)
+        }
     }
 
     /// The direct term ∂L_meta/∂λ on a fresh meta batch, with ∂L_meta/∂θ streamed to `consumeTheta` in row
@@ -40,11 +50,14 @@ public struct MetaStepPasses<Program: BilevelProgram> {
     )
         -> (direct: [Tensor], loss: Float)
     {
-        let loss = freshMetaLoss()
-        let thetaCount = program.base.parameters.count
-        let streaming = Autodiff.RowStreaming(targets: Set(0..<thetaCount), blockElements: streamBlockElements, consume: consumeTheta)
-        let grads = Autodiff.gradients(of: loss, wrt: program.base.tensors + program.meta.tensors, streaming: streaming)
-        return (grads[thetaCount...].map { $0! }, loss.item)
+        measure(.metaForwardBackward) {
+            let loss = freshMetaLoss()
+            let thetaCount = program.base.parameters.count
+            let streaming = Autodiff.RowStreaming(
+                targets: Set(0..<thetaCount), blockElements: streamBlockElements, consume: consumeTheta)
+            let grads = Autodiff.gradients(of: loss, wrt: program.base.tensors + program.meta.tensors, streaming: streaming)
+            return (grads[thetaCount...].map { $0! }, loss.item)
+        }
     }
 
     /// L_meta on the next meta batch, recorded for backward.
@@ -61,10 +74,13 @@ public struct MetaStepPasses<Program: BilevelProgram> {
 
     /// ∂L_base/∂λ at the current θ, with θ treated as a constant (nothing of the base model is recorded).
     func baseGradientForMeta(metaInputs: MetaInputRecording? = nil, onGradientReady: ((Int, Tensor) -> Void)? = nil) -> [Tensor] {
-        let theta = program.base.tensors
-        let saved = theta.map(\.requiresGrad)
-        for t in theta { t.requiresGrad = false }
-        defer { for (t, flag) in zip(theta, saved) { t.requiresGrad = flag } }
-        return Autodiff.gradients(of: replayedBaseLoss(metaInputs: metaInputs), wrt: program.meta.tensors, onGradientReady: onGradientReady)
+        measure(.hypergradientBasePasses) {
+            let theta = program.base.tensors
+            let saved = theta.map(\.requiresGrad)
+            for t in theta { t.requiresGrad = false }
+            defer { for (t, flag) in zip(theta, saved) { t.requiresGrad = flag } }
+            return Autodiff.gradients(
+                of: replayedBaseLoss(metaInputs: metaInputs), wrt: program.meta.tensors, onGradientReady: onGradientReady)
+        }
     }
 }
