@@ -58,6 +58,10 @@ func normalDensity(_ x: Float) -> Float { 0.398_942_28 * fastExp(-0.5 * x * x) }
 @inline(__always) @usableFromInline
 func normalCDF(_ x: Float) -> Float { 0.5 * (1 + fastErf(x * 0.707_106_78)) }
 
+/// dGELU/dx = Φ(x) + x·φ(x).
+@inline(__always) @usableFromInline
+func geluDerivativeScalar(_ x: Float) -> Float { normalCDF(x) + x * normalDensity(x) }
+
 /// Package-visible wrappers so tests can measure accuracy.
 package enum FastMath {
     package static func exp(_ x: Float) -> Float { fastExp(x) }
