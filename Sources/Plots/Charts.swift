@@ -34,7 +34,12 @@ struct ChartFrame {
         svg.line(x0, y0, x0, y1)
         svg.text((x0 + x1) / 2, Self.height - 12, xLabel)
         svg.text(16, (y0 + y1) / 2, yLabel, rotate: -90)
-        svg.text(Self.width / 2, 20, title, size: 14)
+        svg.text(Self.width / 2, 20, title, size: Self.titleSize(title))
+    }
+
+    /// 14 px, or smaller so a long title fits the chart's width (a sans-serif character is about 0.55 em wide).
+    static func titleSize(_ title: String) -> Double {
+        min(14, (width - 20) / (0.55 * Double(max(title.count, 1))))
     }
 
     /// A legend entry per name, in the right margin.

@@ -66,7 +66,8 @@ struct BenchSuiteCommand: ParsableCommand {
                 throw ApplicationError.unwritable(path: output, reason: error.localizedDescription)
             }
         }
-        let started = ISO8601DateFormatter().string(from: Date())
+        // Taken before anything is written, so the files the suite itself rewrites do not mark the tree as changed.
+        let started = ISO8601DateFormatter().string(from: Date()), commit = CodeRevision.current()
         progress("suite: kernels")
         let kernels = try child(["bench", "kernels", "--json"] + (quick ? ["--quick"] : []), as: BenchmarkReport.self)
         progress("suite: meta-learning methods over \(quick ? 1 : models.split(separator: ";").count) model sizes")
@@ -90,7 +91,7 @@ struct BenchSuiteCommand: ParsableCommand {
             ddpSkipped = "mpirun is not on the PATH"
         }
         let record = BenchmarkSuite.Record(
-            started: started, commit: CodeRevision.current(), environment: RunEnvironment.current(ranks: 1),
+            started: started, commit: commit, environment: RunEnvironment.current(ranks: 1),
             command: (["winnow"] + CommandLine.arguments.dropFirst()).joined(separator: " "), seed: seed, kernels: kernels,
             meta: meta, ddp: ddp, ddpSkipped: ddpSkipped)
         let encoder = JSONEncoder()

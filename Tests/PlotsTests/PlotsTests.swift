@@ -34,6 +34,19 @@ import Testing
         return collector.elements
     }
 
+    /// A short title keeps 14 px; a long one shrinks so its estimated width (0.55 em a character) fits 620 px.
+    @Test func longTitlesShrinkToFitTheChart() throws {
+        func titleSize(_ title: String) throws -> Double {
+            let chart = LineChart(title: title, xLabel: "x", yLabel: "y", series: [.init(name: "a", points: [(0, 0), (1, 1)])])
+            let text = try Self.elements(chart.svg()).first { $0.tag == "text" && $0.text == title }
+            return Double(text?.attributes["font-size"] ?? "") ?? 0
+        }
+        #expect(try titleSize("Short") == 14)
+        let long = String(repeating: "w", count: 100)
+        let size = try titleSize(long)
+        #expect(abs(size - 620 / 55) < 0.01)
+    }
+
     @Test func ticksAreNiceAndCoverTheDomain() {
         #expect(LinearScale.ticks(0...1) == [0, 0.2, 0.4, 0.6, 0.8, 1])
         #expect(LinearScale.ticks(0...100) == [0, 20, 40, 60, 80, 100])
