@@ -19,6 +19,8 @@ public enum BenchmarkSuite {
         /// The seed of every data set, model and engine in the suite.
         public var seed: UInt64
         public var kernels: BenchmarkReport
+        /// The same kernels with one BLAS thread per core (nil on one core, or in records made before it existed).
+        public var kernelsOnEveryCore: BenchmarkReport?
         /// `bench meta` rows: the speed grid, then the quality runs (with a test accuracy).
         public var meta: [MetaBenchmark.Result]
         /// `bench ddp` rows, one rank and several; empty when `ddpSkipped` says why.
@@ -27,7 +29,8 @@ public enum BenchmarkSuite {
 
         public init(
             started: String, commit: String, environment: RunEnvironment, command: String, seed: UInt64, kernels: BenchmarkReport,
-            meta: [MetaBenchmark.Result], ddp: [DataParallelBenchmark.Result], ddpSkipped: String?
+            kernelsOnEveryCore: BenchmarkReport? = nil, meta: [MetaBenchmark.Result], ddp: [DataParallelBenchmark.Result],
+            ddpSkipped: String?
         ) {
             self.started = started
             self.commit = commit
@@ -35,6 +38,7 @@ public enum BenchmarkSuite {
             self.command = command
             self.seed = seed
             self.kernels = kernels
+            self.kernelsOnEveryCore = kernelsOnEveryCore
             self.meta = meta
             self.ddp = ddp
             self.ddpSkipped = ddpSkipped
@@ -56,6 +60,9 @@ public enum BenchmarkSuite {
             "#### Kernels (\(record.kernels.blasThreads) BLAS thread\(record.kernels.blasThreads == 1 ? "" : "s"))",
             record.kernels.markdown,
         ]
+        if let parallel = record.kernelsOnEveryCore {
+            parts += ["#### Kernels (\(parallel.blasThreads) BLAS threads, elementwise kernels on as many)", parallel.markdown]
+        }
         let speed = record.meta.filter { $0.testAccuracy == nil }, quality = MetaBenchmarkFigures.qualityRows(record.meta)
         if !speed.isEmpty {
             parts += [

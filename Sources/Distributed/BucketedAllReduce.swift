@@ -26,7 +26,7 @@ public struct GradientBuckets: Sendable, Equatable {
 
     /// 4 MB. Frameworks often use 25 MB, but on a model of a few million parameters that is one bucket, which
     /// can start only when backward ends; smaller buckets let the all-reduce overlap backward (how much is
-    /// hidden at each size: `winnow bench ddp --bucket-mb`, BENCHMARKS.md).
+    /// hidden at each size: `winnow bench ddp --bucket-mb`, docs/benchmark-notes.md).
     public static let defaultCapacityBytes = 4 << 20
 
     /// - Parameters:

@@ -71,7 +71,7 @@ public final class Engine<Program: BilevelProgram> {
         /// tables) by the rows some rank's gradient touches, after backward, instead of whole in the buckets.
         /// Same result either way; fewer bytes when batches use few of the table's rows, but the exchange cannot
         /// start before backward ends, so where bytes are cheap the dense buckets hide more of it (`bench ddp
-        /// --sparse-embeddings`, BENCHMARKS.md).
+        /// --sparse-embeddings`, docs/benchmark-notes.md).
         /// Off by default; turn it on where the network is the bottleneck.
         public var sparseRowReduction = false
         /// Data parallelism: compare checksums of θ, λ and optimizer state across ranks every this many base
@@ -86,7 +86,7 @@ public final class Engine<Program: BilevelProgram> {
         public var perturbTouchedParametersOnly = false
         /// SAMA: the largest row block (in floats) of a weight's meta gradient computed at once while v is
         /// formed (`Autodiff.gradients(of:wrt:streaming:)`). Larger blocks cost that much more memory; what they
-        /// change in time is measured by `winnow bench meta --block-elements` (BENCHMARKS.md).
+        /// change in time is measured by `winnow bench meta --block-elements` (docs/benchmark-notes.md).
         public var metaGradientBlockElements = 1 << 18 {
             didSet { precondition(metaGradientBlockElements >= 1, "metaGradientBlockElements must be ≥ 1") }
         }

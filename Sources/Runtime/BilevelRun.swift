@@ -39,6 +39,8 @@ public final class BilevelRun<Program: ResumableProgram> {
     public private(set) var stoppedAfterEpoch: Int?
     private var stopRequested = false
     private var epochLoss = 0.0, epochSteps = 0, epochMetaLoss = 0.0, epochMetaSteps = 0
+    /// The engine's phase clock when the epoch started.
+    private var phaseSecondsAtEpochStart: [StepPhase: Double] = [:]
 
     /// - Parameters:
     ///   - configuration: the engine's settings (`MetaSettings.engineConfiguration(seed:)` plus any
@@ -87,8 +89,10 @@ public final class BilevelRun<Program: ResumableProgram> {
     }
 
     /// Runs the remaining epochs. `epochEnd(epoch)` evaluates and records what the application keeps; its
-    /// metrics join `train_loss` (mean base loss of the epoch) and `meta_loss` (mean over its meta steps) and
-    /// are recorded at step `epoch`. Returns the last epoch's metrics.
+    /// metrics join `train_loss` (mean base loss of the epoch), `meta_loss` (mean over its meta steps), the
+    /// epoch's base and meta steps (`epoch_base_steps`, `epoch_meta_steps`) and the seconds of each training phase
+    /// on this rank (`phase_seconds.*`, `StepPhase.metricName`), and are recorded at step `epoch`. Returns the
+    /// last epoch's metrics.
     @discardableResult
     public func run(title: String, epochEnd: (Int) throws -> [String: Double]) throws -> [String: Double] {
         var firstEpoch = 1
@@ -103,6 +107,7 @@ public final class BilevelRun<Program: ResumableProgram> {
             while engine.baseStep < epoch * stepsPerEpoch, !stopRequested { try engine.step() }
             metrics = ["train_loss": epochLoss / Double(max(epochSteps, 1))]
             if epochMetaSteps > 0 { metrics["meta_loss"] = epochMetaLoss / Double(epochMetaSteps) }
+            metrics.merge(epochTimes()) { $1 }
             metrics.merge(try epochEnd(epoch)) { _, application in application }
             try context.report(.evaluation(step: epoch, metrics: metrics))
             if onEvent?(.epochEnd(epoch: epoch, metrics: metrics)) == .stop { stopRequested = true }
@@ -117,6 +122,17 @@ public final class BilevelRun<Program: ResumableProgram> {
         }
         context.progress.finish()
         return metrics
+    }
+
+    /// The epoch's step counts and seconds per phase (from the engine's clock), and the clock restarted for the next.
+    private func epochTimes() -> [String: Double] {
+        var times = ["epoch_base_steps": Double(epochSteps), "epoch_meta_steps": Double(epochMetaSteps)]
+        let now = engine.phases.seconds
+        for (phase, seconds) in now {
+            times[phase.metricName] = seconds - phaseSecondsAtEpochStart[phase, default: 0]
+        }
+        phaseSecondsAtEpochStart = now
+        return times
     }
 }
 

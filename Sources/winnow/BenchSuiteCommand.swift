@@ -70,6 +70,13 @@ struct BenchSuiteCommand: ParsableCommand {
         let started = ISO8601DateFormatter().string(from: Date()), commit = CodeRevision.current()
         progress("suite: kernels")
         let kernels = try child(["bench", "kernels", "--json"] + (quick ? ["--quick"] : []), as: BenchmarkReport.self)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        var kernelsOnEveryCore: BenchmarkReport?
+        if cores > 1 {
+            progress("suite: kernels on \(cores) threads")
+            kernelsOnEveryCore = try child(
+                ["bench", "kernels", "--json"] + (quick ? ["--quick"] : []), as: BenchmarkReport.self, blasThreads: cores)
+        }
         progress("suite: meta-learning methods over \(quick ? 1 : models.split(separator: ";").count) model sizes")
         let meta = try child(
             [
@@ -93,7 +100,7 @@ struct BenchSuiteCommand: ParsableCommand {
         let record = BenchmarkSuite.Record(
             started: started, commit: commit, environment: RunEnvironment.current(ranks: 1),
             command: (["winnow"] + CommandLine.arguments.dropFirst()).joined(separator: " "), seed: seed, kernels: kernels,
-            meta: meta, ddp: ddp, ddpSkipped: ddpSkipped)
+            kernelsOnEveryCore: kernelsOnEveryCore, meta: meta, ddp: ddp, ddpSkipped: ddpSkipped)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         for path in try BenchmarkFiles.write(
@@ -125,13 +132,13 @@ struct BenchSuiteCommand: ParsableCommand {
         progress("updated the generated block of \(file)")
     }
 
-    /// Runs this binary with `arguments` and one BLAS thread, decoding the JSON on the last line of its output.
-    private func child<Result: Decodable>(_ arguments: [String], as type: Result.Type) throws -> Result {
+    /// Runs this binary with `arguments` and `blasThreads` BLAS threads, decoding the JSON on the last line of its output.
+    private func child<Result: Decodable>(_ arguments: [String], as type: Result.Type, blasThreads: Int = 1) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
-        environment["OPENBLAS_NUM_THREADS"] = "1"
+        environment["OPENBLAS_NUM_THREADS"] = String(blasThreads)
         process.environment = environment
         return try runBenchmarkChild(process, what: "winnow \(arguments.prefix(2).joined(separator: " "))", as: type)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MetaLearning
 import Plots
 import ResultStore
 
@@ -33,6 +34,7 @@ enum RunPage {
         if !curves.isEmpty {
             body.append("<h2>Metrics by step</h2><div class=\"grid\">" + curves.map { $0.svg() }.joined() + "</div>")
         }
+        if let phases = try phaseTable(store: store, run: runID) { body.append("<h2>Time by phase (seconds per epoch)</h2>" + phases) }
         let labels = try labelSections(store: store, run: runID)
         if !labels.splitWeights, let histogram = try weightHistogram(store: store, run: runID) {
             body.append("<h2>Weights</h2>" + histogram.svg())
@@ -58,12 +60,31 @@ enum RunPage {
     /// One chart per metric recorded at two or more steps (at most 24, by name).
     static func metricCharts(store: ResultStore, run runID: Int64) throws -> [LineChart] {
         let points = try store.metrics(run: runID)
-        let byName = Dictionary(grouping: points, by: \.name)
+        // Seconds per training phase are a table of their own (`phaseTable`), not curves.
+        let byName = Dictionary(grouping: points.filter { !$0.name.hasPrefix(StepPhase.metricPrefix) }, by: \.name)
         return byName.keys.sorted().compactMap { name -> LineChart? in
             let values = (byName[name] ?? []).compactMap { p in p.value.map { (x: Double(p.step), y: $0) } }
             guard values.count >= 2 else { return nil }
             return LineChart(title: name, xLabel: "step", yLabel: name, series: [LineChart.Series(name: name, points: values)])
         }.prefix(24).map { $0 }
+    }
+
+    /// Seconds per training phase and the steps taken, one row per epoch (`phase_seconds.*`, `epoch_*_steps`), or nil
+    /// for a run that recorded none.
+    static func phaseTable(store: ResultStore, run runID: Int64) throws -> String? {
+        let points = try store.metrics(run: runID)
+        let phases = StepPhase.allCases.filter { phase in points.contains { $0.name == phase.metricName } }
+        guard !phases.isEmpty else { return nil }
+        let columns = ["epoch_base_steps", "epoch_meta_steps"] + phases.map(\.metricName)
+        var value: [Int: [String: Double]] = [:]
+        for point in points where columns.contains(point.name) { value[point.step, default: [:]][point.name] = point.value }
+        let header = ["epoch", "base steps", "meta steps"] + phases.map(\.rawValue)
+        var rows = ["<table><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr>"]
+        for step in value.keys.sorted() {
+            let cells = columns.map { name in value[step]?[name].map { ResultTable.Cell.double($0).plain } ?? "—" }
+            rows.append("<tr><td>\(step)</td>" + cells.map { "<td>\($0)</td>" }.joined() + "</tr>")
+        }
+        return rows.joined() + "</table>"
     }
 
     /// The weights of the last step that has them.

@@ -13,6 +13,6 @@ import MetaLearning
         // Measured phases longer than the total (clock granularity) leave "other" at 0, never negative.
         #expect(PhaseBreakdown.millisecondsPerStep([.baseForward: 2], over: 1, totalSeconds: 1)[PhaseBreakdown.other] == 0)
         let table = PhaseBreakdown.table([(label: "sama", milliseconds: ms)])
-        #expect(table.contains("| sama | 20 | 40 | – | – | – | – | 10 | 30 | 100 |"))
+        #expect(table.contains("| sama | 20 | 40 | – | – | – | – | – | 10 | 30 | 100 |"))
     }
 }

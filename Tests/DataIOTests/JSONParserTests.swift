@@ -92,7 +92,7 @@ import Testing
 
     /// The benchmark runs on the bundled WRENCH train.json and prints its figures together with Foundation's
     /// JSONDecoder on the same bytes. The speed target (≥ 100 MB/s, release build) is measured by the
-    /// benchmark command and recorded in BENCHMARKS.md, not asserted here: a timed unit test fails on a busy
+    /// benchmark command and recorded in docs/benchmark-notes.md, not asserted here: a timed unit test fails on a busy
     /// machine (this debug build ran at 45 MB/s with the whole suite in parallel).
     @Test func benchmarkRunsOnTheBundledData() throws {
         let result = try JSONBenchmark.run(path: bundled("rt-sentiment-weak.tar.gz"), runs: 3)

@@ -117,7 +117,7 @@ struct FiniteDifferenceHypergradient {
             // The touched mask and ‖v‖ are applied and summed block by block too (no pass over v afterwards).
             let adapted = AdaptedMetaGradient(
                 parameters: base.parameters, optimizer: try base.updateDerivative(),
-                releasingState: passes.releasesAdaptationState, touchedBy: passes.touchedBy)
+                releasingState: passes.releasesAdaptationState, touchedBy: passes.touchedBy, phases: passes.phases)
             (direct, metaLoss) = passes.metaGradients(streamingTheta: adapted.consume)
             v = adapted.vectors()
             norm = adapted.norm
@@ -187,13 +187,19 @@ final class AdaptedMetaGradient {
     private var builders: [AdaptedVectorBuilder?]
     private var results: [Tensor?]
     private var sumOfSquares = 0.0
+    /// The engine's clock, timing each block as `.adaptation`.
+    private let phases: PhaseClock?
 
-    init(parameters: [NamedParameter], optimizer: any UpdateDerivative, releasingState: Bool, touchedBy: [TouchedMask]? = nil) {
+    init(
+        parameters: [NamedParameter], optimizer: any UpdateDerivative, releasingState: Bool, touchedBy: [TouchedMask]? = nil,
+        phases: PhaseClock? = nil
+    ) {
         precondition(touchedBy == nil || touchedBy!.count == parameters.count, "one touched mask per parameter")
         self.parameters = parameters
         self.optimizer = optimizer
         self.releasingState = releasingState
         self.touchedBy = touchedBy
+        self.phases = phases
         builders = Array(repeating: nil, count: parameters.count)
         results = Array(repeating: nil, count: parameters.count)
     }
@@ -203,6 +209,11 @@ final class AdaptedMetaGradient {
 
     /// Takes the next block of parameter `index`'s meta gradient (rows of its first axis, in order).
     func consume(_ index: Int, _ rows: Range<Int>, _ values: UnsafeMutableBufferPointer<Float>) {
+        guard let phases else { return adapt(index, rows, values) }
+        phases.measure(.adaptation) { adapt(index, rows, values) }
+    }
+
+    private func adapt(_ index: Int, _ rows: Range<Int>, _ values: UnsafeMutableBufferPointer<Float>) {
         let parameter = parameters[index]
         precondition(results[index] == nil, "meta gradient of \(parameter.key) streamed twice")
         let rowCount = parameter.tensor.shape.first ?? 1

@@ -31,14 +31,24 @@ public final class MultiHeadSelfAttention: Module {
     ///   - x: `[B, T, H]`.
     ///   - maskBias: additive attention bias `[B, 1, 1, T]` (0 for tokens, a large negative for padding), or nil.
     public func callAsFunction(_ x: Tensor, maskBias: Tensor?, _ context: ForwardContext) -> Tensor {
-        let (b, t, h) = (x.shape[0], x.shape[1], x.shape[2])
+        let packing = SequencePacking(denseBatch: x.shape[0], length: x.shape[1])
+        return packing.padded(self(packing.packed(x), packing: packing, maskBias: maskBias, context))
+    }
+
+    /// Attention over packed token rows.
+    /// - Parameters:
+    ///   - x: `[N, H]`, the tokens of `packing`.
+    ///   - maskBias: additive attention bias `[B, 1, 1, T]` (0 for tokens, a large negative for padding), or nil.
+    /// - Returns: `[N, H]`.
+    public func callAsFunction(_ x: Tensor, packing: SequencePacking, maskBias: Tensor?, _ context: ForwardContext) -> Tensor {
+        let (b, t, h) = (packing.batch, packing.length, x.shape[1])
         let d = h / heads
-        func split(_ y: Tensor) -> Tensor { y.reshaped([b, t, heads, d]).permuted([0, 2, 1, 3]) }  // [B, nh, T, d]
+        func split(_ y: Tensor) -> Tensor { packing.padded(y).reshaped([b, t, heads, d]).permuted([0, 2, 1, 3]) }  // [B, nh, T, d]
         let q = split(query(x)), k = split(key(x)), v = split(value(x))
         var scores = q.matmul(k, transposeB: true) * (1 / Float(d).squareRoot())  // [B, nh, T, T]
         if let maskBias { scores = scores + maskBias }
         let probabilities = dropout(scores.softmax(), context)
-        let attended = probabilities.matmul(v).permuted([0, 2, 1, 3]).reshaped([b, t, h])
+        let attended = packing.packed(probabilities.matmul(v).permuted([0, 2, 1, 3]).reshaped([b, t, h]))  // [N, H]
         return outputNorm(x + dropout(outputDense(attended), context))
     }
 
@@ -73,8 +83,17 @@ public final class TransformerEncoderLayer: Module {
         [("attention", attention), ("intermediate.dense", intermediate), ("output.dense", output), ("output.LayerNorm", outputNorm)]
     }
 
+    /// - Parameters:
+    ///   - x: `[B, T, H]`.
+    ///   - maskBias: additive attention bias `[B, 1, 1, T]`, or nil.
     public func callAsFunction(_ x: Tensor, maskBias: Tensor?, _ context: ForwardContext) -> Tensor {
-        let a = attention(x, maskBias: maskBias, context)
+        let packing = SequencePacking(denseBatch: x.shape[0], length: x.shape[1])
+        return packing.padded(self(packing.packed(x), packing: packing, maskBias: maskBias, context))
+    }
+
+    /// The block over packed token rows `[N, H]` (the tokens of `packing`); returns `[N, H]`.
+    public func callAsFunction(_ x: Tensor, packing: SequencePacking, maskBias: Tensor?, _ context: ForwardContext) -> Tensor {
+        let a = attention(x, packing: packing, maskBias: maskBias, context)
         return outputNorm(a + dropout(output(intermediate(a).gelu()), context))
     }
 }

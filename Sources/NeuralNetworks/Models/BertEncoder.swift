@@ -43,13 +43,17 @@ public final class BertEmbeddings: Module {
         [("word_embeddings", words), ("position_embeddings", positions), ("token_type_embeddings", tokenTypes), ("LayerNorm", norm)]
     }
 
-    public func callAsFunction(_ ids: [[Int]], tokenTypes types: [[Int]]? = nil, _ context: ForwardContext) -> Tensor {
-        let b = ids.count, t = ids.first?.count ?? 0
-        precondition(t <= positions.weight.shape[0], "sequence length \(t) exceeds \(positions.weight.shape[0]) positions")
-        let flat = ids.flatMap { $0 }
-        let typeIDs = types?.flatMap { $0 } ?? [Int](repeating: 0, count: flat.count)
-        let positionIDs = (0..<b).flatMap { _ in Array(0..<t) }
-        let sum = words(flat, shape: [b, t]) + positions(positionIDs, shape: [b, t]) + tokenTypes(typeIDs, shape: [b, t])
+    /// The embedded tokens of a padded batch of ids `[B][T]`, as packed rows `[N, H]` (`packing` says which
+    /// positions hold tokens).
+    public func callAsFunction(
+        _ ids: [[Int]], packing: SequencePacking, tokenTypes types: [[Int]]? = nil, _ context: ForwardContext
+    ) -> Tensor {
+        precondition(
+            packing.length <= positions.weight.shape[0], "sequence length \(packing.length) exceeds \(positions.weight.shape[0]) positions")
+        let n = packing.tokenCount
+        let typeIDs = types.map { packing.tokens(of: $0) } ?? [Int](repeating: 0, count: n)
+        let sum = words(packing.tokens(of: ids), shape: [n]) + positions(packing.positionsInSequence, shape: [n])
+            + tokenTypes(typeIDs, shape: [n])
         return dropout(norm(sum), context)
     }
 }
@@ -74,12 +78,16 @@ public final class BertEncoder: Module {
         [("embeddings", embeddings)] + layers.enumerated().map { ("encoder.layer.\($0.offset)", $0.element as any Module) }
     }
 
-    /// Hidden states `[B, T, H]` for token ids and a padding mask (1 token / 0 padding), both `[B][T]`.
+    /// Hidden states `[B, T, H]` for token ids and a padding mask (1 token / 0 padding), both `[B][T]`; zeros at
+    /// the padding. The position-wise layers run on the tokens alone (``SequencePacking``).
     public func callAsFunction(_ ids: [[Int]], mask: [[Int]], tokenTypes: [[Int]]? = nil, _ context: ForwardContext) -> Tensor {
-        var h = embeddings(ids, tokenTypes: tokenTypes, context)
+        precondition(
+            ids.count == mask.count && zip(ids, mask).allSatisfy { $0.count == $1.count }, "BertEncoder: ids and mask differ in shape")
+        let packing = SequencePacking(mask: mask)
+        var h = embeddings(ids, packing: packing, tokenTypes: tokenTypes, context)
         let bias = MultiHeadSelfAttention.maskBias(mask)
-        for layer in layers { h = layer(h, maskBias: bias, context) }
-        return h
+        for layer in layers { h = layer(h, packing: packing, maskBias: bias, context) }
+        return packing.padded(h)
     }
 
     /// Mean of hidden states over the padding mask: `[B, H]` (sentence embedding before normalisation).
