@@ -78,7 +78,7 @@ func binaryKernel(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Te
         return Tensor(shape: a.shape) { out in
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
-                    forEachChunk(out.count) { range in for i in range { out[i] = op(pa[i], pb[i]) } }
+                    for i in 0..<out.count { out[i] = op(pa[i], pb[i]) }
                 }
             }
         }
@@ -87,13 +87,13 @@ func binaryKernel(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Te
     if b.count == 1, a.shape == shape {
         let s = b.storage[0]
         return Tensor(shape: shape) { out in
-            a.withUnsafeBufferPointer { pa in forEachChunk(out.count) { range in for i in range { out[i] = op(pa[i], s) } } }
+            a.withUnsafeBufferPointer { pa in for i in 0..<out.count { out[i] = op(pa[i], s) } }
         }
     }
     if a.count == 1, b.shape == shape {
         let s = a.storage[0]
         return Tensor(shape: shape) { out in
-            b.withUnsafeBufferPointer { pb in forEachChunk(out.count) { range in for i in range { out[i] = op(s, pb[i]) } } }
+            b.withUnsafeBufferPointer { pb in for i in 0..<out.count { out[i] = op(s, pb[i]) } }
         }
     }
     if a.shape == shape, Broadcasting.isSuffix(b.shape, of: shape), b.count > 0 {
@@ -101,11 +101,10 @@ func binaryKernel(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Te
         return Tensor(shape: shape) { out in
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
-                    forEachChunk(out.count / inner, elementsPerItem: inner) { rows in
-                        for row in rows {
-                            let base = row * inner
-                            for j in 0..<inner { out[base + j] = op(pa[base + j], pb[j]) }
-                        }
+                    var base = 0
+                    while base < out.count {
+                        for j in 0..<inner { out[base + j] = op(pa[base + j], pb[j]) }
+                        base += inner
                     }
                 }
             }
@@ -116,11 +115,10 @@ func binaryKernel(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Te
         return Tensor(shape: shape) { out in
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
-                    forEachChunk(out.count / inner, elementsPerItem: inner) { rows in
-                        for row in rows {
-                            let base = row * inner
-                            for j in 0..<inner { out[base + j] = op(pa[j], pb[base + j]) }
-                        }
+                    var base = 0
+                    while base < out.count {
+                        for j in 0..<inner { out[base + j] = op(pa[j], pb[base + j]) }
+                        base += inner
                     }
                 }
             }
@@ -141,7 +139,7 @@ func binaryKernel(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Te
 @inline(__always)
 func unaryKernel(_ a: Tensor, _ op: (Float) -> Float) -> Tensor {
     Tensor(shape: a.shape) { out in
-        a.withUnsafeBufferPointer { pa in forEachChunk(out.count) { range in for i in range { out[i] = op(pa[i]) } } }
+        a.withUnsafeBufferPointer { pa in for i in 0..<out.count { out[i] = op(pa[i]) } }
     }
 }
 
@@ -174,13 +172,11 @@ func reduceSumKernel(_ a: Tensor, to target: [Int]) -> Tensor {
         let block = a.shape[trailing...].reduce(1, *)
         return Tensor(shape: target) { out in
             a.withUnsafeBufferPointer { pa in
-                forEachChunk(out.count, elementsPerItem: block) { rows in
-                    for row in rows {
-                        var s: Float = 0
-                        let base = row * block
-                        for j in 0..<block { s += pa[base + j] }
-                        out[row] = s
-                    }
+                for row in 0..<out.count {
+                    var s: Float = 0
+                    let base = row * block
+                    for j in 0..<block { s += pa[base + j] }
+                    out[row] = s
                 }
             }
         }

@@ -66,25 +66,21 @@ extension Tensor {
 /// the exponentials vectorise and the reductions use independent accumulators.
 private func softmaxRows(_ x: UnsafeBufferPointer<Float>, _ out: UnsafeMutableBufferPointer<Float>, width: Int, log: Bool) {
     guard width > 0, let xBase = x.baseAddress, let oBase = out.baseAddress else { return }
-    forEachChunk(x.count / width, elementsPerItem: width) { rows in
-        for r in rows { softmaxRow(xBase + r * width, oBase + r * width, width: width, log: log) }
-    }
-}
-
-/// (Log-)softmax of one row of `width` elements.
-@inline(__always)
-private func softmaxRow(_ xStart: UnsafePointer<Float>, _ oStart: UnsafeMutablePointer<Float>, width: Int, log: Bool) {
-    let row = UnsafeBufferPointer(start: xStart, count: width)
-    let target = UnsafeMutableBufferPointer(start: oStart, count: width)
-    var m = maxAll(row)
-    if m == -.infinity { m = 0 }
-    for j in 0..<width { target[j] = fastExp(row[j] - m) }
-    let total = sumAll(UnsafeBufferPointer(target))
-    if log {
-        let logTotal = logf_(total) + m
-        for j in 0..<width { target[j] = row[j] - logTotal }
-    } else {
-        let inverse = 1 / total
-        for j in 0..<width { target[j] *= inverse }
+    var base = 0
+    while base < x.count {
+        let row = UnsafeBufferPointer(start: xBase + base, count: width)
+        let target = UnsafeMutableBufferPointer(start: oBase + base, count: width)
+        var m = maxAll(row)
+        if m == -.infinity { m = 0 }
+        for j in 0..<width { target[j] = fastExp(row[j] - m) }
+        let total = sumAll(UnsafeBufferPointer(target))
+        if log {
+            let logTotal = logf_(total) + m
+            for j in 0..<width { target[j] = row[j] - logTotal }
+        } else {
+            let inverse = 1 / total
+            for j in 0..<width { target[j] *= inverse }
+        }
+        base += width
     }
 }

@@ -54,7 +54,7 @@ extension Tensor {
         // exponentials) was left out of line and called per element, unvectorised (12% of a MiniLM fine-tuning
         // step in a profile). The values are the same either way.
         Tensor(shape: shape) { out in
-            withUnsafeBufferPointer { x in forEachChunk(out.count) { range in for i in range { out[i] = geluDerivativeScalar(x[i]) } } }
+            withUnsafeBufferPointer { x in for i in 0..<out.count { out[i] = geluDerivativeScalar(x[i]) } }
         }
         .recorded("geluDerivative", [self]) { g, _ in [g * self.geluSecondDerivative()] }
     }
