@@ -61,7 +61,7 @@ public enum BenchmarkSuite {
             record.kernels.markdown,
         ]
         if let parallel = record.kernelsOnEveryCore {
-            parts += ["#### Kernels (\(parallel.blasThreads) BLAS threads, elementwise kernels on as many)", parallel.markdown]
+            parts += ["#### Kernels (\(parallel.blasThreads) BLAS threads)", parallel.markdown]
         }
         let speed = record.meta.filter { $0.testAccuracy == nil }, quality = MetaBenchmarkFigures.qualityRows(record.meta)
         if !speed.isEmpty {
