@@ -53,9 +53,7 @@ public final class LayerNorm: Module {
     public var localTensors: [(String, Tensor)] { [("weight", weight), ("bias", bias)] }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let centered = x - x.mean(axes: [-1], keepDims: true)
-        let variance = (centered * centered).mean(axes: [-1], keepDims: true)
-        return centered * (variance + epsilon).rsqrt() * weight + bias
+        x.layerNormalized(weight: weight, bias: bias, epsilon: epsilon)
     }
 }
 

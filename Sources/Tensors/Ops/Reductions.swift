@@ -34,7 +34,9 @@ extension Tensor {
         return Tensor(shape: shape) { out in
             withUnsafeBufferPointer { x in softmaxRows(x, out, width: width, log: false) }
         }.recorded("softmax", [self]) { g, y in
-            [y * (g - (g * y).sum(axes: [-1], keepDims: true))]
+            // Recorded (double backward): differentiable ops; plain gradients: one fused pass per row.
+            if GradMode.isEnabled { return [y * (g - (g * y).sum(axes: [-1], keepDims: true))] }
+            return [softmaxBackward(gradient: g, output: y, width: width)]
         }
     }
 
@@ -57,6 +59,23 @@ extension Tensor {
                 var best = 0
                 for j in 1..<width where x[row * width + j] > x[row * width + best] { best = j }
                 return best
+            }
+        }
+    }
+}
+
+/// The softmax's input gradient row by row, y ⊙ (g − Σⱼ gⱼ·yⱼ), in one pass per row.
+private func softmaxBackward(gradient: Tensor, output: Tensor, width: Int) -> Tensor {
+    Tensor(shape: output.shape) { dx in
+        gradient.withUnsafeBufferPointer { g in
+            output.withUnsafeBufferPointer { y in
+                var base = 0
+                while base < dx.count {
+                    var dot: Float = 0
+                    for j in 0..<width { dot += g[base + j] * y[base + j] }
+                    for j in 0..<width { dx[base + j] = y[base + j] * (g[base + j] - dot) }
+                    base += width
+                }
             }
         }
     }
