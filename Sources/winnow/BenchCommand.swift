@@ -38,9 +38,11 @@ struct BenchJSONCommand: ParsableCommand {
     @Option(help: "Archive or file to parse.") var path = "Datasets/rt-sentiment-weak.tar.gz"
     @Option(help: "Member inside the archive.") var member = "rt-sentiment/train.json"
     @Option(help: "Timed runs (median reported).") var runs = 9
+    @Flag(help: "Print the result as JSON.") var json = false
 
     func run() throws {
-        print(try JSONBenchmark.run(path: path, member: member, runs: runs).description)
+        let result = try JSONBenchmark.run(path: path, member: member, runs: runs)
+        print(json ? try encodeJSON(result) : result.description)
     }
 }
 

@@ -40,23 +40,33 @@ struct BenchPruningCommand: ParsableCommand {
     @Flag(help: "After plain training, time the same epochs of the data-pruning score stage (SAMA) and print the ratio.")
     var meta = false
     @Option(help: "--meta: base steps per meta step (the paper's 2).") var unroll = 2
+    @Flag(help: "Print the result as one line of JSON (the progress lines go to standard error).") var json = false
 
     func validate() throws {
         guard ["small-cnn", "resnet", "mlp"].contains(model) else { throw ValidationError("--model: small-cnn, resnet or mlp") }
         guard epochs >= 1, batchSize >= 1, threads >= 1, grand >= 0, unroll >= 1, unroll <= 1_000_000 else {
             throw ValidationError("counts must be positive")
         }
+        if json, profile { throw ValidationError("--json reports training runs; --profile prints a table only") }
+    }
+
+    /// A line for the reader: standard output, or standard error when the JSON line owns standard output.
+    private func say(_ line: String) {
+        if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
     }
 
     func run() throws {
         BLAS.setThreads(threads)
         let start = Date()
         let data = try ImageData.load(path: data)
-        print(
+        say(
             "loaded \(data.train.count) train / \(data.test.count) test images \(data.train.imageShape), "
                 + "\(data.classCount) classes in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
         let network = makeNetwork(data)
-        print("\(model) \(modelSettings.resolvedWidths): \(network.parameterCount) parameters, BLAS threads \(threads)")
+        var result = PruningBenchmarkResult(
+            model: model, widths: modelSettings.resolvedWidths, parameters: network.parameterCount, blasThreads: threads, seed: seed,
+            trainImages: limit.map { min($0, data.train.count) } ?? data.train.count)
+        say("\(model) \(modelSettings.resolvedWidths): \(network.parameterCount) parameters, BLAS threads \(threads)")
         let settings = PlainTrainingSettings(
             epochs: epochs, batchSize: batchSize,
             optimizer: .sgd(learningRate: learningRate, momentum: 0.9, nesterov: true, weightDecay: weightDecay),
@@ -79,7 +89,11 @@ struct BenchPruningCommand: ParsableCommand {
                 let cpu = Self.processCPUSeconds() - cpuAtStart
                 let evalStart = Date()
                 let accuracy = Evaluation.accuracy(network, on: data.test)
-                print(
+                result.epochs.append(
+                    .init(
+                        epoch: report.epoch + 1, seconds: report.seconds, cpuSeconds: cpu, meanLoss: Double(report.meanLoss),
+                        trainAccuracy: Double(report.trainAccuracy), testAccuracy: accuracy, gflop: Double(plainFLOPs.last!) / 1e9))
+                say(
                     String(
                         format: "epoch %2d  %.1f s (%.1f CPU s)  loss %.4f  train acc %.4f  test acc %.4f  (eval %.1f s)  "
                             + "%.2f GFLOP, %.1f GFLOP/s",
@@ -90,20 +104,22 @@ struct BenchPruningCommand: ParsableCommand {
                 flopsAtStart = FLOPCounter.total
             })
         if meta {
-            try timeMeta(data: data, settings: settings, subset: subset, plain: (plainSeconds, plainFLOPs))
+            result.meta = try timeMeta(data: data, settings: settings, subset: subset, plain: (plainSeconds, plainFLOPs))
         }
         if grand > 0 {
             let sample = data.train.subset(Array(0..<min(grand, data.train.count)))
             let grandStart = Date()
             let norms = GraNd.norms(network, split: sample)
             let seconds = Date().timeIntervalSince(grandStart)
-            print(
+            result.grandMillisecondsPerSample = 1000 * seconds / Double(sample.count)
+            say(
                 String(
                     format: "GraNd (exact, %@): %d samples in %.1f s, %.2f ms/sample, %.0f s for %d samples; mean norm %.4f",
                     network is MLP ? "outer products" : "per-sample backward", sample.count, seconds,
                     1000 * seconds / Double(sample.count), seconds / Double(sample.count) * Double(data.train.count),
                     data.train.count, norms.reduce(0, +) / Double(norms.count)))
         }
+        if json { print(try encodeJSON(result)) }
     }
 
     /// The model the options describe (`PruningRecipe.ModelSettings`, as recipes build it), initialised from `--seed`.
@@ -123,7 +139,7 @@ struct BenchPruningCommand: ParsableCommand {
     /// seconds and in matrix-product operations (`FLOPCounter`, split into base and meta steps).
     private func timeMeta(
         data: ImageData, settings: PlainTrainingSettings, subset: [Int]?, plain: (seconds: [Double], flops: [Int])
-    ) throws {
+    ) throws -> PruningBenchmarkResult.Meta? {
         let train = subset.map { data.train.subset($0) } ?? data.train
         var metaSettings = MetaSettings()
         metaSettings.unroll = unroll
@@ -144,26 +160,29 @@ struct BenchPruningCommand: ParsableCommand {
                 let start = Date()
                 try engine.run(steps: epoch * steps)
                 seconds.append(Date().timeIntervalSince(start))
-                print(String(format: "meta epoch %2d  %.1f s  (%d meta steps so far)", epoch, seconds.last!, engine.metaStep))
+                say(String(format: "meta epoch %2d  %.1f s  (%d meta steps so far)", epoch, seconds.last!, engine.metaStep))
             }
             return seconds
         }
         let metaSeconds = try run(makeNetwork(data))
         let median = { (values: [Double]) in values.sorted()[values.count / 2] }
-        guard !metaSeconds.isEmpty, !plain.seconds.isEmpty, !plain.flops.isEmpty else { return }
-        print(
+        guard !metaSeconds.isEmpty, !plain.seconds.isEmpty, !plain.flops.isEmpty else { return nil }
+        say(
             String(
                 format: "median epoch: plain %.2f s, meta (SAMA, unroll %d) %.2f s: %.2f× a plain epoch",
                 median(plain.seconds), unroll, median(metaSeconds), median(metaSeconds) / median(plain.seconds)))
         let plainEpoch = Double(plain.flops.reduce(0, +)) / Double(plain.flops.count)
         let metaEpochs = Double(metaSeconds.count)
         let (base, meta) = (Double(split.baseFLOPs) / metaEpochs, Double(split.metaFLOPs) / metaEpochs)
-        print(
+        say(
             String(
                 format: "matrix products per epoch: plain %.2f GFLOP; meta %.2f GFLOP = %.2f× (base steps %.2f×, meta steps %.2f×; "
                     + "a base step %.1f MFLOP, a meta step %.1f MFLOP)",
                 plainEpoch / 1e9, (base + meta) / 1e9, (base + meta) / plainEpoch, base / plainEpoch, meta / plainEpoch,
                 split.perBaseStep / 1e6, (split.perMetaStep ?? 0) / 1e6))
+        return .init(
+            unroll: unroll, epochSeconds: metaSeconds, medianRatio: median(metaSeconds) / median(plain.seconds),
+            flopRatio: (base + meta) / plainEpoch)
     }
 
     /// User plus system CPU seconds of this process (all threads).
@@ -233,4 +252,41 @@ struct BenchPruningCommand: ParsableCommand {
         part("bn2 (training)", a2) { cnn.norm2($0, context) }
         part("head", a2.relu().maxPool2d(kernel: 2).flattenedBatch()) { cnn.head($0) }
     }
+}
+
+/// What `winnow bench pruning --json` prints: the plain training run per epoch and, with `--meta` and `--grand`, the
+/// score stage's cost against it and exact GraNd's cost per sample.
+struct PruningBenchmarkResult: Codable {
+    /// One epoch of plain training.
+    struct Epoch: Codable {
+        var epoch: Int
+        var seconds: Double
+        /// Process CPU seconds (all threads) over the epoch.
+        var cpuSeconds: Double
+        var meanLoss: Double
+        var trainAccuracy: Double
+        var testAccuracy: Double
+        /// Counted matrix-product operations (`FLOPCounter`), 10⁹.
+        var gflop: Double
+    }
+
+    /// The score stage's epochs (SAMA) against the plain ones.
+    struct Meta: Codable {
+        var unroll: Int
+        var epochSeconds: [Double]
+        /// Median meta epoch over median plain epoch, in seconds.
+        var medianRatio: Double
+        /// Counted operations of a meta epoch over a plain one.
+        var flopRatio: Double
+    }
+
+    var model: String
+    var widths: [Int]
+    var parameters: Int
+    var blasThreads: Int
+    var seed: UInt64
+    var trainImages: Int
+    var epochs: [Epoch] = []
+    var meta: Meta?
+    var grandMillisecondsPerSample: Double?
 }
