@@ -17,6 +17,7 @@ import argparse, os, random, signal, sqlite3, subprocess, sys, tarfile, tempfile
 RECIPE = "Recipes/noisy-labels/sama-reweight-correct.yaml"
 OVERRIDES = ["--set", "training.epochs=3"]
 TIMING = {"meta_seconds"}  # wall-clock metrics differ between runs by nature
+TIMING_PREFIXES = ("phase_seconds.",)  # the seconds of each training phase per epoch (BilevelRun)
 
 
 LAUNCHER = []  # set by --ranks: mpirun and its options
@@ -64,7 +65,7 @@ def contents(db):
         metrics = c.execute("SELECT name, step, value FROM metrics WHERE run_id = 1 ORDER BY name, step").fetchall()
         weights = c.execute("SELECT step, sample_id, weight FROM sample_weights WHERE run_id = 1 ORDER BY step, sample_id").fetchall()
         labels = c.execute("SELECT * FROM corrected_labels WHERE run_id = 1 ORDER BY sample_id").fetchall()
-    metrics = [m for m in metrics if m[0] not in TIMING]
+    metrics = [m for m in metrics if m[0] not in TIMING and not m[0].startswith(TIMING_PREFIXES)]
     return integrity, duplicates, status and status[0], metrics, weights, labels
 
 
