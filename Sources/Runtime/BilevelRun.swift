@@ -126,13 +126,25 @@ public final class BilevelRun<Program: ResumableProgram> {
 
     /// The epoch's step counts and seconds per phase (from the engine's clock), and the clock restarted for the next.
     private func epochTimes() -> [String: Double] {
-        var times = ["epoch_base_steps": Double(epochSteps), "epoch_meta_steps": Double(epochMetaSteps)]
+        var times = [EpochBookkeeping.baseSteps: Double(epochSteps), EpochBookkeeping.metaSteps: Double(epochMetaSteps)]
         let now = engine.phases.seconds
         for (phase, seconds) in now {
             times[phase.metricName] = seconds - phaseSecondsAtEpochStart[phase, default: 0]
         }
         phaseSecondsAtEpochStart = now
         return times
+    }
+}
+
+/// The per-epoch metrics `BilevelRun` adds for reading where time goes: the epoch's base and meta steps and the seconds
+/// of each training phase. Reports show them as a table, not as curves.
+public enum EpochBookkeeping {
+    public static let baseSteps = "epoch_base_steps"
+    public static let metaSteps = "epoch_meta_steps"
+
+    /// Whether `name` is one of them.
+    public static func contains(_ name: String) -> Bool {
+        name == baseSteps || name == metaSteps || name.hasPrefix(StepPhase.metricPrefix)
     }
 }
 

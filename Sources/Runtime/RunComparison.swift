@@ -88,6 +88,7 @@ public struct RunComparison: Sendable {
                 })
         }
         let everywhere = perRun.dropFirst().reduce(Set(perRun[0].keys)) { $0.intersection($1.keys) }
+            .filter { name in !EpochBookkeeping.contains(name) }
             .filter { name in perRun.allSatisfy { !($0[name] ?? []).isEmpty } && perRun.contains { ($0[name] ?? []).count >= 2 } }
         let drawn = Array(order(everywhere).prefix(Self.maximumCurves))
         curveMetrics = drawn

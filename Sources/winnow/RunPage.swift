@@ -1,6 +1,7 @@
 import Foundation
 import MetaLearning
 import Plots
+import Runtime
 import ResultStore
 
 /// One run as a self-contained HTML page (inline SVG, no script, no network): what ran, the environment it recorded
@@ -61,7 +62,7 @@ enum RunPage {
     static func metricCharts(store: ResultStore, run runID: Int64) throws -> [LineChart] {
         let points = try store.metrics(run: runID)
         // Seconds per training phase are a table of their own (`phaseTable`), not curves.
-        let byName = Dictionary(grouping: points.filter { !$0.name.hasPrefix(StepPhase.metricPrefix) }, by: \.name)
+        let byName = Dictionary(grouping: points.filter { !EpochBookkeeping.contains($0.name) }, by: \.name)
         return byName.keys.sorted().compactMap { name -> LineChart? in
             let values = (byName[name] ?? []).compactMap { p in p.value.map { (x: Double(p.step), y: $0) } }
             guard values.count >= 2 else { return nil }
@@ -75,7 +76,7 @@ enum RunPage {
         let points = try store.metrics(run: runID)
         let phases = StepPhase.allCases.filter { phase in points.contains { $0.name == phase.metricName } }
         guard !phases.isEmpty else { return nil }
-        let columns = ["epoch_base_steps", "epoch_meta_steps"] + phases.map(\.metricName)
+        let columns = [EpochBookkeeping.baseSteps, EpochBookkeeping.metaSteps] + phases.map(\.metricName)
         var value: [Int: [String: Double]] = [:]
         for point in points where columns.contains(point.name) { value[point.step, default: [:]][point.name] = point.value }
         let header = ["epoch", "base steps", "meta steps"] + phases.map(\.rawValue)

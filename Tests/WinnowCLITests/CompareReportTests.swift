@@ -59,6 +59,24 @@ import Testing
         }
     }
 
+    @Test func stepsAndSecondsPerPhaseAreNotDrawnAsCurves() throws {
+        let dir = try TemporaryDirectory()
+        let store = try ResultStore(path: dir.path("winnow.sqlite"), mode: .create)
+        var ids: [Int64] = []
+        for _ in 0..<2 {
+            let run = try store.beginRun(RunDescriptor(application: "echo-stats", recipe: "application: echo-stats\n", seed: 0))
+            for step in 1...2 {
+                try run.recordMetrics(
+                    ["reduced": Double(step), EpochBookkeeping.baseSteps: 10, "phase_seconds.base_forward": 0.5], step: step)
+            }
+            try run.complete(metrics: ["reduced": 2])
+            ids.append(run.runID)
+        }
+        #expect(EpochBookkeeping.contains("phase_seconds.adaptation") && !EpochBookkeeping.contains("train_loss"))
+        let comparison = try RunComparison(store: store, runs: ids, registry: testRegistry)
+        #expect(comparison.curveMetrics == ["reduced"])
+    }
+
     @Test func recipesFlattenToDottedKeys() throws {
         let recipe = try Recipe(yaml: "a: 1\nb:\n  c: [x, y]\n  d: ~\nitems:\n  - name: p\n  - name: q\n", source: "t")
         let flat = RunFacts.flatten(recipe.root)
