@@ -106,8 +106,7 @@ public enum KernelBenchmark {
     /// initialised (the speed does not depend on the weights) and every position a token (no padding).
     static func miniLMTrainStep(repeats: Int, sgemmReference: Double, rng: inout RandomGenerator) -> BenchmarkFigure {
         let (length, batch) = (64, 16)
-        var configuration = BertConfiguration.miniLM
-        configuration.dropout = 0.1
+        let configuration = BertConfiguration.miniLM
         let model = BertClassifier(configuration, classes: 2, rng: &rng)
         let named = model.namedParameters()
         let adamW = Adam.adamW(learningRate: 2e-5, beta1: 0.9, beta2: 0.98, epsilon: 1e-6, weightDecay: 0.01)

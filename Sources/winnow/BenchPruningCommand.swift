@@ -52,7 +52,7 @@ struct BenchPruningCommand: ParsableCommand {
 
     /// A line for the reader: standard output, or standard error when the JSON line owns standard output.
     private func say(_ line: String) {
-        if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+        if json { printError(line) } else { print(line) }
     }
 
     func run() throws {

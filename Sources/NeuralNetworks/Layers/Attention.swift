@@ -31,8 +31,7 @@ public final class MultiHeadSelfAttention: Module {
     ///   - x: `[B, T, H]`.
     ///   - maskBias: additive attention bias `[B, 1, 1, T]` (0 for tokens, a large negative for padding), or nil.
     public func callAsFunction(_ x: Tensor, maskBias: Tensor?, _ context: ForwardContext) -> Tensor {
-        let packing = SequencePacking(denseBatch: x.shape[0], length: x.shape[1])
-        return packing.padded(self(packing.packed(x), packing: packing, maskBias: maskBias, context))
+        SequencePacking.overDenseBatch(x) { rows, packing in self(rows, packing: packing, maskBias: maskBias, context) }
     }
 
     /// Attention over packed token rows.
@@ -87,8 +86,7 @@ public final class TransformerEncoderLayer: Module {
     ///   - x: `[B, T, H]`.
     ///   - maskBias: additive attention bias `[B, 1, 1, T]`, or nil.
     public func callAsFunction(_ x: Tensor, maskBias: Tensor?, _ context: ForwardContext) -> Tensor {
-        let packing = SequencePacking(denseBatch: x.shape[0], length: x.shape[1])
-        return packing.padded(self(packing.packed(x), packing: packing, maskBias: maskBias, context))
+        SequencePacking.overDenseBatch(x) { rows, packing in self(rows, packing: packing, maskBias: maskBias, context) }
     }
 
     /// The block over packed token rows `[N, H]` (the tokens of `packing`); returns `[N, H]`.

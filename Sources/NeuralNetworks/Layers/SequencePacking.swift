@@ -34,6 +34,13 @@ public struct SequencePacking: Sendable, Equatable {
         tokenPositions = Array(0..<(batch * length))
     }
 
+    /// `body` on the rows of a `[B, T, W]` batch without padding, its `[N, W]` result back as `[B, T, W]`: the
+    /// padded-layout entry of a layer that works on packed rows.
+    public static func overDenseBatch(_ x: Tensor, _ body: (Tensor, SequencePacking) -> Tensor) -> Tensor {
+        let packing = SequencePacking(denseBatch: x.shape[0], length: x.shape[1])
+        return packing.padded(body(packing.packed(x), packing))
+    }
+
     /// N: the number of tokens.
     public var tokenCount: Int { tokenPositions.count }
 

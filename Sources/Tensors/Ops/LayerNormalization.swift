@@ -1,5 +1,5 @@
-// Layer normalisation over the last axis as one op: one pass forward, two per row backward, instead of the nine
-// broadcast operations (and their backward) of the composed formula.
+// Layer normalisation over the last axis as one op: two passes forward (normalise; scale and shift) and one per row
+// backward, instead of the nine broadcast operations (and their backward) of the composed formula.
 
 extension Tensor {
     /// (x − mean) / √(var + ε) · weight + bias over the last axis, with the biased variance; `weight` and `bias`
@@ -43,14 +43,13 @@ extension Tensor {
                 }
             }
         }
-        let input = self
         return result.recorded("layerNorm", [self, weight, bias]) { g, _ in
             if GradMode.isEnabled {
-                return Tensor.layerNormBackwardRecorded(input, weight: weight, bias: bias, epsilon: epsilon, gradient: g)
+                return Tensor.layerNormBackwardRecorded(self, weight: weight, bias: bias, epsilon: epsilon, gradient: g)
             }
             return Tensor.layerNormBackward(
                 normalized: normalized, inverseDeviations: inverseDeviations, weight: weight, gradient: g,
-                needs: (input.requiresGrad, weight.requiresGrad, bias.requiresGrad))
+                needs: (self.requiresGrad, weight.requiresGrad, bias.requiresGrad))
         }
     }
 
