@@ -1,6 +1,7 @@
 import DataIO
 import Foundation
 import Testing
+import MetaLearning
 import ResultStore
 @testable import Benchmarks
 @testable import Classification
@@ -97,6 +98,24 @@ import ResultStore
         #expect(labels.count == 240 && labels.allSatisfy { ($0.distribution?.count ?? 0) == 2 })
         #expect(try store.metrics(run: outcome.runID, name: "test_accuracy").map(\.step) == [1, 2, 3])
         #expect(outcome.summary.notes.contains { $0.contains("winnow weights --run \(outcome.runID)") })
+    }
+
+    /// `BilevelRun` records each epoch's steps and the seconds of each training phase; SAMA's adaptation among them.
+    @Test func everyEpochRecordsItsStepsAndSecondsPerPhase() throws {
+        try Self.withToyArchive { archive, directory in
+            let (outcome, store) = try Self.run(["meta.method=sama"], archive: archive, directory: directory)
+            let points = try store.metrics(run: outcome.runID)
+            func values(_ name: String) -> [Double] { points.filter { $0.name == name }.sorted { $0.step < $1.step }.compactMap(\.value) }
+            #expect(values(EpochBookkeeping.baseSteps) == [15, 15, 15])
+            #expect(values(EpochBookkeeping.metaSteps) == [7, 8, 7], "a meta step every 2 base steps: 22 in all")
+            for phase in StepPhase.allCases {
+                let seconds = values(phase.metricName)
+                #expect(seconds.count == 3 && seconds.allSatisfy { $0 > 0 }, "\(phase.metricName): \(seconds)")
+            }
+            let (plain, plainStore) = try Self.run(["meta.method=finetune"], archive: archive, directory: directory)
+            let recorded = Set(try plainStore.metrics(run: plain.runID).map(\.name))
+            #expect(recorded.contains(StepPhase.baseForward.metricName) && !recorded.contains(StepPhase.adaptation.metricName))
+        }
     }
 
     @Test func voteShareTargets() {

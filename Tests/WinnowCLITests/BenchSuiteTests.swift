@@ -26,6 +26,12 @@ import Testing
         #expect(meta.allSatisfy { ($0["baseStepMegaFLOPs"] as? Double ?? 0) > 0 && ($0["peakResidentMiB"] as? Double ?? 0) > 0 })
         #expect(meta.filter { $0["testAccuracy"] != nil }.count == 2)
         #expect(((record?["kernels"] as? [String: Any])?["figures"] as? [Any])?.isEmpty == false)
+        let kernelFigures = (record?["kernels"] as? [String: Any])?["figures"] as? [[String: Any]] ?? []
+        let kernelNames = kernelFigures.compactMap { $0["name"] as? String }
+        #expect(kernelNames.contains { $0.hasPrefix("MiniLM train step") }, "\(kernelNames)")
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let onEveryCore = record?["kernelsOnEveryCore"] as? [String: Any]
+        #expect(cores == 1 ? onEveryCore == nil : onEveryCore?["blasThreads"] as? Int == cores, "one BLAS thread per core")
         #expect((record?["environment"] as? [String: Any])?["cpu_cores"] as? Int ?? 0 >= 1)
         let ddp = record?["ddp"] as? [[String: Any]] ?? []
         if record?["ddpSkipped"] == nil {

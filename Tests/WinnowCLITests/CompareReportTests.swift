@@ -77,6 +77,29 @@ import Testing
         #expect(comparison.curveMetrics == ["reduced"])
     }
 
+    @Test func theRunPageShowsSecondsPerPhaseAsATableNotAsCurves() throws {
+        let dir = try TemporaryDirectory()
+        let db = dir.path("winnow.sqlite")
+        let store = try ResultStore(path: db, mode: .create)
+        let run = try store.beginRun(RunDescriptor(application: "echo-stats", recipe: "application: echo-stats\n", seed: 0))
+        for step in 1...2 {
+            try run.recordMetrics(
+                [
+                    "train_loss": 1 / Double(step), EpochBookkeeping.baseSteps: 15, EpochBookkeeping.metaSteps: Double(6 + step),
+                    "phase_seconds.base_forward": 0.25 * Double(step), "phase_seconds.adaptation": 0.125,
+                ], step: step)
+        }
+        try run.complete(metrics: ["train_loss": 0.5])
+        let report = try WinnowBinary.run(["report", "--run", "\(run.runID)", "--output", "r.html", "--db", db], in: dir.url)
+        #expect(report.status == 0, "\(report.stderr)")
+        let page = try String(contentsOfFile: dir.path("r.html"), encoding: .utf8)
+        #expect(page.contains("<h2>Time by phase (seconds per epoch)</h2>"))
+        #expect(page.contains("<th>base forward</th><th>adaptation</th>"), "phases in the engine's order, only those recorded")
+        #expect(page.contains("<tr><td>2</td><td>15</td><td>8</td><td>0.5</td><td>0.125</td></tr>"), "\(page)")
+        let drawsTheLoss = page.contains("train_loss</text>"), drawsAPhase = page.contains("phase_seconds.base_forward</text>")
+        #expect(drawsTheLoss && !drawsAPhase, "a curve of the loss, none of a phase")
+    }
+
     @Test func recipesFlattenToDottedKeys() throws {
         let recipe = try Recipe(yaml: "a: 1\nb:\n  c: [x, y]\n  d: ~\nitems:\n  - name: p\n  - name: q\n", source: "t")
         let flat = RunFacts.flatten(recipe.root)
