@@ -62,9 +62,14 @@ public final class Adam: UpdateDerivative {
                                 if keepsEffective, let e = e.baseAddress {
                                     for i in 0..<p.count { e[i] = g[i] + wd * p[i] }
                                 }
-                                winnow_adam_step(
-                                    p.baseAddress!, g.baseAddress!, m.baseAddress!, s.baseAddress!, p.count,
-                                    b1, b2, eps, decoupled ? 1 - lr * wd : 1, decoupled ? 0 : wd, stepSize, 1 / rootC2)
+                                // Elementwise, so split over the kernel threads with the same bits.
+                                KernelThreads.forEachRange(p.count) { range in
+                                    let start = range.lowerBound
+                                    winnow_adam_step(
+                                        p.baseAddress! + start, g.baseAddress! + start, m.baseAddress! + start,
+                                        s.baseAddress! + start, range.count, b1, b2, eps, decoupled ? 1 - lr * wd : 1,
+                                        decoupled ? 0 : wd, stepSize, 1 / rootC2)
+                                }
                             }
                         }
                     }

@@ -17,6 +17,13 @@ void winnow_adam_derivative(float *out, const float *g, const float *m, const fl
 void winnow_adam_adapt_over_gradient(float *g, const float *x, const float *m, const float *s, long count, float k,
                                      float b1, float b2, float eps_prime);
 
+/* OpenBLAS's idle worker threads spin (yielding) for 2^28 cycles after each threaded call before they sleep, so
+   between two matrix products they hold the other cores that the elementwise kernels split their work over. Sets
+   the spin to 2^log2_cycles cycles (OPENBLAS_THREAD_TIMEOUT, 4 to 30) and restarts the workers; does nothing and
+   returns 0 when the user set OPENBLAS_THREAD_TIMEOUT or this OpenBLAS lacks the calls, 1 otherwise. Call it
+   before any threaded BLAS work. */
+int winnow_blas_limit_idle_spin(int log2_cycles);
+
 /* Convolution and pooling data movement (NCHW, row-major, no arithmetic beyond col2im's sums, which keep the
    reference order so results are bit-for-bit those of the naive loops). Output sizes follow Window2D:
    oh = (h + 2·ph − kh) / sh + 1, ow = (w + 2·pw − kw) / sw + 1. */

@@ -70,7 +70,7 @@ public final class Dropout: Module {
     public func callAsFunction(_ x: Tensor, _ context: ForwardContext) -> Tensor {
         guard context.training, probability > 0 else { return x }
         let keep = 1 - probability
-        let mask = Tensor.bernoulli(x.shape, probability: keep, using: &context.rng) * (1 / keep)
+        let mask = Tensor.bernoulli(x.shape, probability: keep, value: 1 / keep, using: &context.rng)
         return x * mask
     }
 }

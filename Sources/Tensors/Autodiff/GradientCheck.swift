@@ -60,9 +60,9 @@ public enum GradientCheck {
         let directions = inputs.map { Tensor.normal($0.shape, using: &rng) }
         let exact = Autodiff.hessianVectorProduct(of: loss(), wrt: inputs, vector: directions)
         func gradientsAt(_ sign: Float) -> [Tensor] {
-            for (x, v) in zip(inputs, directions) { x.assign(binaryKernel(x, v) { $0 + sign * step * $1 }) }
+            for (x, v) in zip(inputs, directions) { x.assign(binaryKernel(x, v, ScaledSum(scale: sign * step))) }
             let g = Autodiff.gradients(of: loss(), wrt: inputs)
-            for (x, v) in zip(inputs, directions) { x.assign(binaryKernel(x, v) { $0 - sign * step * $1 }) }
+            for (x, v) in zip(inputs, directions) { x.assign(binaryKernel(x, v, ScaledSum(scale: -sign * step))) }
             return g
         }
         let originals = inputs.map { $0.storage }

@@ -30,7 +30,28 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable, Codab
     private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
     /// A uniform Float in [0, 1).
-    public mutating func uniform() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
+    public mutating func uniform() -> Float { RandomGenerator.unitFloat(next()) }
+
+    /// The uniform Float in [0, 1) of one draw: its top 24 bits.
+    @inline(__always)
+    static func unitFloat(_ draw: UInt64) -> Float { Float(draw >> 40) * (1.0 / 16_777_216.0) }
+
+    /// Calls `body` with a function giving the same successive values as `next()`, the state held in locals
+    /// (an array element access per word otherwise) and written back when `body` returns.
+    @inline(__always)
+    mutating func withDraws<Result>(_ body: (_ next: () -> UInt64) -> Result) -> Result {
+        var s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3]
+        defer { state = [s0, s1, s2, s3] }
+        return body {
+            let scaled = s1 &* 5
+            let result = (scaled << 7 | scaled >> 57) &* 9
+            let t = s1 << 17
+            s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+            s2 ^= t
+            s3 = s3 << 45 | s3 >> 19
+            return result
+        }
+    }
 
     /// A standard normal Float (Box–Muller).
     public mutating func normal() -> Float {
@@ -69,8 +90,15 @@ extension Tensor {
         return Tensor(shape: shape, storage: values, requiresGrad: requiresGrad)
     }
 
-    /// Bernoulli samples: 1 with probability `p`, else 0.
-    public static func bernoulli(_ shape: [Int], probability p: Float, using rng: inout RandomGenerator) -> Tensor {
-        Tensor(shape: shape, storage: (0..<Tensor.count(of: shape)).map { _ in rng.uniform() < p ? 1 : 0 })
+    /// Bernoulli samples: `value` (1 unless given) with probability `p`, else 0. The same draws as `uniform() < p`
+    /// element by element, with the generator's state kept in registers for the whole tensor.
+    public static func bernoulli(
+        _ shape: [Int], probability p: Float, value: Float = 1, using rng: inout RandomGenerator
+    ) -> Tensor {
+        Tensor(shape: shape) { out in
+            rng.withDraws { next in
+                for i in 0..<out.count { out[i] = RandomGenerator.unitFloat(next()) < p ? value : 0 }
+            }
+        }
     }
 }

@@ -71,14 +71,15 @@ func forEachStrided(_ shape: [Int], _ aStrides: [Int], _ bStrides: [Int], _ body
     }
 }
 
-/// Elementwise binary kernel with broadcasting and fast paths for equal shapes, scalars and suffixes.
+/// Elementwise binary kernel with broadcasting and fast paths for equal shapes, scalars and suffixes; the fast
+/// paths split their elements (or rows) over the kernel threads.
 @inline(__always)
-func binaryKernel(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Tensor {
+func binaryKernel<F: BinaryElementFunction>(_ a: Tensor, _ b: Tensor, _ f: F) -> Tensor {
     if a.shape == b.shape {
         return Tensor(shape: a.shape) { out in
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
-                    for i in 0..<out.count { out[i] = op(pa[i], pb[i]) }
+                    KernelThreads.forEachRange(out.count) { range in for i in range { out[i] = f(pa[i], pb[i]) } }
                 }
             }
         }
@@ -87,13 +88,17 @@ func binaryKernel(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Te
     if b.count == 1, a.shape == shape {
         let s = b.storage[0]
         return Tensor(shape: shape) { out in
-            a.withUnsafeBufferPointer { pa in for i in 0..<out.count { out[i] = op(pa[i], s) } }
+            a.withUnsafeBufferPointer { pa in
+                KernelThreads.forEachRange(out.count) { range in for i in range { out[i] = f(pa[i], s) } }
+            }
         }
     }
     if a.count == 1, b.shape == shape {
         let s = a.storage[0]
         return Tensor(shape: shape) { out in
-            b.withUnsafeBufferPointer { pb in for i in 0..<out.count { out[i] = op(s, pb[i]) } }
+            b.withUnsafeBufferPointer { pb in
+                KernelThreads.forEachRange(out.count) { range in for i in range { out[i] = f(s, pb[i]) } }
+            }
         }
     }
     if a.shape == shape, Broadcasting.isSuffix(b.shape, of: shape), b.count > 0 {
@@ -101,10 +106,11 @@ func binaryKernel(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Te
         return Tensor(shape: shape) { out in
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
-                    var base = 0
-                    while base < out.count {
-                        for j in 0..<inner { out[base + j] = op(pa[base + j], pb[j]) }
-                        base += inner
+                    KernelThreads.forEachRange(out.count / inner, elementsPerItem: inner) { rows in
+                        for row in rows {
+                            let base = row * inner
+                            for j in 0..<inner { out[base + j] = f(pa[base + j], pb[j]) }
+                        }
                     }
                 }
             }
@@ -115,10 +121,11 @@ func binaryKernel(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Te
         return Tensor(shape: shape) { out in
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
-                    var base = 0
-                    while base < out.count {
-                        for j in 0..<inner { out[base + j] = op(pa[j], pb[base + j]) }
-                        base += inner
+                    KernelThreads.forEachRange(out.count / inner, elementsPerItem: inner) { rows in
+                        for row in rows {
+                            let base = row * inner
+                            for j in 0..<inner { out[base + j] = f(pa[j], pb[base + j]) }
+                        }
                     }
                 }
             }
@@ -129,13 +136,24 @@ func binaryKernel(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Te
     return Tensor(shape: shape) { out in
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
-                forEachStrided(shape, aStrides, bStrides) { o, ia, ib in out[o] = op(pa[ia], pb[ib]) }
+                forEachStrided(shape, aStrides, bStrides) { o, ia, ib in out[o] = f(pa[ia], pb[ib]) }
             }
         }
     }
 }
 
-/// Elementwise unary kernel.
+/// Elementwise unary kernel whose elements are split over the kernel threads.
+@inline(__always)
+func unaryKernel<F: UnaryElementFunction>(_ a: Tensor, _ f: F) -> Tensor {
+    Tensor(shape: a.shape) { out in
+        a.withUnsafeBufferPointer { pa in
+            KernelThreads.forEachRange(out.count) { range in for i in range { out[i] = f(pa[i]) } }
+        }
+    }
+}
+
+/// Elementwise unary kernel on the calling thread, for a function given as a closure (the functions of the
+/// training paths are types, see `ElementFunctions.swift`, and take the split kernel above).
 @inline(__always)
 func unaryKernel(_ a: Tensor, _ op: (Float) -> Float) -> Tensor {
     Tensor(shape: a.shape) { out in
@@ -151,14 +169,17 @@ func reduceSumKernel(_ a: Tensor, to target: [Int]) -> Tensor {
         return Tensor(shape: target, storage: [a.withUnsafeBufferPointer { sumAll($0) }])
     }
     // Fast path: target is a suffix of a's shape (e.g. bias gradient [N, D] -> [D]).
+    // Split over the target's columns: each column is still summed row by row in order.
     if Broadcasting.isSuffix(target, of: a.shape), targetCount > 0 {
+        let rows = a.count / targetCount
         return Tensor(shape: target) { out in
-            for j in 0..<targetCount { out[j] = 0 }
             a.withUnsafeBufferPointer { pa in
-                var base = 0
-                while base < pa.count {
-                    for j in 0..<targetCount { out[j] += pa[base + j] }
-                    base += targetCount
+                KernelThreads.forEachRange(targetCount, elementsPerItem: rows) { columns in
+                    for j in columns { out[j] = 0 }
+                    for row in 0..<rows {
+                        let base = row * targetCount
+                        for j in columns { out[j] += pa[base + j] }
+                    }
                 }
             }
         }
@@ -220,7 +241,7 @@ func maxAll(_ x: UnsafeBufferPointer<Float>) -> Float {
     for b in 0..<blocks {
         let base = b * 8
         let v = SIMD8(x[base], x[base + 1], x[base + 2], x[base + 3], x[base + 4], x[base + 5], x[base + 6], x[base + 7])
-        lanes = pointwiseMax(lanes, v)
+        lanes.replace(with: v, where: v .> lanes)  // pointwiseMax was left out of line, called per block
     }
     var best = lanes.max()
     for i in (blocks * 8)..<x.count where x[i] > best { best = x[i] }

@@ -26,7 +26,11 @@ func fastExp(_ x: Float) -> Float {
 
 /// erf(x) with absolute error below 3e-7 (Abramowitz & Stegun 7.1.26 with a fast exponential).
 @inline(__always) @usableFromInline
-func fastErf(_ x: Float) -> Float {
+func fastErf(_ x: Float) -> Float { erf(x, givenExpOfMinusSquare: fastExp(-x * x)) }
+
+/// erf(x) by Abramowitz & Stegun 7.1.26 from e^(−x²), for callers that have that exponential already.
+@inline(__always) @usableFromInline
+func erf(_ x: Float, givenExpOfMinusSquare gaussian: Float) -> Float {
     let a = abs(x)
     let t = 1.0 / (1.0 + 0.327_591_1 * a)
     var y: Float = 1.061_405_429
@@ -34,7 +38,7 @@ func fastErf(_ x: Float) -> Float {
     y = y * t + 1.421_413_741
     y = y * t - 0.284_496_736
     y = y * t + 0.254_829_592
-    let r = 1.0 - y * t * fastExp(-a * a)
+    let r = 1.0 - y * t * gaussian
     return x < 0 ? -r : r
 }
 
@@ -58,9 +62,13 @@ func normalDensity(_ x: Float) -> Float { 0.398_942_28 * fastExp(-0.5 * x * x) }
 @inline(__always) @usableFromInline
 func normalCDF(_ x: Float) -> Float { 0.5 * (1 + fastErf(x * 0.707_106_78)) }
 
-/// dGELU/dx = Φ(x) + x·φ(x).
+/// dGELU/dx = Φ(x) + x·φ(x), with one exponential: e^(−x²/2) is φ's and the one erf needs at x/√2.
 @inline(__always) @usableFromInline
-func geluDerivativeScalar(_ x: Float) -> Float { normalCDF(x) + x * normalDensity(x) }
+func geluDerivativeScalar(_ x: Float) -> Float {
+    let gaussian = fastExp(-0.5 * x * x)
+    let cdf = 0.5 * (1 + erf(x * 0.707_106_78, givenExpOfMinusSquare: gaussian))
+    return cdf + x * 0.398_942_28 * gaussian
+}
 
 /// Package-visible wrappers so tests can measure accuracy.
 package enum FastMath {

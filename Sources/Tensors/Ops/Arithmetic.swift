@@ -16,25 +16,25 @@ extension Tensor {
     }
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        binaryKernel(a, b, +).recorded("add", [a, b]) { g, _ in
+        binaryKernel(a, b, ElementSum()).recorded("add", [a, b]) { g, _ in
             [a.requiresGrad ? g.sumTo(a.shape) : nil, b.requiresGrad ? g.sumTo(b.shape) : nil]
         }
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        binaryKernel(a, b, -).recorded("sub", [a, b]) { g, _ in
+        binaryKernel(a, b, ElementDifference()).recorded("sub", [a, b]) { g, _ in
             [a.requiresGrad ? g.sumTo(a.shape) : nil, b.requiresGrad ? (-g).sumTo(b.shape) : nil]
         }
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        binaryKernel(a, b, *).recorded("mul", [a, b]) { g, _ in
+        binaryKernel(a, b, ElementProduct()).recorded("mul", [a, b]) { g, _ in
             [a.requiresGrad ? (g * b).sumTo(a.shape) : nil, b.requiresGrad ? (g * a).sumTo(b.shape) : nil]
         }
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        binaryKernel(a, b, /).recorded("div", [a, b]) { g, _ in
+        binaryKernel(a, b, ElementQuotient()).recorded("div", [a, b]) { g, _ in
             [
                 a.requiresGrad ? (g / b).sumTo(a.shape) : nil,
                 b.requiresGrad ? (-(g * a) / (b * b)).sumTo(b.shape) : nil,
@@ -43,11 +43,11 @@ extension Tensor {
     }
 
     public static prefix func - (a: Tensor) -> Tensor {
-        unaryKernel(a) { -$0 }.recorded("neg", [a]) { g, _ in [-g] }
+        unaryKernel(a, Negated()).recorded("neg", [a]) { g, _ in [-g] }
     }
 
     public static func + (a: Tensor, s: Float) -> Tensor {
-        unaryKernel(a) { $0 + s }.recorded("addScalar", [a]) { g, _ in [g] }
+        unaryKernel(a, ShiftedBy(shift: s)).recorded("addScalar", [a]) { g, _ in [g] }
     }
 
     public static func + (s: Float, a: Tensor) -> Tensor { a + s }
@@ -59,7 +59,7 @@ extension Tensor {
     }
 
     public static func * (a: Tensor, s: Float) -> Tensor {
-        unaryKernel(a) { $0 * s }.recorded("mulScalar", [a]) { g, _ in [g * s] }
+        unaryKernel(a, ScaledBy(scale: s)).recorded("mulScalar", [a]) { g, _ in [g * s] }
     }
 
     public static func * (s: Float, a: Tensor) -> Tensor { a * s }

@@ -1,5 +1,6 @@
-// Layer normalisation over the last axis as one op: two passes forward (normalise; scale and shift) and one per row
-// backward, instead of the nine broadcast operations (and their backward) of the composed formula.
+// Layer normalisation over the last axis as one op: one pass per row forward and backward (plus one over the columns
+// for the weight and bias gradients), instead of the nine broadcast operations (and their backward) of the composed
+// formula.
 
 extension Tensor {
     /// (x − mean) / √(var + ε) · weight + bias over the last axis, with the biased variance; `weight` and `bias`
@@ -12,37 +13,40 @@ extension Tensor {
             "layerNormalized: input \(shape), weight \(weight.shape), bias \(bias.shape) (both must be [\(width)])")
         let rows = width > 0 ? count / width : 0
         var inverseDeviations = [Float](repeating: 0, count: rows)
-        let normalized = Tensor(shape: shape) { out in
-            withUnsafeBufferPointer { x in
-                inverseDeviations.withUnsafeMutableBufferPointer { inverse in
-                    for row in 0..<rows {
-                        let base = row * width
-                        let values = UnsafeBufferPointer(rebasing: x[base..<(base + width)])
-                        let mean = sumAll(values) / Float(width)
-                        var squares: Float = 0
-                        for j in 0..<width {
-                            let centred = values[j] - mean
-                            squares += centred * centred
-                        }
-                        let rstd = 1 / (squares / Float(width) + epsilon).squareRoot()
-                        inverse[row] = rstd
-                        for j in 0..<width { out[base + j] = (values[j] - mean) * rstd }
-                    }
-                }
-            }
-        }
+        // One pass per row (rows split over the kernel threads): the statistics, then x̂ and x̂·w + b together.
+        var normalizedValues = [Float](repeating: 0, count: count)
         let result = Tensor(shape: shape) { out in
-            normalized.withUnsafeBufferPointer { n in
+            withUnsafeBufferPointer { x in
                 weight.withUnsafeBufferPointer { w in
                     bias.withUnsafeBufferPointer { b in
-                        for row in 0..<rows {
-                            let base = row * width
-                            for j in 0..<width { out[base + j] = n[base + j] * w[j] + b[j] }
+                        normalizedValues.withUnsafeMutableBufferPointer { n in
+                            inverseDeviations.withUnsafeMutableBufferPointer { inverse in
+                                KernelThreads.forEachRange(rows, elementsPerItem: width) { rowRange in
+                                    for row in rowRange {
+                                        let base = row * width
+                                        let values = UnsafeBufferPointer(rebasing: x[base..<(base + width)])
+                                        let mean = sumAll(values) / Float(width)
+                                        var squares: Float = 0
+                                        for j in 0..<width {
+                                            let centred = values[j] - mean
+                                            squares += centred * centred
+                                        }
+                                        let rstd = 1 / (squares / Float(width) + epsilon).squareRoot()
+                                        inverse[row] = rstd
+                                        for j in 0..<width {
+                                            let normalized = (values[j] - mean) * rstd
+                                            n[base + j] = normalized
+                                            out[base + j] = normalized * w[j] + b[j]
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
+        let normalized = Tensor(shape: shape, storage: normalizedValues)
         return result.recorded("layerNorm", [self, weight, bias]) { g, _ in
             if GradMode.isEnabled {
                 return Tensor.layerNormBackwardRecorded(self, weight: weight, bias: bias, epsilon: epsilon, gradient: g)
@@ -63,22 +67,33 @@ extension Tensor {
             gradient.withUnsafeBufferPointer { g in
                 normalized.withUnsafeBufferPointer { n in
                     weight.withUnsafeBufferPointer { w in
+                        // dx row by row, rows split over the kernel threads.
+                        KernelThreads.forEachRange(rows, elementsPerItem: width) { rowRange in
+                            for row in rowRange {
+                                let base = row * width
+                                var sumGW: Float = 0, sumGWN: Float = 0
+                                for j in 0..<width {
+                                    let gw = g[base + j] * w[j]
+                                    sumGW += gw
+                                    sumGWN += gw * n[base + j]
+                                }
+                                let meanGW = sumGW / Float(width), meanGWN = sumGWN / Float(width)
+                                let rstd = inverseDeviations[row]
+                                for j in 0..<width {
+                                    dx[base + j] = rstd * (g[base + j] * w[j] - meanGW - n[base + j] * meanGWN)
+                                }
+                            }
+                        }
+                        // dw and db column by column (columns split), each summed over the rows in order.
                         weightGradient.withUnsafeMutableBufferPointer { dw in
                             biasGradient.withUnsafeMutableBufferPointer { db in
-                                for row in 0..<rows {
-                                    let base = row * width
-                                    var sumGW: Float = 0, sumGWN: Float = 0
-                                    for j in 0..<width {
-                                        let gw = g[base + j] * w[j]
-                                        sumGW += gw
-                                        sumGWN += gw * n[base + j]
-                                        dw[j] += g[base + j] * n[base + j]
-                                        db[j] += g[base + j]
-                                    }
-                                    let meanGW = sumGW / Float(width), meanGWN = sumGWN / Float(width)
-                                    let rstd = inverseDeviations[row]
-                                    for j in 0..<width {
-                                        dx[base + j] = rstd * (g[base + j] * w[j] - meanGW - n[base + j] * meanGWN)
+                                KernelThreads.forEachRange(width, elementsPerItem: rows) { columns in
+                                    for row in 0..<rows {
+                                        let base = row * width
+                                        for j in columns {
+                                            dw[j] += g[base + j] * n[base + j]
+                                            db[j] += g[base + j]
+                                        }
                                     }
                                 }
                             }

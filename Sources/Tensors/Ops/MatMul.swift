@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 // Matrix products on OpenBLAS sgemm. Transposes are sgemm flags, never copies.
 
@@ -8,6 +9,13 @@ public enum BLAS {
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
     /// The number of OpenBLAS threads.
     public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// Makes OpenBLAS's idle worker threads sleep after 2^16 cycles of spinning (about 20 µs) instead of 2^28
+    /// (about 0.1 s), so that between two matrix products the elementwise kernels (`KernelThreads`) have the other
+    /// cores to themselves. Keeps a user's `OPENBLAS_THREAD_TIMEOUT`. Call once, when the process starts: it
+    /// restarts the workers, so it must not race another thread's BLAS call. Returns whether it changed anything.
+    @discardableResult
+    public static func limitIdleSpin() -> Bool { winnow_blas_limit_idle_spin(16) == 1 }
     /// What OpenBLAS says it is: version, build options and the CPU core it chose (`openblas_get_config`).
     public static var configuration: String {
         guard let text = openblas_get_config() else { return "OpenBLAS" }

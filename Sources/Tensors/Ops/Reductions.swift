@@ -64,42 +64,46 @@ extension Tensor {
     }
 }
 
-/// The softmax's input gradient row by row, y ⊙ (g − Σⱼ gⱼ·yⱼ), in one pass per row.
+/// The softmax's input gradient row by row, y ⊙ (g − Σⱼ gⱼ·yⱼ), in one pass per row; rows split over the kernel
+/// threads.
 private func softmaxBackward(gradient: Tensor, output: Tensor, width: Int) -> Tensor {
     Tensor(shape: output.shape) { dx in
         gradient.withUnsafeBufferPointer { g in
             output.withUnsafeBufferPointer { y in
-                var base = 0
-                while base < dx.count {
-                    var dot: Float = 0
-                    for j in 0..<width { dot += g[base + j] * y[base + j] }
-                    for j in 0..<width { dx[base + j] = y[base + j] * (g[base + j] - dot) }
-                    base += width
+                guard width > 0 else { return }
+                KernelThreads.forEachRange(dx.count / width, elementsPerItem: width) { rows in
+                    for row in rows {
+                        let base = row * width
+                        var dot: Float = 0
+                        for j in 0..<width { dot += g[base + j] * y[base + j] }
+                        for j in 0..<width { dx[base + j] = y[base + j] * (g[base + j] - dot) }
+                    }
                 }
             }
         }
     }
 }
 
-/// Numerically stable (log-)softmax of each row of `width` elements; each pass is a separate loop so
-/// the exponentials vectorise and the reductions use independent accumulators.
+/// Numerically stable (log-)softmax of each row of `width` elements, rows split over the kernel threads; each
+/// pass is a separate loop so the exponentials vectorise and the reductions use independent accumulators.
 private func softmaxRows(_ x: UnsafeBufferPointer<Float>, _ out: UnsafeMutableBufferPointer<Float>, width: Int, log: Bool) {
     guard width > 0, let xBase = x.baseAddress, let oBase = out.baseAddress else { return }
-    var base = 0
-    while base < x.count {
-        let row = UnsafeBufferPointer(start: xBase + base, count: width)
-        let target = UnsafeMutableBufferPointer(start: oBase + base, count: width)
-        var m = maxAll(row)
-        if m == -.infinity { m = 0 }
-        for j in 0..<width { target[j] = fastExp(row[j] - m) }
-        let total = sumAll(UnsafeBufferPointer(target))
-        if log {
-            let logTotal = logf_(total) + m
-            for j in 0..<width { target[j] = row[j] - logTotal }
-        } else {
-            let inverse = 1 / total
-            for j in 0..<width { target[j] *= inverse }
+    KernelThreads.forEachRange(x.count / width, elementsPerItem: width) { rows in
+        for rowIndex in rows {
+            let base = rowIndex * width
+            let row = UnsafeBufferPointer(start: xBase + base, count: width)
+            let target = UnsafeMutableBufferPointer(start: oBase + base, count: width)
+            var m = maxAll(row)
+            if m == -.infinity { m = 0 }
+            for j in 0..<width { target[j] = fastExp(row[j] - m) }
+            let total = sumAll(UnsafeBufferPointer(target))
+            if log {
+                let logTotal = logf_(total) + m
+                for j in 0..<width { target[j] = row[j] - logTotal }
+            } else {
+                let inverse = 1 / total
+                for j in 0..<width { target[j] *= inverse }
+            }
         }
-        base += width
     }
 }

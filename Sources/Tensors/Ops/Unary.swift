@@ -5,7 +5,7 @@ import Foundation
 extension Tensor {
     /// e^x.
     public func exp() -> Tensor {
-        unaryKernel(self) { fastExp($0) }.recorded("exp", [self]) { g, y in [g * y] }
+        unaryKernel(self, Exponential()).recorded("exp", [self]) { g, y in [g * y] }
     }
 
     /// Natural logarithm.
@@ -25,38 +25,56 @@ extension Tensor {
 
     /// max(x, 0).
     public func relu() -> Tensor {
-        unaryKernel(self) { max($0, 0) }.recorded("relu", [self]) { g, _ in [g * self.step()] }
+        unaryKernel(self, Rectified()).recorded("relu", [self]) { g, _ in [g * self.step()] }
     }
 
     /// 1 where x > 0, else 0 (not differentiable: its derivative is 0 almost everywhere).
     public func step() -> Tensor {
-        unaryKernel(self) { $0 > 0 ? 1 : 0 }
+        unaryKernel(self, PositiveIndicator())
     }
 
     /// Hyperbolic tangent.
     public func tanh() -> Tensor {
-        unaryKernel(self) { fastTanh($0) }.recorded("tanh", [self]) { g, y in [g * (1 - y * y)] }
+        unaryKernel(self, HyperbolicTangent()).recorded("tanh", [self]) { g, y in [g * (1 - y * y)] }
     }
 
     /// Logistic sigmoid.
     public func sigmoid() -> Tensor {
-        unaryKernel(self) { fastSigmoid($0) }.recorded("sigmoid", [self]) { g, y in [g * y * (1 - y)] }
+        unaryKernel(self, Logistic()).recorded("sigmoid", [self]) { g, y in [g * y * (1 - y)] }
     }
 
     /// GELU, exact erf form: x·Φ(x).
     public func gelu() -> Tensor {
-        unaryKernel(self) { $0 * normalCDF($0) }.recorded("gelu", [self]) { g, _ in [g * self.geluDerivative()] }
+        unaryKernel(self, GaussianErrorLinear()).recorded("gelu", [self]) { g, _ in
+            // Recorded (double backward): differentiable ops; plain gradients: g·GELU′(x) in one pass.
+            [GradMode.isEnabled ? g * self.geluDerivative() : self.geluInputGradient(g)]
+        }
     }
 
     /// dGELU/dx = Φ(x) + x·φ(x).
     func geluDerivative() -> Tensor {
-        // A plain loop over an always-inlined scalar: passed as a closure to `unaryKernel`, this body (two fast
-        // exponentials) was left out of line and called per element, unvectorised (12% of a MiniLM fine-tuning
-        // step in a profile). The values are the same either way.
+        // A loop over an always-inlined scalar: passed as a closure to the closure kernel, this body (two fast
+        // exponentials) was left out of line and called per element, unvectorised.
         Tensor(shape: shape) { out in
-            withUnsafeBufferPointer { x in for i in 0..<out.count { out[i] = geluDerivativeScalar(x[i]) } }
+            withUnsafeBufferPointer { x in
+                KernelThreads.forEachRange(out.count) { range in for i in range { out[i] = geluDerivativeScalar(x[i]) } }
+            }
         }
         .recorded("geluDerivative", [self]) { g, _ in [g * self.geluSecondDerivative()] }
+    }
+
+    /// g ⊙ GELU′(x), the same values as `g * geluDerivative()` in one pass (not differentiable).
+    private func geluInputGradient(_ gradient: Tensor) -> Tensor {
+        precondition(gradient.shape == shape, "gelu: gradient \(gradient.shape) for input \(shape)")
+        return Tensor(shape: shape) { out in
+            withUnsafeBufferPointer { x in
+                gradient.withUnsafeBufferPointer { g in
+                    KernelThreads.forEachRange(out.count) { range in
+                        for i in range { out[i] = g[i] * geluDerivativeScalar(x[i]) }
+                    }
+                }
+            }
+        }
     }
 
     /// d²GELU/dx² = φ(x)·(2 − x²).
