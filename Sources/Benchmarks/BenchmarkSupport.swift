@@ -18,6 +18,30 @@ public enum BenchmarkClock {
         sortedTimes(repeats: repeats, warmup: warmup, body)[0]
     }
 
+    /// Median seconds of `first` and of `second`, run alternately `repeats` times each after `warmup` untimed
+    /// runs of both: for a ratio between the two that load on a shared machine affects alike.
+    public static func alternatingMedians(
+        repeats: Int, warmup: Int = 1, _ first: () -> Void, _ second: () -> Void
+    ) -> (first: Double, second: Double) {
+        for _ in 0..<warmup {
+            first()
+            second()
+        }
+        var firstTimes: [Double] = [], secondTimes: [Double] = []
+        func seconds(_ body: () -> Void) -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        for _ in 0..<max(repeats, 1) {
+            firstTimes.append(seconds(first))
+            secondTimes.append(seconds(second))
+        }
+        firstTimes.sort()
+        secondTimes.sort()
+        return (firstTimes[firstTimes.count / 2], secondTimes[secondTimes.count / 2])
+    }
+
     private static func sortedTimes(repeats: Int, warmup: Int, _ body: () -> Void) -> [Double] {
         for _ in 0..<warmup { body() }
         var times: [Double] = []
