@@ -19,15 +19,20 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable, Codab
     }
 
     public mutating func next() -> UInt64 {
-        let result = rotl(state[1] &* 5, 7) &* 9
-        let t = state[1] << 17
-        state[2] ^= state[0]; state[3] ^= state[1]; state[1] ^= state[2]; state[0] ^= state[3]
-        state[2] ^= t
-        state[3] = rotl(state[3], 45)
-        return result
+        state.withUnsafeMutableBufferPointer { s in RandomGenerator.step(&s[0], &s[1], &s[2], &s[3]) }
     }
 
-    private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+    /// One xoshiro256** step on the four state words: the output, with the words advanced.
+    @inline(__always)
+    private static func step(_ s0: inout UInt64, _ s1: inout UInt64, _ s2: inout UInt64, _ s3: inout UInt64) -> UInt64 {
+        let scaled = s1 &* 5
+        let result = (scaled << 7 | scaled >> 57) &* 9
+        let t = s1 << 17
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+        s2 ^= t
+        s3 = s3 << 45 | s3 >> 19
+        return result
+    }
 
     /// A uniform Float in [0, 1).
     public mutating func uniform() -> Float { RandomGenerator.unitFloat(next()) }
@@ -42,15 +47,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable, Codab
     mutating func withDraws<Result>(_ body: (_ next: () -> UInt64) -> Result) -> Result {
         var s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3]
         defer { state = [s0, s1, s2, s3] }
-        return body {
-            let scaled = s1 &* 5
-            let result = (scaled << 7 | scaled >> 57) &* 9
-            let t = s1 << 17
-            s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
-            s2 ^= t
-            s3 = s3 << 45 | s3 >> 19
-            return result
-        }
+        return body { RandomGenerator.step(&s0, &s1, &s2, &s3) }
     }
 
     /// A standard normal Float (Box–Muller).
