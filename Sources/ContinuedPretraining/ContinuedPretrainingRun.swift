@@ -286,12 +286,7 @@ struct ContinuedPretrainingRun {
                 }
             }
         }
-        return (accuracy(predictions, data.labels), macroF1(predictions, data.labels, classes: k))
-    }
-
-    static func accuracy(_ predictions: [Int], _ labels: [Int]) -> Double {
-        guard !labels.isEmpty else { return 0 }
-        return Double(zip(predictions, labels).filter { $0 == $1 }.count) / Double(labels.count)
+        return (Loss.accuracy(predictions: predictions, labels: data.labels), macroF1(predictions, data.labels, classes: k))
     }
 
     /// The mean over classes of 2·TP / (2·TP + FP + FN), over the classes present in labels or predictions.

@@ -27,6 +27,9 @@ package struct NoisyLabelData {
     /// The training rows `weakCount..<train.count` are the clean meta split's samples with their gold labels
     /// (`dataset.train_on_meta_split`, `training.clean_epochs`); the rows before them are the weak ones.
     package var weakCount: Int
+    /// The label net's inputs when it reads the frozen sentence embedding (`meta.label_net_input`): one row per
+    /// training row and per clean meta sample; nil when it reads the model's feature.
+    package var labelFeatures: (train: Tensor, clean: Tensor)?
 
     /// The rows of the clean samples in the training data (empty when they do not train).
     package var cleanTrainRows: Range<Int> { weakCount..<train.count }
@@ -37,8 +40,8 @@ package struct NoisyLabelData {
     ///   - log: progress messages (the sentence embeddings take a while the first time).
     package static func load(
         _ settings: NoisyLabelsApplication.DatasetSettings, model: NoisyLabelsApplication.ModelSettings,
-        seed: UInt64, appendMetaSplit: Bool? = nil, cacheDirectory: URL? = nil,
-        log: (String) -> Void = { _ in }
+        seed: UInt64, appendMetaSplit: Bool? = nil, sentenceEmbeddingsForLabelNet: Bool = false,
+        cacheDirectory: URL? = nil, log: (String) -> Void = { _ in }
     ) throws -> (data: NoisyLabelData, tokenizer: any TextTokenizer) {
         let tie: TiePolicy =
             switch settings.tiePolicy {
@@ -78,6 +81,7 @@ package struct NoisyLabelData {
                 )
             }
         }
+        let allTexts = [trainSplit, metaSplit, testSplit].flatMap { $0.records.map { $0.text ?? "" } }
         let tokenizer: any TextTokenizer =
             switch model.kind {
             case .embeddingBag: HashedNGramTokenizer(buckets: model.buckets, maxN: model.ngrams)
@@ -86,14 +90,13 @@ package struct NoisyLabelData {
                     trainingTexts: trainSplit.records.map { $0.text ?? "" },
                     maxWords: model.vocabularySize, maxLength: model.maxLength)
             case .sentenceEmbedding:
-                try SentenceFeatureTable.build(
-                    texts: [trainSplit, metaSplit, testSplit].flatMap { $0.records.map { $0.text ?? "" } },
-                    maxLength: model.maxLength, cacheDirectory: cacheDirectory, log: log)
+                try SentenceFeatureTable.build(texts: allTexts, maxLength: model.maxLength, cacheDirectory: cacheDirectory, log: log)
             case .pretrainedTransformer: try PretrainedTextClassifier.miniLMTokenizer(maxLength: model.maxLength)
             }
         let classes = dataset.classCount
         var keys: [String] = [], tokens: [[Int]] = [], targets: [Float] = [], weak: [Int?] = [], gold: [Int?] = []
         var dropped = 0
+        var trainTexts: [String] = []
         for (record, v) in zip(trainSplit.records, vote.votes) {
             let target: [Float]
             switch settings.trainLabels {
@@ -106,6 +109,7 @@ package struct NoisyLabelData {
                 target = settings.weakTargets == .voteShare ? Self.voteShare(record.weakLabels ?? [], classes: classes) ?? v.soft : v.soft
             }
             keys.append(record.id)
+            trainTexts.append(record.text ?? "")
             tokens.append(tokenizer.encode(record.text ?? ""))
             targets += target
             weak.append(v.flatMap { vote in vote.soft.filter { $0 > 0 }.count == 1 ? vote.label : nil })
@@ -118,6 +122,7 @@ package struct NoisyLabelData {
             // no weak label, so they stay out of the noise-detection figures).
             for record in metaSplit.records {
                 keys.append("\(metaSplit.name)/\(record.id)")
+                trainTexts.append(record.text ?? "")
                 tokens.append(tokenizer.encode(record.text ?? ""))
                 var oneHot = [Float](repeating: 0, count: classes)
                 oneHot[record.label!] = 1
@@ -138,17 +143,26 @@ package struct NoisyLabelData {
                 keys: s.ids, tokens: s.records.map { tokenizer.encode($0.text ?? "") },
                 labels: s.records.map { $0.label! }, classCount: classes)
         }
+        var labelFeatures: (train: Tensor, clean: Tensor)?
+        if sentenceEmbeddingsForLabelNet {
+            let table = try SentenceFeatureTable.build(
+                texts: allTexts, maxLength: labelNetMaxLength, cacheDirectory: cacheDirectory, log: log)
+            labelFeatures = (table.rows(of: trainTexts), table.rows(of: metaSplit.records.map { $0.text ?? "" }))
+        }
         let data = NoisyLabelData(
             train: TextClassificationData(keys: keys, tokens: tokens, targets: targets, classCount: classes),
             clean: goldData(metaSplit), test: goldData(testSplit), cleanWeakTargets: cleanWeakTargets,
             cleanWeakLabels: cleanWeakLabels, weakLabels: weak, goldLabels: gold,
             weakReport: vote.report, classNames: dataset.classNames, droppedCount: dropped,
-            weakCount: weakCount)
+            weakCount: weakCount, labelFeatures: labelFeatures)
         return (data, tokenizer)
     }
 }
 
 extension NoisyLabelData {
+    /// WordPiece tokens per text when the label net reads sentence embeddings (the MiniLM recipes' length).
+    static let labelNetMaxLength = 128
+
     /// The share of each class among the non-abstaining votes (nil when every function abstains or a vote
     /// names no class of the dataset).
     package static func voteShare(_ votes: [Int], classes: Int) -> [Float]? {

@@ -96,6 +96,9 @@ public final class NoisyLabelProgram: BilevelProgram {
     /// A fixed multiplier of each training row's loss (the clean samples' `dataset.meta_split_weight`), nil
     /// when every row counts once.
     public let rowMultipliers: [Float]?
+    /// What the label net reads instead of the model's penultimate feature (`meta.label_net_input:
+    /// sentence_embedding`): one row per training row and per clean sample; nil: the model's feature.
+    public let labelFeatures: (train: Tensor, clean: Tensor)?
     /// The training-sample indices and weights of the latest `baseLoss` call. The engine emits `.baseStep`
     /// right after the base step's loss, before any meta pass, so an observer reads the weights it applied.
     public private(set) var lastWeights: (indices: [Int], weights: [Float])?
@@ -105,12 +108,17 @@ public final class NoisyLabelProgram: BilevelProgram {
         clean: TextClassificationData, baseOptimizer: any Optimizer, baseSchedule: LearningRateSchedule,
         metaOptimizer: any Optimizer, batchSize: Int, metaBatchSize: Int, normalization: WeightNormalization,
         seed: UInt64, rank: Int = 0, worldSize: Int = 1, rowMultipliers: [Float]? = nil,
+        labelFeatures: (train: Tensor, clean: Tensor)? = nil,
         phases: (firstPhaseRows: Int, secondPhaseRows: Range<Int>, firstPhaseSteps: Int)? = nil
     ) {
         precondition(rowMultipliers.map { $0.count == train.count } ?? true, "NoisyLabelProgram: one multiplier per training row")
         self.model = model; self.metaNets = metaNets; self.train = train; self.clean = clean
         self.normalization = normalization
         self.rowMultipliers = rowMultipliers
+        precondition(
+            labelFeatures.map { $0.train.shape[0] == train.count && $0.clean.shape[0] == clean.count } ?? true,
+            "NoisyLabelProgram: one label-net input row per training row and per clean sample")
+        self.labelFeatures = labelFeatures
         base = Level(
             name: "base", parameters: model.namedParameters(), optimizer: baseOptimizer, schedule: baseSchedule,
             rowSparseKeys: model.rowSparseKeys())
@@ -131,7 +139,8 @@ public final class NoisyLabelProgram: BilevelProgram {
         let observed = Loss.crossEntropy(logits, targets: weak)
         let losses =
             metaNets.labelNet.map {
-                Loss.crossEntropy(logits, targets: $0(features: context.metaInput(feature), weakLabels: weak))
+                Loss.crossEntropy(
+                    logits, targets: $0(features: context.metaInput(labelInput(feature, rows: batch.indices)), weakLabels: weak))
             } ?? observed
         let multipliers = rowMultipliers.map { all in Tensor(shape: [batch.indices.count], storage: batch.indices.map { all[$0] }) }
         guard let weightNet = metaNets.weightNet else {
@@ -141,6 +150,11 @@ public final class NoisyLabelProgram: BilevelProgram {
         let weights = weightNet(context.metaInput(observed.reshaped([batch.indices.count, 1])))
         lastWeights = (batch.indices, weights.scalars)
         return normalization.combine(losses: losses, weights: multipliers.map { weights * $0 } ?? weights)
+    }
+
+    /// The label net's input for the training `rows`: their sentence embeddings, or the model's `feature`.
+    func labelInput(_ feature: Tensor, rows: [Int]) -> Tensor {
+        labelFeatures.map { $0.train.indexSelect(rows) } ?? feature
     }
 
     public func metaLoss(_ batch: Batch, context: ForwardContext) -> Tensor {
@@ -223,7 +237,7 @@ public final class NoisyLabelProgram: BilevelProgram {
             for start in stride(from: 0, to: clean.count, by: batchSize) {
                 let indices = Array(start..<min(start + batchSize, clean.count))
                 let (tokens, _) = clean.rows(indices)
-                let (feature, _) = model.features(tokens, .evaluation())
+                let feature = labelFeatures?.clean.indexSelect(indices) ?? model.features(tokens, .evaluation()).feature
                 let weak = Tensor(shape: [indices.count, k], storage: indices.flatMap { weakTargets[($0 * k)..<(($0 + 1) * k)] })
                 labels += labelNet(features: feature, weakLabels: weak).argmaxLastAxis()
             }
@@ -245,7 +259,9 @@ public final class NoisyLabelProgram: BilevelProgram {
                 if let weightNet = metaNets.weightNet {
                     weights += weightNet(Loss.crossEntropy(logits, targets: weak).reshaped([indices.count, 1])).scalars
                 }
-                if let labelNet = metaNets.labelNet { corrected += labelNet(features: feature, weakLabels: weak).scalars }
+                if let labelNet = metaNets.labelNet {
+                    corrected += labelNet(features: labelInput(feature, rows: indices), weakLabels: weak).scalars
+                }
             }
             return (metaNets.weightNet == nil ? nil : weights, metaNets.labelNet == nil ? nil : corrected)
         }

@@ -19,6 +19,7 @@ struct NoisyLabelRun {
         let seed = context.seed
         let (data, tokenizer) = try NoisyLabelData.load(
             config.dataset, model: config.model, seed: seed, appendMetaSplit: config.trainsOnCleanSamples,
+            sentenceEmbeddingsForLabelNet: config.correctsLabels && config.meta.labelNetInput == .sentenceEmbedding,
             cacheDirectory: context.cacheDirectory, log: context.progress.log)
         let report = data.weakReport
         context.progress.log(
@@ -33,8 +34,9 @@ struct NoisyLabelRun {
         var rng = RandomGenerator(seed: seed &+ 11)
         let model = try config.model.makeClassifier(tokenizer: tokenizer, classes: data.train.classCount, rng: &rng)
         let metaNets = NoisyLabelMetaNets(
-            reweight: config.learnsWeights, correct: config.learnsLabels, gated: config.meta.gate,
-            featureWidth: model.featureWidth, classes: data.train.classCount, rng: &rng)
+            reweight: config.learnsWeights, correct: config.correctsLabels, gated: config.meta.gate,
+            featureWidth: data.labelFeatures?.train.shape[1] ?? model.featureWidth, classes: data.train.classCount, rng: &rng)
+        let labelNetFit = try fitLabelNet(metaNets.labelNet, data: data)
         let t = config.training
         try Sharding.checkEqualShards(batchSize: t.batchSize, ranks: context.size)
         if context.size > 1 { context.progress.log("noisy-labels: \(context.size) ranks, global batch \(t.batchSize)") }
@@ -51,6 +53,7 @@ struct NoisyLabelRun {
             metaOptimizer: Adam(learningRate: config.meta.learningRate), batchSize: t.batchSize,
             metaBatchSize: config.meta.batchSize, normalization: config.meta.normalization, seed: seed &+ 12,
             rank: context.rank, worldSize: context.size, rowMultipliers: cleanRowMultipliers(data),
+            labelFeatures: data.labelFeatures,
             phases: t.cleanEpochs > 0
                 ? (firstPhaseRows, data.cleanTrainRows, (t.epochs - t.cleanEpochs) * stepsPerEpoch) : nil)
         let loop = BilevelRun(
@@ -100,7 +103,28 @@ struct NoisyLabelRun {
             }
             return metrics
         }
-        return try summarize(program: program, engine: loop.engine, data: data, lastEpoch: metrics, weights: lastEpochWeights)
+        return try summarize(
+            program: program, engine: loop.engine, data: data, lastEpoch: metrics, weights: lastEpochWeights, labelNetFit: labelNetFit)
+    }
+
+    /// Fits the label net to the clean split when `meta.label_net_fit_epochs` asks for it (nil otherwise). Every rank
+    /// fits the same net from the same seed; a resumed run fits again and the checkpoint then restores the net.
+    private func fitLabelNet(_ net: LabelCorrectionNet?, data: NoisyLabelData) throws -> LabelNetFit.Outcome? {
+        guard let net, config.meta.labelNetFitEpochs > 0, let features = data.labelFeatures?.clean else { return nil }
+        let k = data.clean.classCount
+        let fit = LabelNetFit(
+            features: features, weakTargets: Tensor(shape: [data.clean.count, k], storage: data.cleanWeakTargets),
+            gold: data.clean.hardLabels, maxEpochs: config.meta.labelNetFitEpochs, learningRate: config.meta.learningRate)
+        let outcome = fit.fit(net, seed: context.seed &+ 14) { rng in
+            LabelCorrectionNet(featureWidth: features.shape[1], classes: k, gated: config.meta.gate, rng: &rng)
+        }
+        let accuracy = Loss.accuracy(predictions: outcome.heldOutLabels, labels: data.clean.hardLabels)
+        context.progress.log(
+            String(
+                format: "noisy-labels: label net fitted to the %d clean samples for %d epochs (5-fold cross-validation: "
+                    + "held-out loss %.3f, accuracy %.1f%%)",
+                data.clean.count, outcome.epochs, outcome.heldOutLoss[outcome.epochs - 1], accuracy * 100))
+        return outcome
     }
 
     /// Each training row's loss multiplier: 1 for the weak rows, `dataset.meta_split_weight` for the clean ones
@@ -136,7 +160,7 @@ struct NoisyLabelRun {
     /// Final decisions recorded and measured against the train split's gold labels.
     private func summarize(
         program: NoisyLabelProgram, engine: Engine<NoisyLabelProgram>, data: NoisyLabelData,
-        lastEpoch: [String: Double], weights: [Float]?
+        lastEpoch: [String: Double], weights: [Float]?, labelNetFit: LabelNetFit.Outcome?
     ) throws -> RunSummary {
         var metrics = lastEpoch
         metrics["train_samples"] = Double(data.train.count)
@@ -147,14 +171,22 @@ struct NoisyLabelRun {
         var notes: [String] = []
         // Label correction is used only where it fixes more weak labels than it breaks on the clean meta set.
         var fromCorrection = false
-        if let metaLabels = program.metaSetCorrections(weakTargets: data.cleanWeakTargets) {
+        if let fit = labelNetFit {
+            metrics["label_net_fit_epochs"] = Double(fit.epochs)
+            metrics["label_net_held_out_loss"] = fit.heldOutLoss[fit.epochs - 1]
+            metrics["label_net_held_out_accuracy"] = Loss.accuracy(predictions: fit.heldOutLabels, labels: data.clean.hardLabels)
+        }
+        // A label net fitted to the clean split has seen its labels: its held-out corrections from the
+        // cross-validation are the check.
+        if let metaLabels = labelNetFit?.heldOutLabels ?? program.metaSetCorrections(weakTargets: data.cleanWeakTargets) {
             let check = NoiseDetection.correction(corrected: metaLabels, weak: data.cleanWeakLabels, gold: data.clean.hardLabels)
             fromCorrection = check.fixed > check.broken
             metrics["meta_set_corrections_fixed"] = Double(check.fixed)
             metrics["meta_set_corrections_broken"] = Double(check.broken)
             metrics["correction_on"] = fromCorrection ? 1 : 0
             notes.append(
-                "label correction is \(fromCorrection ? "on" : "off"): on the clean meta set it fixes \(check.fixed) of "
+                "label correction is \(fromCorrection ? "on" : "off"): on the clean meta set"
+                    + (labelNetFit == nil ? "" : " (held out in the label net's cross-validation)") + " it fixes \(check.fixed) of "
                     + "\(check.wrongCount) wrong weak labels and breaks \(check.broken) of \(check.rightCount) right ones"
                     + (fromCorrection ? "" : " (suggested labels are the model's predictions instead)"))
         }

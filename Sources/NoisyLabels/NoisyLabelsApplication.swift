@@ -19,6 +19,8 @@ public struct NoisyLabelsApplication: WinnowApplication {
     public enum TrainLabels: String, RecipeChoice { case weak, gold }
     public enum TieChoice: String, RecipeChoice { case uniformSoft = "uniform_soft", abstain, random }
     public enum WeakTargets: String, RecipeChoice { case majority, voteShare = "vote_share" }
+    /// What the label-correction net reads beside the weak label.
+    public enum LabelNetInput: String, RecipeChoice { case modelFeature = "model_feature", sentenceEmbedding = "sentence_embedding" }
     public enum ModelKind: String, RecipeChoice {
         case embeddingBag = "embedding_bag", transformer, sentenceEmbedding = "sentence_embedding",
             pretrainedTransformer = "pretrained_transformer"
@@ -102,6 +104,15 @@ public struct NoisyLabelsApplication: WinnowApplication {
         public var correct = false
         /// MLC's learned gate towards the weak label.
         public var gate = true
+        /// What MLC reads beside the weak label: `model_feature`, the base model's penultimate feature, or
+        /// `sentence_embedding`, the frozen all-MiniLM-L6-v2 embedding of the text (a feature the base model need not
+        /// have; computed once and cached like the sentence-embedding model's).
+        public var labelNetInput = LabelNetInput.modelFeature
+        /// 0: MLC starts from its random initialisation. N > 0: before training, MLC is fitted directly to the clean
+        /// meta split (its weak votes and features to its gold labels) for 1 … N epochs, the count chosen by 5-fold
+        /// cross-validation; meta learning then refines it, or, with `meta.method: finetune`, it stays as fitted and
+        /// only relabels the training samples.
+        public var labelNetFitEpochs = 0
         public init() {}
     }
 
@@ -141,6 +152,18 @@ public struct NoisyLabelsApplication: WinnowApplication {
                 throw InvalidSetting("training.clip_norm", "must be ≥ 0 (0 turns clipping off), got \(training.clipNorm)")
             }
             try SettingRange.check(training.cleanEpochs, in: 0...(training.epochs - 1), "training.clean_epochs")
+            try SettingRange.check(meta.labelNetFitEpochs, in: 0...1_000, "meta.label_net_fit_epochs")
+            if meta.labelNetFitEpochs > 0, meta.labelNetInput != .sentenceEmbedding {
+                throw InvalidSetting(
+                    "meta.label_net_fit_epochs",
+                    "needs meta.label_net_input: sentence_embedding (the model's own feature changes as it trains, so a fit "
+                        + "before training would not hold)")
+            }
+            if !meta.correct, meta.labelNetFitEpochs > 0 || meta.labelNetInput != .modelFeature {
+                throw InvalidSetting(
+                    meta.labelNetFitEpochs > 0 ? "meta.label_net_fit_epochs" : "meta.label_net_input",
+                    "applies to the label-correction net: set meta.correct to true")
+            }
             if meta.method != .finetune, !meta.reweight, !meta.correct {
                 throw InvalidSetting(
                     "meta.method", "'\(meta.method.rawValue)' needs something to learn: set meta.reweight or meta.correct to true")
@@ -158,7 +181,9 @@ public struct NoisyLabelsApplication: WinnowApplication {
 
         /// Meta nets are built only when meta learning runs.
         var learnsWeights: Bool { meta.method != .finetune && meta.reweight }
-        var learnsLabels: Bool { meta.method != .finetune && meta.correct }
+        /// A label net is built when meta learning runs, or when it is fitted to the clean split (then `finetune`
+        /// keeps it fixed).
+        var correctsLabels: Bool { meta.correct && (meta.method != .finetune || meta.labelNetFitEpochs > 0) }
         /// Whether the clean meta split's samples join the training rows.
         var trainsOnCleanSamples: Bool { dataset.trainOnMetaSplit || training.cleanEpochs > 0 }
     }

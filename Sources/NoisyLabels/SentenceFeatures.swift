@@ -24,6 +24,17 @@ struct SentenceFeatureTable: TextTokenizer {
         return [row]
     }
 
+    /// The embeddings of `texts` (each embedded when the table was built), `[texts.count, width]`.
+    func rows(of texts: [String]) -> Tensor {
+        var values: [Float] = []
+        values.reserveCapacity(texts.count * width)
+        for text in texts {
+            let row = encode(text)[0]
+            values += self.values[(row * width)..<((row + 1) * width)]
+        }
+        return Tensor(shape: [texts.count, width], storage: values)
+    }
+
     /// The table as a constant tensor.
     var tensor: Tensor { Tensor(shape: [rows.count, width], storage: values) }
 

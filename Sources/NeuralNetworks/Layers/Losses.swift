@@ -27,8 +27,12 @@ public enum Loss {
 
     /// Fraction of rows whose argmax equals the label.
     public static func accuracy(_ logits: Tensor, labels: [Int]) -> Double {
-        let predicted = logits.argmaxLastAxis()
+        accuracy(predictions: logits.argmaxLastAxis(), labels: labels)
+    }
+
+    /// Fraction of predicted classes equal to the label (0 for no labels).
+    public static func accuracy(predictions: [Int], labels: [Int]) -> Double {
         guard !labels.isEmpty else { return 0 }
-        return Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(labels.count)
+        return Double(zip(predictions, labels).filter { $0 == $1 }.count) / Double(labels.count)
     }
 }
