@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build -c release --product winnow
-.build/release/winnow run Recipes/noisy-labels/sama-reweight-correct.yaml "$@"
+.build/release/winnow run Recipes/noisy-labels/sama-fitted-correction.yaml "$@"
