@@ -110,4 +110,29 @@ import WinnowTestSupport
             #expect(abs((one["test_loss"] ?? 0) - (two[0].summary.metrics["test_loss"] ?? 1)) < 1e-3)
         }
     }
+
+    /// A fitted run that fails in epoch 2 resumes from its checkpoint (the label net is fitted again from the same
+    /// seed, then restored from the checkpoint) and ends where an uninterrupted run ends.
+    @Test func aFittedRunResumesToTheSameResult() throws {
+        try Toy.withToyArchive { archive, directory in
+            let recipe = directory.appendingPathComponent("recipe.yaml").path
+            try "application: noisy-labels\nseed: 3\n".write(toFile: recipe, atomically: true, encoding: .utf8)
+            let overrides = Toy.smallRun(archive: archive) + Self.fitted + ["meta.method=sama"]
+            func request(_ name: String) -> RunRequest {
+                RunRequest(recipePath: recipe, overrides: overrides, databasePath: directory.appendingPathComponent(name).path)
+            }
+            let straight = try ApplicationRunner.run(request("a.sqlite"), registry: .builtIn)
+            var failing = request("b.sqlite")
+            failing.injectedFault = (rank: 0, step: 2)
+            #expect(throws: ApplicationFailure.self) { try ApplicationRunner.run(failing, registry: .builtIn) }
+            var resume = RunRequest(recipePath: "", databasePath: failing.databasePath)
+            resume.resumeRunID = 1
+            let resumed = try ApplicationRunner.run(resume, registry: .builtIn)
+            for key in ["test_accuracy", "test_loss", "labels_fixed_count", "labels_broken_count", "label_net_fit_epochs",
+                "meta_set_corrections_fixed", "correction_on", "label_issue_auc"]
+            {
+                #expect(resumed.summary.metrics[key] == straight.summary.metrics[key], "\(key) differs after resuming")
+            }
+        }
+    }
 }
