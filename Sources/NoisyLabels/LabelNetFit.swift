@@ -1,4 +1,3 @@
-import Foundation
 import MetaLearning
 import Optimizers
 import Tensors
@@ -77,7 +76,7 @@ struct LabelNetFit {
             let order = rng.permutation(rows.count).map { rows[$0] }
             for start in stride(from: 0, to: order.count, by: batchSize) {
                 let batch = Array(order[start..<min(start + batchSize, order.count)])
-                let loss = crossEntropy(net, rows: batch).mean()
+                let loss = crossEntropy(correct(net, rows: batch), rows: batch).mean()
                 optimizer.step(parameters, gradients: Autodiff.gradients(of: loss, wrt: parameters.map(\.tensor)))
             }
             afterEpoch(epoch)
@@ -87,22 +86,22 @@ struct LabelNetFit {
     /// Summed held-out cross-entropy and the corrected labels (argmax) of `rows`.
     private func evaluate(_ net: LabelCorrectionNet, rows: [Int]) -> (loss: Double, labels: [Int]) {
         withoutGrad {
-            let corrected = net(features: features.indexSelect(rows), weakLabels: weakTargets.indexSelect(rows))
-            let loss = -corrected.scalars.enumerated().reduce(0.0) { sum, entry in
-                let (i, p) = entry
-                let row = i / net.classCount, c = i % net.classCount
-                return c == gold[rows[row]] ? sum + Double(Foundation.log(Swift.max(p, 1e-7))) : sum
-            }
-            return (loss, corrected.argmaxLastAxis())
+            let corrected = correct(net, rows: rows)
+            return (Double(crossEntropy(corrected, rows: rows).sum().item), corrected.argmaxLastAxis())
         }
     }
 
-    /// Per-row cross-entropy of the corrected distribution against the gold labels (differentiable in the net).
-    private func crossEntropy(_ net: LabelCorrectionNet, rows: [Int]) -> Tensor {
-        let corrected = net(features: features.indexSelect(rows), weakLabels: weakTargets.indexSelect(rows))
-        var oneHot = [Float](repeating: 0, count: rows.count * net.classCount)
-        for (i, row) in rows.enumerated() { oneHot[i * net.classCount + gold[row]] = 1 }
-        let targets = Tensor(shape: [rows.count, net.classCount], storage: oneHot)
+    /// The net's corrected distributions `[rows.count, C]` for clean `rows`.
+    private func correct(_ net: LabelCorrectionNet, rows: [Int]) -> Tensor {
+        net(features: features.indexSelect(rows), weakLabels: weakTargets.indexSelect(rows))
+    }
+
+    /// Per-row cross-entropy of corrected distributions against the gold labels of `rows` (differentiable).
+    private func crossEntropy(_ corrected: Tensor, rows: [Int]) -> Tensor {
+        let classes = corrected.shape[1]
+        var oneHot = [Float](repeating: 0, count: rows.count * classes)
+        for (i, row) in rows.enumerated() { oneHot[i * classes + gold[row]] = 1 }
+        let targets = Tensor(shape: [rows.count, classes], storage: oneHot)
         return -(targets * (corrected + 1e-7).log()).sum(axes: [1])
     }
 }
