@@ -195,6 +195,9 @@ def main():
             for name, index in [("metrics", 3), ("weights", 4), ("corrected labels", 5)]:
                 if got[index] != expected[index]:
                     problems.append(f"{name} differ from the uninterrupted run")
+            if got[3] != expected[3]:
+                differing = sorted(set(got[3]) ^ set(expected[3]))[:6]
+                problems.append("first differing metric rows (name, step, value): " + ", ".join(map(str, differing)))
             moment = f"{victim} killed after {delay:.2f} s" if killed else f"finished before the kill at {delay:.2f} s"
             print(f"soak: trial {trial}: {moment}, {resumes} resume(s): " + ("; ".join(problems) if problems else "identical"))
             if problems:

@@ -14,34 +14,37 @@ import Runtime
 /// of the last recorded epoch back from the store, so the final figures do not depend on interruptions.
 struct LabelQualityTracker {
     static let scoreName = ScoreName.labelQuality
-    private var sum: [Double]?
+    /// The running mean as recorded (Float), so a resumed run continues from exactly the values it reads back.
+    private var mean: [Float]?
     private var epochsSeen = 0
 
     /// Adds epoch `epoch`'s per-sample probabilities of the training targets (rank 0 only) and records the
-    /// running mean; returns it.
+    /// running mean; returns it. The mean is updated from the recorded mean of the epoch before, never from a sum
+    /// kept only in memory, so an interrupted and resumed run records the same figures to the last bit.
     mutating func add(agreement: [Float], epoch: Int, context: RunContext) throws -> [Float] {
-        if sum == nil || epochsSeen != epoch - 1 { try restore(count: agreement.count, before: epoch, context: context) }
-        var total = sum ?? [Double](repeating: 0, count: agreement.count)
-        for i in agreement.indices { total[i] += Double(agreement[i]) }
-        sum = total
+        if mean == nil || epochsSeen != epoch - 1 { try restore(count: agreement.count, before: epoch, context: context) }
+        let previous = mean ?? [Float](repeating: 0, count: agreement.count)
+        let updated = agreement.indices.map { i in
+            Float((Double(previous[i]) * Double(epoch - 1) + Double(agreement[i])) / Double(epoch))
+        }
+        mean = updated
         epochsSeen = epoch
-        let mean = total.map { Float($0 / Double(epoch)) }
-        try context.recorder.recordScores(mean, name: Self.scoreName, step: epoch)
-        return mean
+        try context.recorder.recordScores(updated, name: Self.scoreName, step: epoch)
+        return updated
     }
 
-    /// The sums up to epoch `before − 1` from the store (zero before the first epoch).
+    /// The recorded mean of epoch `before − 1` from the store (zeros before the first epoch).
     private mutating func restore(count: Int, before epoch: Int, context: RunContext) throws {
-        var total = [Double](repeating: 0, count: count)
+        var restored = [Float](repeating: 0, count: count)
         if epoch > 1 {
             let previous = try context.recorder.store.scores(run: context.runID, name: Self.scoreName, step: epoch - 1)
             guard previous.count == count else {
                 throw StoreError.invalidArgument(
                     "run \(context.runID) has \(previous.count) label-quality scores at epoch \(epoch - 1), expected \(count)")
             }
-            for s in previous { total[s.sampleID] = s.score * Double(epoch - 1) }
+            for s in previous { restored[s.sampleID] = Float(s.score) }
         }
-        sum = total
+        mean = restored
         epochsSeen = epoch - 1
     }
 }
