@@ -145,8 +145,10 @@ package struct NoisyLabelData {
         }
         var labelFeatures: (train: Tensor, clean: Tensor)?
         if sentenceEmbeddingsForLabelNet {
-            let table = try SentenceFeatureTable.build(
-                texts: allTexts, maxLength: labelNetMaxLength, cacheDirectory: cacheDirectory, log: log)
+            // The sentence-embedding model's own table when it embedded at the same length, else a table of its own.
+            let modelTable = (tokenizer as? SentenceFeatureTable).flatMap { model.maxLength == labelNetMaxLength ? $0 : nil }
+            let table = try modelTable
+                ?? SentenceFeatureTable.build(texts: allTexts, maxLength: labelNetMaxLength, cacheDirectory: cacheDirectory, log: log)
             labelFeatures = (table.rows(of: trainTexts), table.rows(of: metaSplit.records.map { $0.text ?? "" }))
         }
         let data = NoisyLabelData(
