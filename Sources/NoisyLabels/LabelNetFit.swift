@@ -1,3 +1,4 @@
+import Foundation
 import MetaLearning
 import Optimizers
 import Tensors
@@ -29,9 +30,11 @@ struct LabelNetFit {
         var heldOutLabels: [Int]
     }
 
-    init(features: Tensor, weakTargets: Tensor, gold: [Int], maxEpochs: Int, learningRate: Float, folds: Int = 5) {
+    /// Throws when the clean split has fewer samples than folds (user data); the rest are programming errors.
+    init(features: Tensor, weakTargets: Tensor, gold: [Int], maxEpochs: Int, learningRate: Float, folds: Int = 5) throws {
         precondition(features.shape[0] == gold.count && weakTargets.shape[0] == gold.count, "LabelNetFit: one row per clean sample")
-        precondition(gold.count >= folds && folds >= 2 && maxEpochs >= 1, "LabelNetFit: \(gold.count) samples, \(folds) folds")
+        precondition(folds >= 2 && maxEpochs >= 1, "LabelNetFit: \(folds) folds, \(maxEpochs) epochs")
+        guard gold.count >= folds else { throw LabelNetFitError.tooFewCleanSamples(count: gold.count, folds: folds) }
         self.features = features; self.weakTargets = weakTargets; self.gold = gold
         self.maxEpochs = maxEpochs; self.learningRate = learningRate; self.folds = folds
     }
@@ -103,5 +106,18 @@ struct LabelNetFit {
         for (i, row) in rows.enumerated() { oneHot[i * classes + gold[row]] = 1 }
         let targets = Tensor(shape: [rows.count, classes], storage: oneHot)
         return -(targets * (corrected + 1e-7).log()).sum(axes: [1])
+    }
+}
+
+/// A clean split too small to cross-validate the label net's fit on.
+enum LabelNetFitError: Error, LocalizedError, Equatable {
+    case tooFewCleanSamples(count: Int, folds: Int)
+
+    var errorDescription: String? {
+        switch self {
+        case let .tooFewCleanSamples(count, folds):
+            "meta.label_net_fit_epochs: the clean split (dataset.meta_split) has \(count) samples, fewer than the \(folds) "
+                + "folds of the fit's cross-validation; use a larger clean split or set meta.label_net_fit_epochs to 0"
+        }
     }
 }

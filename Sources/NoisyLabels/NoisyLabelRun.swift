@@ -112,7 +112,7 @@ struct NoisyLabelRun {
     private func fitLabelNet(_ net: LabelCorrectionNet?, data: NoisyLabelData) throws -> LabelNetFit.Outcome? {
         guard let net, config.meta.labelNetFitEpochs > 0, let features = data.labelFeatures?.clean else { return nil }
         let k = data.clean.classCount
-        let fit = LabelNetFit(
+        let fit = try LabelNetFit(
             features: features, weakTargets: Tensor(shape: [data.clean.count, k], storage: data.cleanWeakTargets),
             gold: data.clean.hardLabels, maxEpochs: config.meta.labelNetFitEpochs, learningRate: config.meta.learningRate)
         let outcome = fit.fit(net, seed: context.seed &+ 14) { rng in

@@ -26,7 +26,7 @@ import WinnowTestSupport
         let (features, weak, gold) = problem()
         var rng = RandomGenerator(seed: 1)
         let net = LabelCorrectionNet(featureWidth: 8, classes: 2, gated: false, rng: &rng)
-        let fit = LabelNetFit(features: features, weakTargets: weak, gold: gold, maxEpochs: maxEpochs, learningRate: 3e-3)
+        let fit = try! LabelNetFit(features: features, weakTargets: weak, gold: gold, maxEpochs: maxEpochs, learningRate: 3e-3)
         let outcome = fit.fit(net, seed: seed) { LabelCorrectionNet(featureWidth: 8, classes: 2, gated: false, rng: &$0) }
         return (net, outcome)
     }
@@ -48,6 +48,17 @@ import WinnowTestSupport
         #expect(a == b)
         #expect(first.namedParameters().map(\.tensor.scalars) == second.namedParameters().map(\.tensor.scalars))
         #expect(Self.fitted(seed: 6).1.heldOutLoss != a.heldOutLoss)
+    }
+
+    @Test func aCleanSplitSmallerThanTheFoldsIsAnErrorNamingTheKey() {
+        let (features, weak, gold) = Self.problem()
+        let rows = [0, 1, 2, 3]
+        #expect(throws: LabelNetFitError.tooFewCleanSamples(count: 4, folds: 5)) {
+            try LabelNetFit(
+                features: features.indexSelect(rows), weakTargets: weak.indexSelect(rows), gold: rows.map { gold[$0] }, maxEpochs: 3,
+                learningRate: 1e-3)
+        }
+        #expect(LabelNetFitError.tooFewCleanSamples(count: 4, folds: 5).localizedDescription.contains("meta.label_net_fit_epochs"))
     }
 
     @Test func settingsThatCannotApplyAreErrorsNamingTheKey() throws {

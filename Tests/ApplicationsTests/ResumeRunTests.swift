@@ -55,6 +55,29 @@ import Testing
         #expect(throws: RunNotResumable.self) { try ApplicationRunner.run(withOverrides, registry: .builtIn) }
     }
 
+    /// Resumed in its last epoch, a run continues the label-quality mean from the recorded one of epoch 2 and records
+    /// the same scores, to the last bit, as an uninterrupted run.
+    @Test func labelQualityAfterAResumeInTheLastEpochIsExact() throws {
+        let directory = try NoisyLabelApplicationTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let straightDB = directory.appendingPathComponent("a.sqlite").path
+        _ = try ApplicationRunner.run(try request(directory, db: straightDB), registry: .builtIn)
+        let db = directory.appendingPathComponent("b.sqlite").path
+        var failing = try request(directory, db: db)
+        failing.injectedFault = (rank: 0, step: 3)
+        #expect(throws: ApplicationFailure.self) { try ApplicationRunner.run(failing, registry: .builtIn) }
+        #expect(try ResultStore(path: db, mode: .existing).latestCheckpoint(run: 1)?.step == 2)
+        var resume = RunRequest(recipePath: "", databasePath: db)
+        resume.resumeRunID = 1
+        _ = try ApplicationRunner.run(resume, registry: .builtIn)
+        func scores(_ path: String) throws -> [Double] {
+            try ResultStore(path: path, mode: .existing).scores(run: 1, name: LabelQualityTracker.scoreName, step: 3).map(\.score)
+        }
+        let expected = try scores(straightDB)
+        #expect(expected.count == 240)
+        #expect(try scores(db) == expected)
+    }
+
     /// Fails a run at epoch 2 and returns its database and checkpoint path.
     func failedRun(_ directory: URL, name: String, seed: Int = 5) throws -> (db: String, checkpoint: String) {
         let db = directory.appendingPathComponent("\(name).sqlite").path
