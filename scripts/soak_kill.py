@@ -12,7 +12,7 @@ where an output survived) must write the uninterrupted export and leave no tempo
 --exports-only skips the run trials (the uninterrupted run is still made, as the export's source).
 Usage: scripts/soak_kill.py [--winnow .build/release/winnow] [--trials 20] [--seed 0] [--ranks 1] [--exports-only]
 Prints one line per trial and exits 1 on the first difference."""
-import argparse, os, random, signal, sqlite3, subprocess, sys, tarfile, tempfile, time
+import argparse, fcntl, os, random, signal, sqlite3, subprocess, sys, tarfile, tempfile, time
 
 RECIPE = "Recipes/noisy-labels/sama-reweight-correct.yaml"
 OVERRIDES = ["--set", "training.epochs=3"]
@@ -26,6 +26,28 @@ LAUNCHER = []  # set by --ranks: mpirun and its options
 def run(winnow, db, *extra, check=True):
     return subprocess.run([*LAUNCHER, winnow, "run", *extra, "--db", db], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           text=True, check=check)
+
+
+def wait_for_run_lock(db, run_id=1, timeout=60):
+    """Waits until no process holds run `run_id`'s lock beside `db` (True), or `timeout` seconds pass (False).
+
+    mpirun can return while a rank it is ending still holds the lock; `--resume` then rightly refuses the run as
+    still running, so the soak waits for the lock as a user would wait for the processes to end."""
+    name = os.path.splitext(os.path.basename(db))[0]
+    path = os.path.join(os.path.dirname(db), "checkpoints", f"{name}-run-{run_id}.lock")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open(path, "r+") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(lock, fcntl.LOCK_UN)
+                return True
+        except FileNotFoundError:
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
 
 
 def rank_process(launcher_pid, rank, executable):
@@ -180,6 +202,10 @@ def main():
                 if state is None:  # killed before the run was recorded: nothing to resume
                     run(args.winnow, db, RECIPE, *OVERRIDES)
                 else:
+                    if not wait_for_run_lock(db):
+                        print(f"soak: trial {trial}: the run's lock is still held 60 s after the launcher ended",
+                              file=sys.stderr)
+                        return 1
                     result = run(args.winnow, db, "--resume", "1", check=False)
                     if result.returncode != 0:
                         print(f"soak: trial {trial}: resume failed: {result.stderr.strip()}", file=sys.stderr)

@@ -99,6 +99,9 @@ public final class NoisyLabelProgram: BilevelProgram {
     /// What the label net reads instead of the model's penultimate feature (`meta.label_net_input:
     /// sentence_embedding`): one row per training row and per clean sample; nil: the model's feature.
     public let labelFeatures: (train: Tensor, clean: Tensor)?
+    /// Per training row, whether the label net's correction replaces its weak target (`CorrectionPlan`); nil: on
+    /// every row that has a label net.
+    public let correctionMask: [Bool]?
     /// The training-sample indices and weights of the latest `baseLoss` call. The engine emits `.baseStep`
     /// right after the base step's loss, before any meta pass, so an observer reads the weights it applied.
     public private(set) var lastWeights: (indices: [Int], weights: [Float])?
@@ -108,7 +111,7 @@ public final class NoisyLabelProgram: BilevelProgram {
         clean: TextClassificationData, baseOptimizer: any Optimizer, baseSchedule: LearningRateSchedule,
         metaOptimizer: any Optimizer, batchSize: Int, metaBatchSize: Int, normalization: WeightNormalization,
         seed: UInt64, rank: Int = 0, worldSize: Int = 1, rowMultipliers: [Float]? = nil,
-        labelFeatures: (train: Tensor, clean: Tensor)? = nil,
+        labelFeatures: (train: Tensor, clean: Tensor)? = nil, correctionMask: [Bool]? = nil,
         phases: (firstPhaseRows: Int, secondPhaseRows: Range<Int>, firstPhaseSteps: Int)? = nil
     ) {
         precondition(rowMultipliers.map { $0.count == train.count } ?? true, "NoisyLabelProgram: one multiplier per training row")
@@ -119,6 +122,8 @@ public final class NoisyLabelProgram: BilevelProgram {
             labelFeatures.map { $0.train.shape[0] == train.count && $0.clean.shape[0] == clean.count } ?? true,
             "NoisyLabelProgram: one label-net input row per training row and per clean sample")
         self.labelFeatures = labelFeatures
+        precondition(correctionMask.map { $0.count == train.count } ?? true, "NoisyLabelProgram: one correction flag per training row")
+        self.correctionMask = correctionMask
         base = Level(
             name: "base", parameters: model.namedParameters(), optimizer: baseOptimizer, schedule: baseSchedule,
             rowSparseKeys: model.rowSparseKeys())
@@ -138,9 +143,9 @@ public final class NoisyLabelProgram: BilevelProgram {
         let (feature, logits) = model.features(tokens, context)
         let observed = Loss.crossEntropy(logits, targets: weak)
         let losses =
-            metaNets.labelNet.map {
-                Loss.crossEntropy(
-                    logits, targets: $0(features: context.metaInput(labelInput(feature, rows: batch.indices)), weakLabels: weak))
+            metaNets.labelNet.map { net in
+                let corrected = net(features: context.metaInput(labelInput(feature, rows: batch.indices)), weakLabels: weak)
+                return Loss.crossEntropy(logits, targets: targets(corrected: corrected, weak: weak, rows: batch.indices))
             } ?? observed
         let multipliers = rowMultipliers.map { all in Tensor(shape: [batch.indices.count], storage: batch.indices.map { all[$0] }) }
         guard let weightNet = metaNets.weightNet else {
@@ -150,6 +155,12 @@ public final class NoisyLabelProgram: BilevelProgram {
         let weights = weightNet(context.metaInput(observed.reshaped([batch.indices.count, 1])))
         lastWeights = (batch.indices, weights.scalars)
         return normalization.combine(losses: losses, weights: multipliers.map { weights * $0 } ?? weights)
+    }
+
+    /// The targets training `rows` learn from: the label net's `corrected` distributions, with the `weak` targets
+    /// kept on the rows where the correction mask turns correction off.
+    func targets(corrected: Tensor, weak: Tensor, rows: [Int]) -> Tensor {
+        correctionMask.map { mask in CorrectionPlan.blend(corrected: corrected, weak: weak, keep: rows.map { mask[$0] }) } ?? corrected
     }
 
     /// The label net's input for the training `rows`: their sentence embeddings, or the model's `feature`.
@@ -246,8 +257,8 @@ public final class NoisyLabelProgram: BilevelProgram {
     }
 
     /// For the training rows `range` (all by default) under the current θ and λ: each sample's weight (nil
-    /// without a weight net) and its corrected label distribution (nil without a label net), row-major
-    /// `[range.count, classCount]`.
+    /// without a weight net) and the label distribution it trains on (nil without a label net: the corrected one, or
+    /// its weak target where the correction mask turns correction off), row-major `[range.count, classCount]`.
     public func currentDecisions(rows range: Range<Int>? = nil, batchSize: Int = 256) -> (weights: [Float]?, corrected: [Float]?) {
         let range = range ?? 0..<train.count
         return withoutGrad {
@@ -260,7 +271,8 @@ public final class NoisyLabelProgram: BilevelProgram {
                     weights += weightNet(Loss.crossEntropy(logits, targets: weak).reshaped([indices.count, 1])).scalars
                 }
                 if let labelNet = metaNets.labelNet {
-                    corrected += labelNet(features: labelInput(feature, rows: indices), weakLabels: weak).scalars
+                    let distributions = labelNet(features: labelInput(feature, rows: indices), weakLabels: weak)
+                    corrected += targets(corrected: distributions, weak: weak, rows: indices).scalars
                 }
             }
             return (metaNets.weightNet == nil ? nil : weights, metaNets.labelNet == nil ? nil : corrected)

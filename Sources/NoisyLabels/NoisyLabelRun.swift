@@ -37,6 +37,13 @@ struct NoisyLabelRun {
             reweight: config.learnsWeights, correct: config.correctsLabels, gated: config.meta.gate,
             featureWidth: data.labelFeatures?.train.shape[1] ?? model.featureWidth, classes: data.train.classCount, rng: &rng)
         let labelNetFit = try fitLabelNet(metaNets.labelNet, data: data)
+        // A fitted net's held-out corrections decide, before training, where its corrections replace the weak targets.
+        let plan = labelNetFit.map {
+            CorrectionPlan(
+                heldOut: $0.heldOutLabels, weakTargets: data.cleanWeakTargets, weakLabels: data.cleanWeakLabels,
+                gold: data.clean.hardLabels)
+        }
+        if let plan { context.progress.log("noisy-labels: " + plan.description) }
         let t = config.training
         try Sharding.checkEqualShards(batchSize: t.batchSize, ranks: context.size)
         if context.size > 1 { context.progress.log("noisy-labels: \(context.size) ranks, global batch \(t.batchSize)") }
@@ -53,7 +60,7 @@ struct NoisyLabelRun {
             metaOptimizer: Adam(learningRate: config.meta.learningRate), batchSize: t.batchSize,
             metaBatchSize: config.meta.batchSize, normalization: config.meta.normalization, seed: seed &+ 12,
             rank: context.rank, worldSize: context.size, rowMultipliers: cleanRowMultipliers(data),
-            labelFeatures: data.labelFeatures,
+            labelFeatures: data.labelFeatures, correctionMask: plan?.mask(weakLabels: data.weakLabels, weakCount: data.weakCount),
             phases: t.cleanEpochs > 0
                 ? (firstPhaseRows, data.cleanTrainRows, (t.epochs - t.cleanEpochs) * stepsPerEpoch) : nil)
         let loop = BilevelRun(
@@ -104,7 +111,8 @@ struct NoisyLabelRun {
             return metrics
         }
         return try summarize(
-            program: program, engine: loop.engine, data: data, lastEpoch: metrics, weights: lastEpochWeights, labelNetFit: labelNetFit)
+            program: program, engine: loop.engine, data: data, lastEpoch: metrics, weights: lastEpochWeights, labelNetFit: labelNetFit,
+            plan: plan)
     }
 
     /// Fits the label net to the clean split when `meta.label_net_fit_epochs` asks for it (nil otherwise). Every rank
@@ -160,7 +168,7 @@ struct NoisyLabelRun {
     /// Final decisions recorded and measured against the train split's gold labels.
     private func summarize(
         program: NoisyLabelProgram, engine: Engine<NoisyLabelProgram>, data: NoisyLabelData,
-        lastEpoch: [String: Double], weights: [Float]?, labelNetFit: LabelNetFit.Outcome?
+        lastEpoch: [String: Double], weights: [Float]?, labelNetFit: LabelNetFit.Outcome?, plan: CorrectionPlan?
     ) throws -> RunSummary {
         var metrics = lastEpoch
         metrics["train_samples"] = Double(data.train.count)
@@ -177,16 +185,23 @@ struct NoisyLabelRun {
             metrics["label_net_held_out_accuracy"] = Loss.accuracy(predictions: fit.heldOutLabels, labels: data.clean.hardLabels)
         }
         // A label net fitted to the clean split has seen its labels: its held-out corrections from the
-        // cross-validation are the check.
-        if let metaLabels = labelNetFit?.heldOutLabels ?? program.metaSetCorrections(weakTargets: data.cleanWeakTargets) {
+        // cross-validation are the check, made before training (the plan).
+        if let plan {
+            fromCorrection = plan.correctsVoted
+            metrics["meta_set_corrections_fixed"] = Double(plan.votedFixed)
+            metrics["meta_set_corrections_broken"] = Double(plan.votedBroken)
+            metrics["correction_on"] = plan.correctsVoted ? 1 : 0
+            metrics["correction_on_unvoted"] = plan.correctsUnvoted ? 1 : 0
+            notes.append(
+                plan.description + (plan.correctsVoted ? "" : "; suggested labels are the model's predictions instead"))
+        } else if let metaLabels = program.metaSetCorrections(weakTargets: data.cleanWeakTargets) {
             let check = NoiseDetection.correction(corrected: metaLabels, weak: data.cleanWeakLabels, gold: data.clean.hardLabels)
             fromCorrection = check.fixed > check.broken
             metrics["meta_set_corrections_fixed"] = Double(check.fixed)
             metrics["meta_set_corrections_broken"] = Double(check.broken)
             metrics["correction_on"] = fromCorrection ? 1 : 0
             notes.append(
-                "label correction is \(fromCorrection ? "on" : "off"): on the clean meta set"
-                    + (labelNetFit == nil ? "" : " (held out in the label net's cross-validation)") + " it fixes \(check.fixed) of "
+                "label correction is \(fromCorrection ? "on" : "off"): on the clean meta set it fixes \(check.fixed) of "
                     + "\(check.wrongCount) wrong weak labels and breaks \(check.broken) of \(check.rightCount) right ones"
                     + (fromCorrection ? "" : " (suggested labels are the model's predictions instead)"))
         }

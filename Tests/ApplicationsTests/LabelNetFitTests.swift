@@ -43,6 +43,18 @@ import WinnowTestSupport
         #expect(Loss.accuracy(predictions: corrected, labels: gold) > 0.9)
     }
 
+    @Test func theCrossValidationStopsOnceTheHeldOutLossHasNotImprovedForThePatience() throws {
+        let (features, weak, gold) = Self.problem()
+        var rng = RandomGenerator(seed: 1)
+        let net = LabelCorrectionNet(featureWidth: 8, classes: 2, gated: false, rng: &rng)
+        let fit = try LabelNetFit(features: features, weakTargets: weak, gold: gold, maxEpochs: 500, learningRate: 3e-2, patience: 5)
+        let outcome = fit.fit(net, seed: 5) { LabelCorrectionNet(featureWidth: 8, classes: 2, gated: false, rng: &$0) }
+        // At this rate the held-out loss bottoms out early; the run stops 5 epochs after its lowest point.
+        #expect(outcome.heldOutLoss.count < 500)
+        #expect(outcome.heldOutLoss.count == outcome.epochs + 5)
+        #expect(outcome.heldOutLoss[outcome.epochs - 1] == outcome.heldOutLoss.min())
+    }
+
     @Test func theSameSeedGivesTheSameNet() {
         let (first, a) = Self.fitted(), (second, b) = Self.fitted()
         #expect(a == b)
@@ -92,9 +104,15 @@ import WinnowTestSupport
             #expect((1...6).contains(Int(epochs)))
             #expect(m["label_net_held_out_accuracy"].map { $0 > 0.5 && $0 <= 1 } == true)
             #expect(m["meta_steps"] == 0)
-            // The fitted net changes labels from the start, and the correction check reads its held-out corrections.
-            #expect(m["labels_fixed_count"].map { $0 > 0 } == true)
-            #expect(m["meta_set_corrections_fixed"] != nil)
+            // The plan, decided before training from the fit's held-out corrections, covers both groups of samples: where
+            // correction is off for decisively voted samples, they train on (and report) their weak labels unchanged.
+            let on = try #require(m["correction_on"]), fixed = try #require(m["labels_fixed_count"])
+            #expect(m["correction_on_unvoted"] != nil && m["meta_set_corrections_fixed"] != nil)
+            if on == 1 {
+                #expect(fixed > 0)
+            } else {
+                #expect(fixed == 0 && m["labels_broken_count"] == 0)
+            }
             #expect(kept.summary.notes.contains { $0.contains("held out in the label net's cross-validation") })
 
             let (refined, _) = try Toy.run(Self.fitted + ["meta.method=sama"], archive: archive, directory: directory)
