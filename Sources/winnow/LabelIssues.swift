@@ -6,17 +6,21 @@ import Runtime
 /// `winnow labels --run N --issues`: the training samples whose weak label is most likely wrong, by the run's
 /// label-issue score (1 − `label_quality`), with their text, weak label, gold label (where the dataset has one),
 /// the suggested label and the score, labels by class name. Texts and gold labels come from the run's dataset,
-/// re-read from the archive its recipe names.
+/// re-read from the archive its recipe names. Samples without a decisive weak label (a tie, or every labeling function
+/// abstaining) have no label to be wrong and are left out unless `includeTies`.
 enum LabelIssues {
-    /// The `top` samples with the highest label-issue score of run `runID`.
-    static func table(store: ResultStore, runID: Int64, top: Int) throws -> ResultTable {
+    /// The `top` samples with the highest label-issue score of run `runID` (with a decisive weak label unless
+    /// `includeTies`).
+    static func table(store: ResultStore, runID: Int64, top: Int, includeTies: Bool = false) throws -> ResultTable {
         let names = try store.scoreNames(run: runID)
         guard names.contains(ScoreName.labelQuality) else {
             throw StoreError.noResults(
                 path: store.path, runID: runID, what: "label-quality scores (noisy-label runs record them every epoch)")
         }
-        let worst = try store.scores(run: runID, name: ScoreName.labelQuality, limit: top, ascending: true)
         let suggestions = Dictionary(try store.labels(run: runID).map { ($0.sampleID, $0) }, uniquingKeysWith: { a, _ in a })
+        let ranked = try store.scores(run: runID, name: ScoreName.labelQuality, limit: includeTies ? top : nil, ascending: true)
+        let decisive = { (score: SampleScore) in suggestions[score.sampleID].map { $0.originalLabel != nil } ?? true }
+        let worst = includeTies ? ranked : Array(ranked.lazy.filter(decisive).prefix(top))
         let run = try store.run(runID)
         let (records, classNames) = try ManifestArchive.sampleRecords(of: run, store: store, registry: .builtIn)
         func className(_ label: Int?) -> ResultTable.Cell {

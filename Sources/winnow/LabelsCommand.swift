@@ -9,6 +9,7 @@ struct LabelsCommand: ParsableCommand {
     @Flag(help: "The likeliest wrong labels: highest label-issue score first, with text, weak, gold and suggested labels.")
     var issues = false
     @Option(help: "With --issues: how many samples (default 20).") var top: Int?
+    @Flag(help: "With --issues: also list samples without a decisive weak label (ties, all abstaining).") var ties = false
     @Option(help: "table, csv or json.") var format: ResultTable.Format?
     @OptionGroup var store: StoreOptions
 
@@ -17,6 +18,7 @@ struct LabelsCommand: ParsableCommand {
         _ = try store.format(format, json: .json, fallback: .table)
         try OptionBounds.check("--top", top, in: 1...1_000_000)
         if top != nil, !issues { throw ValidationError("--top goes with --issues") }
+        if ties, !issues { throw ValidationError("--ties goes with --issues") }
         if issues, changed { throw ValidationError("--issues and --changed are separate listings; give one") }
     }
 
@@ -25,7 +27,7 @@ struct LabelsCommand: ParsableCommand {
         try warnIfIncomplete(db, run: runID)
         let table =
             issues
-            ? try LabelIssues.table(store: db, runID: runID, top: top ?? 20)
+            ? try LabelIssues.table(store: db, runID: runID, top: top ?? 20, includeTies: ties)
             : ResultTable.labels(try db.labels(run: runID, changedOnly: changed))
         printOut(table.render(try store.format(format, json: .json, fallback: .table)))
     }

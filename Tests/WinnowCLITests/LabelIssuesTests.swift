@@ -5,14 +5,17 @@ import Testing
 /// `winnow labels --run N --issues` on a real noisy-label run of a small WRENCH archive.
 @Suite struct LabelIssuesTests {
     /// 120 training texts: "good …" are positive and "bad …" negative; one labeling function votes the opposite
-    /// class for every tenth text (a wrong weak label), the other abstains.
-    func writeArchive(_ dir: TemporaryDirectory) throws -> String {
+    /// class for every tenth text (a wrong weak label), the other abstains. With `abstainEvery`, both abstain on the
+    /// training texts `i % abstainEvery == 7`.
+    func writeArchive(_ dir: TemporaryDirectory, abstainEvery: Int? = nil) throws -> String {
         func split(_ name: String, count: Int, noisy: Bool) -> String {
             let entries = (0..<count).map { i -> String in
                 let gold = i % 2
                 let weak = noisy && i % 10 == 3 ? 1 - gold : gold
+                let abstains = noisy && abstainEvery.map { i % $0 == 7 } == true
                 let text = "\(gold == 1 ? "good" : "bad") movie number \(i)"
-                return "\"\(name)-\(i)\": {\"label\": \(gold), \"weak_labels\": [\(weak), -1], \"data\": {\"text\": \"\(text)\"}}"
+                return "\"\(name)-\(i)\": {\"label\": \(gold), \"weak_labels\": [\(abstains ? -1 : weak), -1], "
+                    + "\"data\": {\"text\": \"\(text)\"}}"
             }
             return "{" + entries.joined(separator: ", ") + "}"
         }
@@ -29,9 +32,9 @@ import Testing
     }
 
     /// A directory holding the toy archive and run 1 in `r.sqlite`: a small finetune run with `settings` on top.
-    func finetunedRun(_ settings: [String]) throws -> TemporaryDirectory {
+    func finetunedRun(_ settings: [String], abstainEvery: Int? = nil) throws -> TemporaryDirectory {
         let dir = try TemporaryDirectory()
-        let archive = try writeArchive(dir)
+        let archive = try writeArchive(dir, abstainEvery: abstainEvery)
         let recipe = try dir.write("nl.yaml", "application: noisy-labels\nseed: 1\n")
         let base = [
             "dataset.archive=\(archive)", "model.buckets=256", "model.embedding_width=8", "model.hidden_width=8",
@@ -72,6 +75,23 @@ import Testing
 }
 
 extension LabelIssuesTests {
+    /// Samples on which every labeling function abstains have no weak label to be wrong: left out unless --ties.
+    @Test func samplesWithoutADecisiveWeakLabelAreListedOnlyWithTies() throws {
+        let dir = try finetunedRun(["training.epochs=2"], abstainEvery: 8)
+        func rows(_ extra: [String]) throws -> [[String]] {
+            let listing = try WinnowBinary.run(
+                ["labels", "--run", "1", "--issues", "--top", "1000", "--format", "csv", "--db", "r.sqlite"] + extra, in: dir.url)
+            #expect(listing.status == 0, "\(listing.stderr)")
+            return listing.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        }
+        let decisive = try rows([]), all = try rows(["--ties"])
+        // 120 training texts, 15 of them (i % 8 == 7) without a vote.
+        #expect(decisive.count == 105 && decisive.allSatisfy { $0[3] != "tie" })
+        #expect(all.count == 120 && all.filter { $0[3] == "tie" }.count == 15)
+        let refused = try WinnowBinary.run(["labels", "--run", "1", "--ties", "--db", "r.sqlite"], in: dir.url)
+        #expect(refused.status != 0 && refused.stderr.contains("--ties goes with --issues"))
+    }
+
     @Test func perClassExportKeepsEveryClass() throws {
         let dir = try finetunedRun(["training.epochs=2"])
         let export = try WinnowBinary.run(
