@@ -10,7 +10,9 @@ out=$2
 mkdir -p "$out"
 export OPENBLAS_NUM_THREADS=1
 if [ ! -f "$out/sama.json" ]; then
+  # The recorded figures ran sama.yaml before it took auxiliary weight 0.1 and 300 warm-up steps: set them back.
   "$winnow" run Recipes/continued-pretraining/sama.yaml --set seed=0 --set meta.learning_rate=0.001 \
+    --set training.auxiliary_weight=1 --set training.head_warmup_steps=100 \
     --db "$out/sama.sqlite" --json > "$out/sama.json.tmp" 2> "$out/sama.err"
   mv "$out/sama.json.tmp" "$out/sama.json"
 fi
