@@ -6,17 +6,20 @@
 # usage: scripts/analysis/noisy_labels_sweep.sh RESULTS DATABASE "SEEDS" RECIPE...
 #   e.g. scripts/analysis/noisy_labels_sweep.sh Outputs/sweep Outputs/sweep.sqlite "0 1 2 3 4" \
 #        finetune-weak baseline-clean sama-fitted-correction
+# SETS="key=value ..." adds --set key=value to every run (e.g. SETS=dataset.archive=other.tar.gz).
 set -euo pipefail
-[ $# -ge 4 ] || { sed -n 2,9p "$0" >&2; exit 2; }
+[ $# -ge 4 ] || { sed -n 2,10p "$0" >&2; exit 2; }
 results=$1 database=$2 seeds=$3
 shift 3
 winnow=${WINNOW:-.build/release/winnow}
+extra=()
+for pair in ${SETS:-}; do extra+=(--set "$pair"); done
 mkdir -p "$results"
 one() {
     local recipe=$1 seed=$2
     local file="$results/$recipe.seed$seed.json"
     [ -s "$file" ] && return 0
-    if OPENBLAS_NUM_THREADS=1 "$winnow" run "Recipes/noisy-labels/$recipe.yaml" --set "seed=$seed" --db "$database" --json \
+    if OPENBLAS_NUM_THREADS=1 "$winnow" run "Recipes/noisy-labels/$recipe.yaml" --set "seed=$seed" "${extra[@]}" --db "$database" --json \
         > "$file.partial"; then
         mv "$file.partial" "$file"
         echo "sweep: $recipe seed $seed done" >&2
