@@ -12,12 +12,19 @@ import Tensors
 /// Each training sample then takes the decision of its group; the clean samples that train with their gold labels are
 /// never corrected.
 struct CorrectionPlan: Equatable {
+    /// The held-out corrections against the clean split's weak and gold labels (`NoiseDetection.correction`):
+    /// decisive votes fixed and broken, tied and unvoted samples given their gold label.
+    let check: NoiseDetection.CorrectionOutcome
+    /// The weak targets' expected right count on the tied and unvoted samples: the gold class's share of each target.
+    let unvotedWeakRight: Double
+
     /// Held-out check of the voted group: wrong weak labels fixed, right ones broken, and the group's size.
-    var votedFixed = 0, votedBroken = 0, votedCount = 0
-    /// Held-out check of the unvoted group: corrections that are right, the weak targets' expected right count,
-    /// and the group's size.
-    var unvotedRight = 0, unvotedCount = 0
-    var unvotedWeakRight = 0.0
+    var votedFixed: Int { check.fixed }
+    var votedBroken: Int { check.broken }
+    var votedCount: Int { check.wrongCount + check.rightCount }
+    /// Held-out check of the unvoted group: corrections that are right, and the group's size.
+    var unvotedRight: Int { check.tiesResolved }
+    var unvotedCount: Int { check.tieCount }
 
     /// Correction replaces the weak target of samples with a decisive vote.
     var correctsVoted: Bool { votedFixed > votedBroken }
@@ -33,18 +40,9 @@ struct CorrectionPlan: Equatable {
         precondition(
             heldOut.count == gold.count && weakLabels.count == gold.count && weakTargets.count % max(1, gold.count) == 0,
             "CorrectionPlan: one row per clean sample")
+        check = NoiseDetection.correction(corrected: heldOut, weak: weakLabels, gold: gold)
         let classes = gold.isEmpty ? 0 : weakTargets.count / gold.count
-        for i in gold.indices {
-            if let weak = weakLabels[i] {
-                votedCount += 1
-                if weak != gold[i], heldOut[i] == gold[i] { votedFixed += 1 }
-                if weak == gold[i], heldOut[i] != gold[i] { votedBroken += 1 }
-            } else {
-                unvotedCount += 1
-                if heldOut[i] == gold[i] { unvotedRight += 1 }
-                unvotedWeakRight += Double(weakTargets[i * classes + gold[i]])
-            }
-        }
+        unvotedWeakRight = gold.indices.filter { weakLabels[$0] == nil }.reduce(0) { $0 + Double(weakTargets[$1 * classes + gold[$1]]) }
     }
 
     /// Per training row, whether its corrected target replaces its weak one: by the row's group for the weakly

@@ -186,24 +186,23 @@ struct NoisyLabelRun {
         }
         // A label net fitted to the clean split has seen its labels: its held-out corrections from the
         // cross-validation are the check, made before training (the plan).
-        if let plan {
-            fromCorrection = plan.correctsVoted
-            metrics["meta_set_corrections_fixed"] = Double(plan.votedFixed)
-            metrics["meta_set_corrections_broken"] = Double(plan.votedBroken)
-            metrics["correction_on"] = plan.correctsVoted ? 1 : 0
-            metrics["correction_on_unvoted"] = plan.correctsUnvoted ? 1 : 0
-            notes.append(
-                plan.description + (plan.correctsVoted ? "" : "; suggested labels are the model's predictions instead"))
-        } else if let metaLabels = program.metaSetCorrections(weakTargets: data.cleanWeakTargets) {
-            let check = NoiseDetection.correction(corrected: metaLabels, weak: data.cleanWeakLabels, gold: data.clean.hardLabels)
+        let metaLabels = plan == nil ? program.metaSetCorrections(weakTargets: data.cleanWeakTargets) : nil
+        if let check = plan?.check
+            ?? metaLabels.map({ NoiseDetection.correction(corrected: $0, weak: data.cleanWeakLabels, gold: data.clean.hardLabels) })
+        {
             fromCorrection = check.fixed > check.broken
             metrics["meta_set_corrections_fixed"] = Double(check.fixed)
             metrics["meta_set_corrections_broken"] = Double(check.broken)
             metrics["correction_on"] = fromCorrection ? 1 : 0
-            notes.append(
-                "label correction is \(fromCorrection ? "on" : "off"): on the clean meta set it fixes \(check.fixed) of "
-                    + "\(check.wrongCount) wrong weak labels and breaks \(check.broken) of \(check.rightCount) right ones"
-                    + (fromCorrection ? "" : " (suggested labels are the model's predictions instead)"))
+            let instead = fromCorrection ? "" : " (suggested labels are the model's predictions instead)"
+            if let plan {
+                metrics["correction_on_unvoted"] = plan.correctsUnvoted ? 1 : 0
+                notes.append(plan.description + instead)
+            } else {
+                notes.append(
+                    "label correction is \(fromCorrection ? "on" : "off"): on the clean meta set it fixes \(check.fixed) of "
+                        + "\(check.wrongCount) wrong weak labels and breaks \(check.broken) of \(check.rightCount) right ones" + instead)
+            }
         }
         // MLC's corrected labels (when learned) and, unless correction is on, the model's predictions as the
         // suggested labels. Each rank decides a block of the training set, rank 0 gathers them in order.
