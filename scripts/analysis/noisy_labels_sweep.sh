@@ -39,3 +39,6 @@ for recipe in "$@"; do
     done
 done
 wait
+# A failed run leaves its .partial file (a later sweep runs it again): say so, and exit non-zero.
+failed=$(find "$results" -maxdepth 1 -name '*.partial' | wc -l)
+if [ "$failed" -gt 0 ]; then echo "sweep: $failed run(s) failed; their output is in $results/*.partial" >&2; exit 1; fi
