@@ -90,7 +90,8 @@ package struct NoisyLabelData {
                     trainingTexts: trainSplit.records.map { $0.text ?? "" },
                     maxWords: model.vocabularySize, maxLength: model.maxLength)
             case .sentenceEmbedding:
-                try SentenceFeatureTable.build(texts: allTexts, maxLength: model.maxLength, cacheDirectory: cacheDirectory, log: log)
+                try SentenceFeatureTable.build(
+                    texts: allTexts, maxLength: model.maxLength, layers: model.embeddingLayers, cacheDirectory: cacheDirectory, log: log)
             case .pretrainedTransformer: try PretrainedTextClassifier.miniLMTokenizer(maxLength: model.maxLength)
             }
         let classes = dataset.classCount
@@ -145,8 +146,11 @@ package struct NoisyLabelData {
         }
         var labelFeatures: (train: Tensor, clean: Tensor)?
         if sentenceEmbeddingsForLabelNet {
-            // The sentence-embedding model's own table when it embedded at the same length, else a table of its own.
-            let modelTable = (tokenizer as? SentenceFeatureTable).flatMap { model.maxLength == labelNetMaxLength ? $0 : nil }
+            // The sentence-embedding model's own table when it embedded the last layer at the same length, else a table of
+            // its own.
+            let modelTable = (tokenizer as? SentenceFeatureTable).flatMap {
+                model.maxLength == labelNetMaxLength && model.embeddingLayers == .last ? $0 : nil
+            }
             let table = try modelTable
                 ?? SentenceFeatureTable.build(texts: allTexts, maxLength: labelNetMaxLength, cacheDirectory: cacheDirectory, log: log)
             labelFeatures = (table.rows(of: trainTexts), table.rows(of: metaSplit.records.map { $0.text ?? "" }))

@@ -70,6 +70,9 @@ public struct NoisyLabelsApplication: WinnowApplication {
         /// Transformer and sentence embedding: tokens per text (longer texts are cut).
         public var maxLength = 48
         public var vocabularySize = 8_000
+        /// Sentence embedding: `last`, the sentence-transformers embedding (the last layer's mean, 384 wide), or `all`,
+        /// the mean after the embeddings and after each of the 6 layers, concatenated (2,688 wide).
+        public var embeddingLayers = SentenceEmbedder.Layers.last
         // Sentence embedding: frozen all-MiniLM-L6-v2 sentence embeddings (384 wide, computed once per dataset
         // and cached next to the database) → dropout → hidden ReLU layer (`hidden_width`) → logits.
         // Pretrained transformer: the all-MiniLM-L6-v2 encoder and its WordPiece vocabulary, fine-tuned whole,
@@ -142,6 +145,9 @@ public struct NoisyLabelsApplication: WinnowApplication {
             guard model.heads >= 1, model.width % model.heads == 0 else {
                 throw InvalidSetting("model.heads", "must divide model.width (\(model.width)), got \(model.heads)")
             }
+            if model.embeddingLayers != .last, model.kind != .sentenceEmbedding {
+                throw InvalidSetting("model.embedding_layers", "applies to model.kind sentence_embedding, not \(model.kind.rawValue)")
+            }
             guard model.dropout >= 0, model.dropout < 1 else {
                 throw InvalidSetting("model.dropout", "must be in [0, 1), got \(model.dropout)")
             }
@@ -202,7 +208,8 @@ extension NoisyLabelsApplication.ModelSettings {
         case .transformer:
             let perLayer = 4 * width * width + 2 * width * intermediate
             return vocabularySize * width + maxLength * width + layers * perLayer
-        case .sentenceEmbedding, .pretrainedTransformer: return hiddenWidth * 512
+        case .sentenceEmbedding: return hiddenWidth * (embeddingLayers == .all ? 2_800 : 512)
+        case .pretrainedTransformer: return hiddenWidth * 512
         }
     }
 

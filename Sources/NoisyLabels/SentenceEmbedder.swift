@@ -67,15 +67,36 @@ public final class SentenceEmbedder {
         try SentenceEmbedder(directory: PretrainedBert.miniLMDirectory(environment: environment))
     }
 
+    /// Which hidden states a sentence embedding pools.
+    public enum Layers: String, RecipeChoice {
+        /// The last layer's masked mean, unit length (the sentence-transformers embedding).
+        case last
+        /// The masked mean after the embeddings and after every layer, each scaled to length 1/√(layers + 1) and
+        /// concatenated (unit length overall): the lexical lower layers beside the semantic last one.
+        case all
+    }
+
     /// Width of the embeddings (the encoder's hidden size).
     public var dimension: Int { encoder.configuration.hidden }
+
+    /// Width of the embeddings that pool `layers`.
+    public func dimension(_ layers: Layers) -> Int { Self.dimension(layers, of: encoder.configuration) }
+
+    /// Width of the embeddings that pool `layers` of an encoder of `configuration`.
+    public static func dimension(_ layers: Layers, of configuration: BertConfiguration) -> Int {
+        switch layers {
+        case .last: configuration.hidden
+        case .all: configuration.hidden * (configuration.layers + 1)
+        }
+    }
 
     /// Unit-length embeddings of `texts`, in order.
     ///
     /// Inference mode, no graph recorded. Texts are cut to `maxLength` tokens (`[CLS]` and `[SEP]` included,
     /// at most the encoder's positions), sorted by length and run `batchSize` at a time, each batch padded to
     /// its longest text only.
-    public func embed(_ texts: [String], maxLength: Int = 128, batchSize: Int = 64) -> [[Float]] {
+    /// With `layers: .all` each vector is the concatenation described at ``Layers/all``.
+    public func embed(_ texts: [String], maxLength: Int = 128, batchSize: Int = 64, layers: Layers = .last) -> [[Float]] {
         precondition(batchSize >= 1, "SentenceEmbedder.embed needs batchSize ≥ 1, got \(batchSize)")
         let limit = Swift.max(2, Swift.min(maxLength, encoder.configuration.maxPositions))
         let ids = texts.map { tokenizer.encode($0, maxLength: limit) }
@@ -83,6 +104,8 @@ public final class SentenceEmbedder {
         var result = [[Float]](repeating: [], count: texts.count)
         let context = ForwardContext(training: false)
         let width = dimension
+        let parts = layers == .last ? 1 : encoder.configuration.layers + 1
+        let partScale = 1 / Float(parts).squareRoot()
         for batchStart in stride(from: 0, to: order.count, by: batchSize) {
             let members = order[batchStart..<Swift.min(batchStart + batchSize, order.count)]
             let length = members.map { ids[$0].count }.max() ?? 2
@@ -93,12 +116,18 @@ public final class SentenceEmbedder {
                 batch.append(ids[i] + [Int](repeating: tokenizer.paddingID, count: padding))
                 mask.append([Int](repeating: 1, count: ids[i].count) + [Int](repeating: 0, count: padding))
             }
-            let pooled = withoutGrad { BertEncoder.meanPool(encoder(batch, mask: mask, context), mask: mask) }
-            pooled.withUnsafeBufferPointer { values in
-                for (row, i) in members.enumerated() {
-                    let vector = Array(values[(row * width)..<((row + 1) * width)])
-                    let norm = Swift.max(vector.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
-                    result[i] = vector.map { $0 / norm }
+            let states = withoutGrad {
+                layers == .last ? [encoder(batch, mask: mask, context)] : encoder.hiddenStates(batch, mask: mask, context)
+            }
+            for (part, state) in states.enumerated() {
+                let pooled = withoutGrad { BertEncoder.meanPool(state, mask: mask) }
+                pooled.withUnsafeBufferPointer { values in
+                    for (row, i) in members.enumerated() {
+                        let vector = values[(row * width)..<((row + 1) * width)]
+                        let norm = Swift.max(vector.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
+                        if part == 0 { result[i].reserveCapacity(width * parts) }
+                        result[i] += vector.map { $0 * partScale / norm }
+                    }
                 }
             }
         }

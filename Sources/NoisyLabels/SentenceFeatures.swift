@@ -38,8 +38,10 @@ struct SentenceFeatureTable: TextTokenizer {
     /// The table as a constant tensor.
     var tensor: Tensor { Tensor(shape: [rows.count, width], storage: values) }
 
-    /// Embeds the distinct `texts` (or reads them from `cacheDirectory`) with the MiniLM encoder.
-    static func build(texts: [String], maxLength: Int, cacheDirectory: URL?, log: (String) -> Void) throws -> SentenceFeatureTable {
+    /// Embeds the distinct `texts` (or reads them from `cacheDirectory`) with the MiniLM encoder, pooling `layers`.
+    static func build(
+        texts: [String], maxLength: Int, layers: SentenceEmbedder.Layers = .last, cacheDirectory: URL?, log: (String) -> Void
+    ) throws -> SentenceFeatureTable {
         var rows: [String: Int] = [:]
         var distinct: [String] = []
         for text in texts where rows[text] == nil {
@@ -48,8 +50,10 @@ struct SentenceFeatureTable: TextTokenizer {
         }
         // The width comes from config.json; the encoder itself is loaded only when something must be embedded.
         let modelDirectory = try PretrainedBert.miniLMDirectory()
-        let width = try PretrainedBert.configuration(from: modelDirectory.appendingPathComponent("config.json")).hidden
-        // The model's identity in the key: its directory and the size of its weights file.
+        let configuration = try PretrainedBert.configuration(from: modelDirectory.appendingPathComponent("config.json"))
+        let width = SentenceEmbedder.dimension(layers, of: configuration)
+        // The model's identity in the key: its directory and the size of its weights file (the layers pooled change
+        // the width, which the key holds).
         let weights = modelDirectory.appendingPathComponent("model.safetensors").path
         let weightBytes = (try? FileManager.default.attributesOfItem(atPath: weights)[.size] as? Int) ?? 0
         let model = "\(modelDirectory.standardizedFileURL.path)#\(weightBytes)"
@@ -65,13 +69,13 @@ struct SentenceFeatureTable: TextTokenizer {
         }
         let embedder = try SentenceEmbedder(directory: modelDirectory)
         let start = Date()
-        let vectors = embedder.embed(distinct, maxLength: maxLength)
+        let vectors = embedder.embed(distinct, maxLength: maxLength, layers: layers)
         let values = vectors.flatMap { $0 }
         let seconds = Date().timeIntervalSince(start)
         log(
             String(
-                format: "sentence embeddings: %d texts embedded with all-MiniLM-L6-v2 in %.0f s (%.0f texts/s)",
-                distinct.count, seconds, Double(distinct.count) / max(seconds, 1e-9)))
+                format: "sentence embeddings: %d texts embedded with all-MiniLM-L6-v2 (%@ layers, %d wide) in %.0f s (%.0f texts/s)",
+                distinct.count, layers.rawValue, width, seconds, Double(distinct.count) / max(seconds, 1e-9)))
         guard values.count == distinct.count * width, values.allSatisfy(\.isFinite) else {
             throw SentenceFeatureError.invalidEmbeddings(count: values.count, expected: distinct.count * width)
         }

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import WinnowTestSupport
+@testable import NeuralNetworks
+@testable import Tensors
 @testable import Benchmarks
 @testable import Classification
 @testable import NoisyLabels
@@ -60,6 +62,56 @@ import WinnowTestSupport
         let (third, _) = try Toy.run(Self.overrides, archive: archive, directory: directory)
         #expect(Self.results(third) == Self.results(first))
         #expect(try FileManager.default.attributesOfItem(atPath: files[0].path)[.size] as? Int == size)
+    }
+
+    /// `layers: .all` concatenates the unit-length means after the embeddings and after every layer, each scaled by
+    /// 1/√7: the last part is the usual embedding scaled, the first the mean of the embedding layer's output.
+    @Test func allLayersEmbeddingConcatenatesEveryLayersMean() throws {
+        let embedder = try SentenceEmbedder.miniLM()
+        let texts = ["a quiet, moving film", "the plot never gets going and the jokes fall flat"]
+        let last = embedder.embed(texts, maxLength: 32)
+        let all = embedder.embed(texts, maxLength: 32, layers: .all)
+        let width = embedder.dimension, parts = embedder.encoder.configuration.layers + 1
+        #expect(embedder.dimension(.all) == width * parts && parts == 7)
+        let ids = texts.map { embedder.tokenizer.encode($0, maxLength: 32) }
+        for (i, vector) in all.enumerated() {
+            try #require(vector.count == width * parts)
+            #expect(abs(vector.reduce(0) { $0 + $1 * $1 } - 1) < 1e-4, "unit length overall")
+            let scale = Float(parts).squareRoot()
+            for k in 0..<width { #expect(abs(vector[(parts - 1) * width + k] * scale - last[i][k]) < 1e-5) }
+            // The first part: the embedding layer's output, pooled and normalised here from the encoder's own states.
+            let states = withoutGrad {
+                embedder.encoder.hiddenStates([ids[i]], mask: [ids[i].map { _ in 1 }], ForwardContext(training: false))
+            }
+            #expect(states.count == parts)
+            let pooled = BertEncoder.meanPool(states[0], mask: [ids[i].map { _ in 1 }]).scalars
+            let norm = pooled.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            for k in 0..<width { #expect(abs(vector[k] * scale - pooled[k] / norm) < 1e-5) }
+        }
+    }
+
+    /// A run on every layer's features caches a 2,688-wide table beside the 384-wide one; the key applies to
+    /// sentence embeddings only.
+    @Test func runsOnAllLayersFeatures() throws {
+        let directory = try Toy.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let archive = directory.appendingPathComponent("toy.tar.gz").path
+        try Toy.writeArchive(to: archive)
+        func cacheSizes() throws -> Set<Int> {
+            Set(try Self.cacheFiles(directory).map { try FileManager.default.attributesOfItem(atPath: $0.path)[.size] as? Int ?? 0 })
+        }
+        _ = try Toy.run(Self.overrides, archive: archive, directory: directory)
+        let lastSize = try #require(try cacheSizes().first)
+        let (outcome, _) = try Toy.run(Self.overrides + ["model.embedding_layers=all"], archive: archive, directory: directory)
+        let accuracy = try #require(outcome.summary.metrics["test_accuracy"])
+        #expect(accuracy.isFinite && accuracy >= 0 && accuracy <= 1)
+        #expect(try cacheSizes() == [lastSize, 7 * lastSize], "a second table, 7 × as wide, for the same texts")
+        #expect {
+            _ = try Toy.run(["model.embedding_layers=all"], archive: archive, directory: directory)
+        } throws: { error in
+            "\(error.localizedDescription)".contains("model.embedding_layers")
+                && "\(error.localizedDescription)".contains("not embedding_bag")
+        }
     }
 
     @Test func cacheKeyDependsOnTextsModelAndLength() {

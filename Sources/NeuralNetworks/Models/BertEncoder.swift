@@ -90,6 +90,22 @@ public final class BertEncoder: Module {
         return packing.padded(h)
     }
 
+    /// The hidden states after the embeddings and after every layer (`configuration.layers + 1` tensors, each
+    /// `[B, T, H]` with zeros at the padding), for features that read more than the last layer.
+    public func hiddenStates(_ ids: [[Int]], mask: [[Int]], tokenTypes: [[Int]]? = nil, _ context: ForwardContext) -> [Tensor] {
+        precondition(
+            ids.count == mask.count && zip(ids, mask).allSatisfy { $0.count == $1.count }, "BertEncoder: ids and mask differ in shape")
+        let packing = SequencePacking(mask: mask)
+        var h = embeddings(ids, packing: packing, tokenTypes: tokenTypes, context)
+        var states = [packing.padded(h)]
+        let bias = MultiHeadSelfAttention.maskBias(mask)
+        for layer in layers {
+            h = layer(h, packing: packing, maskBias: bias, context)
+            states.append(packing.padded(h))
+        }
+        return states
+    }
+
     /// Mean of hidden states over the padding mask: `[B, H]` (sentence embedding before normalisation).
     public static func meanPool(_ hidden: Tensor, mask: [[Int]]) -> Tensor {
         let b = hidden.shape[0], t = hidden.shape[1]
