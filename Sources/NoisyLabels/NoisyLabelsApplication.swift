@@ -208,7 +208,7 @@ extension NoisyLabelsApplication.ModelSettings {
         case .transformer:
             let perLayer = 4 * width * width + 2 * width * intermediate
             return vocabularySize * width + maxLength * width + layers * perLayer
-        case .sentenceEmbedding: return hiddenWidth * (embeddingLayers == .all ? 2_800 : 512)
+        case .sentenceEmbedding: return hiddenWidth * max(512, SentenceEmbedder.dimension(embeddingLayers, of: .miniLM))
         case .pretrainedTransformer: return hiddenWidth * 512
         }
     }

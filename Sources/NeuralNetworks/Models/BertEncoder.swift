@@ -81,29 +81,30 @@ public final class BertEncoder: Module {
     /// Hidden states `[B, T, H]` for token ids and a padding mask (1 token / 0 padding), both `[B][T]`; zeros at
     /// the padding. The position-wise layers run on the tokens alone (``SequencePacking``).
     public func callAsFunction(_ ids: [[Int]], mask: [[Int]], tokenTypes: [[Int]]? = nil, _ context: ForwardContext) -> Tensor {
-        precondition(
-            ids.count == mask.count && zip(ids, mask).allSatisfy { $0.count == $1.count }, "BertEncoder: ids and mask differ in shape")
-        let packing = SequencePacking(mask: mask)
-        var h = embeddings(ids, packing: packing, tokenTypes: tokenTypes, context)
-        let bias = MultiHeadSelfAttention.maskBias(mask)
-        for layer in layers { h = layer(h, packing: packing, maskBias: bias, context) }
-        return packing.padded(h)
+        forward(ids, mask: mask, tokenTypes: tokenTypes, context, keepingEveryLayer: false)[0]
     }
 
     /// The hidden states after the embeddings and after every layer (`configuration.layers + 1` tensors, each
     /// `[B, T, H]` with zeros at the padding), for features that read more than the last layer.
     public func hiddenStates(_ ids: [[Int]], mask: [[Int]], tokenTypes: [[Int]]? = nil, _ context: ForwardContext) -> [Tensor] {
+        forward(ids, mask: mask, tokenTypes: tokenTypes, context, keepingEveryLayer: true)
+    }
+
+    /// The padded hidden states after the embeddings and every layer, or after the last layer only.
+    private func forward(
+        _ ids: [[Int]], mask: [[Int]], tokenTypes: [[Int]]?, _ context: ForwardContext, keepingEveryLayer: Bool
+    ) -> [Tensor] {
         precondition(
             ids.count == mask.count && zip(ids, mask).allSatisfy { $0.count == $1.count }, "BertEncoder: ids and mask differ in shape")
         let packing = SequencePacking(mask: mask)
         var h = embeddings(ids, packing: packing, tokenTypes: tokenTypes, context)
-        var states = [packing.padded(h)]
+        var states = keepingEveryLayer ? [packing.padded(h)] : []
         let bias = MultiHeadSelfAttention.maskBias(mask)
         for layer in layers {
             h = layer(h, packing: packing, maskBias: bias, context)
-            states.append(packing.padded(h))
+            if keepingEveryLayer { states.append(packing.padded(h)) }
         }
-        return states
+        return keepingEveryLayer ? states : [packing.padded(h)]
     }
 
     /// Mean of hidden states over the padding mask: `[B, H]` (sentence embedding before normalisation).
