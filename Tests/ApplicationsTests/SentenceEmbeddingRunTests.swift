@@ -84,6 +84,12 @@ import WinnowTestSupport
                 embedder.encoder.hiddenStates([ids[i]], mask: [ids[i].map { _ in 1 }], ForwardContext(training: false))
             }
             #expect(states.count == parts)
+            let mask = [ids[i].map { _ in 1 }]
+            let final = withoutGrad { embedder.encoder([ids[i]], mask: mask, ForwardContext(training: false)) }
+            #expect(states[parts - 1].scalars == final.scalars, "the last state is the encoder's output")
+            let firstPooled = BertEncoder.meanPool(states[0], mask: mask).scalars
+            let lastPooled = BertEncoder.meanPool(states[parts - 1], mask: mask).scalars
+            #expect(zip(firstPooled, lastPooled).contains { abs($0 - $1) > 1e-3 }, "the states differ by layer")
             let pooled = BertEncoder.meanPool(states[0], mask: [ids[i].map { _ in 1 }]).scalars
             let norm = pooled.reduce(0) { $0 + $1 * $1 }.squareRoot()
             for k in 0..<width { #expect(abs(vector[k] * scale - pooled[k] / norm) < 1e-5) }
